@@ -1,0 +1,253 @@
+package notify_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/notify"
+)
+
+// violationField returns the field of the single violation of an Invalid
+// apperr, or "" when err is not one.
+func violationField(err error) string {
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Kind != apperr.Invalid || len(e.Violations) != 1 {
+		return ""
+	}
+	return e.Violations[0].Field
+}
+
+func TestDefaultsRender(t *testing.T) {
+	t.Parallel()
+	const handle = "<b>x</b>@example.com"
+	v := notify.Vars{
+		AppName:   "Acme",
+		Handle:    handle,
+		Code:      "482913",
+		Link:      "https://auth.example.com/apps/acme/link?token=abc&x=1",
+		ExpiresIn: "15 minutes",
+	}
+	// What each kind must show: the code, the link, the expiry.
+	tests := []struct {
+		kind              notify.Kind
+		code, link, until bool
+	}{
+		{notify.KindSignupCode, true, false, true},
+		{notify.KindSignupLink, true, true, true},
+		{notify.KindLinkLanding, false, false, false},
+		{notify.KindWelcome, false, false, false},
+		{notify.KindPasswordReset, true, false, true},
+		{notify.KindInvite, true, true, true},
+		{notify.KindTOTPQR, true, true, false},
+		{notify.KindSMS, true, false, false},
+		{notify.KindAccountExists, false, false, false},
+	}
+	var covered []notify.Kind
+	for _, tt := range tests {
+		covered = append(covered, tt.kind)
+		t.Run(string(tt.kind), func(t *testing.T) {
+			t.Parallel()
+			tmpl, ok := notify.Default(tt.kind, "en")
+			if !ok {
+				t.Fatalf("Default(%q, en) missing", tt.kind)
+			}
+			if tmpl.Kind != tt.kind || tmpl.Locale != "en" {
+				t.Errorf("Default(%q, en) = kind %q locale %q", tt.kind, tmpl.Kind, tmpl.Locale)
+			}
+			if err := notify.Check(tmpl); err != nil {
+				t.Errorf("Check(default %q) = %v, want nil", tt.kind, err)
+			}
+			r, err := notify.Render(tmpl, v)
+			if err != nil {
+				t.Fatalf("Render(default %q): %v", tt.kind, err)
+			}
+
+			if tt.kind == notify.KindSMS {
+				if want := "482913 is your Acme code"; r.Text != want || r.Subject != "" || r.HTML != "" {
+					t.Errorf("sms = %+v, want text %q only", r, want)
+				}
+				return
+			}
+			if r.Subject == "" || strings.Contains(r.Subject, "\n") || !strings.Contains(r.Subject, "Acme") {
+				t.Errorf("Subject = %q, want one line naming the app", r.Subject)
+			}
+			if strings.Contains(r.HTML, "<b>x</b>") || !strings.Contains(r.HTML, "&lt;b&gt;x&lt;/b&gt;@example.com") {
+				t.Errorf("HTML does not escape the handle:\n%s", r.HTML)
+			}
+			if !strings.Contains(r.Text, handle) {
+				t.Errorf("Text = %q, want the handle as is", r.Text)
+			}
+			for _, part := range []struct{ name, s string }{{"Text", r.Text}, {"HTML", r.HTML}} {
+				if !strings.Contains(part.s, "Acme") {
+					t.Errorf("%s does not name the app:\n%s", part.name, part.s)
+				}
+				if tt.code && !strings.Contains(part.s, "482913") {
+					t.Errorf("%s lacks the code:\n%s", part.name, part.s)
+				}
+				if tt.until && !strings.Contains(part.s, "15 minutes") {
+					t.Errorf("%s lacks the expiry:\n%s", part.name, part.s)
+				}
+				if strings.Contains(part.s, "{{") || strings.Contains(part.s, "<no value>") {
+					t.Errorf("%s has an unfilled macro:\n%s", part.name, part.s)
+				}
+			}
+			if tt.link {
+				if !strings.Contains(r.Text, v.Link) {
+					t.Errorf("Text lacks the link:\n%s", r.Text)
+				}
+				if !strings.Contains(r.HTML, `="https://auth.example.com/apps/acme/link?token=abc&amp;x=1"`) {
+					t.Errorf("HTML lacks the link as an attribute:\n%s", r.HTML)
+				}
+			}
+			if strings.Contains(strings.ToLower(r.HTML), "<table") {
+				t.Errorf("HTML uses tables")
+			}
+		})
+	}
+	if !slices.Equal(covered, notify.Kinds()) {
+		t.Errorf("test covers %q, Kinds() = %q", covered, notify.Kinds())
+	}
+}
+
+func TestDefaultLookup(t *testing.T) {
+	t.Parallel()
+	if got := notify.DefaultLocales(); !slices.Equal(got, []string{"en"}) {
+		t.Errorf("DefaultLocales() = %q, want [en]", got)
+	}
+	tests := []struct {
+		kind   notify.Kind
+		locale string
+		ok     bool
+	}{
+		{notify.KindWelcome, "en", true},
+		{notify.KindWelcome, "fr", false},
+		{notify.KindWelcome, "", false},
+		{"nope", "en", false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind)+"/"+tt.locale, func(t *testing.T) {
+			t.Parallel()
+			if _, ok := notify.Default(tt.kind, tt.locale); ok != tt.ok {
+				t.Errorf("Default(%q, %q) ok = %v, want %v", tt.kind, tt.locale, ok, tt.ok)
+			}
+		})
+	}
+}
+
+func TestInviteWithoutLink(t *testing.T) {
+	t.Parallel()
+	tmpl, _ := notify.Default(notify.KindInvite, "en")
+	r, err := notify.Render(tmpl, notify.Vars{AppName: "Acme", Handle: "jane@example.com", Code: "777777", ExpiresIn: "7 days"})
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	if strings.Contains(r.HTML, "<a ") || strings.Contains(r.Text, "Accept the invitation") {
+		t.Errorf("invite without a link shows one:\ntext %s\nhtml %s", r.Text, r.HTML)
+	}
+	if !strings.Contains(r.Text, "777777") || !strings.Contains(r.HTML, "777777") {
+		t.Errorf("invite lacks the code")
+	}
+}
+
+func TestRender(t *testing.T) {
+	t.Parallel()
+	v := notify.SampleVars("Acme")
+	tests := []struct {
+		name string
+		tmpl notify.Template
+		want notify.Rendered
+		part string // the failing part, "" for success
+	}{
+		{"all parts", notify.Template{Subject: "Hi {{.Handle}}", Text: "code {{.Code}}", HTML: "<p>{{.AppName}}</p>"},
+			notify.Rendered{Subject: "Hi jane@example.com", Text: "code 123456", HTML: "<p>Acme</p>"}, ""},
+		{"empty parts", notify.Template{Text: "only"}, notify.Rendered{Text: "only"}, ""},
+		{"subject on one line", notify.Template{Subject: "Hello\n  {{.AppName}}\r\n"}, notify.Rendered{Subject: "Hello Acme"}, ""},
+		{"conditional", notify.Template{Text: "{{if .Link}}{{.Link}}{{else}}none{{end}}"}, notify.Rendered{Text: v.Link}, ""},
+		{"unsafe link neutralized", notify.Template{HTML: `<a href="{{.Link}}">x</a>`}, notify.Rendered{HTML: `<a href="#ZgotmplZ">x</a>`}, "html-js"},
+		{"unknown macro in subject", notify.Template{Subject: "{{.Nope}}"}, notify.Rendered{}, "subject"},
+		{"unknown macro in text", notify.Template{Text: "{{.Password}}"}, notify.Rendered{}, "text"},
+		{"unknown macro in html", notify.Template{HTML: "<p>{{.Token}}</p>"}, notify.Rendered{}, "html"},
+		{"parse error in subject", notify.Template{Subject: "{{.Code"}, notify.Rendered{}, "subject"},
+		{"parse error in text", notify.Template{Text: "{{if .Code}}x"}, notify.Rendered{}, "text"},
+		{"parse error in html", notify.Template{HTML: "{{end}}"}, notify.Rendered{}, "html"},
+		{"unknown function", notify.Template{Text: "{{exec .Code}}"}, notify.Rendered{}, "text"},
+		{"range", notify.Template{Text: "{{range 1000000000}}x{{end}}"}, notify.Rendered{}, "text"},
+		{"template call", notify.Template{HTML: `{{define "a"}}{{template "a"}}{{end}}{{template "a"}}`}, notify.Rendered{}, "html"},
+		{"block", notify.Template{Subject: `{{block "b" .}}x{{end}}`}, notify.Rendered{}, "subject"},
+		{"huge output", notify.Template{Text: `{{printf "%01000000d" 1}}{{printf "%01000000d" 1}}`}, notify.Rendered{}, "text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tmpl := tt.tmpl
+			vars := v
+			if tt.part == "html-js" {
+				vars.Link = "javascript:alert(1)"
+				tt.part = ""
+			}
+			got, err := notify.Render(tmpl, vars)
+			if tt.part != "" {
+				if err == nil {
+					t.Fatalf("Render(%+v) = %+v, want an error in %s", tmpl, got, tt.part)
+				}
+				if f := violationField(err); f != tt.part {
+					t.Errorf("Render(%+v) = %v (field %q), want an invalid error in %q", tmpl, err, f, tt.part)
+				}
+				if !strings.Contains(err.Error(), tt.part) {
+					t.Errorf("Render error %q does not name %q", err, tt.part)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Render(%+v): %v", tmpl, err)
+			}
+			if got != tt.want {
+				t.Errorf("Render(%+v) = %+v, want %+v", tmpl, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	mail := func(subject, text, html string) notify.Template {
+		return notify.Template{Kind: notify.KindWelcome, Locale: "en", Subject: subject, Text: text, HTML: html}
+	}
+	tests := []struct {
+		name  string
+		tmpl  notify.Template
+		field string // "" when the template is fine
+	}{
+		{"good mail", mail("Hi", "Welcome to {{.AppName}}", "<p>{{.AppName}}</p>"), ""},
+		{"text only mail", mail("Hi", "Welcome", ""), ""},
+		{"html only mail", mail("Hi", "", "<p>Welcome</p>"), ""},
+		{"good sms", notify.Template{Kind: notify.KindSMS, Text: "{{.Code}}"}, ""},
+		{"landing page without subject", notify.Template{Kind: notify.KindLinkLanding, HTML: "<p>Done</p>"}, ""},
+		{"unknown kind", notify.Template{Kind: "newsletter", Subject: "s", Text: "t"}, "kind"},
+		{"mail without subject", mail(" ", "Welcome", ""), "subject"},
+		{"mail without body", mail("Hi", "", "  "), "text"},
+		{"sms without text", notify.Template{Kind: notify.KindSMS, HTML: "<p>{{.Code}}</p>"}, "text"},
+		{"landing page without html", notify.Template{Kind: notify.KindLinkLanding, Text: "Done"}, "html"},
+		{"bad subject", mail("{{.AppName", "Welcome", ""), "subject"},
+		{"bad html", mail("Hi", "Welcome", "<p>{{.Code}</p>"), "html"},
+		{"unknown macro in text", mail("Hi", "{{.FirstName}}", ""), "text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := notify.Check(tt.tmpl)
+			if tt.field == "" {
+				if err != nil {
+					t.Errorf("Check(%+v) = %v, want nil", tt.tmpl, err)
+				}
+				return
+			}
+			if f := violationField(err); f != tt.field {
+				t.Errorf("Check(%+v) = %v (field %q), want an invalid error in %q", tt.tmpl, err, f, tt.field)
+			}
+		})
+	}
+}
