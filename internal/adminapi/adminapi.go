@@ -1,0 +1,198 @@
+// Package adminapi serves cosync.admin.v1.AdminService for developers
+// signed in to the console application. Each method converts the request,
+// calls one identity.Service method and maps the answer back; RPCs of later
+// releases answer Unimplemented.
+package adminapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
+	"github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1/adminv1connect"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/keys"
+	"github.com/cosync/cosync-auth/internal/rpc"
+)
+
+// Handler implements adminv1connect.AdminServiceHandler.
+type Handler struct {
+	adminv1connect.UnimplementedAdminServiceHandler
+	svc *identity.Service
+	log *slog.Logger
+}
+
+var _ adminv1connect.AdminServiceHandler = (*Handler)(nil)
+
+// New returns the AdminService handler over svc.
+func New(svc *identity.Service, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, log: log}
+}
+
+// Mount returns the path and HTTP handler of the service: every call is
+// authenticated as a developer first, then validated.
+func Mount(h *Handler, auth rpc.Authenticator, trustProxy bool, opts ...connect.HandlerOption) (string, http.Handler) {
+	all := append([]connect.HandlerOption{connect.WithInterceptors(rpc.DeveloperAuth(auth, h.log, trustProxy))}, opts...)
+	return adminv1connect.NewAdminServiceHandler(h, all...)
+}
+
+func (h *Handler) fail(ctx context.Context, err error) error { return rpc.Error(ctx, h.log, err) }
+
+func developer(ctx context.Context) identity.Developer {
+	d, _ := rpc.DeveloperFrom(ctx)
+	return d
+}
+
+const defaultPageSize, maxPageSize = 50, 500
+
+func pageSize(n int32) int {
+	switch {
+	case n <= 0:
+		return defaultPageSize
+	case n > maxPageSize:
+		return maxPageSize
+	}
+	return int(n)
+}
+
+func (h *Handler) app(m identity.MemberApp) *adminv1.App {
+	roles := map[identity.Role]adminv1.MemberRole{
+		identity.RoleOwner: adminv1.MemberRole_MEMBER_ROLE_OWNER, identity.RoleAdmin: adminv1.MemberRole_MEMBER_ROLE_ADMIN,
+		identity.RoleViewer: adminv1.MemberRole_MEMBER_ROLE_VIEWER,
+	}
+	return &adminv1.App{
+		Id:        m.ID,
+		Name:      m.Name,
+		Settings:  settingsProto(m.Settings),
+		JwksUrl:   identity.JWKSURL(h.svc.PublicURL(), m.ID),
+		Issuer:    identity.Issuer(h.svc.PublicURL(), m.ID),
+		CreatedAt: rpc.Timestamp(m.CreatedAt),
+		Role:      roles[m.Role],
+	}
+}
+
+func (h *Handler) CreateApp(ctx context.Context, req *adminv1.CreateAppRequest) (*adminv1.CreateAppResponse, error) {
+	defaults := identity.DefaultSettings()
+	p := settingsProto(defaults)
+	p.Twilio.AuthToken = ""
+	if req.GetSettings() != nil {
+		overlay(p.ProtoReflect(), req.GetSettings().ProtoReflect())
+	}
+	m, err := h.svc.CreateApp(ctx, developer(ctx), req.GetName(), settingsOf(p, defaults), newTwilioToken(req.GetSettings()))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &adminv1.CreateAppResponse{App: h.app(m)}, nil
+}
+
+func (h *Handler) ListApps(ctx context.Context, req *adminv1.ListAppsRequest) (*adminv1.ListAppsResponse, error) {
+	limit := pageSize(req.GetPageSize())
+	apps, err := h.svc.ListApps(ctx, developer(ctx), req.GetPageToken(), limit+1)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &adminv1.ListAppsResponse{}
+	if len(apps) > limit {
+		apps = apps[:limit]
+		out.NextPageToken = apps[limit-1].ID
+	}
+	for _, a := range apps {
+		out.Apps = append(out.Apps, h.app(a))
+	}
+	return out, nil
+}
+
+func (h *Handler) GetApp(ctx context.Context, req *adminv1.GetAppRequest) (*adminv1.GetAppResponse, error) {
+	m, err := h.svc.GetApp(ctx, developer(ctx), req.GetAppId())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &adminv1.GetAppResponse{App: h.app(m)}, nil
+}
+
+func (h *Handler) UpdateApp(ctx context.Context, req *adminv1.UpdateAppRequest) (*adminv1.UpdateAppResponse, error) {
+	m, err := h.svc.UpdateApp(ctx, developer(ctx), req.GetAppId(), func(cur identity.App) (identity.AppChange, error) {
+		dst := &adminv1.UpdateAppRequest{Name: cur.Name, Settings: settingsProto(cur.Settings)}
+		if err := applyMask(dst, req, req.GetUpdateMask()); err != nil {
+			return identity.AppChange{}, err
+		}
+		ch := identity.AppChange{Name: dst.GetName(), Settings: settingsOf(dst.GetSettings(), cur.Settings)}
+		if maskTouches(req.GetUpdateMask(), "settings.twilio.auth_token") {
+			ch.TwilioAuthToken = newTwilioToken(req.GetSettings())
+		}
+		return ch, nil
+	})
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &adminv1.UpdateAppResponse{App: h.app(m)}, nil
+}
+
+func (h *Handler) DeleteApp(ctx context.Context, req *adminv1.DeleteAppRequest) (*adminv1.DeleteAppResponse, error) {
+	if err := h.svc.DeleteApp(ctx, developer(ctx), req.GetAppId()); err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &adminv1.DeleteAppResponse{}, nil
+}
+
+var keyStates = map[keys.State]adminv1.KeyState{
+	keys.StateActive: adminv1.KeyState_KEY_STATE_ACTIVE, keys.StateVerifying: adminv1.KeyState_KEY_STATE_VERIFYING,
+	keys.StateRetired: adminv1.KeyState_KEY_STATE_RETIRED,
+}
+
+func (h *Handler) ListSigningKeys(ctx context.Context, req *adminv1.ListSigningKeysRequest) (*adminv1.ListSigningKeysResponse, error) {
+	recs, err := h.svc.SigningKeys(ctx, developer(ctx), req.GetAppId())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &adminv1.ListSigningKeysResponse{}
+	for _, r := range recs {
+		jwk, err := jwkStruct(r)
+		if err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		out.Keys = append(out.Keys, &adminv1.SigningKey{
+			Kid: r.KID, State: keyStates[r.State], Algorithm: r.Algorithm, PublicKeyPem: r.PublicKeyPEM, Jwk: jwk,
+			CreatedAt: rpc.Timestamp(r.CreatedAt), DeactivatedAt: rpc.Timestamp(r.DeactivatedAt), RetireAt: rpc.Timestamp(r.RetireAt),
+		})
+	}
+	return out, nil
+}
+
+func jwkStruct(r keys.Record) (*structpb.Struct, error) {
+	const op = "adminapi.jwk"
+	k, err := keys.PublicJWK(r)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Internal, op)
+	}
+	b, err := json.Marshal(k)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Internal, op)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, apperr.Wrap(err, apperr.Internal, op)
+	}
+	return structpb.NewStruct(m)
+}
+
+func (h *Handler) ListOutbox(ctx context.Context, req *adminv1.ListOutboxRequest) (*adminv1.ListOutboxResponse, error) {
+	msgs, err := h.svc.Outbox(ctx, developer(ctx), req.GetAppId(), pageSize(req.GetPageSize()))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &adminv1.ListOutboxResponse{}
+	for _, m := range msgs {
+		out.Messages = append(out.Messages, &adminv1.OutboxMessage{
+			Id: m.ID, Channel: m.Channel, To: m.To, Subject: m.Subject, Text: m.Text, Html: m.HTML, SentAt: rpc.Timestamp(m.SentAt),
+		})
+	}
+	return out, nil
+}

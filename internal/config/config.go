@@ -1,0 +1,208 @@
+// Package config reads the server's settings once, from flags and COSYNC_*
+// environment variables (a flag wins over its variable), and validates them
+// so that a bad setting stops the server at start with one clear line each.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cosync/cosync-auth/internal/notify"
+)
+
+// Config is every server setting. Field comments name the variable and default.
+type Config struct {
+	Addr         string        // COSYNC_ADDR, "127.0.0.1:8080"
+	PublicURL    string        // COSYNC_PUBLIC_URL, "http://localhost:8080": issuer and links
+	DataDir      string        // COSYNC_DATA_DIR, "./var"
+	DatabaseURL  string        // COSYNC_DATABASE_URL, SQLite file cosync.db in the data dir
+	Signer       string        // COSYNC_SIGNER, "local"
+	MasterKey    string        // COSYNC_MASTER_KEY, empty: the file master.key in the data dir
+	SMTPURL      string        // COSYNC_SMTP_URL, empty: the dev outbox
+	MailFrom     string        // COSYNC_MAIL_FROM, "CoSync Auth <no-reply@localhost>"
+	CORSOrigins  []string      // COSYNC_CORS_ORIGINS, "*" (tokens travel in headers, never cookies)
+	TrustProxy   bool          // COSYNC_TRUST_PROXY, false: take the client IP from X-Forwarded-For
+	LogLevel     string        // COSYNC_LOG_LEVEL, "info"
+	LogFormat    string        // COSYNC_LOG_FORMAT, "json" (or "text")
+	ShutdownWait time.Duration // COSYNC_SHUTDOWN_TIMEOUT, 15s
+
+	Argon2MemoryKiB   int // COSYNC_ARGON2_MEMORY_KIB, 19456 (OWASP minimum)
+	Argon2Iterations  int // COSYNC_ARGON2_ITERATIONS, 2
+	Argon2Parallelism int // COSYNC_ARGON2_PARALLELISM, 1
+	HashConcurrency   int // COSYNC_HASH_CONCURRENCY, number of CPUs: hashes running at once
+
+	VaultAddr         string // VAULT_ADDR (COSYNC_SIGNER=vault)
+	VaultToken        string // VAULT_TOKEN
+	VaultTransitMount string // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
+}
+
+// Setting describes one setting for flags, errors and the README table.
+type Setting struct {
+	Env, Flag, Default, Usage string
+	set                       func(c *Config, v string) error
+}
+
+// Settings lists every setting in documentation order.
+func Settings() []Setting {
+	str := func(f func(*Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *f(c) = v; return nil }
+	}
+	num := func(f func(*Config) *int) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", v)
+			}
+			*f(c) = n
+			return nil
+		}
+	}
+	return []Setting{
+		{"COSYNC_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", str(func(c *Config) *string { return &c.Addr })},
+		{"COSYNC_PUBLIC_URL", "public-url", "http://localhost:8080", "URL clients reach the server at; token issuer and mail links", str(func(c *Config) *string { return &c.PublicURL })},
+		{"COSYNC_DATA_DIR", "data-dir", "./var", "directory for the SQLite file and the local master key", str(func(c *Config) *string { return &c.DataDir })},
+		{"COSYNC_DATABASE_URL", "database-url", "", "postgres://… for Postgres; empty: SQLite file cosync.db in the data dir", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"COSYNC_SIGNER", "signer", "local", "token signer: local (keys encrypted under the master key)", str(func(c *Config) *string { return &c.Signer })},
+		{"COSYNC_MASTER_KEY", "master-key", "", "32-byte key (base64 or hex) that encrypts secrets at rest; empty: master.key in the data dir, created 0600", str(func(c *Config) *string { return &c.MasterKey })},
+		{"COSYNC_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: dev outbox", str(func(c *Config) *string { return &c.SMTPURL })},
+		{"COSYNC_MAIL_FROM", "mail-from", "CoSync Auth <no-reply@localhost>", "default sender of application mail", str(func(c *Config) *string { return &c.MailFrom })},
+		{"COSYNC_CORS_ORIGINS", "cors-origins", "*", "comma-separated browser origins allowed to call the API", func(c *Config, v string) error {
+			c.CORSOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.CORSOrigins = append(c.CORSOrigins, o)
+				}
+			}
+			return nil
+		}},
+		{"COSYNC_TRUST_PROXY", "trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind a proxy that sets it)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			c.TrustProxy = b
+			return nil
+		}},
+		{"COSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+		{"COSYNC_LOG_FORMAT", "log-format", "json", "json or text", str(func(c *Config) *string { return &c.LogFormat })},
+		{"COSYNC_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long SIGTERM waits for requests in flight", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration like 15s", v)
+			}
+			c.ShutdownWait = d
+			return nil
+		}},
+		{"COSYNC_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory per hash in KiB (at least 19456)", num(func(c *Config) *int { return &c.Argon2MemoryKiB })},
+		{"COSYNC_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id passes (at least 2)", num(func(c *Config) *int { return &c.Argon2Iterations })},
+		{"COSYNC_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes", num(func(c *Config) *int { return &c.Argon2Parallelism })},
+		{"COSYNC_HASH_CONCURRENCY", "hash-concurrency", strconv.Itoa(runtime.NumCPU()), "password hashes computed at once; more wait (bounds memory under a login flood)", num(func(c *Config) *int { return &c.HashConcurrency })},
+		{"VAULT_ADDR", "vault-addr", "", "Vault address (COSYNC_SIGNER=vault)", str(func(c *Config) *string { return &c.VaultAddr })},
+		{"VAULT_TOKEN", "vault-token", "", "Vault token (COSYNC_SIGNER=vault)", str(func(c *Config) *string { return &c.VaultToken })},
+		{"COSYNC_VAULT_TRANSIT_MOUNT", "vault-transit-mount", "transit", "Vault Transit mount (COSYNC_SIGNER=vault)", str(func(c *Config) *string { return &c.VaultTransitMount })},
+	}
+}
+
+// Load parses args (flags) over env (lookup, usually os.LookupEnv) over the
+// defaults, then validates. The error lists one line per bad setting.
+func Load(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) (Config, error) {
+	var c Config
+	var errs []error
+	vals := map[string]*string{}
+	for _, s := range Settings() {
+		v := s.Default
+		if e, ok := lookup(s.Env); ok {
+			v = e
+		}
+		vals[s.Env] = fs.String(s.Flag, v, s.Usage+" ($"+s.Env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	for _, s := range Settings() {
+		if err := s.set(&c, *vals[s.Env]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Env, err))
+		}
+	}
+	errs = append(errs, c.validate()...)
+	return c, errors.Join(errs...)
+}
+
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(env, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, args...)))
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		bad("COSYNC_ADDR", "%q is not host:port", c.Addr)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		bad("COSYNC_PUBLIC_URL", "%q must be an absolute http(s) URL", c.PublicURL)
+	} else {
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.DataDir == "" {
+		bad("COSYNC_DATA_DIR", "must not be empty")
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "cosync.db")
+	} else if u, err := url.Parse(c.DatabaseURL); err != nil {
+		bad("COSYNC_DATABASE_URL", "is not a URL")
+	} else if u.Scheme != "postgres" && u.Scheme != "postgresql" && u.Scheme != "sqlite" && u.Scheme != "file" {
+		bad("COSYNC_DATABASE_URL", "scheme %q is not postgres:// or sqlite://", u.Scheme)
+	}
+	switch c.Signer {
+	case "local":
+	case "vault":
+		bad("COSYNC_SIGNER", "the vault signer is planned and not in this build; use local")
+	default:
+		bad("COSYNC_SIGNER", "%q is not local", c.Signer)
+	}
+	if c.SMTPURL != "" {
+		if err := notify.ValidateSMTPURL(c.SMTPURL); err != nil {
+			bad("COSYNC_SMTP_URL", "%v", err)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("COSYNC_LOG_LEVEL", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("COSYNC_LOG_FORMAT", "%q is not json or text", c.LogFormat)
+	}
+	if len(c.CORSOrigins) == 0 {
+		bad("COSYNC_CORS_ORIGINS", "must list at least one origin (or *)")
+	}
+	if c.ShutdownWait <= 0 {
+		bad("COSYNC_SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.Argon2MemoryKiB < 19456 {
+		bad("COSYNC_ARGON2_MEMORY_KIB", "%d is below the OWASP minimum of 19456", c.Argon2MemoryKiB)
+	}
+	if c.Argon2Iterations < 2 {
+		bad("COSYNC_ARGON2_ITERATIONS", "%d is below the minimum of 2", c.Argon2Iterations)
+	}
+	if c.Argon2Parallelism < 1 || c.Argon2Parallelism > 255 {
+		bad("COSYNC_ARGON2_PARALLELISM", "%d must be between 1 and 255", c.Argon2Parallelism)
+	}
+	if c.HashConcurrency < 1 {
+		bad("COSYNC_HASH_CONCURRENCY", "%d must be at least 1", c.HashConcurrency)
+	}
+	return errs
+}
+
+// MasterKeyPath is where the local master key lives when COSYNC_MASTER_KEY is empty.
+func (c Config) MasterKeyPath() string { return filepath.Join(c.DataDir, "master.key") }
+
+// Environ is os.LookupEnv, named for Load's callers.
+func Environ(key string) (string, bool) { return os.LookupEnv(key) }

@@ -1,0 +1,226 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/token"
+)
+
+// pendingSession is a session whose tokens are minted but not yet stored:
+// minting happens before the transaction (it may call Vault), storing inside it.
+type pendingSession struct {
+	session SessionTokens
+	row     Session
+	refresh RefreshToken
+}
+
+// prepareSession mints tokens for a new session of u (or a continuation of
+// sess when sess.ID is set, whose refresh token descends from parentID).
+func (s *Service) prepareSession(ctx context.Context, a App, u User, sess Session, parentID string) (pendingSession, error) {
+	const op = "identity.session"
+	now := s.clock()
+	if sess.ID == "" {
+		sess = Session{ID: newID(), AppID: a.ID, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(a.Settings.RefreshTokenLifetime)}
+	}
+	exp := now.Add(a.Settings.TokenLifetime)
+	c := token.Claims{
+		Issuer:    Issuer(s.cfg.PublicURL, a.ID),
+		Subject:   u.ID,
+		Audience:  a.EffectiveAudience(),
+		IssuedAt:  now,
+		Expiry:    exp,
+		SessionID: sess.ID,
+		UserName:  u.UserName,
+		Extra:     metadataClaims(a, u.Metadata),
+	}
+	if a.Settings.EmailClaim {
+		c.Email = u.Email
+	}
+	access, err := s.tokens.Mint(ctx, a.ID, c)
+	if err != nil {
+		return pendingSession{}, mintErr(op, err)
+	}
+	raw, err := otp.NewToken(32)
+	if err != nil {
+		return pendingSession{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	refreshExp := now.Add(a.Settings.RefreshTokenLifetime)
+	if refreshExp.After(sess.ExpiresAt) {
+		refreshExp = sess.ExpiresAt
+	}
+	rt := RefreshToken{ID: newID(), AppID: a.ID, SessionID: sess.ID, ParentID: parentID, Hash: otp.HashToken(raw), CreatedAt: now, ExpiresAt: refreshExp}
+	return pendingSession{
+		session: SessionTokens{AccessToken: Secret(access), RefreshToken: Secret(raw), ExpiresAt: exp, RefreshExpiresAt: refreshExp, User: u},
+		row:     sess,
+		refresh: rt,
+	}, nil
+}
+
+// store writes a prepared session through tx; newSession says whether the
+// session row itself is new (a refresh only adds a token).
+func (p pendingSession) store(ctx context.Context, tx Store, newSession bool) error {
+	if newSession {
+		if err := tx.CreateSession(ctx, p.row); err != nil {
+			return err
+		}
+	}
+	return tx.CreateRefreshToken(ctx, p.refresh)
+}
+
+var errReuse = errors.New("refresh token reused after its grace")
+
+// RefreshSession rotates a refresh token: the presented token is spent and a
+// new one issued in the same session. A token presented again within the
+// grace (a client's concurrent retry) gets a sibling; later, reuse means the
+// token leaked, and the whole session is revoked.
+func (s *Service) RefreshSession(ctx context.Context, c Caller, raw Secret) (SessionTokens, error) {
+	const op = "identity.RefreshSession"
+	a, err := s.activeApp(ctx, c.AppID)
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	invalid := apperr.New(apperr.Unauthenticated, ReasonRefreshInvalid, "the refresh token is not valid")
+	rt, err := s.store.FindRefreshToken(ctx, a.ID, otp.HashToken(raw.Reveal()))
+	if apperr.Is(err, apperr.NotFound) {
+		return SessionTokens{}, invalid.With(op, err)
+	}
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	sess, err := s.store.GetSession(ctx, a.ID, rt.SessionID)
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	now := s.clock()
+	switch {
+	case !sess.RevokedAt.IsZero():
+		return SessionTokens{}, apperr.New(apperr.Unauthenticated, ReasonSessionRevoked, "this session was signed out")
+	case !now.Before(rt.ExpiresAt) || !now.Before(sess.ExpiresAt):
+		return SessionTokens{}, apperr.New(apperr.Unauthenticated, ReasonRefreshExpired, "the refresh token has expired; sign in again")
+	case !rt.RotatedAt.IsZero() && now.Sub(rt.RotatedAt) > s.cfg.RefreshGrace:
+		return SessionTokens{}, s.endReusedFamily(ctx, c, sess)
+	}
+	u, err := s.store.GetUser(ctx, a.ID, sess.UserID)
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	if u.Status != UserActive {
+		return SessionTokens{}, apperr.New(apperr.Permission, ReasonAccountSuspended, "this account is suspended")
+	}
+	p, err := s.prepareSession(ctx, a, u, sess, rt.ID)
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		won, err := tx.MarkRefreshTokenRotated(ctx, a.ID, rt.ID, now)
+		if err != nil {
+			return err
+		}
+		if !won {
+			// Someone rotated it between our read and now: allowed only within the grace.
+			again, err := tx.FindRefreshToken(ctx, a.ID, rt.Hash)
+			if err != nil {
+				return err
+			}
+			if now.Sub(again.RotatedAt) > s.cfg.RefreshGrace {
+				return errReuse
+			}
+		}
+		if err := p.store(ctx, tx, false); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "session.refresh", ActorID: u.ID, SubjectID: sess.ID, IP: c.IP})
+	})
+	if errors.Is(err, errReuse) {
+		return SessionTokens{}, s.endReusedFamily(ctx, c, sess)
+	}
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	return p.session, nil
+}
+
+// endReusedFamily revokes a session whose rotated refresh token came back.
+func (s *Service) endReusedFamily(ctx context.Context, c Caller, sess Session) error {
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.RevokeSession(ctx, sess.AppID, sess.ID, "refresh_token_reused", s.clock()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: sess.AppID, Action: "session.revoke", ActorID: sess.UserID, SubjectID: sess.ID, IP: c.IP, Reason: ReasonRefreshReused})
+	})
+	if err != nil {
+		return err
+	}
+	s.log.WarnContext(ctx, "refresh token reuse: session revoked", "app_id", sess.AppID, "session_id", sess.ID)
+	return apperr.New(apperr.Unauthenticated, ReasonRefreshReused, "the refresh token was already used; the session has been signed out")
+}
+
+// Authenticate verifies an access token for appID and checks that its
+// session is still live, so a revoked session stops working at once here
+// (outside verifiers see it only at `exp`).
+func (s *Service) Authenticate(ctx context.Context, appID string, raw Secret, ip string) (Principal, error) {
+	const op = "identity.Authenticate"
+	if raw == "" {
+		return Principal{}, apperr.New(apperr.Unauthenticated, ReasonTokenMissing, "sign in first: send Authorization: Bearer <access token>")
+	}
+	a, err := s.activeApp(ctx, appID)
+	if err != nil {
+		return Principal{}, err
+	}
+	now := s.clock()
+	c, err := s.tokens.Verify(ctx, a.ID, Issuer(s.cfg.PublicURL, a.ID), raw.Reveal(), now)
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return Principal{}, apperr.New(apperr.Unauthenticated, ReasonTokenExpired, "the access token has expired; refresh the session").With(op, err)
+	case errors.Is(err, token.ErrInvalid):
+		return Principal{}, apperr.New(apperr.Unauthenticated, ReasonTokenInvalid, "the access token is not valid for this application").With(op, err)
+	case err != nil:
+		return Principal{}, mintErr(op, err)
+	}
+	sess, err := s.store.GetSession(ctx, a.ID, c.SessionID)
+	if apperr.Is(err, apperr.NotFound) || (err == nil && (sess.UserID != c.Subject || !sess.Live(now))) {
+		return Principal{}, apperr.New(apperr.Unauthenticated, ReasonSessionRevoked, "this session was signed out")
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{AppID: a.ID, UserID: c.Subject, SessionID: c.SessionID, IP: ip}, nil
+}
+
+// Logout revokes the principal's session, or all their sessions.
+func (s *Service) Logout(ctx context.Context, p Principal, all bool) error {
+	return s.store.InTx(ctx, func(tx Store) error {
+		now := s.clock()
+		if all {
+			if _, err := tx.RevokeUserSessions(ctx, p.AppID, p.UserID, "", "logout_all", now); err != nil {
+				return err
+			}
+		} else if err := tx.RevokeSession(ctx, p.AppID, p.SessionID, "logout", now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: p.AppID, Action: "session.logout", ActorID: p.UserID, SubjectID: p.SessionID, IP: p.IP, Details: map[string]any{"all": all}})
+	})
+}
+
+// GetUser returns the signed-in user.
+func (s *Service) GetUser(ctx context.Context, p Principal) (User, error) {
+	u, err := s.store.GetUser(ctx, p.AppID, p.UserID)
+	if apperr.Is(err, apperr.NotFound) {
+		return User{}, apperr.New(apperr.Unauthenticated, ReasonSessionRevoked, "this account no longer exists")
+	}
+	return u, err
+}
+
+// Backoff is the lockout after the n-th failed login past the limit:
+// 1 minute, doubling, capped at one day.
+func Backoff(n int) time.Duration {
+	d := time.Minute
+	for i := 1; i < n && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 24*time.Hour)
+}

@@ -1,0 +1,293 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/notify"
+	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/password"
+)
+
+// SignUpInput is a new user's request.
+type SignUpInput struct {
+	Handle      string
+	Password    Secret
+	Metadata    map[string]any
+	Locale      string
+	RedirectURL string
+}
+
+// SignUpResult says which flow the signup follows; Session is set for FlowNone.
+type SignUpResult struct {
+	Flow    SignupFlow
+	Session *SessionTokens
+}
+
+// pendingSignup is a signup code's payload: what the user sent, checked and hashed.
+type pendingSignup struct {
+	PasswordHash string         `json:"password_hash"`
+	Metadata     map[string]any `json:"metadata"`
+	Locale       string         `json:"locale"`
+	RedirectURL  string         `json:"redirect_url,omitempty"`
+}
+
+// checkPassword enforces the app's policy on a password being set.
+func checkPassword(field string, policy PasswordPolicy, pw Secret) error {
+	unmet := password.Policy{
+		MinLength: policy.MinLength, RequireUpper: policy.RequireUpper, RequireLower: policy.RequireLower,
+		RequireDigit: policy.RequireDigit, RequireSpecial: policy.RequireSpecial,
+	}.Check(pw.Reveal())
+	if len(unmet) == 0 {
+		return nil
+	}
+	desc := "must contain " + strings.Join(unmet, ", ")
+	return apperr.Fields(ReasonPasswordPolicy, []apperr.Violation{{Field: field, Description: desc}})
+}
+
+// pickLocale returns the requested locale if the app has it, or the app's first.
+func pickLocale(a App, requested string) (string, error) {
+	if requested == "" {
+		return a.Settings.Locales[0], nil
+	}
+	if !slices.Contains(a.Settings.Locales, requested) {
+		err := apperr.Fields(ReasonLocaleUnsupported, []apperr.Violation{{Field: "locale",
+			Description: fmt.Sprintf("%q is not one of this application's locales (%s)", requested, strings.Join(a.Settings.Locales, ", "))}})
+		return "", err
+	}
+	return requested, nil
+}
+
+// SignUp starts a signup. For the code flow it mails a code and answers the
+// same whether or not the email has an account (the owner of an existing
+// account gets a notice instead), so SignUp cannot be used to probe emails.
+func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpResult, error) {
+	const op = "identity.SignUp"
+	a, err := s.activeApp(ctx, c.AppID)
+	if err != nil {
+		return SignUpResult{}, err
+	}
+	st := a.Settings
+	if !st.SignupEnabled {
+		return SignUpResult{}, apperr.New(apperr.Precondition, ReasonSignupDisabled, "signup is disabled for this application")
+	}
+	if st.SignupFlow == FlowLink {
+		return SignUpResult{}, apperr.New(apperr.Unimplemented, ReasonNotImplemented, "the link signup flow is planned; use the code or none flow")
+	}
+	email := NormalizeEmail(in.Handle)
+	if err := checkPassword("password", st.PasswordPolicy, in.Password); err != nil {
+		return SignUpResult{}, err
+	}
+	md, err := checkMetadata(st.SignupMetadataFields, in.Metadata, true)
+	if err != nil {
+		return SignUpResult{}, err
+	}
+	locale, err := pickLocale(a, in.Locale)
+	if err != nil {
+		return SignUpResult{}, err
+	}
+	hash, err := s.passwords.Hash(ctx, in.Password.Reveal())
+	if err != nil {
+		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	if st.SignupFlow == FlowNone {
+		_, sess, err := s.createUser(ctx, c, a, User{Email: email, Metadata: md, Locale: locale}, hash, "user.signup")
+		if apperr.Is(err, apperr.Exists) {
+			return SignUpResult{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
+		}
+		if err != nil {
+			return SignUpResult{}, err
+		}
+		return SignUpResult{Flow: FlowNone, Session: &sess}, nil
+	}
+
+	existing, err := s.store.FindUserByEmail(ctx, a.ID, email)
+	switch {
+	case err == nil:
+		// Same answer as a new address; the owner learns someone tried.
+		vars := notify.Vars{AppName: a.Name, Handle: existing.Email}
+		if err := s.send(ctx, a, existing.Locale, notify.KindAccountExists, existing.Email, vars); err != nil {
+			return SignUpResult{}, err
+		}
+		return SignUpResult{Flow: st.SignupFlow}, nil
+	case !apperr.Is(err, apperr.NotFound):
+		return SignUpResult{}, err
+	}
+
+	code, err := otp.NewCode()
+	if err != nil {
+		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	payload, err := json.Marshal(pendingSignup{PasswordHash: hash, Metadata: md, Locale: locale, RedirectURL: in.RedirectURL})
+	if err != nil {
+		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	now := s.clock()
+	pc := Code{
+		ID: newID(), AppID: a.ID, Purpose: PurposeSignup, Handle: email,
+		Hash:    s.codes.Hash(PurposeSignup, a.ID+":"+email, code),
+		Payload: payload, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SignupCodeTTL),
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.PutCode(ctx, pc); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.signup.start", SubjectID: email, IP: c.IP})
+	})
+	if err != nil {
+		return SignUpResult{}, err
+	}
+	vars := notify.Vars{AppName: a.Name, Handle: email, Code: code, ExpiresIn: humanDuration(s.cfg.SignupCodeTTL)}
+	if err := s.send(ctx, a, locale, notify.KindSignupCode, email, vars); err != nil {
+		// Undo: a code nobody received must not linger.
+		if _, derr := s.store.ConsumeCode(ctx, a.ID, pc.ID); derr != nil {
+			s.log.WarnContext(ctx, "could not discard unsent signup code", "err", derr)
+		}
+		return SignUpResult{}, err
+	}
+	return SignUpResult{Flow: st.SignupFlow}, nil
+}
+
+// CompleteSignUp checks a mailed signup code and creates the user. At most
+// MaxCodeAttempts guesses are ever checked, however many arrive at once.
+func (s *Service) CompleteSignUp(ctx context.Context, c Caller, handle string, code Secret) (SessionTokens, error) {
+	const op = "identity.CompleteSignUp"
+	a, err := s.activeApp(ctx, c.AppID)
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	email := NormalizeEmail(handle)
+	pc, err := s.checkCode(ctx, a, PurposeSignup, email, code)
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	var p pendingSignup
+	if err := json.Unmarshal(pc.Payload, &p); err != nil {
+		return SessionTokens{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	u := User{Email: email, Metadata: p.Metadata, Locale: p.Locale}
+	_, sess, err := s.createUserWith(ctx, c, a, u, p.PasswordHash, "user.signup.complete", func(tx Store) error {
+		won, err := tx.ConsumeCode(ctx, a.ID, pc.ID)
+		if err != nil {
+			return err
+		}
+		if !won {
+			return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
+		}
+		return nil
+	})
+	if apperr.Is(err, apperr.Exists) {
+		return SessionTokens{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
+	}
+	return sess, err
+}
+
+// checkCode finds the live code for purpose and handle, spends one attempt
+// and compares. Wrong, expired and exhausted codes each have their reason.
+func (s *Service) checkCode(ctx context.Context, a App, purpose, handle string, code Secret) (Code, error) {
+	invalid := apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
+	pc, err := s.store.FindCode(ctx, a.ID, purpose, handle)
+	if apperr.Is(err, apperr.NotFound) {
+		return Code{}, invalid
+	}
+	if err != nil {
+		return Code{}, err
+	}
+	if !s.clock().Before(pc.ExpiresAt) {
+		return Code{}, apperr.New(apperr.Precondition, ReasonCodeExpired, "the code has expired; ask for a new one")
+	}
+	ok, err := s.store.SpendCodeAttempt(ctx, a.ID, pc.ID, s.cfg.MaxCodeAttempts)
+	if err != nil {
+		return Code{}, err
+	}
+	if !ok {
+		return Code{}, apperr.New(apperr.Precondition, ReasonTooManyAttempts, "too many wrong codes; ask for a new one")
+	}
+	if !s.codes.Equal(pc.Hash, purpose, a.ID+":"+handle, code.Reveal()) {
+		return Code{}, invalid
+	}
+	return pc, nil
+}
+
+// createUser inserts a user and opens their first session in one transaction.
+func (s *Service) createUser(ctx context.Context, c Caller, a App, u User, hash, action string) (User, SessionTokens, error) {
+	return s.createUserWith(ctx, c, a, u, hash, action, nil)
+}
+
+// createUserWith is createUser with an extra step run first in the same
+// transaction (consuming the code that allowed the signup).
+func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, hash, action string, first func(Store) error) (User, SessionTokens, error) {
+	now := s.clock()
+	u.ID, u.AppID, u.Status, u.TwoFactor = newID(), a.ID, UserActive, TwoFactorNone
+	u.HasPassword = hash != ""
+	u.CreatedAt, u.UpdatedAt, u.LastLoginAt = now, now, now
+	if u.Metadata == nil {
+		u.Metadata = map[string]any{}
+	}
+	p, err := s.prepareSession(ctx, a, u, Session{}, "")
+	if err != nil {
+		return User{}, SessionTokens{}, err
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if first != nil {
+			if err := first(tx); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateUser(ctx, u, hash); err != nil {
+			return err
+		}
+		if err := p.store(ctx, tx, true); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: action, ActorID: u.ID, SubjectID: u.ID, IP: c.IP})
+	})
+	if err != nil {
+		return User{}, SessionTokens{}, err
+	}
+	return u, p.session, nil
+}
+
+// send renders one of the app's templates and mails it.
+func (s *Service) send(ctx context.Context, a App, locale string, kind notify.Kind, to string, vars notify.Vars) error {
+	const op = "identity.send"
+	t, ok := notify.Default(kind, locale)
+	if !ok {
+		t, ok = notify.Default(kind, "en")
+	}
+	if !ok {
+		return apperr.Wrap(fmt.Errorf("no template %s", kind), apperr.Internal, op)
+	}
+	r, err := notify.Render(t, vars)
+	if err != nil {
+		return apperr.Wrap(err, apperr.Internal, op)
+	}
+	from := a.Settings.EmailFrom
+	if from == "" {
+		from = s.cfg.MailFrom
+	}
+	err = s.mailer.Send(ctx, notify.Message{AppID: a.ID, From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML})
+	if err != nil {
+		return apperr.New(apperr.Unavailable, ReasonMailUnavailable, "mail could not be sent; try again later").With(op, err)
+	}
+	return nil
+}
+
+// humanDuration renders a code lifetime for mail: "24 hours", "1 hour", "10 minutes".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		if d == time.Hour {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d >= time.Minute:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
+}

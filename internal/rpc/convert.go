@@ -1,0 +1,176 @@
+package rpc
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
+
+	"github.com/cosync/cosync-auth/internal/identity"
+)
+
+// Timestamp converts a time, leaving zero times unset.
+func Timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// Struct converts a JSON object; values that JSON cannot hold are dropped.
+func Struct(m map[string]any) *structpb.Struct {
+	if m == nil {
+		return nil
+	}
+	s, err := structpb.NewStruct(m)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// MapOf converts a Struct to a JSON object (nil for nil).
+func MapOf(s *structpb.Struct) map[string]any {
+	if s == nil {
+		return nil
+	}
+	return s.AsMap()
+}
+
+// User converts a domain user.
+func User(u identity.User) *authv1.User {
+	return &authv1.User{
+		Id:            u.ID,
+		Email:         u.Email,
+		UserName:      u.UserName,
+		Phone:         u.Phone,
+		PhoneVerified: u.PhoneVerified,
+		Metadata:      Struct(u.Metadata),
+		Locale:        u.Locale,
+		Status:        UserStatus(u.Status),
+		TwoFactor:     TwoFactor(u.TwoFactor),
+		Anonymous:     u.Anonymous,
+		HasPassword:   u.HasPassword,
+		CreatedAt:     Timestamp(u.CreatedAt),
+		LastLoginAt:   Timestamp(u.LastLoginAt),
+	}
+}
+
+// Session converts a new session.
+func Session(s identity.SessionTokens) *authv1.Session {
+	return &authv1.Session{
+		AccessToken:      s.AccessToken.Reveal(),
+		RefreshToken:     s.RefreshToken.Reveal(),
+		ExpiresAt:        Timestamp(s.ExpiresAt),
+		RefreshExpiresAt: Timestamp(s.RefreshExpiresAt),
+		User:             User(s.User),
+	}
+}
+
+// UserStatus converts a user status.
+func UserStatus(s identity.UserStatus) authv1.UserStatus {
+	switch s {
+	case identity.UserActive:
+		return authv1.UserStatus_USER_STATUS_ACTIVE
+	case identity.UserSuspended:
+		return authv1.UserStatus_USER_STATUS_SUSPENDED
+	}
+	return authv1.UserStatus_USER_STATUS_UNSPECIFIED
+}
+
+// TwoFactor converts a second-factor method.
+func TwoFactor(m identity.TwoFactorMethod) authv1.TwoFactorMethod {
+	switch m {
+	case identity.TwoFactorNone:
+		return authv1.TwoFactorMethod_TWO_FACTOR_METHOD_NONE
+	case identity.TwoFactorTOTP:
+		return authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP
+	case identity.TwoFactorSMS:
+		return authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS
+	}
+	return authv1.TwoFactorMethod_TWO_FACTOR_METHOD_UNSPECIFIED
+}
+
+// TwoFactorOf converts back; UNSPECIFIED reads as "" (keep the default).
+func TwoFactorOf(m authv1.TwoFactorMethod) identity.TwoFactorMethod {
+	switch m {
+	case authv1.TwoFactorMethod_TWO_FACTOR_METHOD_NONE:
+		return identity.TwoFactorNone
+	case authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP:
+		return identity.TwoFactorTOTP
+	case authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS:
+		return identity.TwoFactorSMS
+	}
+	return ""
+}
+
+// SignupFlow converts a signup flow.
+func SignupFlow(f identity.SignupFlow) authv1.SignupFlow {
+	switch f {
+	case identity.FlowCode:
+		return authv1.SignupFlow_SIGNUP_FLOW_CODE
+	case identity.FlowLink:
+		return authv1.SignupFlow_SIGNUP_FLOW_LINK
+	case identity.FlowNone:
+		return authv1.SignupFlow_SIGNUP_FLOW_NONE
+	}
+	return authv1.SignupFlow_SIGNUP_FLOW_UNSPECIFIED
+}
+
+// SignupFlowOf converts back; UNSPECIFIED reads as "".
+func SignupFlowOf(f authv1.SignupFlow) identity.SignupFlow {
+	switch f {
+	case authv1.SignupFlow_SIGNUP_FLOW_CODE:
+		return identity.FlowCode
+	case authv1.SignupFlow_SIGNUP_FLOW_LINK:
+		return identity.FlowLink
+	case authv1.SignupFlow_SIGNUP_FLOW_NONE:
+		return identity.FlowNone
+	}
+	return ""
+}
+
+var fieldTypes = map[identity.FieldType]authv1.MetadataFieldType{
+	identity.FieldString: authv1.MetadataFieldType_METADATA_FIELD_TYPE_STRING,
+	identity.FieldNumber: authv1.MetadataFieldType_METADATA_FIELD_TYPE_NUMBER,
+	identity.FieldBool:   authv1.MetadataFieldType_METADATA_FIELD_TYPE_BOOL,
+}
+
+// MetadataFields converts field definitions.
+func MetadataFields(fs []identity.MetadataField) []*authv1.MetadataField {
+	out := make([]*authv1.MetadataField, len(fs))
+	for i, f := range fs {
+		out[i] = &authv1.MetadataField{Path: f.Path, Name: f.Name, Required: f.Required, UserEditable: f.UserEditable, Type: fieldTypes[f.Type]}
+	}
+	return out
+}
+
+// MetadataFieldsOf converts back; an unspecified type reads as "" and is
+// refused by settings validation.
+func MetadataFieldsOf(fs []*authv1.MetadataField) []identity.MetadataField {
+	out := make([]identity.MetadataField, len(fs))
+	for i, f := range fs {
+		var t identity.FieldType
+		for k, v := range fieldTypes {
+			if v == f.GetType() {
+				t = k
+			}
+		}
+		out[i] = identity.MetadataField{Path: f.GetPath(), Name: f.GetName(), Required: f.GetRequired(), UserEditable: f.GetUserEditable(), Type: t}
+	}
+	return out
+}
+
+// PasswordPolicy converts a password policy.
+func PasswordPolicy(p identity.PasswordPolicy) *authv1.PasswordPolicy {
+	return &authv1.PasswordPolicy{MinLength: int32(p.MinLength), RequireUpper: p.RequireUpper, RequireLower: p.RequireLower,
+		RequireDigit: p.RequireDigit, RequireSpecial: p.RequireSpecial}
+}
+
+// PasswordPolicyOf converts back.
+func PasswordPolicyOf(p *authv1.PasswordPolicy) identity.PasswordPolicy {
+	return identity.PasswordPolicy{MinLength: int(p.GetMinLength()), RequireUpper: p.GetRequireUpper(), RequireLower: p.GetRequireLower(),
+		RequireDigit: p.GetRequireDigit(), RequireSpecial: p.GetRequireSpecial()}
+}

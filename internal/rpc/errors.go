@@ -1,0 +1,125 @@
+// Package rpc is the Connect edge shared by the Auth and Admin handlers:
+// domain errors to Connect errors (with a machine reason and field
+// violations), the request context (caller, principal, client IP), the
+// interceptors that fill it, and proto conversions of shared types.
+package rpc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+)
+
+// ErrorDomain is the ErrorInfo domain of every CoSync Auth error.
+const ErrorDomain = "cosync.auth"
+
+var codes = map[apperr.Kind]connect.Code{
+	apperr.Internal:        connect.CodeInternal,
+	apperr.Invalid:         connect.CodeInvalidArgument,
+	apperr.NotFound:        connect.CodeNotFound,
+	apperr.Exists:          connect.CodeAlreadyExists,
+	apperr.Permission:      connect.CodePermissionDenied,
+	apperr.Unauthenticated: connect.CodeUnauthenticated,
+	apperr.RateLimited:     connect.CodeResourceExhausted,
+	apperr.Precondition:    connect.CodeFailedPrecondition,
+	apperr.Unavailable:     connect.CodeUnavailable,
+	apperr.Unimplemented:   connect.CodeUnimplemented,
+}
+
+// Error converts a domain error into a Connect error: the kind picks the
+// code, the reason becomes an ErrorInfo, violations a BadRequest, a retry
+// delay a RetryInfo. Internal errors are logged with their cause and reach
+// the client as a bare "internal error". nil stays nil; Connect errors and
+// context errors pass through.
+func Error(ctx context.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if errors.Is(err, context.Canceled) {
+		return connect.NewError(connect.CodeCanceled, errors.New("request canceled"))
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("deadline exceeded"))
+	}
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Kind == apperr.Internal {
+		log.ErrorContext(ctx, "internal error", "err", err)
+		out := connect.NewError(connect.CodeInternal, errors.New("internal error"))
+		addDetail(out, &errdetails.ErrorInfo{Reason: "INTERNAL", Domain: ErrorDomain})
+		return out
+	}
+	if e.Kind == apperr.Unavailable {
+		log.WarnContext(ctx, "dependency unavailable", "err", err)
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = e.Kind.String()
+	}
+	out := connect.NewError(codes[e.Kind], errors.New(msg))
+	reason := apperr.ReasonOf(err)
+	if reason == "" {
+		reason = defaultReason(e.Kind)
+	}
+	info := &errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}
+	if e.RetryAfter > 0 {
+		info.Metadata = map[string]string{"retry_after_seconds": strconv.Itoa(int(e.RetryAfter.Seconds() + 0.5))}
+		out.Meta().Set("Retry-After", info.Metadata["retry_after_seconds"])
+	}
+	addDetail(out, info)
+	if len(e.Violations) > 0 {
+		br := &errdetails.BadRequest{}
+		for _, v := range e.Violations {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+		}
+		addDetail(out, br)
+	}
+	if e.RetryAfter > 0 {
+		addDetail(out, &errdetails.RetryInfo{RetryDelay: durationpb.New(e.RetryAfter)})
+	}
+	return out
+}
+
+func defaultReason(k apperr.Kind) string {
+	switch k {
+	case apperr.Invalid:
+		return "INVALID_ARGUMENT"
+	case apperr.NotFound:
+		return "NOT_FOUND"
+	case apperr.Exists:
+		return "ALREADY_EXISTS"
+	case apperr.Permission:
+		return "PERMISSION_DENIED"
+	case apperr.RateLimited:
+		return "RATE_LIMITED"
+	case apperr.Unimplemented:
+		return "NOT_IMPLEMENTED"
+	case apperr.Unauthenticated:
+		return "TOKEN_INVALID"
+	}
+	return "INTERNAL"
+}
+
+func addDetail(e *connect.Error, m proto.Message) {
+	if d, err := connect.NewErrorDetail(m); err == nil {
+		e.AddDetail(d)
+	}
+}
+
+// Unimplemented is the answer of an RPC a later release implements.
+func Unimplemented(procedure string) error {
+	out := connect.NewError(connect.CodeUnimplemented, errors.New(procedure+" is planned and not implemented yet"))
+	addDetail(out, &errdetails.ErrorInfo{Reason: "NOT_IMPLEMENTED", Domain: ErrorDomain})
+	return out
+}

@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/cosync/cosync-auth/internal/identity"
+)
+
+type sessionRow struct {
+	bun.BaseModel `bun:"table:sessions,alias:s"`
+
+	ID           string    `bun:"id,pk"`
+	AppID        string    `bun:"app_id"`
+	UserID       string    `bun:"user_id"`
+	CreatedAt    time.Time `bun:"created_at,nullzero"`
+	ExpiresAt    time.Time `bun:"expires_at,nullzero"`
+	RevokedAt    time.Time `bun:"revoked_at,nullzero"`
+	RevokeReason string    `bun:"revoke_reason"`
+}
+
+func toSessionRow(s identity.Session) sessionRow {
+	return sessionRow{
+		ID:           s.ID,
+		AppID:        s.AppID,
+		UserID:       s.UserID,
+		CreatedAt:    utc(s.CreatedAt),
+		ExpiresAt:    utc(s.ExpiresAt),
+		RevokedAt:    utc(s.RevokedAt),
+		RevokeReason: s.RevokeReason,
+	}
+}
+
+func (r sessionRow) session() identity.Session {
+	return identity.Session{
+		ID:           r.ID,
+		AppID:        r.AppID,
+		UserID:       r.UserID,
+		CreatedAt:    utc(r.CreatedAt),
+		ExpiresAt:    utc(r.ExpiresAt),
+		RevokedAt:    utc(r.RevokedAt),
+		RevokeReason: r.RevokeReason,
+	}
+}
+
+type refreshTokenRow struct {
+	bun.BaseModel `bun:"table:refresh_tokens,alias:rt"`
+
+	ID        string    `bun:"id,pk"`
+	AppID     string    `bun:"app_id"`
+	SessionID string    `bun:"session_id"`
+	ParentID  string    `bun:"parent_id,nullzero"` // NULL for a session's first token
+	Hash      string    `bun:"hash"`
+	CreatedAt time.Time `bun:"created_at,nullzero"`
+	ExpiresAt time.Time `bun:"expires_at,nullzero"`
+	RotatedAt time.Time `bun:"rotated_at,nullzero"`
+}
+
+func toRefreshTokenRow(t identity.RefreshToken) refreshTokenRow {
+	return refreshTokenRow{
+		ID:        t.ID,
+		AppID:     t.AppID,
+		SessionID: t.SessionID,
+		ParentID:  t.ParentID,
+		Hash:      t.Hash,
+		CreatedAt: utc(t.CreatedAt),
+		ExpiresAt: utc(t.ExpiresAt),
+		RotatedAt: utc(t.RotatedAt),
+	}
+}
+
+func (r refreshTokenRow) refreshToken() identity.RefreshToken {
+	return identity.RefreshToken{
+		ID:        r.ID,
+		AppID:     r.AppID,
+		SessionID: r.SessionID,
+		ParentID:  r.ParentID,
+		Hash:      r.Hash,
+		CreatedAt: utc(r.CreatedAt),
+		ExpiresAt: utc(r.ExpiresAt),
+		RotatedAt: utc(r.RotatedAt),
+	}
+}
+
+// CreateSession inserts the session. NotFound when the app or user does
+// not exist.
+func (s *Store) CreateSession(ctx context.Context, sess identity.Session) error {
+	row := toSessionRow(sess)
+	_, err := s.idb.NewInsert().Model(&row).Exec(ctx)
+	return wrap(err, "store.CreateSession")
+}
+
+// GetSession returns the session id of appID, live or not.
+func (s *Store) GetSession(ctx context.Context, appID, id string) (identity.Session, error) {
+	var row sessionRow
+	err := s.idb.NewSelect().Model(&row).Where("app_id = ? AND id = ?", appID, id).Scan(ctx)
+	if err != nil {
+		return identity.Session{}, wrap(err, "store.GetSession")
+	}
+	return row.session(), nil
+}
+
+// RevokeSession marks the session revoked at now for reason. Revoking a
+// revoked session changes nothing and is not an error; NotFound when there
+// is no such session.
+func (s *Store) RevokeSession(ctx context.Context, appID, id, reason string, now time.Time) error {
+	const op = "store.RevokeSession"
+	res, err := s.idb.NewUpdate().Model((*sessionRow)(nil)).
+		Set("revoked_at = ?", now.UTC()).
+		Set("revoke_reason = ?", reason).
+		Where("app_id = ? AND id = ? AND revoked_at IS NULL", appID, id).
+		Exec(ctx)
+	ok, err := changed(res, err, op)
+	if ok || err != nil {
+		return err
+	}
+	return s.mustExist(ctx, op, (*sessionRow)(nil), appID, id)
+}
+
+// RevokeUserSessions revokes every live session (not revoked, not expired
+// at now) of the user except exceptID (empty: all) and returns how many it
+// revoked.
+func (s *Store) RevokeUserSessions(ctx context.Context, appID, userID, exceptID, reason string, now time.Time) (int, error) {
+	const op = "store.RevokeUserSessions"
+	now = now.UTC()
+	q := s.idb.NewUpdate().Model((*sessionRow)(nil)).
+		Set("revoked_at = ?", now).
+		Set("revoke_reason = ?", reason).
+		Where("app_id = ? AND user_id = ?", appID, userID).
+		Where("revoked_at IS NULL AND expires_at > ?", now)
+	if exceptID != "" {
+		q = q.Where("id <> ?", exceptID)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return 0, wrap(err, op)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap(err, op)
+	}
+	return int(n), nil
+}
+
+// CreateRefreshToken inserts the token. Exists when its hash is taken;
+// NotFound when the app or session does not exist.
+func (s *Store) CreateRefreshToken(ctx context.Context, t identity.RefreshToken) error {
+	row := toRefreshTokenRow(t)
+	_, err := s.idb.NewInsert().Model(&row).Exec(ctx)
+	return wrap(err, "store.CreateRefreshToken")
+}
+
+// FindRefreshToken returns the token of appID with hash, rotated or not.
+func (s *Store) FindRefreshToken(ctx context.Context, appID, hash string) (identity.RefreshToken, error) {
+	var row refreshTokenRow
+	err := s.idb.NewSelect().Model(&row).Where("app_id = ? AND hash = ?", appID, hash).Scan(ctx)
+	if err != nil {
+		return identity.RefreshToken{}, wrap(err, "store.FindRefreshToken")
+	}
+	return row.refreshToken(), nil
+}
+
+// MarkRefreshTokenRotated sets the token's rotation time to now if it is
+// unset, in one statement, and reports whether this call set it: at most
+// one caller ever gets true. NotFound when there is no such token.
+func (s *Store) MarkRefreshTokenRotated(ctx context.Context, appID, id string, now time.Time) (bool, error) {
+	const op = "store.MarkRefreshTokenRotated"
+	res, err := s.idb.NewUpdate().Model((*refreshTokenRow)(nil)).
+		Set("rotated_at = ?", now.UTC()).
+		Where("app_id = ? AND id = ? AND rotated_at IS NULL", appID, id).
+		Exec(ctx)
+	ok, err := changed(res, err, op)
+	if ok || err != nil {
+		return ok, err
+	}
+	return false, s.mustExist(ctx, op, (*refreshTokenRow)(nil), appID, id)
+}

@@ -1,0 +1,292 @@
+// Package store persists CoSync Auth in a SQL database through bun: Postgres
+// in production (several replicas share it) and SQLite for the embedded
+// default. It implements identity.Store, keys.Store and notify.OutboxStore.
+//
+// Rows are not messages: every table has a private bun model that is
+// converted explicitly to and from the domain types. Every query is scoped by
+// application. Times are stored in UTC with microsecond precision, and a zero
+// time.Time is stored as NULL. Errors are *apperr.Error: NotFound for a
+// missing row (sql.ErrNoRows never escapes), Exists for a unique violation,
+// Unavailable when the database cannot be reached, Internal otherwise.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/driver/sqliteshim"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/keys"
+	"github.com/cosync/cosync-auth/internal/notify"
+)
+
+var (
+	_ identity.Store     = (*Store)(nil)
+	_ keys.Store         = (*Store)(nil)
+	_ notify.OutboxStore = (*Store)(nil)
+)
+
+// The dialect names Dialect returns.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// Store is the database. It is safe for concurrent use. A Store handed to
+// an InTx callback runs every call in that transaction.
+type Store struct {
+	db      *bun.DB
+	idb     bun.IDB // db, or the transaction of an InTx callback
+	inTx    bool
+	dialect string
+	log     *slog.Logger
+}
+
+// sqliteDefaults are the connection parameters every SQLite connection gets
+// unless the URL sets them: foreign keys enforced (the cascades rely on it),
+// a generous busy timeout so concurrent writers queue instead of failing,
+// WAL so readers never block the writer, and immediate transactions so two
+// transactions never deadlock upgrading a read lock to a write lock.
+var sqliteDefaults = []struct{ key, pragma, value string }{
+	{"_pragma", "foreign_keys", "foreign_keys(1)"},
+	{"_pragma", "busy_timeout", "busy_timeout(10000)"},
+	{"_pragma", "journal_mode", "journal_mode(WAL)"},
+	{"_txlock", "", "immediate"},
+}
+
+// Open connects to the database named by databaseURL and checks that it
+// answers. A URL with the scheme postgres:// or postgresql:// is Postgres;
+// anything else is a SQLite file: sqlite:///abs/path.db, sqlite://rel.db,
+// a file: URI or a bare path, whose parent directory Open creates. Open does
+// not migrate; call Migrate. A nil log discards the log lines.
+//
+// A Postgres pool keeps at most 4 connections per CPU (at least 8); the
+// URL parameter pool_max_conns sets another limit. Without sslmode in the
+// URL the driver insists on TLS but does not verify the server: set
+// sslmode=verify-full in production, or sslmode=disable on a trusted host.
+//
+// Errors are one line naming the database, never its password.
+func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var (
+		db      *bun.DB
+		name    string // how errors name the database
+		dialect = SQLite
+		err     error
+	)
+	if isPostgres(databaseURL) {
+		dialect = Postgres
+		db, name, err = openPostgres(databaseURL)
+	} else {
+		db, name, err = openSQLite(databaseURL)
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Invalid, "store.Open")
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, apperr.Wrap(fmt.Errorf("%s: %w", name, err), kindOf(err, apperr.Unavailable), "store.Open")
+	}
+	s := &Store{db: db, idb: db, dialect: dialect, log: log}
+	log.DebugContext(ctx, "store: opened", "database", name)
+	return s, nil
+}
+
+func isPostgres(databaseURL string) bool {
+	return strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://")
+}
+
+func openPostgres(databaseURL string) (db *bun.DB, name string, err error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		// url.Error repeats the whole URL, password included: keep only the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, "", fmt.Errorf("postgres database URL: %w", err)
+	}
+	name = fmt.Sprintf("postgres database %q at %s", strings.TrimPrefix(u.Path, "/"), u.Host)
+	maxConns := max(4*runtime.GOMAXPROCS(0), 8)
+	q := u.Query()
+	if v := q.Get("pool_max_conns"); v != "" {
+		// Ours, not the server's: pgdriver would send it as a SET.
+		if maxConns, err = strconv.Atoi(v); err != nil || maxConns < 2 {
+			return nil, "", fmt.Errorf("%s: pool_max_conns=%q is not a number of connections (at least 2)", name, v)
+		}
+		q.Del("pool_max_conns")
+		u.RawQuery = q.Encode()
+	}
+	// pgdriver.WithDSN panics on a URL it cannot use (bad sslmode, an
+	// unreadable sslrootcert); turn that into an error.
+	var connector *pgdriver.Connector
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%s: bad URL: %v", name, r)
+			}
+		}()
+		// The URL's application_name, if any, overrides ours.
+		connector = pgdriver.NewConnector(pgdriver.WithApplicationName("cosync-auth"), pgdriver.WithDSN(u.String()))
+	}()
+	if err != nil {
+		return nil, "", err
+	}
+	sqldb := sql.OpenDB(connector)
+	sqldb.SetMaxOpenConns(maxConns)
+	sqldb.SetMaxIdleConns(maxConns)
+	return bun.NewDB(sqldb, pgdialect.New()), name, nil
+}
+
+func openSQLite(databaseURL string) (db *bun.DB, name string, err error) {
+	path, query, err := sqlitePath(databaseURL)
+	if err != nil {
+		return nil, "", err
+	}
+	name = fmt.Sprintf("sqlite database %q", path)
+	if path == "" || path == ":memory:" || query.Get("mode") == "memory" {
+		// Each pooled connection would get its own empty database.
+		return nil, "", fmt.Errorf("%s: an in-memory database is not supported; name a file", name)
+	}
+	if err := createFile(path); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	for _, d := range sqliteDefaults {
+		if !hasParam(query, d.key, d.pragma) {
+			query.Add(d.key, d.value)
+		}
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + query.Encode()
+	sqldb, err := sql.Open(sqliteshim.ShimName, dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	return bun.NewDB(sqldb, sqlitedialect.New()), name, nil
+}
+
+// sqlitePath splits a SQLite URL into a file path and its query parameters.
+func sqlitePath(databaseURL string) (string, url.Values, error) {
+	rest, rawQuery, _ := strings.Cut(databaseURL, "?")
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlite database URL: bad query: %w", err)
+	}
+	switch {
+	case strings.HasPrefix(rest, "sqlite:"):
+		// sqlite:///abs/path.db is absolute, sqlite://rel.db relative.
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "sqlite:"), "//")
+	case strings.HasPrefix(rest, "file:"):
+		rest = strings.TrimPrefix(rest, "file:")
+		if auth, ok := strings.CutPrefix(rest, "//"); ok {
+			// file://host/abs/path: SQLite accepts only an empty host or localhost.
+			host, p, _ := strings.Cut(auth, "/")
+			if host != "" && host != "localhost" {
+				return "", nil, fmt.Errorf("sqlite database URL: file URI with host %q", host)
+			}
+			rest = "/" + p
+		}
+		unescaped, err := url.PathUnescape(rest)
+		if err != nil {
+			return "", nil, fmt.Errorf("sqlite database URL: %w", err)
+		}
+		rest = unescaped
+	}
+	return rest, query, nil
+}
+
+// hasParam reports whether query sets key (for _pragma: the pragma named).
+func hasParam(query url.Values, key, pragma string) bool {
+	if pragma == "" {
+		return query.Has(key)
+	}
+	for _, v := range query[key] {
+		if n, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(v)), "("); strings.TrimSpace(n) == pragma {
+			return true
+		}
+	}
+	return false
+}
+
+// createFile creates the database file and its directory when they are
+// missing, readable by the owner only: the database holds password hashes
+// and sealed keys. SQLite gives its -wal and -shm files the same mode.
+func createFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Close closes the database. Calling it on a Store inside InTx is an error.
+func (s *Store) Close() error {
+	if s.inTx {
+		return apperr.Wrap(errors.New("Close inside a transaction"), apperr.Internal, "store.Close")
+	}
+	return s.db.Close()
+}
+
+// Dialect returns "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return wrap(s.db.PingContext(ctx), "store.Ping")
+}
+
+// InTx runs fn in one transaction and commits when fn returns nil. The
+// Store fn gets (an identity.Store whose dynamic type is *Store) runs every
+// call in the transaction; InTx on it runs fn in that same transaction. An
+// error from fn is returned unchanged, after the rollback.
+//
+// On Postgres the transaction is READ COMMITTED: its writes are atomic but
+// a read-modify-write inside it can race; races are settled by the
+// single-statement methods (SpendCodeAttempt, ConsumeCode, …). On SQLite
+// the transaction takes the write lock when it begins, serializing it with
+// every other writer, so keep it short.
+func (s *Store) InTx(ctx context.Context, fn func(tx identity.Store) error) error {
+	if s.inTx {
+		return fn(s)
+	}
+	var fnErr error
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		fnErr = fn(&Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, log: s.log})
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return wrap(err, "store.InTx")
+}
+
+// utc returns t in UTC, keeping the zero time zero.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}

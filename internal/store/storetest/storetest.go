@@ -1,0 +1,136 @@
+// Package storetest gives tests a fresh, migrated store.Store on SQLite or
+// on a real Postgres server, and runs a test against both.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/cosync/cosync-auth/internal/store"
+)
+
+// DefaultPostgresURL is the server Postgres uses when
+// COSYNC_TEST_POSTGRES_URL is unset. Its database is where storetest
+// connects to create and drop the databases of tests.
+const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// setupTimeout bounds creating, migrating and dropping one database.
+const setupTimeout = time.Minute
+
+// Postgres creates a fresh database for tb on the server at
+// COSYNC_TEST_POSTGRES_URL (default DefaultPostgresURL), named from the
+// test name and a random suffix, migrates it and returns a Store over it.
+// Cleanup closes the Store and drops the database. It fails tb, never
+// skips it, when the server is unreachable: `make test` guarantees one.
+func Postgres(tb testing.TB) *store.Store {
+	tb.Helper()
+	s := open(tb, EmptyPostgres(tb))
+	migrate(tb, s)
+	return s
+}
+
+// EmptyPostgres creates a fresh, unmigrated database for tb as Postgres
+// does and returns its URL, for tests of opening and migrating. Cleanup
+// drops it.
+func EmptyPostgres(tb testing.TB) string {
+	tb.Helper()
+	serverURL := os.Getenv("COSYNC_TEST_POSTGRES_URL")
+	if serverURL == "" {
+		serverURL = DefaultPostgresURL
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		tb.Fatalf("storetest: COSYNC_TEST_POSTGRES_URL: %v", err)
+	}
+	name := databaseName(tb.Name())
+
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(serverURL)))
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("storetest: creating a test database on the Postgres server at %s (set COSYNC_TEST_POSTGRES_URL, or run `make test`, which starts one): %v", u.Redacted(), err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(serverURL)))
+		defer admin.Close()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			tb.Errorf("storetest: dropping test database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+// SQLite opens a fresh, migrated database file under tb.TempDir().
+// Cleanup closes it.
+func SQLite(tb testing.TB) *store.Store {
+	tb.Helper()
+	s := open(tb, filepath.Join(tb.TempDir(), "cosync.db"))
+	migrate(tb, s)
+	return s
+}
+
+// Each runs fn as two subtests, "sqlite" and "postgres", each with its own
+// fresh store. fn may call t.Parallel.
+func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+func open(tb testing.TB, databaseURL string) *store.Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	s, err := store.Open(ctx, databaseURL, nil)
+	if err != nil {
+		tb.Fatalf("storetest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("storetest: closing the store: %v", err)
+		}
+	})
+	return s
+}
+
+func migrate(tb testing.TB, s *store.Store) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatalf("storetest: %v", err)
+	}
+}
+
+var notIdent = regexp.MustCompile(`[^a-z0-9]+`)
+
+// databaseName turns a test name into a Postgres identifier that needs no
+// quoting: "t_" + the name in lower case, cut to fit, + a random suffix.
+func databaseName(testName string) string {
+	name := strings.Trim(notIdent.ReplaceAllString(strings.ToLower(testName), "_"), "_")
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return "t_" + name + "_" + hex.EncodeToString(randomBytes(6))
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/keys"
+	"github.com/cosync/cosync-auth/internal/notify"
+	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/password"
+	"github.com/cosync/cosync-auth/internal/secrets"
+	"github.com/cosync/cosync-auth/internal/store"
+	"github.com/cosync/cosync-auth/internal/token"
+)
+
+// parts is every component of a running server, built once in dependency order.
+type parts struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   *store.Store
+	signer  keys.Signer
+	keyring *keys.Keyring
+	svc     *identity.Service
+}
+
+func (p *parts) close() { _ = p.store.Close() }
+
+// keyMaker lets identity create keys and tell the keyring about them.
+type keyMaker struct {
+	keys.Signer
+	ring *keys.Keyring
+}
+
+func (k keyMaker) Invalidate(appID string) { k.ring.Invalidate(appID) }
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(requestIDHandler{h})
+}
+
+// build opens the database, applies migrations, loads the master key and
+// wires the domain. Each failure is one line naming what failed.
+func build(ctx context.Context, cfg config.Config, logOut io.Writer) (*parts, error) {
+	log := newLogger(cfg, logOut)
+	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("database migrations: %w", err)
+	}
+	p, err := assemble(ctx, cfg, log, st, nil)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// assemble wires every part over an open, migrated store. now is the clock
+// (nil: time.Now); tests pass their own.
+func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, now func() time.Time) (*parts, error) {
+	master, err := masterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secrets.NewLocal(master)
+	if err != nil {
+		return nil, fmt.Errorf("COSYNC_MASTER_KEY: %w", err)
+	}
+	signer := keys.NewLocalSigner(box)
+	ring := keys.NewKeyring(st, signer, keys.KeyringConfig{}, now)
+
+	var mailer identity.Mailer
+	var outbox identity.OutboxReader
+	if cfg.SMTPURL != "" {
+		m, err := notify.NewSMTP(notify.SMTPConfig{URL: cfg.SMTPURL, From: cfg.MailFrom})
+		if err != nil {
+			return nil, fmt.Errorf("COSYNC_SMTP_URL: %w", err)
+		}
+		mailer = m
+	} else {
+		ob := notify.NewOutbox(st, log, now)
+		mailer, outbox = ob, ob
+	}
+	hasher := password.NewHasher(password.Params{
+		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
+	}, cfg.HashConcurrency)
+	svc := identity.New(identity.Deps{
+		Store:     st,
+		Passwords: hasher,
+		Codes:     otp.NewHasher(secrets.DeriveKey(master, "one-time codes")),
+		Tokens:    token.NewIssuer(ring),
+		Keys:      keyMaker{signer, ring},
+		Mailer:    mailer,
+		Outbox:    outbox,
+		Log:       log,
+		Now:       now,
+	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom})
+	if err := svc.EnsureConsoleApp(ctx); err != nil {
+		return nil, fmt.Errorf("console application: %w", err)
+	}
+	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc}, nil
+}
+
+func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
+	if cfg.MasterKey != "" {
+		k, err := secrets.ParseMasterKey(cfg.MasterKey)
+		if err != nil {
+			return nil, fmt.Errorf("COSYNC_MASTER_KEY: %w", err)
+		}
+		return k, nil
+	}
+	k, created, err := secrets.LoadOrCreateMasterKey(cfg.MasterKeyPath())
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if created {
+		log.Warn("created a new master key; back it up: without it, stored keys and secrets cannot be decrypted", "path", cfg.MasterKeyPath())
+	}
+	return k, nil
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"time"
+
+	"connectrpc.com/connect"
+	connectcors "connectrpc.com/cors"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"connectrpc.com/validate"
+	"github.com/rs/cors"
+
+	"github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1/adminv1connect"
+	"github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1/authv1connect"
+
+	"github.com/cosync/cosync-auth/internal/adminapi"
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/authapi"
+	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/rpc"
+)
+
+// handler is the whole HTTP surface: both services (Connect, gRPC and
+// gRPC-Web), health and reflection, the well-known documents, /healthz and
+// /readyz, behind request ids, access logs and CORS.
+func handler(p *parts) http.Handler {
+	mux := http.NewServeMux()
+	opts := []connect.HandlerOption{connect.WithInterceptors(validate.NewInterceptor())}
+	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts...))
+	mux.Handle(adminapi.Mount(adminapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts...))
+	services := []string{authv1connect.AuthServiceName, adminv1connect.AdminServiceName}
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
+	reflector := grpcreflect.NewStaticReflector(services...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+
+	mux.HandleFunc("GET /apps/{id}/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if !appExists(w, r, p, id) {
+			return
+		}
+		body, etag, err := p.keyring.JWKS(r.Context(), id)
+		if err != nil {
+			httpError(w, r, p.log, err)
+			return
+		}
+		writeCached(w, r, "application/jwk-set+json", body, etag)
+	})
+	mux.HandleFunc("GET /apps/{id}/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if !appExists(w, r, p, id) {
+			return
+		}
+		body, _ := json.MarshalIndent(map[string]any{
+			"issuer":                                identity.Issuer(p.cfg.PublicURL, id),
+			"jwks_uri":                              identity.JWKSURL(p.cfg.PublicURL, id),
+			"id_token_signing_alg_values_supported": []string{"RS256"},
+			"response_types_supported":              []string{"token"},
+			"subject_types_supported":               []string{"public"},
+			"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "sid", "email", "user_name"},
+		}, "", "  ")
+		writeCached(w, r, "application/json", body, etagOf(body))
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := p.store.Ping(ctx); err != nil {
+			p.log.WarnContext(ctx, "readiness: database", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "database unavailable\n")
+			return
+		}
+		if err := p.signer.Check(ctx); err != nil {
+			p.log.WarnContext(ctx, "readiness: signer", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "signer unavailable\n")
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+
+	c := cors.New(cors.Options{
+		AllowedOrigins: p.cfg.CORSOrigins,
+		AllowedMethods: connectcors.AllowedMethods(),
+		AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", rpc.AppIDHeader),
+		ExposedHeaders: append(connectcors.ExposedHeaders(), "Retry-After", "X-Request-Id"),
+		MaxAge:         7200,
+	})
+	return withRequestLog(p.log, c.Handler(mux))
+}
+
+func appExists(w http.ResponseWriter, r *http.Request, p *parts, id string) bool {
+	if _, err := p.store.GetApp(r.Context(), id); err != nil {
+		httpError(w, r, p.log, err)
+		return false
+	}
+	return true
+}
+
+func httpError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	switch apperr.KindOf(err) {
+	case apperr.NotFound:
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "no application with that id\n")
+	case apperr.Unavailable:
+		log.WarnContext(r.Context(), "unavailable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "temporarily unavailable\n")
+	default:
+		log.ErrorContext(r.Context(), "internal error", "err", err)
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "internal error\n")
+	}
+}
+
+func etagOf(b []byte) string {
+	return fmt.Sprintf(`"%x"`, sha256.Sum256(b))
+}
+
+// writeCached serves a public document that changes rarely: verifiers may
+// cache it five minutes and revalidate with If-None-Match.
+func writeCached(w http.ResponseWriter, r *http.Request, contentType string, body []byte, etag string) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Write(body)
+}
+
+type requestIDKey struct{}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// requestIDHandler adds the request id in ctx to every record logged with a
+// …Context method, so a request's log lines can be found together.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush keeps streaming (gRPC) working through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// withRequestLog gives each request an id (a well-formed incoming
+// X-Request-Id, or a new one), echoes it, and logs one line when done.
+func withRequestLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000, "proto", r.Proto)
+	})
+}
+
+// serve runs the server until ctx ends (SIGTERM/SIGINT), then drains.
+func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
+	p, err := build(ctx, cfg, logOut)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("COSYNC_ADDR: %w", err)
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler:           handler(p),
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	p.log.Info("cosync-auth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"version", version, "database", p.store.Dialect(), "mail", mailMode(cfg))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	p.log.Info("shutting down", "wait", cfg.ShutdownWait.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func mailMode(cfg config.Config) string {
+	if cfg.SMTPURL != "" {
+		return "smtp"
+	}
+	return "outbox"
+}
