@@ -202,6 +202,9 @@ func (s *Service) checkCode(ctx context.Context, a App, purpose, handle string, 
 		return Code{}, apperr.New(apperr.Precondition, ReasonCodeExpired, "the code has expired; ask for a new one")
 	}
 	ok, err := s.store.SpendCodeAttempt(ctx, a.ID, pc.ID, s.cfg.MaxCodeAttempts)
+	if apperr.Is(err, apperr.NotFound) { // used or replaced since we read it
+		return Code{}, invalid
+	}
 	if err != nil {
 		return Code{}, err
 	}

@@ -41,20 +41,22 @@ type Store interface {
 	UpdateUser(ctx context.Context, u User) error
 	PasswordHash(ctx context.Context, appID, userID string) (string, error)
 	SetPasswordHash(ctx context.Context, appID, userID, hash string, now time.Time) error
-	// RecordLoginFailure atomically adds one failed login and returns the
+	// RecordLoginFailure atomically counts one failed login and returns the
 	// new count; when the count reaches max (>0) it also sets LockedUntil to
-	// now + backoff(count - max + 1).
+	// now + backoff(count - max + 1). backoff must not be nil when max > 0.
 	RecordLoginFailure(ctx context.Context, appID, userID string, now time.Time, max int, backoff func(n int) time.Duration) (count int, lockedUntil time.Time, err error)
 	// RecordLoginSuccess clears the failure count and lock and sets LastLoginAt.
 	RecordLoginSuccess(ctx context.Context, appID, userID string, now time.Time) error
 
 	// PutCode stores c, replacing any code with the same app, purpose and handle.
 	PutCode(ctx context.Context, c Code) error
-	// FindCode returns the live code for app, purpose and handle (NotFound if none).
+	// FindCode returns the code for app, purpose and handle, expired or
+	// not (the caller tells them apart); NotFound if there is none.
 	FindCode(ctx context.Context, appID, purpose, handle string) (Code, error)
 	// SpendCodeAttempt atomically counts one attempt at the code if fewer
 	// than max have been made, and reports whether this attempt may be
 	// checked. Concurrent callers never get more than max trues in total.
+	// NotFound when the code was used or replaced meanwhile.
 	SpendCodeAttempt(ctx context.Context, appID, codeID string, max int) (bool, error)
 	// ConsumeCode deletes the code and reports whether this caller did (at
 	// most one caller ever gets true).

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/uptrace/bun/migrate"
+
+	"github.com/cosync/cosync-auth/internal/identity"
+)
+
+// AuditEvents returns the audit events of appID, oldest first. The
+// identity.Store interface only writes them; tests read them back here.
+func AuditEvents(ctx context.Context, s *Store, appID string) ([]identity.AuditEvent, error) {
+	var rows []auditEventRow
+	if err := s.idb.NewSelect().Model(&rows).Where("app_id = ?", appID).OrderExpr("occurred_at, id").Scan(ctx); err != nil {
+		return nil, err
+	}
+	events := make([]identity.AuditEvent, len(rows))
+	for i, r := range rows {
+		e, err := r.auditEvent()
+		if err != nil {
+			return nil, err
+		}
+		events[i] = e
+	}
+	return events, nil
+}
+
+// AppliedMigrations returns the names of the migrations recorded as applied.
+func AppliedMigrations(ctx context.Context, s *Store) ([]string, error) {
+	ms, err := s.migrations()
+	if err != nil {
+		return nil, err
+	}
+	applied, err := migrate.NewMigrator(s.db, ms).AppliedMigrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range applied {
+		names = append(names, m.Name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Schema describes the tables the migrations made, leaving out bun's own:
+// one "table.column type-class null|not null" line per column, one
+// "index name" line per named index (primary keys and inline unique
+// constraints get dialect-specific names, so they are left out). The type
+// class folds each dialect's types into what they hold.
+func Schema(ctx context.Context, s *Store) ([]string, error) {
+	var cols, idx string
+	switch s.dialect {
+	case Postgres:
+		cols = `SELECT table_name || '.' || column_name, data_type, is_nullable = 'YES'
+			FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name NOT LIKE 'bun_%'`
+		idx = `SELECT indexname FROM pg_indexes
+			WHERE schemaname = current_schema() AND tablename NOT LIKE 'bun_%' AND indexname NOT LIKE '%_pkey'`
+	case SQLite:
+		cols = `SELECT m.name || '.' || p.name, p.type, p."notnull" = 0 AND p.pk = 0
+			FROM sqlite_schema AS m JOIN pragma_table_info(m.name) AS p
+			WHERE m.type = 'table' AND m.name NOT LIKE 'bun_%' AND m.name NOT LIKE 'sqlite_%'`
+		idx = `SELECT name FROM sqlite_schema
+			WHERE type = 'index' AND tbl_name NOT LIKE 'bun_%' AND name NOT LIKE 'sqlite_autoindex_%'`
+	}
+	classes := map[string]string{
+		"text": "text", "TEXT": "text",
+		"timestamp with time zone": "time",
+		"jsonb":                    "json",
+		"boolean":                  "bool",
+		"integer":                  "int", "INTEGER": "int",
+		"bytea": "bytes", "BLOB": "bytes",
+	}
+	var out []string
+	rows, err := s.db.QueryContext(ctx, cols)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var col, typ string
+		var null bool
+		if err := rows.Scan(&col, &typ, &null); err != nil {
+			return nil, err
+		}
+		class := classes[typ]
+		if s.dialect == SQLite && typ == "TEXT" {
+			// SQLite keeps times and JSON in TEXT: name the class by column.
+			class = sqliteTextClass(col)
+		}
+		if s.dialect == SQLite && typ == "INTEGER" && sqliteBoolColumns[col] {
+			class = "bool"
+		}
+		nullness := "not null"
+		if null {
+			nullness = "null"
+		}
+		out = append(out, fmt.Sprintf("%s %s %s", col, class, nullness))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	irows, err := s.db.QueryContext(ctx, idx)
+	if err != nil {
+		return nil, err
+	}
+	defer irows.Close()
+	for irows.Next() {
+		var name string
+		if err := irows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, "index "+name)
+	}
+	sort.Strings(out)
+	return out, irows.Err()
+}
+
+var sqliteBoolColumns = map[string]bool{"users.phone_verified": true, "users.anonymous": true}
+
+func sqliteTextClass(col string) string {
+	_, name, _ := strings.Cut(col, ".")
+	switch {
+	case strings.HasSuffix(name, "_at") || name == "locked_until":
+		return "time"
+	case name == "settings" || name == "metadata" || name == "details":
+		return "json"
+	}
+	return "text"
+}
