@@ -46,9 +46,10 @@ type Config struct {
 }
 
 // Setting describes one setting for flags, errors and the README table.
+// Shown, when set, is how the README describes a machine-dependent default.
 type Setting struct {
-	Env, Flag, Default, Usage string
-	set                       func(c *Config, v string) error
+	Env, Flag, Default, Usage, Shown string
+	set                              func(c *Config, v string) error
 }
 
 // Settings lists every setting in documentation order.
@@ -67,15 +68,15 @@ func Settings() []Setting {
 		}
 	}
 	return []Setting{
-		{"COSYNC_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", str(func(c *Config) *string { return &c.Addr })},
-		{"COSYNC_PUBLIC_URL", "public-url", "http://localhost:8080", "URL clients reach the server at; token issuer and mail links", str(func(c *Config) *string { return &c.PublicURL })},
-		{"COSYNC_DATA_DIR", "data-dir", "./var", "directory for the SQLite file and the local master key", str(func(c *Config) *string { return &c.DataDir })},
-		{"COSYNC_DATABASE_URL", "database-url", "", "postgres://… for Postgres; empty: SQLite file cosync.db in the data dir", str(func(c *Config) *string { return &c.DatabaseURL })},
-		{"COSYNC_SIGNER", "signer", "local", "token signer: local (keys encrypted under the master key)", str(func(c *Config) *string { return &c.Signer })},
-		{"COSYNC_MASTER_KEY", "master-key", "", "32-byte key (base64 or hex) that encrypts secrets at rest; empty: master.key in the data dir, created 0600", str(func(c *Config) *string { return &c.MasterKey })},
-		{"COSYNC_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: dev outbox", str(func(c *Config) *string { return &c.SMTPURL })},
-		{"COSYNC_MAIL_FROM", "mail-from", "CoSync Auth <no-reply@localhost>", "default sender of application mail", str(func(c *Config) *string { return &c.MailFrom })},
-		{"COSYNC_CORS_ORIGINS", "cors-origins", "*", "comma-separated browser origins allowed to call the API", func(c *Config, v string) error {
+		{"COSYNC_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", "", str(func(c *Config) *string { return &c.Addr })},
+		{"COSYNC_PUBLIC_URL", "public-url", "http://localhost:8080", "URL clients reach the server at; token issuer and mail links", "", str(func(c *Config) *string { return &c.PublicURL })},
+		{"COSYNC_DATA_DIR", "data-dir", "./var", "directory for the SQLite file and the local master key", "", str(func(c *Config) *string { return &c.DataDir })},
+		{"COSYNC_DATABASE_URL", "database-url", "", "postgres://… for Postgres; empty: SQLite file cosync.db in the data dir", "", str(func(c *Config) *string { return &c.DatabaseURL })},
+		{"COSYNC_SIGNER", "signer", "local", "token signer: local (keys encrypted under the master key)", "", str(func(c *Config) *string { return &c.Signer })},
+		{"COSYNC_MASTER_KEY", "master-key", "", "32-byte key (base64 or hex) that encrypts secrets at rest; empty: master.key in the data dir, created 0600", "", str(func(c *Config) *string { return &c.MasterKey })},
+		{"COSYNC_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: dev outbox", "", str(func(c *Config) *string { return &c.SMTPURL })},
+		{"COSYNC_MAIL_FROM", "mail-from", "CoSync Auth <no-reply@localhost>", "default sender of application mail", "", str(func(c *Config) *string { return &c.MailFrom })},
+		{"COSYNC_CORS_ORIGINS", "cors-origins", "*", "comma-separated browser origins allowed to call the API", "", func(c *Config, v string) error {
 			c.CORSOrigins = nil
 			for _, o := range strings.Split(v, ",") {
 				if o = strings.TrimSpace(o); o != "" {
@@ -84,7 +85,7 @@ func Settings() []Setting {
 			}
 			return nil
 		}},
-		{"COSYNC_TRUST_PROXY", "trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind a proxy that sets it)", func(c *Config, v string) error {
+		{"COSYNC_TRUST_PROXY", "trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind a proxy that sets it)", "", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return fmt.Errorf("%q is not true or false", v)
@@ -92,9 +93,9 @@ func Settings() []Setting {
 			c.TrustProxy = b
 			return nil
 		}},
-		{"COSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
-		{"COSYNC_LOG_FORMAT", "log-format", "json", "json or text", str(func(c *Config) *string { return &c.LogFormat })},
-		{"COSYNC_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long SIGTERM waits for requests in flight", func(c *Config, v string) error {
+		{"COSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", "", str(func(c *Config) *string { return &c.LogLevel })},
+		{"COSYNC_LOG_FORMAT", "log-format", "json", "json or text", "", str(func(c *Config) *string { return &c.LogFormat })},
+		{"COSYNC_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long SIGTERM waits for requests in flight", "", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil {
 				return fmt.Errorf("%q is not a duration like 15s", v)
@@ -102,13 +103,13 @@ func Settings() []Setting {
 			c.ShutdownWait = d
 			return nil
 		}},
-		{"COSYNC_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory per hash in KiB (at least 19456)", num(func(c *Config) *int { return &c.Argon2MemoryKiB })},
-		{"COSYNC_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id passes (at least 2)", num(func(c *Config) *int { return &c.Argon2Iterations })},
-		{"COSYNC_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes", num(func(c *Config) *int { return &c.Argon2Parallelism })},
-		{"COSYNC_HASH_CONCURRENCY", "hash-concurrency", strconv.Itoa(runtime.NumCPU()), "password hashes computed at once; more wait (bounds memory under a login flood)", num(func(c *Config) *int { return &c.HashConcurrency })},
-		{"VAULT_ADDR", "vault-addr", "", "Vault address (COSYNC_SIGNER=vault)", str(func(c *Config) *string { return &c.VaultAddr })},
-		{"VAULT_TOKEN", "vault-token", "", "Vault token (COSYNC_SIGNER=vault)", str(func(c *Config) *string { return &c.VaultToken })},
-		{"COSYNC_VAULT_TRANSIT_MOUNT", "vault-transit-mount", "transit", "Vault Transit mount (COSYNC_SIGNER=vault)", str(func(c *Config) *string { return &c.VaultTransitMount })},
+		{"COSYNC_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory per hash in KiB (at least 19456)", "", num(func(c *Config) *int { return &c.Argon2MemoryKiB })},
+		{"COSYNC_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id passes (at least 2)", "", num(func(c *Config) *int { return &c.Argon2Iterations })},
+		{"COSYNC_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes", "", num(func(c *Config) *int { return &c.Argon2Parallelism })},
+		{"COSYNC_HASH_CONCURRENCY", "hash-concurrency", strconv.Itoa(runtime.NumCPU()), "password hashes computed at once; more wait (bounds memory under a login flood)", "number of CPUs", num(func(c *Config) *int { return &c.HashConcurrency })},
+		{"VAULT_ADDR", "vault-addr", "", "Vault address (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultAddr })},
+		{"VAULT_TOKEN", "vault-token", "", "Vault token (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultToken })},
+		{"COSYNC_VAULT_TRANSIT_MOUNT", "vault-transit-mount", "transit", "Vault Transit mount (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultTransitMount })},
 	}
 }
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prints the path of a real Vault binary for the Transit tests, building the
+# pinned release once into ${XDG_CACHE_HOME:-~/.cache}/cosync-auth/vault-1.19.5
+# when it is not there yet. Vault is not in Debian and its newer releases do
+# not build from published modules; 1.19.5 does with the replaces in
+# scripts/vault/go.mod (see the README, "Production keys with Vault").
+# A cold build takes ~20-25 minutes on 2 cores and ~4.4 GB of memory; later
+# runs reuse the binary. $COSYNC_VAULT_BIN short-cuts everything.
+set -euo pipefail
+if [ -n "${COSYNC_VAULT_BIN:-}" ]; then echo "$COSYNC_VAULT_BIN"; exit 0; fi
+src="$(cd "$(dirname "$0")/vault" && pwd)"
+dir="${XDG_CACHE_HOME:-$HOME/.cache}/cosync-auth/vault-1.19.5"
+bin="$dir/vault"
+if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then echo "$bin"; exit 0; fi
+mkdir -p "$dir"
+exec 9>"$dir/.lock"
+flock 9
+if [ ! -x "$bin" ]; then
+  echo "building Vault 1.19.5 into $dir (first time only; ~20-25 minutes)" >&2
+  start=$(date +%s)
+  (cd "$src" && GOFLAGS=-mod=mod GONOSUMDB=github.com/hashicorp/vault-plugin-database-snowflake \
+     go build -ldflags "-s -w" -o "$bin.tmp" github.com/hashicorp/vault) >&2
+  mv "$bin.tmp" "$bin"
+  echo "built Vault in $(( $(date +%s) - start ))s" >&2
+fi
+echo "$bin"

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
+	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
+
+	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/store/storetest"
+)
+
+// readmeSection returns the README text between <!-- name:start --> and <!-- name:end -->.
+func readmeSection(tb testing.TB, name string) string {
+	tb.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "<!-- "+name+":start -->")
+	body, _, ok2 := strings.Cut(rest, "<!-- "+name+":end -->")
+	if !ok || !ok2 {
+		tb.Fatalf("README has no %s section", name)
+	}
+	return body
+}
+
+// TestREADMEWalkthrough runs the README's walkthrough, as written, against
+// the built binary: on SQLite, then on Postgres.
+func TestREADMEWalkthrough(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "jq", "node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the walkthrough needs %s: %v", tool, err)
+		}
+	}
+	var script strings.Builder
+	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(readmeSection(t, "walkthrough"), -1) {
+		script.WriteString(block[1])
+	}
+	if !strings.Contains(script.String(), "developer create") || !strings.Contains(script.String(), "jwtVerify") {
+		t.Fatalf("walkthrough script looks incomplete:\n%s", script.String())
+	}
+	bin := filepath.Join(t.TempDir(), "cosync-auth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(bin, filepath.Join(dir, "bin", "cosync-auth")); err != nil {
+				t.Fatal(err)
+			}
+			addr := freeAddr(t)
+			base := "http://" + addr
+			env := append(os.Environ(), "COSYNC_ADDR="+addr, "COSYNC_PUBLIC_URL="+base, "COSYNC_LOG_LEVEL=warn")
+			if db == "postgres" {
+				env = append(env, "COSYNC_DATABASE_URL="+storetest.EmptyPostgres(t))
+			}
+			var serverLog bytes.Buffer
+			srv := exec.Command(filepath.Join(dir, "bin", "cosync-auth"), "serve")
+			srv.Dir, srv.Env, srv.Stdout, srv.Stderr = dir, env, &serverLog, &serverLog
+			if err := srv.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+			waitReady(t, base, &serverLog)
+
+			sh := strings.ReplaceAll(script.String(), "http://localhost:8080", base)
+			cmd := exec.Command("bash", "-euo", "pipefail", "-c", sh)
+			cmd.Dir, cmd.Env = dir, env
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("walkthrough failed: %v\n%s\nserver log:\n%s", err, out, serverLog.String())
+			}
+			for _, want := range []string{`{"flow":"SIGNUP_FLOW_CODE"}`, `"email":"ann@example.com"`, "verified, kid", `"name": "Ann"`, `"my-atlas-app-id"`} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("walkthrough output lacks %s:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
+
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitReady(tb testing.TB, base string, log fmt.Stringer) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, err := http.Get(base + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("server at %s never became ready; log:\n%s", base, log)
+}
+
+// TestREADMEConfigTable keeps the README's configuration table equal to
+// the settings the binary reads.
+func TestREADMEConfigTable(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("\n| variable | flag | default | meaning |\n|---|---|---|---|\n")
+	for _, s := range config.Settings() {
+		def := s.Default
+		if s.Shown != "" {
+			def = s.Shown
+		} else if def != "" {
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | `--%s` | %s | %s |\n", s.Env, s.Flag, def, s.Usage)
+	}
+	if got := readmeSection(t, "config"); got != b.String() {
+		t.Errorf("README configuration table is stale; want:\n%s", b.String())
+	}
+}
+
+// TestREADMEAPITable keeps the README's API table listing every RPC, marked
+// implemented exactly when a handler method exists for it.
+func TestREADMEAPITable(t *testing.T) {
+	t.Parallel()
+	table := readmeSection(t, "api")
+	services := map[string]struct {
+		desc protoreflect.ServiceDescriptor
+		file string
+	}{
+		"AuthService":  {authv1.File_cosync_auth_v1_auth_proto.Services().ByName("AuthService"), "../internal/authapi/authapi.go"},
+		"AdminService": {adminv1.File_cosync_admin_v1_admin_proto.Services().ByName("AdminService"), "../internal/adminapi/adminapi.go"},
+	}
+	rows := 0
+	for name, svc := range services {
+		implemented := handlerMethods(t, svc.file)
+		methods := svc.desc.Methods()
+		for i := range methods.Len() {
+			rpc := string(methods.Get(i).Name())
+			rows++
+			row := regexp.MustCompile(`(?m)^\| ` + name + ` \| ` + "`" + rpc + "`" + ` \| (.*) \|$`).FindStringSubmatch(table)
+			if row == nil {
+				t.Errorf("README API table has no row for %s.%s", name, rpc)
+				continue
+			}
+			if got, want := strings.HasPrefix(row[1], "implemented"), implemented[rpc]; got != want {
+				t.Errorf("README says %s.%s is %q; implemented = %v", name, rpc, row[1], want)
+			}
+		}
+	}
+	if n := strings.Count(table, "\n| "); n-1 != rows {
+		t.Errorf("README API table has %d rows, the contract %d RPCs", n-1, rows)
+	}
+}
+
+// handlerMethods lists the methods declared on *Handler in a Go file.
+func handlerMethods(tb testing.TB, path string) map[string]bool {
+	tb.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || len(fn.Recv.List) != 1 {
+			continue
+		}
+		if star, ok := fn.Recv.List[0].Type.(*ast.StarExpr); ok {
+			if id, ok := star.X.(*ast.Ident); ok && id.Name == "Handler" && fn.Name.IsExported() {
+				out[fn.Name.Name] = true
+			}
+		}
+	}
+	return out
+}
+
