@@ -199,4 +199,3 @@ func handlerMethods(tb testing.TB, path string) map[string]bool {
 	}
 	return out
 }
-
