@@ -151,14 +151,14 @@ func TestREADMEAPITable(t *testing.T) {
 	table := readmeSection(t, "api")
 	services := map[string]struct {
 		desc protoreflect.ServiceDescriptor
-		file string
+		dir  string
 	}{
-		"AuthService":  {authv1.File_cosync_auth_v1_auth_proto.Services().ByName("AuthService"), "../internal/authapi/authapi.go"},
-		"AdminService": {adminv1.File_cosync_admin_v1_admin_proto.Services().ByName("AdminService"), "../internal/adminapi/adminapi.go"},
+		"AuthService":  {authv1.File_cosync_auth_v1_auth_proto.Services().ByName("AuthService"), "../internal/authapi"},
+		"AdminService": {adminv1.File_cosync_admin_v1_admin_proto.Services().ByName("AdminService"), "../internal/adminapi"},
 	}
 	rows := 0
 	for name, svc := range services {
-		implemented := handlerMethods(t, svc.file)
+		implemented := handlerMethods(t, svc.dir)
 		methods := svc.desc.Methods()
 		for i := range methods.Len() {
 			rpc := string(methods.Get(i).Name())
@@ -178,15 +178,27 @@ func TestREADMEAPITable(t *testing.T) {
 	}
 }
 
-// handlerMethods lists the methods declared on *Handler in a Go file.
-func handlerMethods(tb testing.TB, path string) map[string]bool {
+// handlerMethods lists the methods declared on *Handler in a package's
+// non-test Go files.
+func handlerMethods(tb testing.TB, dir string) map[string]bool {
 	tb.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	var decls []ast.Decl
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		decls = append(decls, f.Decls...)
+	}
 	out := map[string]bool{}
-	for _, d := range f.Decls {
+	for _, d := range decls {
 		fn, ok := d.(*ast.FuncDecl)
 		if !ok || fn.Recv == nil || len(fn.Recv.List) != 1 {
 			continue

@@ -130,6 +130,9 @@ func (h *Handler) Login(ctx context.Context, req *authv1.LoginRequest) (*authv1.
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
+	if res.Challenge != nil {
+		return &authv1.LoginResponse{Result: &authv1.LoginResponse_Challenge{Challenge: rpc.Challenge(*res.Challenge)}}, nil
+	}
 	return &authv1.LoginResponse{Result: &authv1.LoginResponse_Session{Session: rpc.Session(*res.Session)}}, nil
 }
 

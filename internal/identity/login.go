@@ -8,9 +8,19 @@ import (
 	"github.com/cosync/cosync-auth/internal/apperr"
 )
 
-// LoginResult is a session, or (once second factors exist) a challenge.
+// LoginResult is a session, or a challenge when a second factor is needed.
+// Exactly one is set.
 type LoginResult struct {
-	Session *SessionTokens
+	Session   *SessionTokens
+	Challenge *Challenge
+}
+
+// Challenge asks for a second factor; CompleteLogin answers it.
+type Challenge struct {
+	LoginToken Secret
+	Method     TwoFactorMethod
+	ExpiresAt  time.Time
+	PhoneHint  string // SMS: the last digits of the phone the code went to
 }
 
 // Login checks a password. An unknown handle, a user without a password and
@@ -65,14 +75,31 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 			return LoginResult{}, apperr.Wrap(err, apperr.Internal, op)
 		}
 	}
-	u.LastLoginAt, u.FailedLogins, u.LockedUntil = now, 0, time.Time{}
-	p, err := s.prepareSession(ctx, a, u, Session{}, "")
+	var upgrade func(Store) error
+	if newHash != "" {
+		upgrade = func(tx Store) error { return tx.SetPasswordHash(ctx, a.ID, u.ID, newHash, now) }
+	}
+	sess, err := s.signIn(ctx, c, a, u, "user.login", upgrade)
 	if err != nil {
 		return LoginResult{}, err
 	}
+	return LoginResult{Session: &sess}, nil
+}
+
+// signIn opens a session for a user who has proved who they are: it clears
+// failed logins, records the login and stores the session in one
+// transaction, running extra (if any) first in it. Every way of signing in
+// (password, second factor, social, signup) ends here or in createUser.
+func (s *Service) signIn(ctx context.Context, c Caller, a App, u User, action string, extra func(Store) error) (SessionTokens, error) {
+	now := s.clock()
+	u.LastLoginAt, u.FailedLogins, u.LockedUntil = now, 0, time.Time{}
+	p, err := s.prepareSession(ctx, a, u, Session{}, "")
+	if err != nil {
+		return SessionTokens{}, err
+	}
 	err = s.store.InTx(ctx, func(tx Store) error {
-		if newHash != "" {
-			if err := tx.SetPasswordHash(ctx, a.ID, u.ID, newHash, now); err != nil {
+		if extra != nil {
+			if err := extra(tx); err != nil {
 				return err
 			}
 		}
@@ -82,12 +109,12 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 		if err := p.store(ctx, tx, true); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.login", ActorID: u.ID, SubjectID: u.ID, IP: c.IP})
+		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: action, ActorID: u.ID, SubjectID: u.ID, IP: c.IP})
 	})
 	if err != nil {
-		return LoginResult{}, err
+		return SessionTokens{}, err
 	}
-	return LoginResult{Session: &p.session}, nil
+	return p.session, nil
 }
 
 // findByHandle looks a user up by email, or by user name where the app

@@ -69,6 +69,16 @@ func Session(s identity.SessionTokens) *authv1.Session {
 	}
 }
 
+// Challenge converts a second-factor challenge.
+func Challenge(c identity.Challenge) *authv1.Challenge {
+	return &authv1.Challenge{
+		LoginToken: c.LoginToken.Reveal(),
+		Method:     TwoFactor(c.Method),
+		ExpiresAt:  Timestamp(c.ExpiresAt),
+		PhoneHint:  c.PhoneHint,
+	}
+}
+
 // UserStatus converts a user status.
 func UserStatus(s identity.UserStatus) authv1.UserStatus {
 	switch s {
