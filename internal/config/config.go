@@ -129,12 +129,19 @@ func Load(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) (
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
+	unparsed := map[string]bool{}
 	for _, s := range Settings() {
 		if err := s.set(&c, *vals[s.Env]); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.Env, err))
+			unparsed[s.Env] = true
 		}
 	}
-	errs = append(errs, c.validate()...)
+	// A value that did not parse is reported once, not again for the zero it left.
+	for _, err := range c.validate() {
+		if env, _, _ := strings.Cut(err.Error(), ":"); !unparsed[env] {
+			errs = append(errs, err)
+		}
+	}
 	return c, errors.Join(errs...)
 }
 

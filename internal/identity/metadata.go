@@ -40,6 +40,9 @@ func checkMetadata(fields []MetadataField, in map[string]any, requireAll bool) (
 		setPath(out, f.Path, v)
 	}
 	for _, p := range leafPaths(in, "") {
+		if v, _ := lookupPath(in, p); isEmptyObject(v) && parentOfKnown(known, p) {
+			continue // {"user_data": {}}: nothing in it, nothing wrong
+		}
 		if !known[p] && !prefixOfKnown(known, p) {
 			bad(p, "is not a metadata field of this application")
 		}
@@ -58,6 +61,20 @@ func prefixOfKnown(known map[string]bool, p string) bool {
 		}
 	}
 	return false
+}
+
+func parentOfKnown(known map[string]bool, p string) bool {
+	for k := range known {
+		if strings.HasPrefix(k, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+func isEmptyObject(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 0
 }
 
 func typeMatches(t FieldType, v any) bool {

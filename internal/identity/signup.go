@@ -281,16 +281,17 @@ func (s *Service) send(ctx context.Context, a App, locale string, kind notify.Ki
 	return nil
 }
 
-// humanDuration renders a code lifetime for mail: "24 hours", "1 hour", "10 minutes".
+// humanDuration renders a code lifetime for mail, rounding up so the mail
+// never understates it: "24 hours", "1 hour", "90 minutes", "1 minute".
 func humanDuration(d time.Duration) string {
-	switch {
-	case d >= time.Hour && d%time.Hour == 0:
-		if d == time.Hour {
-			return "1 hour"
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
 		}
-		return fmt.Sprintf("%d hours", d/time.Hour)
-	case d >= time.Minute:
-		return fmt.Sprintf("%d minutes", d/time.Minute)
+		return fmt.Sprintf("%d %ss", n, unit)
 	}
-	return d.String()
+	if d >= time.Hour && d%time.Hour == 0 {
+		return plural(int64(d/time.Hour), "hour")
+	}
+	return plural(int64((d+time.Minute-1)/time.Minute), "minute")
 }

@@ -194,5 +194,12 @@ func (Secret) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 // String returns the redacted form, so %v and %s never print the secret.
 func (Secret) String() string { return "[REDACTED]" }
 
+// GoString keeps %#v (and %#v of structs holding a Secret) redacted.
+func (Secret) GoString() string { return `"[REDACTED]"` }
+
+// MarshalJSON keeps JSON encodings (slog's JSON handler on a struct
+// holding a Secret, say) redacted.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[REDACTED]"`), nil }
+
 // Reveal returns the secret itself, for the one place that needs it.
 func (s Secret) Reveal() string { return string(s) }

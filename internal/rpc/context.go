@@ -46,14 +46,15 @@ func DeveloperFrom(ctx context.Context) (identity.Developer, bool) {
 	return d, ok
 }
 
-// ClientIP returns the peer's IP. Proxy headers are not trusted here: the
-// load balancer's own address is the peer unless the server is configured
-// to trust X-Forwarded-For (see server config).
+// ClientIP returns the peer's IP. With trustProxy (one trusted proxy in
+// front, COSYNC_TRUST_PROXY) it is the last X-Forwarded-For entry: the one
+// that proxy appended. Earlier entries are whatever the client sent, and
+// trusting them would let a client pick its IP and dodge per-IP limits.
 func ClientIP(peer connect.Peer, h http.Header, trustProxy bool) string {
 	if trustProxy {
-		if xff := h.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+		if xff := strings.Join(h.Values("X-Forwarded-For"), ","); xff != "" {
+			parts := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
 				return ip.String()
 			}
 		}

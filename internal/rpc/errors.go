@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"strconv"
 
 	"connectrpc.com/connect"
@@ -74,7 +75,7 @@ func Error(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	info := &errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}
 	if e.RetryAfter > 0 {
-		info.Metadata = map[string]string{"retry_after_seconds": strconv.Itoa(int(e.RetryAfter.Seconds() + 0.5))}
+		info.Metadata = map[string]string{"retry_after_seconds": strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds())))}
 		out.Meta().Set("Retry-After", info.Metadata["retry_after_seconds"])
 	}
 	addDetail(out, info)
@@ -107,6 +108,10 @@ func defaultReason(k apperr.Kind) string {
 		return "NOT_IMPLEMENTED"
 	case apperr.Unauthenticated:
 		return "TOKEN_INVALID"
+	case apperr.Precondition:
+		return "FAILED_PRECONDITION"
+	case apperr.Unavailable:
+		return "UNAVAILABLE"
 	}
 	return "INTERNAL"
 }

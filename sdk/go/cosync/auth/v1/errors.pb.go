@@ -93,10 +93,12 @@ const (
 	ErrorReason_ERROR_REASON_API_KEY_INVALID   ErrorReason = 94
 	ErrorReason_ERROR_REASON_ALREADY_EXISTS    ErrorReason = 95
 	// Infrastructure.
-	ErrorReason_ERROR_REASON_SIGNER_UNAVAILABLE ErrorReason = 100
-	ErrorReason_ERROR_REASON_MAIL_UNAVAILABLE   ErrorReason = 101
-	ErrorReason_ERROR_REASON_INTERNAL           ErrorReason = 102
-	ErrorReason_ERROR_REASON_NOT_IMPLEMENTED    ErrorReason = 103
+	ErrorReason_ERROR_REASON_SIGNER_UNAVAILABLE  ErrorReason = 100
+	ErrorReason_ERROR_REASON_MAIL_UNAVAILABLE    ErrorReason = 101
+	ErrorReason_ERROR_REASON_INTERNAL            ErrorReason = 102
+	ErrorReason_ERROR_REASON_NOT_IMPLEMENTED     ErrorReason = 103
+	ErrorReason_ERROR_REASON_UNAVAILABLE         ErrorReason = 104
+	ErrorReason_ERROR_REASON_FAILED_PRECONDITION ErrorReason = 105
 )
 
 // Enum value maps for ErrorReason.
@@ -160,6 +162,8 @@ var (
 		101: "ERROR_REASON_MAIL_UNAVAILABLE",
 		102: "ERROR_REASON_INTERNAL",
 		103: "ERROR_REASON_NOT_IMPLEMENTED",
+		104: "ERROR_REASON_UNAVAILABLE",
+		105: "ERROR_REASON_FAILED_PRECONDITION",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -220,6 +224,8 @@ var (
 		"ERROR_REASON_MAIL_UNAVAILABLE":            101,
 		"ERROR_REASON_INTERNAL":                    102,
 		"ERROR_REASON_NOT_IMPLEMENTED":             103,
+		"ERROR_REASON_UNAVAILABLE":                 104,
+		"ERROR_REASON_FAILED_PRECONDITION":         105,
 	}
 )
 
@@ -254,7 +260,7 @@ var File_cosync_auth_v1_errors_proto protoreflect.FileDescriptor
 
 const file_cosync_auth_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcosync/auth/v1/errors.proto\x12\x0ecosync.auth.v1*\xf7\x0f\n" +
+	"\x1bcosync/auth/v1/errors.proto\x12\x0ecosync.auth.v1*\xbb\x10\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x01\x12\x1e\n" +
@@ -314,7 +320,9 @@ const file_cosync_auth_v1_errors_proto_rawDesc = "" +
 	"\x1fERROR_REASON_SIGNER_UNAVAILABLE\x10d\x12!\n" +
 	"\x1dERROR_REASON_MAIL_UNAVAILABLE\x10e\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10f\x12 \n" +
-	"\x1cERROR_REASON_NOT_IMPLEMENTED\x10gB\xb7\x01\n" +
+	"\x1cERROR_REASON_NOT_IMPLEMENTED\x10g\x12\x1c\n" +
+	"\x18ERROR_REASON_UNAVAILABLE\x10h\x12$\n" +
+	" ERROR_REASON_FAILED_PRECONDITION\x10iB\xb7\x01\n" +
 	"\x12com.cosync.auth.v1B\vErrorsProtoP\x01Z:github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1;authv1\xa2\x02\x03CAX\xaa\x02\x0eCosync.Auth.V1\xca\x02\x0eCosync\\Auth\\V1\xe2\x02\x1aCosync\\Auth\\V1\\GPBMetadata\xea\x02\x10Cosync::Auth::V1b\x06proto3"
 
 var (

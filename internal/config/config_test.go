@@ -1,0 +1,289 @@
+package config_test
+
+import (
+	"flag"
+	"io"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cosync/cosync-auth/internal/config"
+)
+
+// load runs config.Load over a fake environment and args.
+func load(tb testing.TB, env map[string]string, args ...string) (config.Config, error) {
+	tb.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return config.Load(fs, args, func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+}
+
+// badVars returns the variable named at the start of each line of err.
+func badVars(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		name, _, _ := strings.Cut(line, ":")
+		out = append(out, name)
+	}
+	return out
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, nil)
+	if err != nil {
+		t.Fatalf("Load(no settings) = %v, want nil", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Addr", c.Addr, "127.0.0.1:8080"},
+		{"PublicURL", c.PublicURL, "http://localhost:8080"},
+		{"DataDir", c.DataDir, "./var"},
+		{"DatabaseURL", c.DatabaseURL, "sqlite://" + filepath.Join("./var", "cosync.db")},
+		{"Signer", c.Signer, "local"},
+		{"MasterKey", c.MasterKey, ""},
+		{"SMTPURL", c.SMTPURL, ""},
+		{"MailFrom", c.MailFrom, "CoSync Auth <no-reply@localhost>"},
+		{"CORSOrigins", strings.Join(c.CORSOrigins, ","), "*"},
+		{"TrustProxy", c.TrustProxy, false},
+		{"LogLevel", c.LogLevel, "info"},
+		{"LogFormat", c.LogFormat, "json"},
+		{"ShutdownWait", c.ShutdownWait, 15 * time.Second},
+		{"Argon2MemoryKiB", c.Argon2MemoryKiB, 19456},
+		{"Argon2Iterations", c.Argon2Iterations, 2},
+		{"Argon2Parallelism", c.Argon2Parallelism, 1},
+		{"HashConcurrency", c.HashConcurrency, runtime.NumCPU()},
+		{"VaultTransitMount", c.VaultTransitMount, "transit"},
+		{"MasterKeyPath", c.MasterKeyPath(), filepath.Join("./var", "master.key")},
+	}
+	for _, tc := range checks {
+		if tc.got != tc.want {
+			t.Errorf("Load(no settings).%s = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		get  func(config.Config) any
+		want any
+	}{
+		{
+			name: "public URL loses its trailing slash",
+			env:  map[string]string{"COSYNC_PUBLIC_URL": "https://auth.example.com/"},
+			get:  func(c config.Config) any { return c.PublicURL },
+			want: "https://auth.example.com",
+		},
+		{
+			name: "public URL loses every trailing slash",
+			env:  map[string]string{"COSYNC_PUBLIC_URL": "https://auth.example.com/base///"},
+			get:  func(c config.Config) any { return c.PublicURL },
+			want: "https://auth.example.com/base",
+		},
+		{
+			name: "database defaults to SQLite in the data dir",
+			env:  map[string]string{"COSYNC_DATA_DIR": dir},
+			get:  func(c config.Config) any { return c.DatabaseURL },
+			want: "sqlite://" + filepath.Join(dir, "cosync.db"),
+		},
+		{
+			name: "an explicit database URL is kept",
+			env:  map[string]string{"COSYNC_DATABASE_URL": "postgres://u@db:5432/auth"},
+			get:  func(c config.Config) any { return c.DatabaseURL },
+			want: "postgres://u@db:5432/auth",
+		},
+		{
+			name: "env sets a value",
+			env:  map[string]string{"COSYNC_ADDR": "0.0.0.0:9000"},
+			get:  func(c config.Config) any { return c.Addr },
+			want: "0.0.0.0:9000",
+		},
+		{
+			name: "flag overrides its env var",
+			env:  map[string]string{"COSYNC_ADDR": "0.0.0.0:9000"},
+			args: []string{"-addr", "127.0.0.1:9999"},
+			get:  func(c config.Config) any { return c.Addr },
+			want: "127.0.0.1:9999",
+		},
+		{
+			name: "flag overrides a numeric env var",
+			env:  map[string]string{"COSYNC_ARGON2_MEMORY_KIB": "not a number"},
+			args: []string{"--argon2-memory-kib=65536"},
+			get:  func(c config.Config) any { return c.Argon2MemoryKiB },
+			want: 65536,
+		},
+		{
+			name: "CORS origins are split and trimmed",
+			env:  map[string]string{"COSYNC_CORS_ORIGINS": " https://a.example , https://b.example,,"},
+			get:  func(c config.Config) any { return strings.Join(c.CORSOrigins, "|") },
+			want: "https://a.example|https://b.example",
+		},
+		{
+			name: "trust proxy",
+			env:  map[string]string{"COSYNC_TRUST_PROXY": "true"},
+			get:  func(c config.Config) any { return c.TrustProxy },
+			want: true,
+		},
+		{
+			name: "shutdown timeout",
+			env:  map[string]string{"COSYNC_SHUTDOWN_TIMEOUT": "1m30s"},
+			get:  func(c config.Config) any { return c.ShutdownWait },
+			want: 90 * time.Second,
+		},
+		{
+			name: "valid SMTP URL",
+			env:  map[string]string{"COSYNC_SMTP_URL": "smtps://user:pw@mail.example.com:465"},
+			get:  func(c config.Config) any { return c.SMTPURL },
+			want: "smtps://user:pw@mail.example.com:465",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := load(t, tc.env, tc.args...)
+			if err != nil {
+				t.Fatalf("Load(%v, %q) = %v, want nil", tc.env, tc.args, err)
+			}
+			if got := tc.get(c); got != tc.want {
+				t.Errorf("Load(%v, %q) = %v, want %v", tc.env, tc.args, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadBadSetting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // the variable the error must name
+	}{
+		{"addr without port", map[string]string{"COSYNC_ADDR": "localhost"}, nil, "COSYNC_ADDR"},
+		{"addr with empty port", map[string]string{"COSYNC_ADDR": "localhost:"}, nil, "COSYNC_ADDR"},
+		{"addr by flag", nil, []string{"-addr", "nope"}, "COSYNC_ADDR"},
+		{"public URL not http", map[string]string{"COSYNC_PUBLIC_URL": "ftp://auth.example.com"}, nil, "COSYNC_PUBLIC_URL"},
+		{"public URL relative", map[string]string{"COSYNC_PUBLIC_URL": "/auth"}, nil, "COSYNC_PUBLIC_URL"},
+		{"public URL with query", map[string]string{"COSYNC_PUBLIC_URL": "https://auth.example.com/?x=1"}, nil, "COSYNC_PUBLIC_URL"},
+		{"empty data dir", map[string]string{"COSYNC_DATA_DIR": ""}, nil, "COSYNC_DATA_DIR"},
+		{"database scheme", map[string]string{"COSYNC_DATABASE_URL": "mysql://db/auth"}, nil, "COSYNC_DATABASE_URL"},
+		{"unknown signer", map[string]string{"COSYNC_SIGNER": "hsm"}, nil, "COSYNC_SIGNER"},
+		{"vault signer not in this build", map[string]string{"COSYNC_SIGNER": "vault"}, nil, "COSYNC_SIGNER"},
+		{"SMTP URL scheme", map[string]string{"COSYNC_SMTP_URL": "http://mail.example.com"}, nil, "COSYNC_SMTP_URL"},
+		{"SMTP URL without host", map[string]string{"COSYNC_SMTP_URL": "smtp://"}, nil, "COSYNC_SMTP_URL"},
+		{"log level", map[string]string{"COSYNC_LOG_LEVEL": "loud"}, nil, "COSYNC_LOG_LEVEL"},
+		{"log format", map[string]string{"COSYNC_LOG_FORMAT": "xml"}, nil, "COSYNC_LOG_FORMAT"},
+		{"no CORS origins", map[string]string{"COSYNC_CORS_ORIGINS": " , "}, nil, "COSYNC_CORS_ORIGINS"},
+		{"trust proxy not a bool", map[string]string{"COSYNC_TRUST_PROXY": "maybe"}, nil, "COSYNC_TRUST_PROXY"},
+		{"bad duration", map[string]string{"COSYNC_SHUTDOWN_TIMEOUT": "15"}, nil, "COSYNC_SHUTDOWN_TIMEOUT"},
+		{"zero duration", map[string]string{"COSYNC_SHUTDOWN_TIMEOUT": "0s"}, nil, "COSYNC_SHUTDOWN_TIMEOUT"},
+		{"argon2 memory below minimum", map[string]string{"COSYNC_ARGON2_MEMORY_KIB": "19455"}, nil, "COSYNC_ARGON2_MEMORY_KIB"},
+		{"argon2 memory not numeric", map[string]string{"COSYNC_ARGON2_MEMORY_KIB": "19MiB"}, nil, "COSYNC_ARGON2_MEMORY_KIB"},
+		{"argon2 iterations below minimum", map[string]string{"COSYNC_ARGON2_ITERATIONS": "1"}, nil, "COSYNC_ARGON2_ITERATIONS"},
+		{"argon2 parallelism zero", map[string]string{"COSYNC_ARGON2_PARALLELISM": "0"}, nil, "COSYNC_ARGON2_PARALLELISM"},
+		{"argon2 parallelism too high", map[string]string{"COSYNC_ARGON2_PARALLELISM": "256"}, nil, "COSYNC_ARGON2_PARALLELISM"},
+		{"hash concurrency not numeric", map[string]string{"COSYNC_HASH_CONCURRENCY": "many"}, nil, "COSYNC_HASH_CONCURRENCY"},
+		{"hash concurrency zero", map[string]string{"COSYNC_HASH_CONCURRENCY": "0"}, nil, "COSYNC_HASH_CONCURRENCY"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := load(t, tc.env, tc.args...)
+			if err == nil {
+				t.Fatalf("Load(%v, %q) = nil, want an error naming %s", tc.env, tc.args, tc.want)
+			}
+			if vars := badVars(err); !slices.Contains(vars, tc.want) {
+				t.Errorf("Load(%v, %q) names %q, want %s", tc.env, tc.args, vars, tc.want)
+			}
+		})
+	}
+}
+
+// A bad SMTP URL is echoed back at start; its password must not be.
+func TestLoadSMTPErrorHidesPassword(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"http://user:hunter2-secret@mail.example.com",
+		"smtp://user:hunter2-secret@[bad",
+	} {
+		_, err := load(t, map[string]string{"COSYNC_SMTP_URL": raw})
+		if err == nil {
+			t.Fatalf("Load(COSYNC_SMTP_URL=%q) = nil, want an error", raw)
+		}
+		if strings.Contains(err.Error(), "hunter2-secret") {
+			t.Errorf("Load(COSYNC_SMTP_URL=%q) error repeats the password", raw)
+		}
+	}
+}
+
+func TestLoadUnknownFlag(t *testing.T) {
+	t.Parallel()
+	if _, err := load(t, nil, "-no-such-flag"); err == nil {
+		t.Errorf("Load(-no-such-flag) = nil, want an error")
+	}
+}
+
+func TestLoadManyBadSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{
+			name: "validation errors",
+			env: map[string]string{
+				"COSYNC_ADDR":       "nope",
+				"COSYNC_PUBLIC_URL": "ftp://x",
+				"COSYNC_SIGNER":     "vault",
+				"COSYNC_LOG_LEVEL":  "loud",
+			},
+			want: []string{"COSYNC_ADDR", "COSYNC_PUBLIC_URL", "COSYNC_SIGNER", "COSYNC_LOG_LEVEL"},
+		},
+		{
+			name: "parse and validation errors",
+			env: map[string]string{
+				"COSYNC_TRUST_PROXY":       "maybe",
+				"COSYNC_SMTP_URL":          "http://mail.example.com",
+				"COSYNC_ARGON2_MEMORY_KIB": "1024",
+				"COSYNC_LOG_FORMAT":        "xml",
+				"COSYNC_CORS_ORIGINS":      ",",
+			},
+			want: []string{"COSYNC_TRUST_PROXY", "COSYNC_SMTP_URL", "COSYNC_ARGON2_MEMORY_KIB", "COSYNC_LOG_FORMAT", "COSYNC_CORS_ORIGINS"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := load(t, tc.env)
+			if err == nil {
+				t.Fatalf("Load(%v) = nil, want errors naming %q", tc.env, tc.want)
+			}
+			got := badVars(err)
+			if lines := strings.Count(err.Error(), "\n") + 1; lines != len(tc.want) {
+				t.Errorf("Load(%v) error has %d lines, want %d:\n%v", tc.env, lines, len(tc.want), err)
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tc.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("Load(%v) names %q, want %q", tc.env, got, want)
+			}
+		})
+	}
+}

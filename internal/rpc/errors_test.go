@@ -1,0 +1,406 @@
+package rpc_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/proto"
+
+	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/rpc"
+)
+
+// logBuffer is an io.Writer safe for the logger's concurrent use.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// convert runs rpc.Error with a logger whose output it returns.
+func convert(tb testing.TB, err error) (*connect.Error, string) {
+	tb.Helper()
+	var buf logBuffer
+	out := rpc.Error(context.Background(), slog.New(slog.NewJSONHandler(&buf, nil)), err)
+	if out == nil {
+		tb.Fatalf("Error(%v) = nil, want a Connect error", err)
+	}
+	var ce *connect.Error
+	if !errors.As(out, &ce) {
+		tb.Fatalf("Error(%v) = %T, want *connect.Error", err, out)
+	}
+	return ce, buf.String()
+}
+
+// detail returns the first detail of ce of type T, or nil.
+func detail[T proto.Message](tb testing.TB, ce *connect.Error) T {
+	tb.Helper()
+	var zero T
+	for _, d := range ce.Details() {
+		v, err := d.Value()
+		if err != nil {
+			tb.Fatalf("detail %s: %v", d.Type(), err)
+		}
+		if m, ok := v.(T); ok {
+			return m
+		}
+	}
+	return zero
+}
+
+func TestErrorCodes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		kind apperr.Kind
+		want connect.Code
+	}{
+		{apperr.Internal, connect.CodeInternal},
+		{apperr.Invalid, connect.CodeInvalidArgument},
+		{apperr.NotFound, connect.CodeNotFound},
+		{apperr.Exists, connect.CodeAlreadyExists},
+		{apperr.Permission, connect.CodePermissionDenied},
+		{apperr.Unauthenticated, connect.CodeUnauthenticated},
+		{apperr.RateLimited, connect.CodeResourceExhausted},
+		{apperr.Precondition, connect.CodeFailedPrecondition},
+		{apperr.Unavailable, connect.CodeUnavailable},
+		{apperr.Unimplemented, connect.CodeUnimplemented},
+	}
+	for _, tc := range tests {
+		t.Run(tc.kind.String(), func(t *testing.T) {
+			t.Parallel()
+			in := apperr.New(tc.kind, "TOO_MANY_ATTEMPTS", "safe message")
+			ce, _ := convert(t, in)
+			if ce.Code() != tc.want {
+				t.Errorf("Error(%v).Code() = %v, want %v", in, ce.Code(), tc.want)
+			}
+			info := detail[*errdetails.ErrorInfo](t, ce)
+			if info == nil {
+				t.Fatalf("Error(%v) has no ErrorInfo", in)
+			}
+			if info.GetDomain() != "cosync.auth" {
+				t.Errorf("Error(%v) ErrorInfo.Domain = %q, want %q", in, info.GetDomain(), "cosync.auth")
+			}
+			wantReason := "TOO_MANY_ATTEMPTS"
+			if tc.kind == apperr.Internal {
+				wantReason = "INTERNAL"
+			}
+			if info.GetReason() != wantReason {
+				t.Errorf("Error(%v) ErrorInfo.Reason = %q, want %q", in, info.GetReason(), wantReason)
+			}
+		})
+	}
+}
+
+// Each kind without an explicit reason gets a default one, and every
+// default is in the contract's ErrorReason enum.
+func TestErrorDefaultReasons(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		kind apperr.Kind
+		want string
+	}{
+		{apperr.Internal, "INTERNAL"},
+		{apperr.Invalid, "INVALID_ARGUMENT"},
+		{apperr.NotFound, "NOT_FOUND"},
+		{apperr.Exists, "ALREADY_EXISTS"},
+		{apperr.Permission, "PERMISSION_DENIED"},
+		{apperr.Unauthenticated, "TOKEN_INVALID"},
+		{apperr.RateLimited, "RATE_LIMITED"},
+		{apperr.Unimplemented, "NOT_IMPLEMENTED"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.kind.String(), func(t *testing.T) {
+			t.Parallel()
+			in := &apperr.Error{Kind: tc.kind, Message: "m"}
+			ce, _ := convert(t, in)
+			info := detail[*errdetails.ErrorInfo](t, ce)
+			if got := info.GetReason(); got != tc.want {
+				t.Errorf("Error(%v) ErrorInfo.Reason = %q, want %q", in, got, tc.want)
+			}
+			if _, ok := authv1.ErrorReason_value["ERROR_REASON_"+info.GetReason()]; !ok {
+				t.Errorf("Error(%v) reason %q is not a cosync.auth.v1.ErrorReason", in, info.GetReason())
+			}
+		})
+	}
+}
+
+func TestErrorReasonFromChain(t *testing.T) {
+	t.Parallel()
+	inner := apperr.New(apperr.Unauthenticated, "REFRESH_TOKEN_REUSED", "refresh token reused")
+	in := fmt.Errorf("refresh: %w", &apperr.Error{Kind: apperr.Unauthenticated, Op: "identity.Refresh", Err: inner})
+	ce, _ := convert(t, in)
+	if ce.Code() != connect.CodeUnauthenticated {
+		t.Errorf("Error(%v).Code() = %v, want %v", in, ce.Code(), connect.CodeUnauthenticated)
+	}
+	if got := detail[*errdetails.ErrorInfo](t, ce).GetReason(); got != "REFRESH_TOKEN_REUSED" {
+		t.Errorf("Error(%v) reason = %q, want %q", in, got, "REFRESH_TOKEN_REUSED")
+	}
+}
+
+func TestErrorFieldViolations(t *testing.T) {
+	t.Parallel()
+	in := apperr.Fields("METADATA_INVALID", []apperr.Violation{
+		{Field: "metadata.user_data.age", Description: "must be a number"},
+		{Field: "password", Description: "too short"},
+	})
+	ce, _ := convert(t, in)
+	if ce.Code() != connect.CodeInvalidArgument {
+		t.Errorf("Error(%v).Code() = %v, want %v", in, ce.Code(), connect.CodeInvalidArgument)
+	}
+	if got := detail[*errdetails.ErrorInfo](t, ce).GetReason(); got != "METADATA_INVALID" {
+		t.Errorf("Error(%v) reason = %q, want %q", in, got, "METADATA_INVALID")
+	}
+	br := detail[*errdetails.BadRequest](t, ce)
+	if br == nil {
+		t.Fatalf("Error(%v) has no BadRequest", in)
+	}
+	var got []string
+	for _, v := range br.GetFieldViolations() {
+		got = append(got, v.GetField())
+		if v.GetDescription() == "" {
+			t.Errorf("Error(%v) violation %q has no description", in, v.GetField())
+		}
+	}
+	if want := []string{"metadata.user_data.age", "password"}; !slices.Equal(got, want) {
+		t.Errorf("Error(%v) violations = %q, want %q", in, got, want)
+	}
+}
+
+func TestErrorWithoutViolationsHasNoBadRequest(t *testing.T) {
+	t.Parallel()
+	in := apperr.New(apperr.NotFound, "APP_NOT_FOUND", "no application with that id")
+	ce, _ := convert(t, in)
+	if br := detail[*errdetails.BadRequest](t, ce); br != nil {
+		t.Errorf("Error(%v) has BadRequest %v, want none", in, br)
+	}
+	if ri := detail[*errdetails.RetryInfo](t, ce); ri != nil {
+		t.Errorf("Error(%v) has RetryInfo %v, want none", in, ri)
+	}
+	if got := ce.Meta().Get("Retry-After"); got != "" {
+		t.Errorf("Error(%v) Retry-After = %q, want none", in, got)
+	}
+}
+
+func TestErrorRetryAfter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		after time.Duration
+		want  string // seconds in Retry-After and ErrorInfo metadata
+	}{
+		{"whole seconds", 30 * time.Second, "30"},
+		{"minutes", 4 * time.Minute, "240"},
+		{"rounded", 1500 * time.Millisecond, "2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			in := &apperr.Error{Kind: apperr.RateLimited, Reason: "ACCOUNT_LOCKED", Message: "locked", RetryAfter: tc.after}
+			ce, _ := convert(t, in)
+			if ce.Code() != connect.CodeResourceExhausted {
+				t.Errorf("Error(%v).Code() = %v, want %v", in, ce.Code(), connect.CodeResourceExhausted)
+			}
+			if got := ce.Meta().Get("Retry-After"); got != tc.want {
+				t.Errorf("Error(%v) Retry-After = %q, want %q", in, got, tc.want)
+			}
+			info := detail[*errdetails.ErrorInfo](t, ce)
+			if got := info.GetMetadata()["retry_after_seconds"]; got != tc.want {
+				t.Errorf("Error(%v) ErrorInfo retry_after_seconds = %q, want %q", in, got, tc.want)
+			}
+			ri := detail[*errdetails.RetryInfo](t, ce)
+			if ri == nil {
+				t.Fatalf("Error(%v) has no RetryInfo", in)
+			}
+			if got := ri.GetRetryDelay().AsDuration(); got != tc.after {
+				t.Errorf("Error(%v) RetryInfo.RetryDelay = %v, want %v", in, got, tc.after)
+			}
+		})
+	}
+}
+
+// Internal errors reach the client as a bare "internal error"; the cause
+// goes to the log only.
+func TestErrorInternalHidesCause(t *testing.T) {
+	t.Parallel()
+	const cause = "pq: password authentication failed for user secret_admin"
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"plain error", errors.New(cause)},
+		{"wrapped plain error", fmt.Errorf("store.GetUser: %w", errors.New(cause))},
+		{"internal kind", apperr.Wrap(errors.New(cause), apperr.Internal, "store.GetUser")},
+		{"internal kind with message", &apperr.Error{Kind: apperr.Internal, Message: cause, Err: errors.New(cause)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ce, logged := convert(t, tc.err)
+			if ce.Code() != connect.CodeInternal {
+				t.Errorf("Error(%v).Code() = %v, want %v", tc.err, ce.Code(), connect.CodeInternal)
+			}
+			if ce.Message() != "internal error" {
+				t.Errorf("Error(%v).Message() = %q, want %q", tc.err, ce.Message(), "internal error")
+			}
+			if strings.Contains(ce.Error(), "secret_admin") {
+				t.Errorf("Error(%v) = %q, leaks the cause", tc.err, ce.Error())
+			}
+			for _, d := range ce.Details() {
+				v, _ := d.Value()
+				if strings.Contains(fmt.Sprint(v), "secret_admin") {
+					t.Errorf("Error(%v) detail %v leaks the cause", tc.err, v)
+				}
+			}
+			if got := detail[*errdetails.ErrorInfo](t, ce).GetReason(); got != "INTERNAL" {
+				t.Errorf("Error(%v) reason = %q, want INTERNAL", tc.err, got)
+			}
+			if !strings.Contains(logged, "secret_admin") {
+				t.Errorf("Error(%v) logged %q, want the cause in the log", tc.err, logged)
+			}
+		})
+	}
+}
+
+// Non-internal errors show their message, never their cause.
+func TestErrorHidesCauseOfDomainError(t *testing.T) {
+	t.Parallel()
+	in := apperr.New(apperr.NotFound, "APP_NOT_FOUND", "no application with that id").
+		With("identity.app", errors.New("sql: no rows in result set (table secret_apps)"))
+	ce, _ := convert(t, in)
+	if ce.Message() != "no application with that id" {
+		t.Errorf("Error(%v).Message() = %q, want %q", in, ce.Message(), "no application with that id")
+	}
+	if strings.Contains(ce.Error(), "secret_apps") {
+		t.Errorf("Error(%v) = %q, leaks the cause", in, ce.Error())
+	}
+}
+
+func TestErrorPassThrough(t *testing.T) {
+	t.Parallel()
+	if got := rpc.Error(context.Background(), slog.New(slog.DiscardHandler), nil); got != nil {
+		t.Errorf("Error(nil) = %v, want nil", got)
+	}
+	orig := connect.NewError(connect.CodeAborted, errors.New("aborted"))
+	if got := rpc.Error(context.Background(), slog.New(slog.DiscardHandler), fmt.Errorf("wrapped: %w", orig)); got != orig {
+		t.Errorf("Error(wrapped Connect error) = %v, want the Connect error %v", got, orig)
+	}
+
+	tests := []struct {
+		name string
+		err  error
+		want connect.Code
+	}{
+		{"canceled", context.Canceled, connect.CodeCanceled},
+		{"wrapped canceled", fmt.Errorf("store: %w", context.Canceled), connect.CodeCanceled},
+		{"domain error caused by cancel", apperr.Wrap(context.Canceled, apperr.Unavailable, "store.GetApp"), connect.CodeCanceled},
+		{"deadline", context.DeadlineExceeded, connect.CodeDeadlineExceeded},
+		{"wrapped deadline", fmt.Errorf("store: %w", context.DeadlineExceeded), connect.CodeDeadlineExceeded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ce, _ := convert(t, tc.err)
+			if ce.Code() != tc.want {
+				t.Errorf("Error(%v).Code() = %v, want %v", tc.err, ce.Code(), tc.want)
+			}
+		})
+	}
+}
+
+func TestUnimplemented(t *testing.T) {
+	t.Parallel()
+	err := rpc.Unimplemented("/cosync.auth.v1.AuthService/LoginWithApple")
+	var ce *connect.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("Unimplemented() = %T, want *connect.Error", err)
+	}
+	if ce.Code() != connect.CodeUnimplemented {
+		t.Errorf("Unimplemented().Code() = %v, want %v", ce.Code(), connect.CodeUnimplemented)
+	}
+	info := detail[*errdetails.ErrorInfo](t, ce)
+	if info.GetReason() != "NOT_IMPLEMENTED" || info.GetDomain() != "cosync.auth" {
+		t.Errorf("Unimplemented() ErrorInfo = %v, want NOT_IMPLEMENTED in cosync.auth", info)
+	}
+}
+
+// identityReasons returns every string constant declared in
+// internal/identity/reasons.go, so a new reason is checked without
+// editing this test.
+func identityReasons(tb testing.TB) map[string]string {
+	tb.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "../identity/reasons.go", nil, parser.SkipObjectResolution)
+	if err != nil {
+		tb.Fatalf("parse reasons.go: %v", err)
+	}
+	out := map[string]string{}
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if i >= len(vs.Values) {
+					tb.Fatalf("reasons.go: %s has no value of its own", name.Name)
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					tb.Fatalf("reasons.go: %s is not a string literal", name.Name)
+				}
+				v, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					tb.Fatalf("reasons.go: %s: %v", name.Name, err)
+				}
+				out[name.Name] = v
+			}
+		}
+	}
+	return out
+}
+
+func TestReasonsAreInContract(t *testing.T) {
+	t.Parallel()
+	reasons := identityReasons(t)
+	if len(reasons) < 10 {
+		t.Fatalf("found %d reasons in reasons.go, want the whole list", len(reasons))
+	}
+	for name, reason := range reasons {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.HasPrefix(name, "Reason") {
+				t.Errorf("reasons.go declares %s; want every constant named Reason…", name)
+			}
+			if _, ok := authv1.ErrorReason_value["ERROR_REASON_"+reason]; !ok {
+				t.Errorf("identity.%s = %q, want a cosync.auth.v1.ErrorReason ERROR_REASON_%s", name, reason, reason)
+			}
+		})
+	}
+}
