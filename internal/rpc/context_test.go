@@ -85,7 +85,7 @@ func TestClientIPTakesTheProxysEntry(t *testing.T) {
 	h := http.Header{}
 	h.Add("X-Forwarded-For", "6.6.6.6, 10.0.0.1")
 	h.Add("X-Forwarded-For", "203.0.113.7")
-	if got := ClientIP(connect.Peer{Addr: "10.1.1.1:443"}, h, true); got != "203.0.113.7" {
+	if got := rpc.ClientIP(connect.Peer{Addr: "10.1.1.1:443"}, h, true); got != "203.0.113.7" {
 		t.Errorf("ClientIP = %q, want 203.0.113.7 (the last entry)", got)
 	}
 }
