@@ -13,6 +13,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/otp"
 	"github.com/cosync/cosync-auth/internal/password"
+	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/secrets"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/token"
@@ -106,6 +107,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Keys:      keyMaker{signer, ring},
 		Mailer:    mailer,
 		Outbox:    outbox,
+		Limiter:   ratelimit.New(st, now),
 		Log:       log,
 		Now:       now,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom})

@@ -32,6 +32,9 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	if err != nil {
 		return LoginResult{}, err
 	}
+	if err := s.limit(ctx, a.ID, byKey(LimitLoginIP, c.IP), byKey(LimitLoginHandle, NormalizeEmail(handle))); err != nil {
+		return LoginResult{}, err
+	}
 	invalid := apperr.New(apperr.Unauthenticated, ReasonInvalidCredentials, "the handle or password is wrong")
 	u, err := s.findByHandle(ctx, a, handle)
 	if apperr.Is(err, apperr.NotFound) {
@@ -74,6 +77,13 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 		if newHash, err = s.passwords.Hash(ctx, pw.Reveal()); err != nil {
 			return LoginResult{}, apperr.Wrap(err, apperr.Internal, op)
 		}
+	}
+	ch, err := s.secondFactor(ctx, c, a, u)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if ch != nil {
+		return LoginResult{Challenge: ch}, nil
 	}
 	var upgrade func(Store) error
 	if newHash != "" {

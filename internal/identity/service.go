@@ -55,7 +55,8 @@ type OutboxReader interface {
 }
 
 // Deps are the parts a Service is built from. All are required except
-// Outbox (nil with real mail), Log (nil discards) and Now (nil is time.Now).
+// Outbox (nil with real mail), Limiter (nil limits nothing), Log (nil
+// discards) and Now (nil is time.Now).
 type Deps struct {
 	Store     Store
 	Passwords PasswordHasher
@@ -64,6 +65,7 @@ type Deps struct {
 	Keys      KeyMaker
 	Mailer    Mailer
 	Outbox    OutboxReader
+	Limiter   Limiter
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -92,6 +94,7 @@ type Service struct {
 	keys      KeyMaker
 	mailer    Mailer
 	outbox    OutboxReader
+	limiter   Limiter
 	log       *slog.Logger
 	now       func() time.Time
 	cfg       Config
@@ -116,7 +119,7 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{
 		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens, keys: d.Keys,
-		mailer: d.Mailer, outbox: d.Outbox, log: d.Log, now: d.Now, cfg: cfg,
+		mailer: d.Mailer, outbox: d.Outbox, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg,
 	}
 }
 

@@ -80,6 +80,9 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 		return SignUpResult{}, apperr.New(apperr.Unimplemented, ReasonNotImplemented, "the link signup flow is planned; use the code or none flow")
 	}
 	email := NormalizeEmail(in.Handle)
+	if err := s.limit(ctx, a.ID, byKey(LimitSignupIP, c.IP), byKey(LimitSignupHandle, email)); err != nil {
+		return SignUpResult{}, err
+	}
 	if err := checkPassword("password", st.PasswordPolicy, in.Password); err != nil {
 		return SignUpResult{}, err
 	}
@@ -162,7 +165,7 @@ func (s *Service) CompleteSignUp(ctx context.Context, c Caller, handle string, c
 		return SessionTokens{}, err
 	}
 	email := NormalizeEmail(handle)
-	pc, err := s.checkCode(ctx, a, PurposeSignup, email, code)
+	pc, err := s.checkCode(ctx, c, a, PurposeSignup, email, code)
 	if err != nil {
 		return SessionTokens{}, err
 	}
@@ -189,7 +192,10 @@ func (s *Service) CompleteSignUp(ctx context.Context, c Caller, handle string, c
 
 // checkCode finds the live code for purpose and handle, spends one attempt
 // and compares. Wrong, expired and exhausted codes each have their reason.
-func (s *Service) checkCode(ctx context.Context, a App, purpose, handle string, code Secret) (Code, error) {
+func (s *Service) checkCode(ctx context.Context, c Caller, a App, purpose, handle string, code Secret) (Code, error) {
+	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, purpose+":"+handle)); err != nil {
+		return Code{}, err
+	}
 	invalid := apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
 	pc, err := s.store.FindCode(ctx, a.ID, purpose, handle)
 	if apperr.Is(err, apperr.NotFound) {

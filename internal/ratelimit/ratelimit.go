@@ -1,0 +1,67 @@
+// Package ratelimit counts attempts per key in fixed windows kept in the
+// database, so every replica sees the same counts. A fixed window lets a
+// burst of up to twice the limit straddle a window boundary; the limits are
+// set with that in mind.
+package ratelimit
+
+import (
+	"context"
+	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+)
+
+// Store keeps the counters (the store package implements it).
+type Store interface {
+	// HitRateLimit counts one event for key in the window [start, expires)
+	// and returns the window's count including it. It must be atomic under
+	// concurrent callers on any replica.
+	HitRateLimit(ctx context.Context, key string, start, expires time.Time) (int, error)
+}
+
+// Rule is one limit: at most Limit events per Window for each key.
+type Rule struct {
+	Name   string // e.g. "login:ip"; part of the stored key
+	Limit  int
+	Window time.Duration
+}
+
+// Limiter applies rules. It is safe for concurrent use.
+type Limiter struct {
+	store Store
+	now   func() time.Time
+}
+
+// New returns a Limiter over store; now nil means time.Now.
+func New(store Store, now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{store: store, now: now}
+}
+
+// Reason is the machine reason of a limited call.
+const Reason = "RATE_LIMITED"
+
+// Allow counts one event for key under rule and returns a RateLimited error
+// (reason RATE_LIMITED, with the time until the window ends) once the
+// window's count passes the limit. An empty key is never limited (a call
+// with no IP, say). A rule with Limit <= 0 is off.
+func (l *Limiter) Allow(ctx context.Context, rule Rule, key string) error {
+	if key == "" || rule.Limit <= 0 {
+		return nil
+	}
+	now := l.now().UTC()
+	start := now.Truncate(rule.Window)
+	end := start.Add(rule.Window)
+	n, err := l.store.HitRateLimit(ctx, rule.Name+":"+key, start, end)
+	if err != nil {
+		return err
+	}
+	if n > rule.Limit {
+		e := apperr.New(apperr.RateLimited, Reason, "too many attempts; try again later")
+		e.RetryAfter = end.Sub(now)
+		return e
+	}
+	return nil
+}
