@@ -21,6 +21,9 @@ type SignUpInput struct {
 	Metadata    map[string]any
 	Locale      string
 	RedirectURL string
+	// Anonymous, when set, is the signed-in anonymous user who becomes this
+	// email account, keeping their id.
+	Anonymous *Principal
 }
 
 // SignUpResult says which flow the signup follows; Session is set for FlowNone.
@@ -31,10 +34,11 @@ type SignUpResult struct {
 
 // pendingSignup is a signup code's payload: what the user sent, checked and hashed.
 type pendingSignup struct {
-	PasswordHash string         `json:"password_hash"`
-	Metadata     map[string]any `json:"metadata"`
-	Locale       string         `json:"locale"`
-	RedirectURL  string         `json:"redirect_url,omitempty"`
+	PasswordHash    string         `json:"password_hash"`
+	Metadata        map[string]any `json:"metadata"`
+	Locale          string         `json:"locale"`
+	RedirectURL     string         `json:"redirect_url,omitempty"`
+	AnonymousUserID string         `json:"anonymous_user_id,omitempty"`
 }
 
 // checkPassword enforces the app's policy on a password being set.
@@ -76,8 +80,18 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if !st.SignupEnabled {
 		return SignUpResult{}, apperr.New(apperr.Precondition, ReasonSignupDisabled, "signup is disabled for this application")
 	}
-	if st.SignupFlow == FlowLink {
-		return SignUpResult{}, apperr.New(apperr.Unimplemented, ReasonNotImplemented, "the link signup flow is planned; use the code or none flow")
+	if in.RedirectURL != "" && !slices.Contains(st.RedirectURLs, in.RedirectURL) {
+		return SignUpResult{}, apperr.Fields(ReasonRedirectNotAllowed, []apperr.Violation{{Field: "redirect_url",
+			Description: "is not one of this application's redirect URLs"}})
+	}
+	var anon User
+	if in.Anonymous != nil {
+		if anon, err = s.GetUser(ctx, *in.Anonymous); err != nil {
+			return SignUpResult{}, err
+		}
+		if !anon.Anonymous {
+			return SignUpResult{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "this session already belongs to an account")
+		}
 	}
 	email := NormalizeEmail(in.Handle)
 	if err := s.limit(ctx, a.ID, byKey(LimitSignupIP, c.IP), byKey(LimitSignupHandle, email)); err != nil {
@@ -97,6 +111,13 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	hash, err := s.passwords.Hash(ctx, in.Password.Reveal())
 	if err != nil {
 		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	if st.SignupFlow == FlowNone && anon.ID != "" {
+		sess, err := s.upgradeAnonymous(ctx, c, a, anon, email, hash, md, locale, nil)
+		if err != nil {
+			return SignUpResult{}, err
+		}
+		return SignUpResult{Flow: FlowNone, Session: &sess}, nil
 	}
 	if st.SignupFlow == FlowNone {
 		_, sess, err := s.createUser(ctx, c, a, User{Email: email, Metadata: md, Locale: locale}, hash, "user.signup")
@@ -126,7 +147,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if err != nil {
 		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
 	}
-	payload, err := json.Marshal(pendingSignup{PasswordHash: hash, Metadata: md, Locale: locale, RedirectURL: in.RedirectURL})
+	payload, err := json.Marshal(pendingSignup{PasswordHash: hash, Metadata: md, Locale: locale, RedirectURL: in.RedirectURL, AnonymousUserID: anon.ID})
 	if err != nil {
 		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
 	}
@@ -146,7 +167,11 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 		return SignUpResult{}, err
 	}
 	vars := notify.Vars{AppName: a.Name, Handle: email, Code: code, ExpiresIn: humanDuration(s.cfg.SignupCodeTTL)}
-	if err := s.send(ctx, a, locale, notify.KindSignupCode, email, vars); err != nil {
+	kind := notify.KindSignupCode
+	if st.SignupFlow == FlowLink {
+		kind, vars.Link = notify.KindSignupLink, s.SignupLink(a.ID, email, code)
+	}
+	if err := s.send(ctx, a, locale, kind, email, vars); err != nil {
 		// Undo: a code nobody received must not linger.
 		if _, derr := s.store.ConsumeCode(ctx, a.ID, pc.ID); derr != nil {
 			s.log.WarnContext(ctx, "could not discard unsent signup code", "err", derr)
@@ -159,22 +184,34 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 // CompleteSignUp checks a mailed signup code and creates the user. At most
 // MaxCodeAttempts guesses are ever checked, however many arrive at once.
 func (s *Service) CompleteSignUp(ctx context.Context, c Caller, handle string, code Secret) (SessionTokens, error) {
+	sess, _, err := s.completeSignUp(ctx, c, handle, code)
+	return sess, err
+}
+
+// ConfirmSignupLink completes a signup from the link landing page's POST and
+// returns where to send the browser: the redirect URL the signup asked for
+// (checked against the app's list then), or "" to show the done page.
+func (s *Service) ConfirmSignupLink(ctx context.Context, c Caller, handle string, code Secret) (redirect string, err error) {
+	_, p, err := s.completeSignUp(ctx, c, handle, code)
+	return p.RedirectURL, err
+}
+
+func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, code Secret) (SessionTokens, pendingSignup, error) {
 	const op = "identity.CompleteSignUp"
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
-		return SessionTokens{}, err
+		return SessionTokens{}, pendingSignup{}, err
 	}
 	email := NormalizeEmail(handle)
 	pc, err := s.checkCode(ctx, c, a, PurposeSignup, email, code)
 	if err != nil {
-		return SessionTokens{}, err
+		return SessionTokens{}, pendingSignup{}, err
 	}
 	var p pendingSignup
 	if err := json.Unmarshal(pc.Payload, &p); err != nil {
-		return SessionTokens{}, apperr.Wrap(err, apperr.Internal, op)
+		return SessionTokens{}, pendingSignup{}, apperr.Wrap(err, apperr.Internal, op)
 	}
-	u := User{Email: email, Metadata: p.Metadata, Locale: p.Locale}
-	_, sess, err := s.createUserWith(ctx, c, a, u, p.PasswordHash, "user.signup.complete", func(tx Store) error {
+	consume := func(tx Store) error {
 		won, err := tx.ConsumeCode(ctx, a.ID, pc.ID)
 		if err != nil {
 			return err
@@ -183,11 +220,24 @@ func (s *Service) CompleteSignUp(ctx context.Context, c Caller, handle string, c
 			return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
 		}
 		return nil
-	})
-	if apperr.Is(err, apperr.Exists) {
-		return SessionTokens{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 	}
-	return sess, err
+	if p.AnonymousUserID != "" {
+		anon, err := s.store.GetUser(ctx, a.ID, p.AnonymousUserID)
+		if err != nil {
+			return SessionTokens{}, pendingSignup{}, err
+		}
+		if !anon.Anonymous {
+			return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "this session already belongs to an account")
+		}
+		sess, err := s.upgradeAnonymous(ctx, c, a, anon, email, p.PasswordHash, p.Metadata, p.Locale, consume)
+		return sess, p, err
+	}
+	u := User{Email: email, Metadata: p.Metadata, Locale: p.Locale}
+	_, sess, err := s.createUserWith(ctx, c, a, u, p.PasswordHash, "user.signup.complete", consume)
+	if apperr.Is(err, apperr.Exists) {
+		return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
+	}
+	return sess, p, err
 }
 
 // checkCode finds the live code for purpose and handle, spends one attempt
@@ -232,7 +282,10 @@ func (s *Service) createUser(ctx context.Context, c Caller, a App, u User, hash,
 // transaction (consuming the code that allowed the signup).
 func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, hash, action string, first func(Store) error) (User, SessionTokens, error) {
 	now := s.clock()
-	u.ID, u.AppID, u.Status, u.TwoFactor = newID(), a.ID, UserActive, TwoFactorNone
+	if u.ID == "" {
+		u.ID = newID()
+	}
+	u.AppID, u.Status, u.TwoFactor = a.ID, UserActive, TwoFactorNone
 	u.HasPassword = hash != ""
 	u.CreatedAt, u.UpdatedAt, u.LastLoginAt = now, now, now
 	if u.Metadata == nil {
@@ -265,16 +318,9 @@ func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, h
 // send renders one of the app's templates and mails it.
 func (s *Service) send(ctx context.Context, a App, locale string, kind notify.Kind, to string, vars notify.Vars) error {
 	const op = "identity.send"
-	t, ok := notify.Default(kind, locale)
-	if !ok {
-		t, ok = notify.Default(kind, "en")
-	}
-	if !ok {
-		return apperr.Wrap(fmt.Errorf("no template %s", kind), apperr.Internal, op)
-	}
-	r, err := notify.Render(t, vars)
+	r, err := s.render(ctx, a, locale, kind, vars)
 	if err != nil {
-		return apperr.Wrap(err, apperr.Internal, op)
+		return err
 	}
 	from := a.Settings.EmailFrom
 	if from == "" {

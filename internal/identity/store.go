@@ -12,6 +12,8 @@ import (
 // unique violation, Unavailable when the database cannot be reached.
 // Implementations are safe for concurrent use.
 type Store interface {
+	LifecycleStore
+
 	// InTx runs fn in one transaction: every write fn makes through tx
 	// commits together or not at all. fn must use tx, not the outer Store.
 	InTx(ctx context.Context, fn func(tx Store) error) error

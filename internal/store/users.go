@@ -255,3 +255,10 @@ func (s *Store) RecordLoginSuccess(ctx context.Context, appID, userID string, no
 func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
 }
+
+// DeleteUser removes a user; sessions and refresh tokens go with the row
+// (ON DELETE CASCADE). Audit events keep the id, not the person.
+func (s *Store) DeleteUser(ctx context.Context, appID, userID string) error {
+	res, err := s.idb.NewDelete().Model((*userRow)(nil)).Where("app_id = ? AND id = ?", appID, userID).Exec(ctx)
+	return oneRow(res, err, "store.DeleteUser")
+}

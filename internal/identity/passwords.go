@@ -1,0 +1,204 @@
+package identity
+
+import (
+	"context"
+	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/notify"
+	"github.com/cosync/cosync-auth/internal/otp"
+)
+
+// ResetCodeTTL is how long a password-reset code lives.
+const ResetCodeTTL = time.Hour
+
+// ForgotPassword mails a reset code when the handle names a user of the
+// app, and answers the same either way, so it cannot probe for accounts.
+// Users without a password (anonymous, social-only) get no code: a reset
+// would add a way to sign in they never chose.
+func (s *Service) ForgotPassword(ctx context.Context, c Caller, handle string) error {
+	const op = "identity.ForgotPassword"
+	a, err := s.activeApp(ctx, c.AppID)
+	if err != nil {
+		return err
+	}
+	key := NormalizeEmail(handle)
+	if err := s.limit(ctx, a.ID, byKey(LimitResetIP, c.IP), byKey(LimitResetHandle, key)); err != nil {
+		return err
+	}
+	u, err := s.findByHandle(ctx, a, handle)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	hash, err := s.store.PasswordHash(ctx, a.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	if hash == "" || u.Email == "" || u.Status != UserActive {
+		return nil
+	}
+	return s.mailResetCode(ctx, c, a, u, op)
+}
+
+// mailResetCode stores a fresh reset code for u and mails it.
+func (s *Service) mailResetCode(ctx context.Context, c Caller, a App, u User, op string) error {
+	code, err := otp.NewCode()
+	if err != nil {
+		return apperr.Wrap(err, apperr.Internal, op)
+	}
+	now := s.clock()
+	rc := Code{ID: newID(), AppID: a.ID, Purpose: PurposeReset, Handle: u.Email,
+		Hash: s.codes.Hash(PurposeReset, a.ID+":"+u.Email, code), CreatedAt: now, ExpiresAt: now.Add(ResetCodeTTL)}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.PutCode(ctx, rc); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.password.reset_requested", SubjectID: u.ID, IP: c.IP})
+	})
+	if err != nil {
+		return err
+	}
+	vars := notify.Vars{AppName: a.Name, Handle: u.Email, Code: code, ExpiresIn: humanDuration(ResetCodeTTL)}
+	if err := s.send(ctx, a, u.Locale, notify.KindPasswordReset, u.Email, vars); err != nil {
+		if _, derr := s.store.ConsumeCode(ctx, a.ID, rc.ID); derr != nil {
+			s.log.WarnContext(ctx, "could not discard unsent reset code", "err", derr)
+		}
+		return err
+	}
+	return nil
+}
+
+// ResetPassword sets a new password with a mailed code and signs the user
+// out everywhere. It leaves the second factor as it is: a mailbox alone must
+// not be enough to take over an account that has one.
+func (s *Service) ResetPassword(ctx context.Context, c Caller, handle string, code, newPassword Secret) error {
+	const op = "identity.ResetPassword"
+	a, err := s.activeApp(ctx, c.AppID)
+	if err != nil {
+		return err
+	}
+	if err := checkPassword("new_password", a.Settings.PasswordPolicy, newPassword); err != nil {
+		return err
+	}
+	email := NormalizeEmail(handle)
+	if u, err := s.findByHandle(ctx, a, handle); err == nil {
+		email = u.Email // a user name works as the handle too
+	}
+	rc, err := s.checkCode(ctx, c, a, PurposeReset, email, code)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.FindUserByEmail(ctx, a.ID, email)
+	if apperr.Is(err, apperr.NotFound) {
+		return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
+	}
+	if err != nil {
+		return err
+	}
+	hash, err := s.passwords.Hash(ctx, newPassword.Reveal())
+	if err != nil {
+		return apperr.Wrap(err, apperr.Internal, op)
+	}
+	now := s.clock()
+	return s.store.InTx(ctx, func(tx Store) error {
+		won, err := tx.ConsumeCode(ctx, a.ID, rc.ID)
+		if err != nil {
+			return err
+		}
+		if !won {
+			return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
+		}
+		if err := tx.SetPasswordHash(ctx, a.ID, u.ID, hash, now); err != nil {
+			return err
+		}
+		// The mailbox proved ownership: lift a lockout too.
+		if err := tx.RecordLoginSuccess(ctx, a.ID, u.ID, u.LastLoginAt); err != nil {
+			return err
+		}
+		if _, err := tx.RevokeUserSessions(ctx, a.ID, u.ID, "", "password_reset", now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.password.reset", ActorID: u.ID, SubjectID: u.ID, IP: c.IP})
+	})
+}
+
+// ChangePassword checks the current password, sets the new one, signs out
+// every other session and returns a fresh one for this device.
+func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next Secret) (SessionTokens, error) {
+	const op = "identity.ChangePassword"
+	a, u, err := s.principalUser(ctx, p)
+	if err != nil {
+		return SessionTokens{}, err
+	}
+	if err := s.checkCurrentPassword(ctx, a, u, current); err != nil {
+		return SessionTokens{}, err
+	}
+	if err := checkPassword("new_password", a.Settings.PasswordPolicy, next); err != nil {
+		return SessionTokens{}, err
+	}
+	hash, err := s.passwords.Hash(ctx, next.Reveal())
+	if err != nil {
+		return SessionTokens{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	now := s.clock()
+	return s.signIn(ctx, Caller{AppID: a.ID, IP: p.IP}, a, u, "user.password.change", func(tx Store) error {
+		if err := tx.SetPasswordHash(ctx, a.ID, u.ID, hash, now); err != nil {
+			return err
+		}
+		_, err := tx.RevokeUserSessions(ctx, a.ID, u.ID, "", "password_change", now)
+		return err
+	})
+}
+
+// checkCurrentPassword re-checks a signed-in user's password; a wrong one
+// counts as a failed login, so it cannot be used to guess.
+func (s *Service) checkCurrentPassword(ctx context.Context, a App, u User, pw Secret) error {
+	wrong := apperr.Fields(ReasonInvalidCredentials, []apperr.Violation{{Field: "password", Description: "is not the current password"}})
+	if pw == "" {
+		return wrong
+	}
+	now := s.clock()
+	if now.Before(u.LockedUntil) {
+		e := apperr.New(apperr.RateLimited, ReasonAccountLocked, "too many failed attempts; try again later")
+		e.RetryAfter = u.LockedUntil.Sub(now).Round(time.Second)
+		return e
+	}
+	hash, err := s.store.PasswordHash(ctx, a.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	if hash == "" {
+		s.passwords.VerifyDummy(ctx, pw.Reveal())
+		return wrong
+	}
+	ok, _, err := s.passwords.Verify(ctx, pw.Reveal(), hash)
+	if err != nil {
+		return apperr.Wrap(err, apperr.Internal, "identity.checkCurrentPassword")
+	}
+	if !ok {
+		if _, _, err := s.store.RecordLoginFailure(ctx, a.ID, u.ID, now, a.Settings.MaxLoginAttempts, Backoff); err != nil {
+			return err
+		}
+		return wrong
+	}
+	return nil
+}
+
+// principalUser loads the signed-in user and their app.
+func (s *Service) principalUser(ctx context.Context, p Principal) (App, User, error) {
+	a, err := s.activeApp(ctx, p.AppID)
+	if err != nil {
+		return App{}, User{}, err
+	}
+	u, err := s.GetUser(ctx, p)
+	if err != nil {
+		return App{}, User{}, err
+	}
+	if u.Status != UserActive {
+		return App{}, User{}, apperr.New(apperr.Permission, ReasonAccountSuspended, "this account is suspended")
+	}
+	return a, u, nil
+}
