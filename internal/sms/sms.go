@@ -1,0 +1,222 @@
+// Package sms sends text messages through an application's own Twilio
+// account, with twilio-go's Messages API client.
+//
+// Each message is bounded by a timeout and by the caller's context:
+// twilio-go's CreateMessage takes no context, so the HTTP client it is
+// given carries one. Failures come back as *Error with a Kind that tells a
+// caller whether to blame the account's settings, the message, or the
+// network.
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+	twapi "github.com/twilio/twilio-go/rest/api/v2010"
+)
+
+// Account is the Twilio account an application sends from. The sender is
+// From (an E.164 number) or, when set, MessagingServiceSID.
+type Account struct {
+	SID                 string
+	AuthToken           string
+	From                string
+	MessagingServiceSID string
+}
+
+// LogValue keeps the auth token out of logs.
+func (a Account) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("sid", a.SID), slog.String("from", a.From),
+		slog.String("messaging_service_sid", a.MessagingServiceSID))
+}
+
+// Kind says what a failed send means for the caller.
+type Kind int
+
+// The kinds of failure.
+const (
+	// Unavailable: Twilio could not be reached, timed out, throttled (429)
+	// or failed (5xx). Trying again later may work.
+	Unavailable Kind = iota
+	// BadCredentials: Twilio refused the account SID or auth token (401,
+	// 403, error 20003). The application's settings must change.
+	BadCredentials
+	// Rejected: Twilio refused this message (another 4xx: an invalid or
+	// unreachable number, a sender the account does not own, …).
+	Rejected
+)
+
+func (k Kind) String() string {
+	switch k {
+	case BadCredentials:
+		return "bad credentials"
+	case Rejected:
+		return "rejected"
+	}
+	return "unavailable"
+}
+
+// Error is a failed send.
+type Error struct {
+	Kind    Kind
+	Status  int    // HTTP status; 0 when no answer came
+	Code    int    // Twilio error code (https://www.twilio.com/docs/errors); 0 when none
+	Message string // Twilio's message, if any
+	Err     error  // the cause
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("sms: " + e.Kind.String())
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " (HTTP %d", e.Status)
+		if e.Code != 0 {
+			fmt.Fprintf(&b, ", Twilio error %d", e.Code)
+		}
+		b.WriteString(")")
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Err != nil && e.Message == "" {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// DefaultTimeout bounds one message when Config.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
+
+// Config configures a Twilio sender. The zero value sends to Twilio itself
+// with its own HTTP client and a 10-second timeout.
+type Config struct {
+	// BaseURL replaces https://api.twilio.com (a test server, a proxy).
+	// Empty means Twilio, honoring TWILIO_EDGE and TWILIO_REGION.
+	BaseURL string
+	// HTTPClient makes the requests; its Transport is used and its
+	// redirects are not followed. nil gets a client of its own.
+	HTTPClient *http.Client
+	// Timeout bounds each message; zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Twilio sends messages through Twilio's Messages API. It is safe for
+// concurrent use.
+type Twilio struct {
+	base      *url.URL // nil: Twilio's own URL
+	transport http.RoundTripper
+	timeout   time.Duration
+}
+
+// New returns a Twilio sender; it fails on a BaseURL that is not an
+// absolute http(s) URL.
+func New(cfg Config) (*Twilio, error) {
+	t := &Twilio{timeout: cfg.Timeout, transport: http.DefaultTransport}
+	if t.timeout <= 0 {
+		t.timeout = DefaultTimeout
+	}
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
+		t.transport = cfg.HTTPClient.Transport
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("sms: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+		}
+		t.base = u
+	}
+	return t, nil
+}
+
+// Send texts body to the E.164 number to from account a and returns the
+// message SID Twilio assigned. Errors are *Error.
+func (t *Twilio) Send(ctx context.Context, a Account, to, body string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	hc := &http.Client{
+		Transport:     ctxTransport{ctx: ctx, next: t.transport},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       t.timeout,
+	}
+	c := &client.Client{Credentials: client.NewCredentials(a.SID, a.AuthToken), HTTPClient: hc}
+	c.SetAccountSid(a.SID)
+	var base client.BaseClient = c
+	if t.base != nil {
+		base = rebased{Client: c, base: t.base}
+	}
+	params := (&twapi.CreateMessageParams{}).SetTo(to).SetBody(body)
+	if a.MessagingServiceSID != "" {
+		params.SetMessagingServiceSid(a.MessagingServiceSID)
+	} else {
+		params.SetFrom(a.From)
+	}
+	msg, err := twapi.NewApiServiceWithClient(base).CreateMessage(params)
+	if err != nil {
+		return "", classify(ctx, err)
+	}
+	if msg.Sid == nil {
+		return "", &Error{Kind: Unavailable, Err: errors.New("twilio answered without a message sid")}
+	}
+	return *msg.Sid, nil
+}
+
+// classify turns what twilio-go returned into an *Error.
+func classify(ctx context.Context, err error) *Error {
+	var rest *client.TwilioRestError
+	if errors.As(err, &rest) {
+		e := &Error{Status: rest.Status, Code: rest.Code, Message: rest.Message, Err: err}
+		switch {
+		case rest.Status == http.StatusUnauthorized || rest.Status == http.StatusForbidden || rest.Code == 20003,
+			rest.Code == 21222 || rest.Code == 21224: // twilio-go's own check: illegal characters in SID or token
+			e.Kind = BadCredentials
+		case rest.Status == http.StatusTooManyRequests || rest.Status >= 500:
+			e.Kind = Unavailable
+		case rest.Status >= 400:
+			e.Kind = Rejected
+		}
+		return e
+	}
+	if ctx.Err() != nil {
+		return &Error{Kind: Unavailable, Err: fmt.Errorf("no answer from Twilio: %w", ctx.Err())}
+	}
+	// A network failure, or an error status whose body was not Twilio's JSON
+	// (a proxy's 502 page): nothing says the request itself was wrong.
+	return &Error{Kind: Unavailable, Err: err}
+}
+
+// ctxTransport attaches a context to each request: twilio-go builds its
+// requests with context.Background.
+type ctxTransport struct {
+	ctx  context.Context
+	next http.RoundTripper
+}
+
+func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.next.RoundTrip(r.WithContext(t.ctx))
+}
+
+// rebased points twilio-go, whose API URLs are fixed, at another server by
+// rewriting the scheme and host of every request it sends.
+type rebased struct {
+	*client.Client
+	base *url.URL
+}
+
+func (r rebased) SendRequest(method, rawURL string, data url.Values, headers map[string]any, body ...byte) (*http.Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	u.Scheme, u.Host = r.base.Scheme, r.base.Host
+	u.Path = strings.TrimRight(r.base.Path, "/") + u.Path
+	return r.Client.SendRequest(method, u.String(), data, headers, body...)
+}
