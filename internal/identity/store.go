@@ -83,4 +83,6 @@ type Store interface {
 	CreateSigningKey(ctx context.Context, r keys.Record) error
 	// ListSigningKeys returns every key of the app, newest first (keys.Store).
 	ListSigningKeys(ctx context.Context, appID string) ([]keys.Record, error)
+
+	TwoFactorStore
 }
