@@ -47,7 +47,9 @@ func TestTotpSecrets(t *testing.T) {
 		if ok {
 			t.Error("ConfirmTotp confirmed a replaced secret")
 		}
-		n := race(t, 8, func() (bool, error) { return s.ConfirmTotp(ctx, "app1", "u1", []byte("sealed-2"), 100, t0.Add(2*time.Minute)) })
+		n := race(t, 8, func() (bool, error) {
+			return s.ConfirmTotp(ctx, "app1", "u1", []byte("sealed-2"), 100, t0.Add(2*time.Minute))
+		})
 		if n != 1 {
 			t.Errorf("8 concurrent ConfirmTotp: %d won, want 1", n)
 		}
