@@ -13,6 +13,7 @@ import (
 // Implementations are safe for concurrent use.
 type Store interface {
 	LifecycleStore
+	SocialStore
 
 	// InTx runs fn in one transaction: every write fn makes through tx
 	// commits together or not at all. fn must use tx, not the outer Store.
