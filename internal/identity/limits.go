@@ -28,6 +28,10 @@ var (
 	LimitCodeHandle   = ratelimit.Rule{Name: "code:handle", Limit: 30, Window: 10 * time.Minute}
 )
 
+// LimitSocialIP caps ID-token sign-ins and links from one client IP, as
+// LimitLoginIP does passwords.
+var LimitSocialIP = ratelimit.Rule{Name: "social:ip", Limit: 60, Window: 10 * time.Minute}
+
 // limit applies each rule to its key (app-scoped) and returns the first
 // refusal. A nil Limiter (some unit tests) limits nothing.
 func (s *Service) limit(ctx context.Context, appID string, checks ...limitCheck) error {

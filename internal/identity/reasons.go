@@ -46,3 +46,12 @@ const (
 	ReasonInternal            = "INTERNAL"
 	ReasonNotImplemented      = "NOT_IMPLEMENTED"
 )
+
+// Social sign-in.
+const (
+	ReasonProviderDisabled = "PROVIDER_DISABLED"
+	ReasonIDTokenInvalid   = "ID_TOKEN_INVALID"
+	ReasonAccountExists    = "ACCOUNT_EXISTS"
+	ReasonLastSignInMethod = "LAST_SIGN_IN_METHOD"
+	ReasonNonceInvalid     = "NONCE_INVALID"
+)

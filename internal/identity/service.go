@@ -68,6 +68,7 @@ type Deps struct {
 	Limiter   Limiter
 	Log       *slog.Logger
 	Now       func() time.Time
+	Social    SocialVerifier // nil: social sign-in fails as an internal error
 }
 
 // Config tunes a Service. The zero value of each field is the documented default.
@@ -98,6 +99,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	cfg       Config
+	social    SocialVerifier
 }
 
 // New returns a Service over d with cfg's defaults filled in.
@@ -119,7 +121,7 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{
 		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens, keys: d.Keys,
-		mailer: d.Mailer, outbox: d.Outbox, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg,
+		mailer: d.Mailer, outbox: d.Outbox, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
 	}
 }
 

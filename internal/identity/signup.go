@@ -279,8 +279,9 @@ func (s *Service) createUser(ctx context.Context, c Caller, a App, u User, hash,
 }
 
 // createUserWith is createUser with an extra step run first in the same
-// transaction (consuming the code that allowed the signup).
-func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, hash, action string, first func(Store) error) (User, SessionTokens, error) {
+// transaction (consuming the code that allowed the signup), and any steps
+// run once the user row exists (linking a social identity to it).
+func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, hash, action string, first func(Store) error, then ...func(Store, User) error) (User, SessionTokens, error) {
 	now := s.clock()
 	if u.ID == "" {
 		u.ID = newID()
@@ -303,6 +304,11 @@ func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, h
 		}
 		if err := tx.CreateUser(ctx, u, hash); err != nil {
 			return err
+		}
+		for _, step := range then {
+			if err := step(tx, u); err != nil {
+				return err
+			}
 		}
 		if err := p.store(ctx, tx, true); err != nil {
 			return err
