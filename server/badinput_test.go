@@ -194,7 +194,7 @@ func TestBadInput(t *testing.T) {
 				return err
 			}, connect.CodeInvalidArgument, "", "app_id"},
 			{"a planned RPC", func() error {
-				_, err := e.auth.ForgotPassword(as(ctx, app, ""), &authv1.ForgotPasswordRequest{Handle: "ann@example.com"})
+				_, err := e.admin.ListUsers(as(ctx, "", dev), &adminv1.ListUsersRequest{AppId: app})
 				return err
 			}, connect.CodeUnimplemented, "", ""},
 		}

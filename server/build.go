@@ -27,6 +27,7 @@ type parts struct {
 	signer  keys.Signer
 	keyring *keys.Keyring
 	svc     *identity.Service
+	limiter *ratelimit.Limiter
 }
 
 func (p *parts) close() { _ = p.store.Close() }
@@ -99,6 +100,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	hasher := password.NewHasher(password.Params{
 		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
 	}, cfg.HashConcurrency)
+	limiter := ratelimit.New(st, now)
 	svc := identity.New(identity.Deps{
 		Store:     st,
 		Passwords: hasher,
@@ -107,14 +109,14 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Keys:      keyMaker{signer, ring},
 		Mailer:    mailer,
 		Outbox:    outbox,
-		Limiter:   ratelimit.New(st, now),
+		Limiter:   limiter,
 		Log:       log,
 		Now:       now,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom})
 	if err := svc.EnsureConsoleApp(ctx); err != nil {
 		return nil, fmt.Errorf("console application: %w", err)
 	}
-	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc}, nil
+	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, limiter: limiter}, nil
 }
 
 func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
@@ -269,3 +271,50 @@ func mustStruct(tb testing.TB, m map[string]any) *structpb.Struct {
 }
 
 func sqliteStore(tb testing.TB) *store.Store { return storetest.SQLite(tb) }
+
+// update changes an app's settings through UpdateApp with the given mask paths.
+func (e *env) update(tb testing.TB, dev, app string, st *adminv1.AppSettings, paths ...string) {
+	tb.Helper()
+	_, err := e.admin.UpdateApp(as(context.Background(), "", dev), &adminv1.UpdateAppRequest{
+		AppId: app, Settings: st, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+	if err != nil {
+		tb.Fatalf("UpdateApp(%v) = %v", paths, err)
+	}
+}
+
+// outboxTo returns the newest outbox mail to `to`.
+func (e *env) outboxTo(tb testing.TB, dev, app, to string) *adminv1.OutboxMessage {
+	tb.Helper()
+	res, err := e.admin.ListOutbox(as(context.Background(), "", dev), &adminv1.ListOutboxRequest{AppId: app})
+	if err != nil {
+		tb.Fatalf("ListOutbox = %v", err)
+	}
+	for _, m := range res.GetMessages() {
+		if m.GetTo() == to {
+			return m
+		}
+	}
+	tb.Fatalf("no mail to %s in the outbox", to)
+	return nil
+}
+
+// wantReason fails tb unless err has code and reason (and names field, if given).
+func wantReason(tb testing.TB, what string, err error, code connect.Code, r string, field ...string) {
+	tb.Helper()
+	c, got := reason(err)
+	if c != code || got != r {
+		tb.Errorf("%s = %v (%v %q), want %v %q", what, err, c, got, code, r)
+		return
+	}
+	for _, f := range field {
+		if !slices.Contains(fields(err), f) {
+			tb.Errorf("%s names fields %v, want %q", what, fields(err), f)
+		}
+	}
+}
+
+// withArgon2 sets production-like password hashing (the suite default is
+// small, for speed); timing tests need the hash to dominate as it does live.
+func withArgon2(memoryKiB, iterations int) envOption {
+	return func(c *config.Config) { c.Argon2MemoryKiB, c.Argon2Iterations = memoryKiB, iterations }
+}

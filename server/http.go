@@ -74,6 +74,8 @@ func handler(p *parts) http.Handler {
 		}, "", "  ")
 		writeCached(w, r, "application/json", body, etagOf(body))
 	})
+	mux.HandleFunc("GET /apps/{id}/signup/confirm", signupLanding(p))
+	mux.HandleFunc("POST /apps/{id}/signup/confirm", signupLanding(p))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -245,6 +247,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go janitor(ctx, p, 5*time.Minute)
 	p.log.Info("cosync-auth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"version", version, "database", p.store.Dialect(), "mail", mailMode(cfg))
 	select {

@@ -26,6 +26,7 @@ var NeedUser = map[string]bool{
 	authv1connect.AuthServiceGetUserProcedure:               true,
 	authv1connect.AuthServiceSetUserMetadataProcedure:       true,
 	authv1connect.AuthServiceSetUserNameProcedure:           true,
+	authv1connect.AuthServiceCheckUserNameProcedure:         true,
 	authv1connect.AuthServiceSetLocaleProcedure:             true,
 	authv1connect.AuthServiceSetPhoneProcedure:              true,
 	authv1connect.AuthServiceVerifyPhoneProcedure:           true,
@@ -97,16 +98,17 @@ func (h *Handler) GetApplication(ctx context.Context, _ *authv1.GetApplicationRe
 }
 
 func (h *Handler) SignUp(ctx context.Context, req *authv1.SignUpRequest) (*authv1.SignUpResponse, error) {
-	if _, anon := rpc.PrincipalFrom(ctx); anon {
-		return nil, h.fail(ctx, rpc.Unimplemented("upgrading an anonymous user with SignUp"))
-	}
-	res, err := h.svc.SignUp(ctx, rpc.CallerFrom(ctx), identity.SignUpInput{
+	in := identity.SignUpInput{
 		Handle:      req.GetHandle(),
 		Password:    identity.Secret(req.GetPassword()),
 		Metadata:    rpc.MapOf(req.GetMetadata()),
 		Locale:      req.GetLocale(),
 		RedirectURL: req.GetRedirectUrl(),
-	})
+	}
+	if p, ok := rpc.PrincipalFrom(ctx); ok {
+		in.Anonymous = &p
+	}
+	res, err := h.svc.SignUp(ctx, rpc.CallerFrom(ctx), in)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

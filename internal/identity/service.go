@@ -207,3 +207,7 @@ func mintErr(op string, err error) error {
 	}
 	return apperr.Wrap(err, apperr.Internal, op)
 }
+
+// Now is the service's clock (UTC, microseconds), for transports that
+// derive states from dates.
+func (s *Service) Now() time.Time { return s.clock() }

@@ -188,12 +188,29 @@ func (s *Service) CompleteSignUp(ctx context.Context, c Caller, handle string, c
 	return sess, err
 }
 
-// ConfirmSignupLink completes a signup from the link landing page's POST and
-// returns where to send the browser: the redirect URL the signup asked for
-// (checked against the app's list then), or "" to show the done page.
-func (s *Service) ConfirmSignupLink(ctx context.Context, c Caller, handle string, code Secret) (redirect string, err error) {
-	_, p, err := s.completeSignUp(ctx, c, handle, code)
-	return p.RedirectURL, err
+// ConfirmSignupLink completes a signup from the link landing page's POST.
+// It returns where to send the browser — the redirect URL the signup asked
+// for, if the app still lists it — or else the app's "done" page.
+func (s *Service) ConfirmSignupLink(ctx context.Context, c Caller, handle string, code Secret) (redirect string, done notify.Rendered, err error) {
+	sess, p, err := s.completeSignUp(ctx, c, handle, code)
+	if err != nil {
+		return "", notify.Rendered{}, err
+	}
+	a, err := s.activeApp(ctx, c.AppID)
+	if err != nil {
+		return "", notify.Rendered{}, err
+	}
+	if p.RedirectURL != "" && slices.Contains(a.Settings.RedirectURLs, p.RedirectURL) {
+		return p.RedirectURL, notify.Rendered{}, nil
+	}
+	done, err = s.render(ctx, a, p.Locale, notify.KindLinkLanding, notify.Vars{AppName: a.Name, Handle: sess.User.Email})
+	return "", done, err
+}
+
+// AppName returns an app's display name for pages outside the API.
+func (s *Service) AppName(ctx context.Context, appID string) (string, error) {
+	a, err := s.activeApp(ctx, appID)
+	return a.Name, err
 }
 
 func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, code Secret) (SessionTokens, pendingSignup, error) {

@@ -17,6 +17,8 @@ type Store interface {
 	// and returns the window's count including it. It must be atomic under
 	// concurrent callers on any replica.
 	HitRateLimit(ctx context.Context, key string, start, expires time.Time) (int, error)
+	// DeleteRateLimitsBefore drops windows that ended before t.
+	DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int, error)
 }
 
 // Rule is one limit: at most Limit events per Window for each key.
@@ -64,4 +66,11 @@ func (l *Limiter) Allow(ctx context.Context, rule Rule, key string) error {
 		return e
 	}
 	return nil
+}
+
+// Sweep drops the counters of finished windows. The server calls it now and
+// then, off the request path, so no request pays for it (and the cost of a
+// request does not depend on whether its key was new).
+func (l *Limiter) Sweep(ctx context.Context) (int, error) {
+	return l.store.DeleteRateLimitsBefore(ctx, l.now().UTC())
 }

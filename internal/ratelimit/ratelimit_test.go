@@ -62,5 +62,12 @@ func TestAllow(t *testing.T) {
 		if err := l.Allow(context.Background(), ratelimit.Rule{Name: "off", Limit: 0, Window: time.Minute}, "k"); err != nil {
 			t.Errorf("a rule with no limit = %v", err)
 		}
+		// The first window has ended: sweeping drops its two keys, not the current one.
+		if n, err := l.Sweep(context.Background()); err != nil || n != 2 {
+			t.Errorf("Sweep = %d, %v; want the 2 finished windows", n, err)
+		}
+		if err := l.Allow(context.Background(), rule, "1.2.3.4"); err != nil {
+			t.Errorf("after the sweep the current window still counts, 2nd hit = %v", err)
+		}
 	})
 }

@@ -22,8 +22,7 @@ type rateLimitRow struct {
 
 // HitRateLimit counts one event for key in the window starting at start
 // and returns the window's count so far, in one statement (an upsert), so
-// concurrent hits on any replica are all counted. Windows that ended are
-// swept now and then.
+// concurrent hits on any replica are all counted.
 func (s *Store) HitRateLimit(ctx context.Context, key string, start, expires time.Time) (int, error) {
 	const op = "store.HitRateLimit"
 	row := &rateLimitRow{Key: key, WindowStart: utc(start), Count: 1, ExpiresAt: utc(expires)}
@@ -35,11 +34,16 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, start, expires tim
 	if err != nil {
 		return 0, wrap(err, op)
 	}
-	if row.Count == 1 && start.Second()%10 == 0 {
-		// First hit of a window, one time in ten or so: drop finished windows.
-		if _, err := s.idb.NewDelete().Model((*rateLimitRow)(nil)).Where("expires_at < ?", utc(start)).Exec(ctx); err != nil {
-			s.log.WarnContext(ctx, "rate limit sweep failed", "err", err)
-		}
-	}
 	return row.Count, nil
+}
+
+// DeleteRateLimitsBefore drops the counters of windows that ended before t
+// and returns how many it dropped.
+func (s *Store) DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int, error) {
+	res, err := s.idb.NewDelete().Model((*rateLimitRow)(nil)).Where("expires_at < ?", utc(t)).Exec(ctx)
+	if err != nil {
+		return 0, wrap(err, "store.DeleteRateLimitsBefore")
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap(err, "store.DeleteRateLimitsBefore")
 }
