@@ -40,8 +40,9 @@ func readmeSection(tb testing.TB, name string) string {
 	return body
 }
 
-// TestREADMEWalkthrough runs the README's walkthrough, as written, against
-// the built binary: on SQLite, then on Postgres.
+// TestREADMEWalkthrough runs the README's walkthrough and its account
+// lifecycle section, as written, in one shell against the built binary: on
+// SQLite, then on Postgres.
 func TestREADMEWalkthrough(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq", "node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -49,8 +50,10 @@ func TestREADMEWalkthrough(t *testing.T) {
 		}
 	}
 	var script strings.Builder
-	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(readmeSection(t, "walkthrough"), -1) {
-		script.WriteString(block[1])
+	for _, section := range []string{"walkthrough", "lifecycle"} {
+		for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(readmeSection(t, section), -1) {
+			script.WriteString(block[1])
+		}
 	}
 	if !strings.Contains(script.String(), "developer create") || !strings.Contains(script.String(), "jwtVerify") {
 		t.Fatalf("walkthrough script looks incomplete:\n%s", script.String())
@@ -90,7 +93,12 @@ func TestREADMEWalkthrough(t *testing.T) {
 			if err != nil {
 				t.Fatalf("walkthrough failed: %v\n%s\nserver log:\n%s", err, out, serverLog.String())
 			}
-			for _, want := range []string{`{"flow":"SIGNUP_FLOW_CODE"}`, `"email":"ann@example.com"`, "verified, kid", `"name": "Ann"`, `"my-atlas-app-id"`} {
+			for _, want := range []string{
+				`{"flow":"SIGNUP_FLOW_CODE"}`, `"email":"ann@example.com"`, "verified, kid", `"name": "Ann"`, `"my-atlas-app-id"`,
+				`{"code":"invalid_argument","reason":"PASSWORD_POLICY","field":"new_password"}`, `{"available":true}`,
+				`{"user_data":{"name":"Annie"}}`, "same user id", `{"team":"blue","user_data":{"name":"Bo"}}`,
+				`{"flow":"SIGNUP_FLOW_LINK"}`, "Location: fieldnotes://signed-up", "Your Field Notes code is 123456",
+			} {
 				if !strings.Contains(string(out), want) {
 					t.Errorf("walkthrough output lacks %s:\n%s", want, out)
 				}
