@@ -155,6 +155,9 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 	if apperr.Is(err, apperr.Exists) {
 		return SessionTokens{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 	}
+	if err == nil {
+		s.welcome(ctx, a, sess.User)
+	}
 	return sess, err
 }
 

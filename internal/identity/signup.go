@@ -127,6 +127,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 		if err != nil {
 			return SignUpResult{}, err
 		}
+		s.welcome(ctx, a, sess.User)
 		return SignUpResult{Flow: FlowNone, Session: &sess}, nil
 	}
 
@@ -247,6 +248,9 @@ func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, c
 			return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "this session already belongs to an account")
 		}
 		sess, err := s.upgradeAnonymous(ctx, c, a, anon, email, p.PasswordHash, p.Metadata, p.Locale, consume)
+		if err == nil {
+			s.welcome(ctx, a, sess.User)
+		}
 		return sess, p, err
 	}
 	u := User{Email: email, Metadata: p.Metadata, Locale: p.Locale}
@@ -254,7 +258,21 @@ func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, c
 	if apperr.Is(err, apperr.Exists) {
 		return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 	}
+	if err == nil {
+		s.welcome(ctx, a, sess.User)
+	}
 	return sess, p, err
+}
+
+// welcome mails a new account the app's welcome template. The account
+// exists whatever happens to the mail, so a failure is logged, not returned.
+func (s *Service) welcome(ctx context.Context, a App, u User) {
+	if u.Email == "" {
+		return
+	}
+	if err := s.send(ctx, a, u.Locale, notify.KindWelcome, u.Email, notify.Vars{AppName: a.Name, Handle: u.Email}); err != nil {
+		s.log.WarnContext(ctx, "welcome mail not sent", "app_id", a.ID, "user_id", u.ID, "err", err)
+	}
 }
 
 // checkCode finds the live code for purpose and handle, spends one attempt
