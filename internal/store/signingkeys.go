@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/cosync/cosync-auth/internal/keys"
+	"github.com/cosync/cosync-auth/internal/secrets"
 )
 
 type signingKeyRow struct {
@@ -81,4 +83,107 @@ func (s *Store) ListSigningKeys(ctx context.Context, appID string) ([]keys.Recor
 		recs[i] = r.record()
 	}
 	return recs, nil
+}
+
+// DeactivateSigningKey moves the key kid of appID from active to
+// verifying, stopped at `at` and leaving the JWKS at retireAt, and reports
+// whether this call did: false when the key was not active (another
+// rotation got there first). Concurrent callers never both get true.
+func (s *Store) DeactivateSigningKey(ctx context.Context, appID, kid string, at, retireAt time.Time) (bool, error) {
+	res, err := s.idb.NewUpdate().Model((*signingKeyRow)(nil)).
+		Set("state = ?", string(keys.StateVerifying)).
+		Set("deactivated_at = ?", utc(at)).
+		Set("retire_at = ?", utc(retireAt)).
+		Where("app_id = ? AND kid = ? AND state = ?", appID, kid, string(keys.StateActive)).
+		Exec(ctx)
+	return changed(res, err, "store.DeactivateSigningKey")
+}
+
+// RetireSigningKeys marks retired every verifying key, of any app, whose
+// retire_at is at or before now, and drops its sealed private key: a
+// retired key never signs or verifies again. It returns the keys it
+// retired (with their new state). Running it on several replicas at once
+// retires each key once.
+func (s *Store) RetireSigningKeys(ctx context.Context, now time.Time) ([]keys.Record, error) {
+	const op = "store.RetireSigningKeys"
+	var due []signingKeyRow
+	err := s.idb.NewSelect().Model(&due).
+		Where("state = ? AND retire_at <= ?", string(keys.StateVerifying), utc(now)).
+		OrderExpr("app_id, kid").
+		Scan(ctx)
+	if err != nil {
+		return nil, wrap(err, op)
+	}
+	var out []keys.Record
+	for _, r := range due {
+		res, err := s.idb.NewUpdate().Model((*signingKeyRow)(nil)).
+			Set("state = ?", string(keys.StateRetired)).
+			Set("sealed_private_key = NULL").
+			Where("app_id = ? AND kid = ? AND state = ?", r.AppID, r.KID, string(keys.StateVerifying)).
+			Exec(ctx)
+		ok, err := changed(res, err, op)
+		if err != nil {
+			return out, err
+		}
+		if ok {
+			r.State, r.SealedPrivateKey = string(keys.StateRetired), nil
+			out = append(out, r.record())
+		}
+	}
+	return out, nil
+}
+
+// ListActiveSigningKeys returns the active key of every app whose id sorts
+// after `after`, by app id, at most limit of them: the scheduled rotation
+// walks them.
+func (s *Store) ListActiveSigningKeys(ctx context.Context, after string, limit int) ([]keys.Record, error) {
+	var rows []signingKeyRow
+	err := s.idb.NewSelect().Model(&rows).
+		Where("state = ? AND app_id > ?", string(keys.StateActive), after).
+		OrderExpr("app_id, kid").
+		Limit(limit).
+		Scan(ctx)
+	if err != nil {
+		return nil, wrap(err, "store.ListActiveSigningKeys")
+	}
+	recs := make([]keys.Record, len(rows))
+	for i, r := range rows {
+		recs[i] = r.record()
+	}
+	return recs, nil
+}
+
+// sealedPrivateKeys is the signing_keys.sealed_private_key column for
+// secrets.Rekey: Ref is "app_id/kid".
+func (s *Store) sealedPrivateKeys() secrets.Column {
+	const ref = "app_id || '/' || kid"
+	return secrets.Column{
+		Name: "signing_keys.sealed_private_key",
+		Page: func(ctx context.Context, after string, limit int) ([]secrets.Sealed, error) {
+			var rows []signingKeyRow
+			err := s.idb.NewSelect().Model(&rows).
+				Column("app_id", "kid", "sealed_private_key").
+				Where("sealed_private_key IS NOT NULL AND "+ref+" > ?", after).
+				OrderExpr(ref).
+				Limit(limit).
+				Scan(ctx)
+			if err != nil {
+				return nil, wrap(err, "store.sealedPrivateKeys")
+			}
+			out := make([]secrets.Sealed, len(rows))
+			for i, r := range rows {
+				out[i] = secrets.Sealed{Ref: r.AppID + "/" + r.KID, Ciphertext: r.SealedPrivateKey, Associated: keys.SealAssociatedData(r.AppID, r.KID)}
+			}
+			return out, nil
+		},
+		Replace: func(ctx context.Context, old secrets.Sealed, ciphertext []byte) (bool, error) {
+			i := strings.LastIndexByte(old.Ref, '/') // a kid is base64url: no '/'
+			appID, kid := old.Ref[:max(i, 0)], old.Ref[i+1:]
+			res, err := s.idb.NewUpdate().Model((*signingKeyRow)(nil)).
+				Set("sealed_private_key = ?", ciphertext).
+				Where("app_id = ? AND kid = ? AND sealed_private_key = ?", appID, kid, old.Ciphertext).
+				Exec(ctx)
+			return changed(res, err, "store.sealedPrivateKeys")
+		},
+	}
 }
