@@ -145,7 +145,6 @@ func (t *Twilio) Send(ctx context.Context, a Account, to, body string) (string, 
 	hc := &http.Client{
 		Transport:     ctxTransport{ctx: ctx, next: t.transport},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       t.timeout,
 	}
 	c := &client.Client{Credentials: client.NewCredentials(a.SID, a.AuthToken), HTTPClient: hc}
 	c.SetAccountSid(a.SID)
@@ -185,8 +184,10 @@ func classify(ctx context.Context, err error) *Error {
 		}
 		return e
 	}
-	if ctx.Err() != nil {
-		return &Error{Kind: Unavailable, Err: fmt.Errorf("no answer from Twilio: %w", ctx.Err())}
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// Not %w: our timeout is Twilio being unavailable, not a deadline
+		// of the caller's to report as such.
+		return &Error{Kind: Unavailable, Err: fmt.Errorf("no answer from Twilio: %v", err)}
 	}
 	// A network failure, or an error status whose body was not Twilio's JSON
 	// (a proxy's 502 page): nothing says the request itself was wrong.

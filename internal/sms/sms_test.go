@@ -87,6 +87,9 @@ func TestSendFailures(t *testing.T) {
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("Send took %v; the 300ms timeout did not bound it", d)
 			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Send = %v reads as the caller's deadline; Twilio's silence is Unavailable", err)
+			}
 			if n := len(fake.Messages()); n != 0 {
 				t.Errorf("a failed send left %d messages", n)
 			}
