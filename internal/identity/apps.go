@@ -109,10 +109,11 @@ func (s *Service) member(ctx context.Context, d Developer, appID string, write b
 // CreateApp creates an application with settings (already merged onto
 // DefaultSettings), its first signing key, and the developer as owner.
 func (s *Service) CreateApp(ctx context.Context, d Developer, name string, settings AppSettings, twilioToken Secret) (MemberApp, error) {
-	if err := s.sealTwilio(ctx, "", &settings, twilioToken); err != nil {
+	id := newID()
+	if err := s.sealTwilio(ctx, id, &settings, twilioToken); err != nil {
 		return MemberApp{}, err
 	}
-	a := App{ID: newID(), Name: strings.TrimSpace(name), Settings: settings}
+	a := App{ID: id, Name: strings.TrimSpace(name), Settings: settings}
 	if a.Name == "" {
 		return MemberApp{}, apperr.Field("name", "must not be blank")
 	}
@@ -207,13 +208,22 @@ func (s *Service) UpdateApp(ctx context.Context, d Developer, appID string, chan
 	return MemberApp{App: next, Role: m.Role}, nil
 }
 
-// sealTwilio would seal a new Twilio auth token for storage. Twilio (and
-// the sealing of its token) arrives with SMS second factors; until then a
-// token is refused rather than stored in the clear.
-func (s *Service) sealTwilio(_ context.Context, _ string, _ *AppSettings, tok Secret) error {
-	if tok != "" {
-		return apperr.New(apperr.Unimplemented, ReasonNotImplemented, "settings.twilio.auth_token: SMS through Twilio is planned")
+// sealTwilio checks an app's Twilio settings and seals a new auth token
+// (tok, when set) for storage, bound to the app: a sealed token copied
+// onto another app does not open. Developers see only its hint.
+func (s *Service) sealTwilio(ctx context.Context, appID string, st *AppSettings, tok Secret) error {
+	if err := checkTwilio(st.Twilio, tok); err != nil {
+		return err
 	}
+	if tok == "" {
+		return nil
+	}
+	sealed, err := s.secrets.Seal(ctx, []byte(tok.Reveal()), twilioAD(appID))
+	if err != nil {
+		return sealErr("identity.sealTwilio", err)
+	}
+	t := tok.Reveal()
+	st.Twilio.AuthTokenSealed, st.Twilio.AuthTokenHint = sealed, "****"+t[len(t)-4:]
 	return nil
 }
 

@@ -26,6 +26,11 @@ var (
 	LimitInviteUser   = ratelimit.Rule{Name: "invite:user", Limit: 50, Window: time.Hour}
 	LimitCodeIP       = ratelimit.Rule{Name: "code:ip", Limit: 60, Window: 10 * time.Minute}
 	LimitCodeHandle   = ratelimit.Rule{Name: "code:handle", Limit: 30, Window: 10 * time.Minute}
+	// Texts cost the developer money, so they have their own caps (the
+	// defaults of Config.SMSLimits): per number, per client IP, per app.
+	LimitSMSNumber = ratelimit.Rule{Name: "sms:number", Limit: 5, Window: time.Hour}
+	LimitSMSIP     = ratelimit.Rule{Name: "sms:ip", Limit: 20, Window: time.Hour}
+	LimitSMSApp    = ratelimit.Rule{Name: "sms:app", Limit: 500, Window: time.Hour}
 )
 
 // LimitSocialIP caps ID-token sign-ins and links from one client IP, as

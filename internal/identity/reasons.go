@@ -55,3 +55,16 @@ const (
 	ReasonLastSignInMethod = "LAST_SIGN_IN_METHOD"
 	ReasonNonceInvalid     = "NONCE_INVALID"
 )
+
+// Reasons of the second-factor and phone flows.
+const (
+	ReasonTwoFactorDisabled        = "TWO_FACTOR_DISABLED"
+	ReasonTwoFactorNotEnrolled     = "TWO_FACTOR_NOT_ENROLLED"
+	ReasonTwoFactorAlreadyEnrolled = "TWO_FACTOR_ALREADY_ENROLLED"
+	ReasonLoginTokenInvalid        = "LOGIN_TOKEN_INVALID"
+	ReasonLoginTokenExpired        = "LOGIN_TOKEN_EXPIRED"
+	ReasonPhoneNotVerified         = "PHONE_NOT_VERIFIED"
+	ReasonPhoneTaken               = "PHONE_TAKEN"
+	ReasonSMSNotConfigured         = "SMS_NOT_CONFIGURED"
+	ReasonSMSDeliveryFailed        = "SMS_DELIVERY_FAILED"
+)

@@ -16,6 +16,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/notify"
+	"github.com/cosync/cosync-auth/internal/secrets"
 	"github.com/cosync/cosync-auth/internal/token"
 )
 
@@ -56,7 +57,10 @@ type OutboxReader interface {
 
 // Deps are the parts a Service is built from. All are required except
 // Outbox (nil with real mail), Limiter (nil limits nothing), Log (nil
-// discards) and Now (nil is time.Now).
+// discards), Now (nil is time.Now), SMS (nil: no app can text; SMS answers
+// SMS_NOT_CONFIGURED) and DevSMS (nil outside the dev outbox; when set, apps
+// without Twilio settings text into the outbox). Secrets seals TOTP secrets
+// and Twilio auth tokens at rest.
 type Deps struct {
 	Store     Store
 	Passwords PasswordHasher
@@ -69,6 +73,9 @@ type Deps struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 	Social    SocialVerifier // nil: social sign-in fails as an internal error
+	Secrets   secrets.Box
+	SMS       SMSSender
+	DevSMS    DevSMS
 }
 
 // Config tunes a Service. The zero value of each field is the documented default.
@@ -84,6 +91,10 @@ type Config struct {
 	RefreshGrace time.Duration
 	// MailFrom is the default sender of application mail.
 	MailFrom string
+	// SMSLimits caps texts per hour to one number, from one client IP and
+	// by one app (the SMS pumping guard); a zero field keeps its default
+	// (LimitSMSNumber, LimitSMSIP, LimitSMSApp).
+	SMSLimits SMSLimits
 }
 
 // Service runs the flows. It is safe for concurrent use.
@@ -100,6 +111,9 @@ type Service struct {
 	now       func() time.Time
 	cfg       Config
 	social    SocialVerifier
+	secrets   secrets.Box
+	sms       SMSSender
+	devSMS    DevSMS
 }
 
 // New returns a Service over d with cfg's defaults filled in.
@@ -122,6 +136,7 @@ func New(d Deps, cfg Config) *Service {
 	return &Service{
 		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens, keys: d.Keys,
 		mailer: d.Mailer, outbox: d.Outbox, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
+		secrets: d.Secrets, sms: d.SMS, devSMS: d.DevSMS,
 	}
 }
 
