@@ -40,6 +40,12 @@ type Config struct {
 	Argon2Parallelism int // COSYNC_ARGON2_PARALLELISM, 1
 	HashConcurrency   int // COSYNC_HASH_CONCURRENCY, number of CPUs: hashes running at once
 
+	TwilioAPIURL  string        // COSYNC_TWILIO_API_URL, empty: https://api.twilio.com
+	TwilioTimeout time.Duration // COSYNC_TWILIO_TIMEOUT, 10s per message
+	SMSPerNumber  int           // COSYNC_SMS_MAX_PER_NUMBER, 5 texts an hour to one number
+	SMSPerIP      int           // COSYNC_SMS_MAX_PER_IP, 20 texts an hour for one client IP
+	SMSPerApp     int           // COSYNC_SMS_MAX_PER_APP, 500 texts an hour by one app
+
 	VaultAddr         string // VAULT_ADDR (COSYNC_SIGNER=vault)
 	VaultToken        string // VAULT_TOKEN
 	VaultTransitMount string // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
@@ -107,6 +113,18 @@ func Settings() []Setting {
 		{"COSYNC_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id passes (at least 2)", "", num(func(c *Config) *int { return &c.Argon2Iterations })},
 		{"COSYNC_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes", "", num(func(c *Config) *int { return &c.Argon2Parallelism })},
 		{"COSYNC_HASH_CONCURRENCY", "hash-concurrency", strconv.Itoa(runtime.NumCPU()), "password hashes computed at once; more wait (bounds memory under a login flood)", "number of CPUs", num(func(c *Config) *int { return &c.HashConcurrency })},
+		{"COSYNC_TWILIO_API_URL", "twilio-api-url", "", "Twilio API base URL; empty: https://api.twilio.com (set it to a local fake Twilio to try SMS)", "", str(func(c *Config) *string { return &c.TwilioAPIURL })},
+		{"COSYNC_TWILIO_TIMEOUT", "twilio-timeout", "10s", "how long one text message may take to hand to Twilio", "", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration like 10s", v)
+			}
+			c.TwilioTimeout = d
+			return nil
+		}},
+		{"COSYNC_SMS_MAX_PER_NUMBER", "sms-max-per-number", "5", "text messages an hour to one phone number (SMS pumping guard)", "", num(func(c *Config) *int { return &c.SMSPerNumber })},
+		{"COSYNC_SMS_MAX_PER_IP", "sms-max-per-ip", "20", "text messages an hour triggered from one client IP", "", num(func(c *Config) *int { return &c.SMSPerIP })},
+		{"COSYNC_SMS_MAX_PER_APP", "sms-max-per-app", "500", "text messages an hour sent by one application", "", num(func(c *Config) *int { return &c.SMSPerApp })},
 		{"VAULT_ADDR", "vault-addr", "", "Vault address (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultAddr })},
 		{"VAULT_TOKEN", "vault-token", "", "Vault token (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultToken })},
 		{"COSYNC_VAULT_TRANSIT_MOUNT", "vault-transit-mount", "transit", "Vault Transit mount (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultTransitMount })},
@@ -205,6 +223,22 @@ func (c *Config) validate() []error {
 	}
 	if c.HashConcurrency < 1 {
 		bad("COSYNC_HASH_CONCURRENCY", "%d must be at least 1", c.HashConcurrency)
+	}
+	if c.TwilioAPIURL != "" {
+		if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("COSYNC_TWILIO_API_URL", "%q must be an absolute http(s) URL", c.TwilioAPIURL)
+		}
+	}
+	if c.TwilioTimeout <= 0 {
+		bad("COSYNC_TWILIO_TIMEOUT", "must be positive")
+	}
+	for _, lim := range []struct {
+		env string
+		n   int
+	}{{"COSYNC_SMS_MAX_PER_NUMBER", c.SMSPerNumber}, {"COSYNC_SMS_MAX_PER_IP", c.SMSPerIP}, {"COSYNC_SMS_MAX_PER_APP", c.SMSPerApp}} {
+		if lim.n < 1 {
+			bad(lim.env, "%d must be at least 1", lim.n)
+		}
 	}
 	return errs
 }
