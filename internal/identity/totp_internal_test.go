@@ -1,0 +1,88 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	potp "github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/cosync/cosync-auth/internal/secrets"
+)
+
+func TestMatchTOTP(t *testing.T) {
+	t.Parallel()
+	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	now := time.Date(2026, 11, 23, 10, 0, 15, 0, time.UTC) // mid-step
+	step := now.Unix() / 30
+	code := func(d time.Duration) string {
+		c, err := totp.GenerateCodeCustom(secret, now.Add(d), totp.ValidateOpts{Period: 30, Digits: potp.DigitsSix, Algorithm: potp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tests := []struct {
+		name     string
+		code     string
+		after    int64
+		wantStep int64
+		wantOK   bool
+	}{
+		{"current step", code(0), 0, step, true},
+		{"previous step (clock behind)", code(-30 * time.Second), 0, step - 1, true},
+		{"next step (clock ahead)", code(30 * time.Second), 0, step + 1, true},
+		{"two steps back", code(-60 * time.Second), 0, 0, false},
+		{"two steps ahead", code(60 * time.Second), 0, 0, false},
+		{"current step already used", code(0), step, 0, false},
+		{"next step after the current was used", code(30 * time.Second), step, step + 1, true},
+		{"previous step after the current was used", code(-30 * time.Second), step, 0, false},
+		{"five digits", code(0)[:5], 0, 0, false},
+		{"not digits", "abcdef", 0, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := matchTOTP(secret, tc.code, now, tc.after)
+			if ok != tc.wantOK || got != tc.wantStep {
+				t.Errorf("matchTOTP(%q, after %d) = %d, %v; want %d, %v", tc.code, tc.after, got, ok, tc.wantStep, tc.wantOK)
+			}
+		})
+	}
+}
+
+// TestSealedSecretsBound: a TOTP secret opens only for its own app and
+// user, a Twilio token only for its own app.
+func TestSealedSecretsBound(t *testing.T) {
+	t.Parallel()
+	box, err := secrets.NewLocal(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sealed, err := box.Seal(ctx, []byte("SECRET"), totpAD("app1", "ann"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := box.Open(ctx, sealed, totpAD("app1", "ann")); err != nil {
+		t.Fatalf("Open with its own associated data = %v", err)
+	}
+	for name, ad := range map[string][]byte{
+		"another user":       totpAD("app1", "bob"),
+		"another app":        totpAD("app2", "ann"),
+		"a shifted boundary": totpAD("app1a", "nn"),
+		"a Twilio token":     twilioAD("app1"),
+	} {
+		if _, err := box.Open(ctx, sealed, ad); !errors.Is(err, secrets.ErrDecrypt) {
+			t.Errorf("Open of a TOTP secret as %s = %v, want ErrDecrypt", name, err)
+		}
+	}
+	tok, err := box.Seal(ctx, []byte("token"), twilioAD("app1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := box.Open(ctx, tok, twilioAD("app2")); !errors.Is(err, secrets.ErrDecrypt) {
+		t.Errorf("Open of app1's Twilio token as app2's = %v, want ErrDecrypt", err)
+	}
+}
