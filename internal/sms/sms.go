@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -103,7 +104,8 @@ type Config struct {
 	// Empty means Twilio, honoring TWILIO_EDGE and TWILIO_REGION.
 	BaseURL string
 	// HTTPClient makes the requests; its Transport is used and its
-	// redirects are not followed. nil gets a client of its own.
+	// redirects are not followed. nil (or a nil Transport) gets a
+	// transport of its own.
 	HTTPClient *http.Client
 	// Timeout bounds each message; zero means DefaultTimeout.
 	Timeout time.Duration
@@ -113,14 +115,16 @@ type Config struct {
 // concurrent use.
 type Twilio struct {
 	base      *url.URL // nil: Twilio's own URL
+	baseErr   error    // a BaseURL that did not parse
 	transport http.RoundTripper
 	timeout   time.Duration
 }
 
-// New returns a Twilio sender; it fails on a BaseURL that is not an
-// absolute http(s) URL.
-func New(cfg Config) (*Twilio, error) {
-	t := &Twilio{timeout: cfg.Timeout, transport: http.DefaultTransport}
+// New returns a Twilio sender. It never fails, so wiring stays one line: a
+// BaseURL that is not an absolute http(s) URL makes every Send fail
+// instead (the server's configuration refuses such a URL at start).
+func New(cfg Config) *Twilio {
+	t := &Twilio{timeout: cfg.Timeout, transport: defaultTransport}
 	if t.timeout <= 0 {
 		t.timeout = DefaultTimeout
 	}
@@ -130,16 +134,28 @@ func New(cfg Config) (*Twilio, error) {
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(cfg.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("sms: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+			t.baseErr = fmt.Errorf("sms: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
 		}
 		t.base = u
 	}
-	return t, nil
+	return t
 }
+
+// defaultTransport is the transport of a Twilio without an HTTP client:
+// connections and handshakes fail fast rather than use up the timeout.
+var defaultTransport = func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 5 * time.Second
+	return t
+}()
 
 // Send texts body to the E.164 number to from account a and returns the
 // message SID Twilio assigned. Errors are *Error.
 func (t *Twilio) Send(ctx context.Context, a Account, to, body string) (string, error) {
+	if t.baseErr != nil {
+		return "", &Error{Kind: Unavailable, Err: t.baseErr}
+	}
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	hc := &http.Client{

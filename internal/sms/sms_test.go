@@ -21,11 +21,7 @@ func start(t *testing.T, timeout time.Duration) (*twiliotest.Server, *sms.Twilio
 	fake := twiliotest.New()
 	fake.AddAccount(sid, token)
 	url := twiliotest.Start(t, fake)
-	tw, err := sms.New(sms.Config{BaseURL: url, HTTPClient: &http.Client{}, Timeout: timeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fake, tw
+	return fake, sms.New(sms.Config{BaseURL: url, HTTPClient: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}, Timeout: timeout})
 }
 
 func TestSend(t *testing.T) {
@@ -116,11 +112,13 @@ func TestSendContext(t *testing.T) {
 	}
 }
 
-func TestNewRejectsBadBaseURL(t *testing.T) {
+func TestBadBaseURLFailsSends(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{"ftp://x", "not a url", "/relative"} {
-		if _, err := sms.New(sms.Config{BaseURL: u}); err == nil {
-			t.Errorf("New(BaseURL %q) = nil error", u)
+		_, err := sms.New(sms.Config{BaseURL: u}).Send(context.Background(), sms.Account{SID: sid, AuthToken: token, From: "+15005550006"}, "+14155550100", "hi")
+		var e *sms.Error
+		if !errors.As(err, &e) || e.Kind != sms.Unavailable {
+			t.Errorf("Send with BaseURL %q = %v, want Unavailable", u, err)
 		}
 	}
 }
