@@ -104,13 +104,7 @@ func (s *Service) SetPhone(ctx context.Context, p Principal, phone string) error
 		Hash:    s.codes.Hash(PurposePhone, a.ID+":"+u.ID, code),
 		Payload: payload, CreatedAt: now, ExpiresAt: now.Add(PhoneCodeTTL),
 	}
-	err = s.store.InTx(ctx, func(tx Store) error {
-		if err := tx.PutCode(ctx, pc); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.phone.set", ActorID: u.ID, SubjectID: u.ID, IP: p.IP})
-	})
-	if err != nil {
+	if err := s.store.PutCode(ctx, pc); err != nil {
 		return err
 	}
 	if err := s.textCode(ctx, a, route, u.Locale, phone, code, PhoneCodeTTL); err != nil {
@@ -118,9 +112,10 @@ func (s *Service) SetPhone(ctx context.Context, p Principal, phone string) error
 		if _, derr := s.store.ConsumeCode(ctx, a.ID, pc.ID); derr != nil {
 			s.log.WarnContext(ctx, "could not discard an unsent phone code", "err", derr)
 		}
+		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.phone.set", ActorID: u.ID, SubjectID: u.ID, IP: p.IP, Reason: apperr.ReasonOf(err)})
 		return err
 	}
-	return nil
+	return s.audit(ctx, s.store, AuditEvent{AppID: a.ID, Action: "user.phone.set", ActorID: u.ID, SubjectID: u.ID, IP: p.IP})
 }
 
 // VerifyPhone checks the texted code and makes its number the user's
