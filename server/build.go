@@ -15,6 +15,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/password"
 	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/secrets"
+	"github.com/cosync/cosync-auth/internal/sms"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/token"
 )
@@ -87,6 +88,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 
 	var mailer identity.Mailer
 	var outbox identity.OutboxReader
+	var devSMS identity.DevSMS // apps without Twilio settings text into the dev outbox
 	if cfg.SMTPURL != "" {
 		m, err := notify.NewSMTP(notify.SMTPConfig{URL: cfg.SMTPURL, From: cfg.MailFrom})
 		if err != nil {
@@ -95,7 +97,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		mailer = m
 	} else {
 		ob := notify.NewOutbox(st, log, now)
-		mailer, outbox = ob, ob
+		mailer, outbox, devSMS = ob, ob, ob
 	}
 	hasher := password.NewHasher(password.Params{
 		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
@@ -112,7 +114,11 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Limiter:   limiter,
 		Log:       log,
 		Now:       now,
-	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom})
+		Secrets:   box,
+		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout}),
+		DevSMS:    devSMS,
+	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom,
+		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
 	if err := svc.EnsureConsoleApp(ctx); err != nil {
 		return nil, fmt.Errorf("console application: %w", err)
 	}

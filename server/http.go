@@ -76,6 +76,7 @@ func handler(p *parts) http.Handler {
 	})
 	mux.HandleFunc("GET /apps/{id}/signup/confirm", signupLanding(p))
 	mux.HandleFunc("POST /apps/{id}/signup/confirm", signupLanding(p))
+	mux.HandleFunc("GET /apps/{id}/totp-qr", totpQR(p))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
