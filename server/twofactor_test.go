@@ -581,3 +581,40 @@ func TestTwoFactorBadInput(t *testing.T) {
 func tfTwilioUpdate(app string, tw *adminv1.TwilioSettings, paths ...string) *adminv1.UpdateAppRequest {
 	return &adminv1.UpdateAppRequest{AppId: app, Settings: &adminv1.AppSettings{Twilio: tw}, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}}
 }
+
+// TestTOTPQRLink: the mailed QR link works for an hour while its
+// enrollment is pending; a made-up or stale link is a plain 404.
+func TestTOTPQRLink(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.SQLite(t))
+	dev := e.developer(t, "dev@example.com")
+	app := e.tfApp(t, dev, authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP, nil)
+	sess := e.signUp(t, dev, app, "fay@example.com")
+	uctx := as(context.Background(), app, sess.GetAccessToken())
+	first, err := e.auth.BeginTotpEnrollment(uctx, &authv1.BeginTotpEnrollmentRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstLink := qrLinkRE.FindString(e.tfOutbox(t, dev, app, notify.ChannelEmail, "fay@example.com").GetText())
+	if got := decodeQR(t, e.get(t, firstLink, http.StatusOK)); got != first.GetUri() {
+		t.Fatalf("the QR link decodes to %q, want %q", got, first.GetUri())
+	}
+	// Beginning again replaces the enrollment, and with it the link.
+	second, err := e.auth.BeginTotpEnrollment(uctx, &authv1.BeginTotpEnrollmentRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secondLink := qrLinkRE.FindString(e.tfOutbox(t, dev, app, notify.ChannelEmail, "fay@example.com").GetText())
+	if secondLink == firstLink || second.GetSecret() == first.GetSecret() {
+		t.Fatal("a second Begin kept the first secret or link")
+	}
+	e.get(t, firstLink, http.StatusNotFound)
+	e.clock.Advance(59 * time.Minute)
+	if got := decodeQR(t, e.get(t, secondLink, http.StatusOK)); got != second.GetUri() {
+		t.Errorf("after 59 minutes the QR link decodes to %q, want %q", got, second.GetUri())
+	}
+	e.clock.Advance(2 * time.Minute)
+	e.get(t, secondLink, http.StatusNotFound)
+	e.get(t, e.url+"/apps/"+app+"/totp-qr?token=made-up", http.StatusNotFound)
+	e.get(t, e.url+"/apps/"+app+"/totp-qr", http.StatusNotFound)
+}
