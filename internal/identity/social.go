@@ -77,6 +77,10 @@ func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput
 		// or the link first (a bare unique violation): go again, and find it.
 		res, err = s.socialLogin(ctx, c, a, in, claims)
 	}
+	if apperr.ReasonOf(err) == ReasonNonceInvalid { // a replay, found in the sign-in's transaction
+		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login.social", IP: c.IP, Reason: ReasonNonceInvalid,
+			Details: map[string]any{"provider": string(in.Provider)}})
+	}
 	if err != nil {
 		return SocialLoginResult{}, err
 	}
@@ -93,23 +97,38 @@ func (s *Service) socialLogin(ctx context.Context, c Caller, a App, in SocialLog
 	const op = "identity.SocialLogin"
 	now := s.clock()
 	email := verifiedEmail(claims)
-	li, err := s.store.FindIdentity(ctx, a.ID, claims.Provider, claims.Subject)
-	switch {
-	case err == nil:
+	// known signs in the user the identity is linked to, if it is linked.
+	known := func() (SocialLoginResult, bool, error) {
+		li, err := s.store.FindIdentity(ctx, a.ID, claims.Provider, claims.Subject)
+		if apperr.Is(err, apperr.NotFound) {
+			return SocialLoginResult{}, false, nil
+		}
+		if err != nil {
+			return SocialLoginResult{}, true, err
+		}
 		u, err := s.store.GetUser(ctx, a.ID, li.UserID)
 		if err != nil {
-			return SocialLoginResult{}, err
+			return SocialLoginResult{}, true, err
 		}
-		return s.socialSignIn(ctx, c, a, u, claims, func(tx Store) error {
+		res, err := s.socialSignIn(ctx, c, a, u, claims, func(tx Store) error {
 			return tx.TouchIdentity(ctx, a.ID, li.ID, NormalizeEmail(claims.Email), now)
 		})
-	case !apperr.Is(err, apperr.NotFound):
-		return SocialLoginResult{}, err
+		return res, true, err
+	}
+	if res, found, err := known(); found {
+		return res, err
 	}
 
-	li = newLinkedIdentity(a, claims, in, now)
+	li := newLinkedIdentity(a, claims, in, now)
 	if email != "" {
 		u, err := s.store.FindUserByEmail(ctx, a.ID, email)
+		if err == nil {
+			// A concurrent first sign-in of this same person may have made
+			// the account between our two reads: then it is theirs to use.
+			if res, found, err := known(); found {
+				return res, err
+			}
+		}
 		switch {
 		case err == nil && a.Settings.LinkVerifiedEmails:
 			li.UserID = u.ID
