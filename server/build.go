@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/config"
@@ -16,6 +18,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/secrets"
 	"github.com/cosync/cosync-auth/internal/sms"
+	"github.com/cosync/cosync-auth/internal/social"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/token"
 )
@@ -27,11 +30,28 @@ type parts struct {
 	store   *store.Store
 	signer  keys.Signer
 	keyring *keys.Keyring
+	social  *social.Verifier
 	svc     *identity.Service
 	limiter *ratelimit.Limiter
 }
 
-func (p *parts) close() { _ = p.store.Close() }
+func (p *parts) close() {
+	p.social.Close()
+	_ = p.store.Close()
+}
+
+// outboundClient is the one HTTP client for calls to other services
+// (Vault; Twilio and identity providers' JWKS): every request is bounded,
+// dialing and TLS handshakes fail fast, and the pool keeps enough idle
+// connections for bursts to a few hosts.
+func outboundClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 5 * time.Second
+	t.ResponseHeaderTimeout = 10 * time.Second
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t, Timeout: 15 * time.Second}
+}
 
 // keyMaker lets identity create keys and tell the keyring about them.
 type keyMaker struct {
@@ -103,6 +123,10 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
 	}, cfg.HashConcurrency)
 	limiter := ratelimit.New(st, now)
+	verifier := social.New(social.Config{
+		AppleJWKSURL: cfg.AppleJWKSURL, AppleIssuer: cfg.AppleIssuer,
+		GoogleJWKSURL: cfg.GoogleJWKSURL, GoogleIssuers: cfg.GoogleIssuers,
+	}, outboundClient(), now)
 	svc := identity.New(identity.Deps{
 		Store:     st,
 		Passwords: hasher,
@@ -114,6 +138,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Limiter:   limiter,
 		Log:       log,
 		Now:       now,
+		Social:    verifier,
 		Secrets:   box,
 		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout}),
 		DevSMS:    devSMS,
@@ -122,7 +147,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	if err := svc.EnsureConsoleApp(ctx); err != nil {
 		return nil, fmt.Errorf("console application: %w", err)
 	}
-	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, limiter: limiter}, nil
+	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, social: verifier, limiter: limiter}, nil
 }
 
 func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {

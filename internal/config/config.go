@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/notify"
+	"github.com/cosync/cosync-auth/internal/social"
 )
 
 // Config is every server setting. Field comments name the variable and default.
@@ -45,6 +46,11 @@ type Config struct {
 	SMSPerNumber  int           // COSYNC_SMS_MAX_PER_NUMBER, 5 texts an hour to one number
 	SMSPerIP      int           // COSYNC_SMS_MAX_PER_IP, 20 texts an hour for one client IP
 	SMSPerApp     int           // COSYNC_SMS_MAX_PER_APP, 500 texts an hour by one app
+
+	AppleJWKSURL  string   // COSYNC_APPLE_JWKS_URL, Apple's: where Sign in with Apple publishes its keys
+	AppleIssuer   string   // COSYNC_APPLE_ISSUER, "https://appleid.apple.com"
+	GoogleJWKSURL string   // COSYNC_GOOGLE_JWKS_URL, Google's
+	GoogleIssuers []string // COSYNC_GOOGLE_ISSUERS, "accounts.google.com,https://accounts.google.com"
 
 	VaultAddr         string // VAULT_ADDR (COSYNC_SIGNER=vault)
 	VaultToken        string // VAULT_TOKEN
@@ -125,6 +131,18 @@ func Settings() []Setting {
 		{"COSYNC_SMS_MAX_PER_NUMBER", "sms-max-per-number", "5", "text messages an hour to one phone number (SMS pumping guard)", "", num(func(c *Config) *int { return &c.SMSPerNumber })},
 		{"COSYNC_SMS_MAX_PER_IP", "sms-max-per-ip", "20", "text messages an hour triggered from one client IP", "", num(func(c *Config) *int { return &c.SMSPerIP })},
 		{"COSYNC_SMS_MAX_PER_APP", "sms-max-per-app", "500", "text messages an hour sent by one application", "", num(func(c *Config) *int { return &c.SMSPerApp })},
+		{"COSYNC_APPLE_JWKS_URL", "apple-jwks-url", social.DefaultAppleJWKSURL, "JWKS of Sign in with Apple (point elsewhere for tests or an air-gapped mirror)", "", str(func(c *Config) *string { return &c.AppleJWKSURL })},
+		{"COSYNC_APPLE_ISSUER", "apple-issuer", social.DefaultAppleIssuer, "the iss of Apple ID tokens", "", str(func(c *Config) *string { return &c.AppleIssuer })},
+		{"COSYNC_GOOGLE_JWKS_URL", "google-jwks-url", social.DefaultGoogleJWKSURL, "JWKS of Sign in with Google", "", str(func(c *Config) *string { return &c.GoogleJWKSURL })},
+		{"COSYNC_GOOGLE_ISSUERS", "google-issuers", strings.Join(social.DefaultGoogleIssuers, ","), "comma-separated iss values accepted in Google ID tokens", "", func(c *Config, v string) error {
+			c.GoogleIssuers = nil
+			for _, iss := range strings.Split(v, ",") {
+				if iss = strings.TrimSpace(iss); iss != "" {
+					c.GoogleIssuers = append(c.GoogleIssuers, iss)
+				}
+			}
+			return nil
+		}},
 		{"VAULT_ADDR", "vault-addr", "", "Vault address (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultAddr })},
 		{"VAULT_TOKEN", "vault-token", "", "Vault token (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultToken })},
 		{"COSYNC_VAULT_TRANSIT_MOUNT", "vault-transit-mount", "transit", "Vault Transit mount (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultTransitMount })},
@@ -223,6 +241,17 @@ func (c *Config) validate() []error {
 	}
 	if c.HashConcurrency < 1 {
 		bad("COSYNC_HASH_CONCURRENCY", "%d must be at least 1", c.HashConcurrency)
+	}
+	for _, s := range []struct{ env, url string }{{"COSYNC_APPLE_JWKS_URL", c.AppleJWKSURL}, {"COSYNC_GOOGLE_JWKS_URL", c.GoogleJWKSURL}} {
+		if u, err := url.Parse(s.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(s.env, "%q must be an absolute http(s) URL", s.url)
+		}
+	}
+	if strings.TrimSpace(c.AppleIssuer) == "" {
+		bad("COSYNC_APPLE_ISSUER", "must not be empty")
+	}
+	if len(c.GoogleIssuers) == 0 {
+		bad("COSYNC_GOOGLE_ISSUERS", "must list at least one issuer")
 	}
 	if c.TwilioAPIURL != "" {
 		if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
