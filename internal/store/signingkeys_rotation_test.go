@@ -94,7 +94,7 @@ func TestSealedColumns(t *testing.T) {
 			noErr(t, "CreateSigningKey", s.CreateSigningKey(ctx, r))
 		}
 		vault := keyRecord("app1", "kv", keys.StateActive, t0.Add(5*time.Hour))
-		vault.Backend, vault.SealedPrivateKey = keys.BackendVault, nil // nothing to rekey
+		vault.Backend, vault.SealedPrivateKey = "vault", nil // nothing to rekey
 		noErr(t, "CreateSigningKey(vault)", s.CreateSigningKey(ctx, vault))
 		if ok, err := s.AddDeploymentSecret(ctx, "pepper", []byte("sealed-pepper"), t0); !ok || err != nil {
 			t.Fatalf("AddDeploymentSecret = %v, %v; want true", ok, err)
