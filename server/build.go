@@ -140,7 +140,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Now:       now,
 		Social:    verifier,
 		Secrets:   box,
-		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout}),
+		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, HTTPClient: outboundClient(), Timeout: cfg.TwilioTimeout}),
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom,
 		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})

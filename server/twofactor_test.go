@@ -95,7 +95,10 @@ func totpAt(tb testing.TB, secret string, t time.Time) string {
 	return c
 }
 
-// decodeQR reads the text of a QR code PNG.
+// decodeQR reads the text of a QR code PNG. The image is a pure barcode
+// (upright, unskewed), and gozxing is told so: its finder-pattern sampler
+// misreads about 3 in 1000 of these clean codes (ZBar reads them all),
+// while its pure-barcode reader reads every one.
 func decodeQR(tb testing.TB, b []byte) string {
 	tb.Helper()
 	img, err := png.Decode(bytes.NewReader(b))
@@ -106,7 +109,7 @@ func decodeQR(tb testing.TB, b []byte) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
 	if err != nil {
 		tb.Fatalf("the QR code does not decode: %v", err)
 	}
