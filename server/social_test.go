@@ -280,8 +280,8 @@ func TestSocialSignUp(t *testing.T) {
 			t.Errorf("stored identity = %+v, %v; want the name Apple gave, for user %s", stored, err, u.GetId())
 		}
 		got, err := e.auth.GetUser(as(ctx, app, res.GetSession().GetAccessToken()), &authv1.GetUserRequest{})
-		if err != nil || got.GetUser().GetId() != u.GetId() {
-			t.Fatalf("GetUser with the social session = %v, %v", got, err)
+		if err != nil || got.GetUser().GetId() != u.GetId() || !slices.Equal(providersOf(got.GetUser()), []authv1.Provider{apple}) {
+			t.Fatalf("GetUser with the social session = %v, %v; want the user with Apple linked", got, err)
 		}
 
 		// Again, later: same user, no name sent, nothing required.

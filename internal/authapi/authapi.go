@@ -158,5 +158,9 @@ func (h *Handler) GetUser(ctx context.Context, _ *authv1.GetUserRequest) (*authv
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	return &authv1.GetUserResponse{User: rpc.User(u)}, nil
+	ids, err := h.svc.Identities(ctx, principal(ctx))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &authv1.GetUserResponse{User: userWith(u, ids)}, nil
 }
