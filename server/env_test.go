@@ -318,3 +318,6 @@ func wantReason(tb testing.TB, what string, err error, code connect.Code, r stri
 func withArgon2(memoryKiB, iterations int) envOption {
 	return func(c *config.Config) { c.Argon2MemoryKiB, c.Argon2Iterations = memoryKiB, iterations }
 }
+
+// withMasterKey sets the master key, so two servers can share one database.
+func withMasterKey(base64Key string) envOption { return func(c *config.Config) { c.MasterKey = base64Key } }

@@ -83,6 +83,13 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 		return LoginResult{}, err
 	}
 	if ch != nil {
+		// The password is proven even though the session waits for the
+		// second factor: upgrade its hash now, or it never would be.
+		if newHash != "" {
+			if err := s.store.SetPasswordHash(ctx, a.ID, u.ID, newHash, now); err != nil {
+				s.log.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
+			}
+		}
 		return LoginResult{Challenge: ch}, nil
 	}
 	var upgrade func(Store) error
