@@ -33,21 +33,6 @@ import (
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
 
-// tfWant fails tb unless err has code and reason (and names field, if given).
-func tfWant(tb testing.TB, what string, err error, code connect.Code, r string, field ...string) {
-	tb.Helper()
-	c, got := reason(err)
-	if c != code || got != r {
-		tb.Errorf("%s = %v (%v %q), want %v %q", what, err, c, got, code, r)
-		return
-	}
-	for _, f := range field {
-		if !slices.Contains(fields(err), f) {
-			tb.Errorf("%s names fields %v, want %q", what, fields(err), f)
-		}
-	}
-}
-
 // tfApp creates an app whose users give a name at signup, with the given
 // second factor and, if twilio is set, Twilio settings.
 func (e *env) tfApp(tb testing.TB, dev string, method authv1.TwoFactorMethod, twilio *adminv1.TwilioSettings) string {
@@ -202,7 +187,7 @@ func TestTOTP(t *testing.T) {
 		now := e.clock.Now()
 		wrong := fmt.Sprintf("%06d", (mustAtoi(t, totpAt(t, begin.GetSecret(), now))+1)%1000000)
 		_, err = e.auth.ConfirmTotpEnrollment(uctx, &authv1.ConfirmTotpEnrollmentRequest{Code: wrong})
-		tfWant(t, "ConfirmTotpEnrollment(wrong code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "ConfirmTotpEnrollment(wrong code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
 		confirmCode := totpAt(t, begin.GetSecret(), now)
 		conf, err := e.auth.ConfirmTotpEnrollment(uctx, &authv1.ConfirmTotpEnrollmentRequest{Code: confirmCode})
 		if err != nil {
@@ -220,7 +205,7 @@ func TestTOTP(t *testing.T) {
 		// The mailed link dies with the confirmation.
 		e.get(t, link, http.StatusNotFound)
 		_, err = e.auth.BeginTotpEnrollment(uctx, &authv1.BeginTotpEnrollmentRequest{})
-		tfWant(t, "BeginTotpEnrollment when enrolled", err, connect.CodeFailedPrecondition, identity.ReasonTwoFactorAlreadyEnrolled)
+		wantReason(t, "BeginTotpEnrollment when enrolled", err, connect.CodeFailedPrecondition, identity.ReasonTwoFactorAlreadyEnrolled)
 
 		// Login now answers a challenge; the confirming code cannot be replayed.
 		ch := e.challenge(t, app, "ann@example.com")
@@ -229,7 +214,7 @@ func TestTOTP(t *testing.T) {
 			t.Errorf("challenge = %v, want TOTP expiring in 5 minutes", ch)
 		}
 		_, err = e.completeLogin(app, ch.GetLoginToken(), confirmCode)
-		tfWant(t, "CompleteLogin(replayed confirming code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "CompleteLogin(replayed confirming code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
 		e.clock.Advance(30 * time.Second)
 		code := totpAt(t, begin.GetSecret(), e.clock.Now())
 		s2, err := e.completeLogin(app, ch.GetLoginToken(), code)
@@ -242,9 +227,9 @@ func TestTOTP(t *testing.T) {
 		// The same code in a new challenge is a replay; the used challenge is gone.
 		ch2 := e.challenge(t, app, "ann@example.com")
 		_, err = e.completeLogin(app, ch2.GetLoginToken(), code)
-		tfWant(t, "CompleteLogin(replayed code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "CompleteLogin(replayed code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
 		_, err = e.completeLogin(app, ch.GetLoginToken(), code)
-		tfWant(t, "CompleteLogin(used challenge)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenInvalid)
+		wantReason(t, "CompleteLogin(used challenge)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenInvalid)
 
 		// A recovery code works once.
 		if _, err := e.completeLogin(app, ch2.GetLoginToken(), rc[0]); err != nil {
@@ -252,18 +237,18 @@ func TestTOTP(t *testing.T) {
 		}
 		ch3 := e.challenge(t, app, "ann@example.com")
 		_, err = e.completeLogin(app, ch3.GetLoginToken(), rc[0])
-		tfWant(t, "CompleteLogin(spent recovery code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "CompleteLogin(spent recovery code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
 		if _, err := e.completeLogin(app, ch3.GetLoginToken(), rc[1]); err != nil {
 			t.Fatalf("CompleteLogin(another recovery code) = %v", err)
 		}
 
 		// Disabling needs the password or a current code.
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{})
-		tfWant(t, "DisableTwoFactor()", err, connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "password")
+		wantReason(t, "DisableTwoFactor()", err, connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "password")
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Password: "not-the-password"})
-		tfWant(t, "DisableTwoFactor(wrong password)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCredentials, "password")
+		wantReason(t, "DisableTwoFactor(wrong password)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCredentials, "password")
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Code: wrong})
-		tfWant(t, "DisableTwoFactor(wrong code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "DisableTwoFactor(wrong code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
 		e.clock.Advance(30 * time.Second)
 		off, err := e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Code: totpAt(t, begin.GetSecret(), e.clock.Now())})
 		if err != nil {
@@ -276,7 +261,7 @@ func TestTOTP(t *testing.T) {
 			t.Errorf("Login after disabling = %v, %v; want a session", res, err)
 		}
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Password: "long-enough-pw"})
-		tfWant(t, "DisableTwoFactor when off", err, connect.CodeFailedPrecondition, identity.ReasonTwoFactorNotEnrolled)
+		wantReason(t, "DisableTwoFactor when off", err, connect.CodeFailedPrecondition, identity.ReasonTwoFactorNotEnrolled)
 
 		// Re-enrolling makes a new secret and new recovery codes; old ones are dead.
 		secret2, rc2 := e.enrollTOTP(t, app, sess.GetAccessToken())
@@ -285,7 +270,7 @@ func TestTOTP(t *testing.T) {
 		}
 		ch4 := e.challenge(t, app, "ann@example.com")
 		_, err = e.completeLogin(app, ch4.GetLoginToken(), rc[2])
-		tfWant(t, "CompleteLogin(recovery code of the old enrollment)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "CompleteLogin(recovery code of the old enrollment)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
 		// Disabling with the password works too.
 		if _, err := e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Password: "long-enough-pw"}); err != nil {
 			t.Errorf("DisableTwoFactor(password) = %v", err)
@@ -342,14 +327,14 @@ func TestChallengeLimits(t *testing.T) {
 			t.Errorf("12 concurrent wrong codes answered %v; want 5 INVALID_CODE and 7 TOO_MANY_ATTEMPTS", counts)
 		}
 		_, err := e.completeLogin(app, ch.GetLoginToken(), right())
-		tfWant(t, "CompleteLogin(right code after five wrong)", err, connect.CodeFailedPrecondition, identity.ReasonTooManyAttempts)
+		wantReason(t, "CompleteLogin(right code after five wrong)", err, connect.CodeFailedPrecondition, identity.ReasonTooManyAttempts)
 
 		ch = e.challenge(t, app, "bo@example.com")
 		e.clock.Advance(5*time.Minute + time.Second)
 		_, err = e.completeLogin(app, ch.GetLoginToken(), right())
-		tfWant(t, "CompleteLogin(expired challenge)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenExpired)
+		wantReason(t, "CompleteLogin(expired challenge)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenExpired)
 		_, err = e.completeLogin(app, "made-up-token", right())
-		tfWant(t, "CompleteLogin(made-up token)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenInvalid)
+		wantReason(t, "CompleteLogin(made-up token)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenInvalid)
 		_, err = e.completeLogin(app, ch.GetLoginToken(), "12345")
 		if c, _ := reason(err); c != connect.CodeInvalidArgument || !slices.Contains(fields(err), "code") {
 			t.Errorf("CompleteLogin(5-digit code) = %v, want InvalidArgument naming code", err)
@@ -442,7 +427,7 @@ func TestResetUserTwoFactor(t *testing.T) {
 	}
 	for _, tc := range tests {
 		_, err := e.admin.ResetUserTwoFactor(as(ctx, "", tc.dev), &adminv1.ResetUserTwoFactorRequest{AppId: tc.app, UserId: tc.user})
-		tfWant(t, "ResetUserTwoFactor("+tc.name+")", err, tc.code, tc.wantReason)
+		wantReason(t, "ResetUserTwoFactor("+tc.name+")", err, tc.code, tc.wantReason)
 	}
 	e.challenge(t, app, "di@example.com") // still on after the refused resets
 
