@@ -62,6 +62,15 @@ func pageSize(n int32) int {
 	return int(n)
 }
 
+// page trims items fetched with limit+1 to limit and returns the token of
+// the next page: the key of the last item kept, or "" on the last page.
+func page[T any](items []T, limit int, key func(T) string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	return items[:limit], key(items[limit-1])
+}
+
 func (h *Handler) app(m identity.MemberApp) *adminv1.App {
 	roles := map[identity.Role]adminv1.MemberRole{
 		identity.RoleOwner: adminv1.MemberRole_MEMBER_ROLE_OWNER, identity.RoleAdmin: adminv1.MemberRole_MEMBER_ROLE_ADMIN,
@@ -99,10 +108,7 @@ func (h *Handler) ListApps(ctx context.Context, req *adminv1.ListAppsRequest) (*
 		return nil, h.fail(ctx, err)
 	}
 	out := &adminv1.ListAppsResponse{}
-	if len(apps) > limit {
-		apps = apps[:limit]
-		out.NextPageToken = apps[limit-1].ID
-	}
+	apps, out.NextPageToken = page(apps, limit, func(a identity.MemberApp) string { return a.ID })
 	for _, a := range apps {
 		out.Apps = append(out.Apps, h.app(a))
 	}

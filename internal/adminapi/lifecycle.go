@@ -52,10 +52,7 @@ func (h *Handler) ListInvitations(ctx context.Context, req *adminv1.ListInvitati
 		return nil, h.fail(ctx, err)
 	}
 	out := &adminv1.ListInvitationsResponse{}
-	if len(ivs) > limit {
-		ivs = ivs[:limit]
-		out.NextPageToken = ivs[limit-1].ID
-	}
+	ivs, out.NextPageToken = page(ivs, limit, func(iv identity.Invitation) string { return iv.ID })
 	for _, iv := range ivs {
 		out.Invitations = append(out.Invitations, h.invitation(iv))
 	}
