@@ -1,8 +1,8 @@
 // Package keys holds the signing keys of CoSync Auth applications: the
 // Signer backends that create keys and sign with them (a local backend that
-// keeps RSA private keys sealed at rest, later Vault Transit), and the
-// Keyring, the read side that answers which key signs now and which public
-// keys an application publishes in its JWKS.
+// keeps RSA private keys sealed at rest, and Vault Transit, which never lets
+// them out), and the Keyring, the read side that answers which key signs now
+// and which public keys an application publishes in its JWKS.
 //
 // Every key is RSA-2048 and signs RS256 (RSASSA-PKCS1-v1_5 with SHA-256).
 // A key is named by its RFC 7638 thumbprint, so the kid of a JWT header, a
@@ -51,7 +51,7 @@ type Record struct {
 	// without padding); see Thumbprint.
 	KID       string
 	Algorithm string // always "RS256"
-	Backend   string // the Signer that holds the private key: "local" (later "vault")
+	Backend   string // the Signer that holds the private key: "local" or "vault"
 	// BackendRef is what the backend needs to find the key (Vault: key name
 	// and version); empty for local.
 	BackendRef   string
@@ -122,20 +122,29 @@ func Thumbprint(pub *rsa.PublicKey) (string, error) {
 // ParsePublicKey parses rec.PublicKeyPEM (PKIX "PUBLIC KEY") and checks
 // that it is an RSA key of at least MinKeyBits whose thumbprint is rec.KID.
 func ParsePublicKey(rec Record) (*rsa.PublicKey, error) {
-	block, _ := pem.Decode([]byte(rec.PublicKeyPEM))
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("keys: key %q of app %q: no PUBLIC KEY PEM block", rec.KID, rec.AppID)
+	pub, err := parsePublicPEM(rec.PublicKeyPEM)
+	if err == nil {
+		err = checkPublic(pub, rec.KID)
 	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("keys: key %q of app %q: %w", rec.KID, rec.AppID, err)
 	}
+	return pub, nil
+}
+
+// parsePublicPEM parses a PKIX "PUBLIC KEY" PEM holding an RSA key.
+func parsePublicPEM(s string) (*rsa.PublicKey, error) {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, errors.New("no PUBLIC KEY PEM block")
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
 	pub, ok := k.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("keys: key %q of app %q: %T is not an RSA key", rec.KID, rec.AppID, k)
-	}
-	if err := checkPublic(pub, rec.KID); err != nil {
-		return nil, fmt.Errorf("keys: key %q of app %q: %w", rec.KID, rec.AppID, err)
+		return nil, fmt.Errorf("%T is not an RSA key", k)
 	}
 	return pub, nil
 }

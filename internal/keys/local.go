@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/secrets"
 )
 
@@ -101,7 +102,9 @@ func (s *LocalSigner) Sign(ctx context.Context, rec Record, digest []byte) ([]by
 		return nil, err
 	}
 	if rec.Backend != BackendLocal {
-		return nil, fmt.Errorf("keys: local signer cannot sign with a %q key", rec.Backend)
+		// Another replica moved the app to another signer (a rolling move
+		// to Vault): this one cannot sign for it, others can. Retry.
+		return nil, apperr.Wrap(fmt.Errorf("key %q of app %q is held by the %q signer, not local", rec.KID, rec.AppID, rec.Backend), apperr.Unavailable, "keys.Sign")
 	}
 	if rec.Algorithm != AlgRS256 {
 		return nil, fmt.Errorf("keys: local signer cannot sign %q", rec.Algorithm)
