@@ -2,8 +2,9 @@
 // manages the master key they are encrypted under.
 //
 // Callers depend on the Box interface; Local implements it with AES-256-GCM
-// under a key derived from the master key, and a Vault Transit Box can take
-// its place later without changing them.
+// under a key derived from the master key, Transit with a Vault Transit key
+// that never leaves Vault. Chain and Rekey move stored secrets from one Box
+// to another.
 package secrets
 
 import (
