@@ -6,19 +6,15 @@ package adminapi
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
 	"connectrpc.com/connect"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	"github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1/adminv1connect"
 
-	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
-	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/rpc"
 )
 
@@ -146,47 +142,6 @@ func (h *Handler) DeleteApp(ctx context.Context, req *adminv1.DeleteAppRequest) 
 		return nil, h.fail(ctx, err)
 	}
 	return &adminv1.DeleteAppResponse{}, nil
-}
-
-var keyStates = map[keys.State]adminv1.KeyState{
-	keys.StateActive: adminv1.KeyState_KEY_STATE_ACTIVE, keys.StateVerifying: adminv1.KeyState_KEY_STATE_VERIFYING,
-	keys.StateRetired: adminv1.KeyState_KEY_STATE_RETIRED,
-}
-
-func (h *Handler) ListSigningKeys(ctx context.Context, req *adminv1.ListSigningKeysRequest) (*adminv1.ListSigningKeysResponse, error) {
-	recs, err := h.svc.SigningKeys(ctx, developer(ctx), req.GetAppId())
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	out := &adminv1.ListSigningKeysResponse{}
-	for _, r := range recs {
-		jwk, err := jwkStruct(r)
-		if err != nil {
-			return nil, h.fail(ctx, err)
-		}
-		out.Keys = append(out.Keys, &adminv1.SigningKey{
-			Kid: r.KID, State: keyStates[r.State], Algorithm: r.Algorithm, PublicKeyPem: r.PublicKeyPEM, Jwk: jwk,
-			CreatedAt: rpc.Timestamp(r.CreatedAt), DeactivatedAt: rpc.Timestamp(r.DeactivatedAt), RetireAt: rpc.Timestamp(r.RetireAt),
-		})
-	}
-	return out, nil
-}
-
-func jwkStruct(r keys.Record) (*structpb.Struct, error) {
-	const op = "adminapi.jwk"
-	k, err := keys.PublicJWK(r)
-	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, op)
-	}
-	b, err := json.Marshal(k)
-	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, op)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, op)
-	}
-	return structpb.NewStruct(m)
 }
 
 func (h *Handler) ListOutbox(ctx context.Context, req *adminv1.ListOutboxRequest) (*adminv1.ListOutboxResponse, error) {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/notify"
 )
 
@@ -137,6 +136,7 @@ func (s *Service) createApp(ctx context.Context, a App, ownerID, ip string) erro
 	if err != nil {
 		return mintErr(op, err)
 	}
+	rec.CreatedAt = now // the service's clock, which rotation compares it with
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.CreateApp(ctx, a); err != nil {
 			return err
@@ -248,14 +248,6 @@ func (s *Service) DeleteApp(ctx context.Context, d Developer, appID string) erro
 	})
 	s.keys.Invalidate(appID)
 	return err
-}
-
-// SigningKeys lists an app's keys, newest first.
-func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([]keys.Record, error) {
-	if _, err := s.member(ctx, d, appID, false); err != nil {
-		return nil, err
-	}
-	return s.store.ListSigningKeys(ctx, appID)
 }
 
 // Outbox lists the dev outbox of an app, newest first.

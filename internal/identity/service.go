@@ -41,6 +41,8 @@ type Tokens interface {
 
 // KeyMaker creates signing keys and is told when an app's keys changed.
 type KeyMaker interface {
+	// Name is the backend new keys are made in ("local", "vault").
+	Name() string
 	Generate(ctx context.Context, appID string) (keys.Record, error)
 	Invalidate(appID string)
 }

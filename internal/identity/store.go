@@ -14,6 +14,7 @@ import (
 type Store interface {
 	LifecycleStore
 	SocialStore
+	KeyStore
 
 	// InTx runs fn in one transaction: every write fn makes through tx
 	// commits together or not at all. fn must use tx, not the outer Store.
