@@ -18,8 +18,15 @@ flock 9
 if [ ! -x "$bin" ]; then
   echo "building Vault 1.19.5 into $dir (first time only; ~20-25 minutes)" >&2
   start=$(date +%s)
-  (cd "$src" && GOFLAGS=-mod=mod GONOSUMDB=github.com/hashicorp/vault-plugin-database-snowflake \
-     go build -ldflags "-s -w" -o "$bin.tmp" github.com/hashicorp/vault) >&2
+  # The module proxy has been seen to leave a download hanging forever; a
+  # bound turns that into a failure that names itself (run again to resume:
+  # Go's module cache keeps what arrived).
+  if ! (cd "$src" && GOFLAGS=-mod=mod GONOSUMDB=github.com/hashicorp/vault-plugin-database-snowflake \
+     timeout "${COSYNC_VAULT_BUILD_TIMEOUT:-60m}" go build -ldflags "-s -w" -o "$bin.tmp" github.com/hashicorp/vault) >&2; then
+    echo "building Vault failed or timed out after $(( $(date +%s) - start ))s; run scripts/ensure-vault.sh again to resume" >&2
+    rm -f "$bin.tmp"
+    exit 1
+  fi
   mv "$bin.tmp" "$bin"
   echo "built Vault in $(( $(date +%s) - start ))s" >&2
 fi

@@ -33,9 +33,13 @@ type parts struct {
 	social  *social.Verifier
 	svc     *identity.Service
 	limiter *ratelimit.Limiter
+	keyParts
 }
 
 func (p *parts) close() {
+	if p.vault != nil {
+		p.vault.Close()
+	}
 	p.social.Close()
 	_ = p.store.Close()
 }
@@ -95,15 +99,12 @@ func build(ctx context.Context, cfg config.Config, logOut io.Writer) (*parts, er
 // assemble wires every part over an open, migrated store. now is the clock
 // (nil: time.Now); tests pass their own.
 func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, now func() time.Time) (*parts, error) {
-	master, err := masterKey(cfg, log)
+	kp, err := newKeyParts(ctx, cfg, log, st, outboundClient())
 	if err != nil {
 		return nil, err
 	}
-	box, err := secrets.NewLocal(master)
-	if err != nil {
-		return nil, fmt.Errorf("COSYNC_MASTER_KEY: %w", err)
-	}
-	signer := keys.NewLocalSigner(box)
+	// kp.box seals secrets at rest: Transit under Vault, the master key otherwise.
+	signer := kp.signer
 	ring := keys.NewKeyring(st, signer, keys.KeyringConfig{}, now)
 
 	var mailer identity.Mailer
@@ -130,7 +131,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	svc := identity.New(identity.Deps{
 		Store:     st,
 		Passwords: hasher,
-		Codes:     otp.NewHasher(secrets.DeriveKey(master, "one-time codes")),
+		Codes:     otp.NewHasher(kp.pepper),
 		Tokens:    token.NewIssuer(ring),
 		Keys:      keyMaker{signer, ring},
 		Mailer:    mailer,
@@ -139,15 +140,18 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Log:       log,
 		Now:       now,
 		Social:    verifier,
-		Secrets:   box,
+		Secrets:   kp.box,
 		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, HTTPClient: outboundClient(), Timeout: cfg.TwilioTimeout}),
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom,
 		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
 	if err := svc.EnsureConsoleApp(ctx); err != nil {
+		if kp.vault != nil {
+			kp.vault.Close()
+		}
 		return nil, fmt.Errorf("console application: %w", err)
 	}
-	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, social: verifier, limiter: limiter}, nil
+	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, social: verifier, limiter: limiter, keyParts: kp}, nil
 }
 
 func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {

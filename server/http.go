@@ -246,6 +246,10 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 	}
+	// A pass at start moves apps onto a changed signer (local to Vault) before
+	// the first token is asked for; later passes retire and rotate on schedule.
+	upkeepKeys(ctx, p)
+	go runKeyUpkeep(ctx, p, keyUpkeepEvery)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, p, 5*time.Minute)

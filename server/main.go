@@ -4,6 +4,8 @@
 //	cosync-auth migrate                       apply database migrations and exit
 //	cosync-auth developer create --email E --password P
 //	                                          bootstrap an operator in the console app
+//	cosync-auth keys rotate --app ID          give an app a new signing key
+//	cosync-auth secrets rekey                 seal every stored secret again
 //	cosync-auth version                       print the version
 //
 // Every command reads the same settings (flags or COSYNC_* variables); see
@@ -68,11 +70,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("usage: cosync-auth developer create --email EMAIL --password PASSWORD")
 		}
 		return developerCreate(ctx, args[1:], stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, args, stdout, stderr)
+	case "secrets":
+		return secretsCmd(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "cosync-auth", version)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, developer create, version)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, developer create, keys rotate, secrets rekey, version)", cmd)
 }
 
 func loadConfig(name string, args []string, stderr io.Writer) (config.Config, error) {

@@ -53,7 +53,9 @@ type Config struct {
 	GoogleIssuers []string // COSYNC_GOOGLE_ISSUERS, "accounts.google.com,https://accounts.google.com"
 
 	VaultAddr         string // VAULT_ADDR (COSYNC_SIGNER=vault)
-	VaultToken        string // VAULT_TOKEN
+	VaultToken        string // VAULT_TOKEN; or VaultRoleID and VaultSecretID
+	VaultRoleID       string // VAULT_ROLE_ID: AppRole login instead of a token
+	VaultSecretID     string // VAULT_SECRET_ID
 	VaultTransitMount string // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
 }
 
@@ -84,7 +86,7 @@ func Settings() []Setting {
 		{"COSYNC_PUBLIC_URL", "public-url", "http://localhost:8080", "URL clients reach the server at; token issuer and mail links", "", str(func(c *Config) *string { return &c.PublicURL })},
 		{"COSYNC_DATA_DIR", "data-dir", "./var", "directory for the SQLite file and the local master key", "", str(func(c *Config) *string { return &c.DataDir })},
 		{"COSYNC_DATABASE_URL", "database-url", "", "postgres://… for Postgres; empty: SQLite file cosync.db in the data dir", "", str(func(c *Config) *string { return &c.DatabaseURL })},
-		{"COSYNC_SIGNER", "signer", "local", "token signer: local (keys encrypted under the master key)", "", str(func(c *Config) *string { return &c.Signer })},
+		{"COSYNC_SIGNER", "signer", "local", "token signer: local (keys encrypted under the master key) or vault (keys never leave Vault Transit)", "", str(func(c *Config) *string { return &c.Signer })},
 		{"COSYNC_MASTER_KEY", "master-key", "", "32-byte key (base64 or hex) that encrypts secrets at rest; empty: master.key in the data dir, created 0600", "", str(func(c *Config) *string { return &c.MasterKey })},
 		{"COSYNC_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: dev outbox", "", str(func(c *Config) *string { return &c.SMTPURL })},
 		{"COSYNC_MAIL_FROM", "mail-from", "CoSync Auth <no-reply@localhost>", "default sender of application mail", "", str(func(c *Config) *string { return &c.MailFrom })},
@@ -144,7 +146,9 @@ func Settings() []Setting {
 			return nil
 		}},
 		{"VAULT_ADDR", "vault-addr", "", "Vault address (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultAddr })},
-		{"VAULT_TOKEN", "vault-token", "", "Vault token (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultToken })},
+		{"VAULT_TOKEN", "vault-token", "", "Vault token (COSYNC_SIGNER=vault); or log in with AppRole", "", str(func(c *Config) *string { return &c.VaultToken })},
+		{"VAULT_ROLE_ID", "vault-role-id", "", "AppRole role id, instead of VAULT_TOKEN", "", str(func(c *Config) *string { return &c.VaultRoleID })},
+		{"VAULT_SECRET_ID", "vault-secret-id", "", "AppRole secret id, with VAULT_ROLE_ID", "", str(func(c *Config) *string { return &c.VaultSecretID })},
 		{"COSYNC_VAULT_TRANSIT_MOUNT", "vault-transit-mount", "transit", "Vault Transit mount (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultTransitMount })},
 	}
 }
@@ -207,9 +211,9 @@ func (c *Config) validate() []error {
 	switch c.Signer {
 	case "local":
 	case "vault":
-		bad("COSYNC_SIGNER", "the vault signer is planned and not in this build; use local")
+		c.validateVault(bad)
 	default:
-		bad("COSYNC_SIGNER", "%q is not local", c.Signer)
+		bad("COSYNC_SIGNER", "%q is not local or vault", c.Signer)
 	}
 	if c.SMTPURL != "" {
 		if err := notify.ValidateSMTPURL(c.SMTPURL); err != nil {
@@ -270,6 +274,30 @@ func (c *Config) validate() []error {
 		}
 	}
 	return errs
+}
+
+// validateVault checks the settings COSYNC_SIGNER=vault needs: an address,
+// and a token or an AppRole role id and secret id (not both).
+func (c *Config) validateVault(bad func(env, format string, args ...any)) {
+	if c.VaultAddr == "" {
+		bad("VAULT_ADDR", "is required with COSYNC_SIGNER=vault (e.g. https://vault.internal:8200)")
+	} else if u, err := url.Parse(c.VaultAddr); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("VAULT_ADDR", "%q must be an absolute http(s) URL", c.VaultAddr)
+	}
+	appRole := c.VaultRoleID != "" || c.VaultSecretID != ""
+	switch {
+	case c.VaultToken != "" && appRole:
+		bad("VAULT_TOKEN", "set VAULT_TOKEN or VAULT_ROLE_ID and VAULT_SECRET_ID, not both")
+	case c.VaultToken == "" && !appRole:
+		bad("VAULT_TOKEN", "is required with COSYNC_SIGNER=vault (or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole)")
+	case appRole && c.VaultRoleID == "":
+		bad("VAULT_ROLE_ID", "is required with VAULT_SECRET_ID")
+	case appRole && c.VaultSecretID == "":
+		bad("VAULT_SECRET_ID", "is required with VAULT_ROLE_ID")
+	}
+	if strings.Trim(c.VaultTransitMount, "/") == "" {
+		bad("COSYNC_VAULT_TRANSIT_MOUNT", "must not be empty")
+	}
 }
 
 // MasterKeyPath is where the local master key lives when COSYNC_MASTER_KEY is empty.

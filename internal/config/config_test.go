@@ -152,6 +152,18 @@ func TestLoadValues(t *testing.T) {
 			get:  func(c config.Config) any { return c.SMTPURL },
 			want: "smtps://user:pw@mail.example.com:465",
 		},
+		{
+			name: "vault signer with a token",
+			env:  map[string]string{"COSYNC_SIGNER": "vault", "VAULT_ADDR": "https://vault.internal:8200", "VAULT_TOKEN": "hvs.x"},
+			get:  func(c config.Config) any { return c.Signer + " " + c.VaultAddr + " " + c.VaultTransitMount },
+			want: "vault https://vault.internal:8200 transit",
+		},
+		{
+			name: "vault signer with AppRole",
+			env:  map[string]string{"COSYNC_SIGNER": "vault", "VAULT_ADDR": "http://127.0.0.1:8200", "VAULT_ROLE_ID": "r", "VAULT_SECRET_ID": "s"},
+			get:  func(c config.Config) any { return c.VaultRoleID + "/" + c.VaultSecretID },
+			want: "r/s",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,7 +196,13 @@ func TestLoadBadSetting(t *testing.T) {
 		{"empty data dir", map[string]string{"COSYNC_DATA_DIR": ""}, nil, "COSYNC_DATA_DIR"},
 		{"database scheme", map[string]string{"COSYNC_DATABASE_URL": "mysql://db/auth"}, nil, "COSYNC_DATABASE_URL"},
 		{"unknown signer", map[string]string{"COSYNC_SIGNER": "hsm"}, nil, "COSYNC_SIGNER"},
-		{"vault signer not in this build", map[string]string{"COSYNC_SIGNER": "vault"}, nil, "COSYNC_SIGNER"},
+		{"vault without address", map[string]string{"COSYNC_SIGNER": "vault", "VAULT_TOKEN": "t"}, nil, "VAULT_ADDR"},
+		{"vault address not a URL", map[string]string{"COSYNC_SIGNER": "vault", "VAULT_ADDR": "vault:8200", "VAULT_TOKEN": "t"}, nil, "VAULT_ADDR"},
+		{"vault without credentials", map[string]string{"COSYNC_SIGNER": "vault", "VAULT_ADDR": "http://127.0.0.1:8200"}, nil, "VAULT_TOKEN"},
+		{"vault token and approle", map[string]string{"COSYNC_SIGNER": "vault", "VAULT_ADDR": "http://v:8200", "VAULT_TOKEN": "t", "VAULT_ROLE_ID": "r", "VAULT_SECRET_ID": "s"}, nil, "VAULT_TOKEN"},
+		{"vault role without secret", map[string]string{"COSYNC_SIGNER": "vault", "VAULT_ADDR": "http://v:8200", "VAULT_ROLE_ID": "r"}, nil, "VAULT_SECRET_ID"},
+		{"vault secret without role", map[string]string{"COSYNC_SIGNER": "vault", "VAULT_ADDR": "http://v:8200", "VAULT_SECRET_ID": "s"}, nil, "VAULT_ROLE_ID"},
+		{"vault empty transit mount", map[string]string{"COSYNC_SIGNER": "vault", "VAULT_ADDR": "http://v:8200", "VAULT_TOKEN": "t", "COSYNC_VAULT_TRANSIT_MOUNT": "/"}, nil, "COSYNC_VAULT_TRANSIT_MOUNT"},
 		{"SMTP URL scheme", map[string]string{"COSYNC_SMTP_URL": "http://mail.example.com"}, nil, "COSYNC_SMTP_URL"},
 		{"SMTP URL without host", map[string]string{"COSYNC_SMTP_URL": "smtp://"}, nil, "COSYNC_SMTP_URL"},
 		{"log level", map[string]string{"COSYNC_LOG_LEVEL": "loud"}, nil, "COSYNC_LOG_LEVEL"},
@@ -254,7 +272,8 @@ func TestLoadManyBadSettings(t *testing.T) {
 				"COSYNC_SIGNER":     "vault",
 				"COSYNC_LOG_LEVEL":  "loud",
 			},
-			want: []string{"COSYNC_ADDR", "COSYNC_PUBLIC_URL", "COSYNC_SIGNER", "COSYNC_LOG_LEVEL"},
+			// A vault signer with nothing else set misses two settings, one line each.
+			want: []string{"COSYNC_ADDR", "COSYNC_PUBLIC_URL", "VAULT_ADDR", "VAULT_TOKEN", "COSYNC_LOG_LEVEL"},
 		},
 		{
 			name: "parse and validation errors",
