@@ -63,16 +63,8 @@ func Binary(tb testing.TB) string {
 		}
 		return p
 	}
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if cache == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			cache = filepath.Join(home, ".cache")
-		}
-	}
-	if p := filepath.Join(cache, "cosync-auth", "vault-"+Version, "vault"); cache != "" {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p
-		}
+	if p, ok := Available(); ok {
+		return p
 	}
 	msg := "vaulttest: no Vault binary: set COSYNC_VAULT_BIN=$(scripts/ensure-vault.sh), or run `make test`, which does"
 	if os.Getenv("CI") == "true" {
@@ -80,6 +72,27 @@ func Binary(tb testing.TB) string {
 	}
 	tb.Skip(msg)
 	return ""
+}
+
+// Available returns the Vault binary named by COSYNC_VAULT_BIN, or else the
+// one scripts/ensure-vault.sh built into its cache, and whether there is one.
+func Available() (string, bool) {
+	if p := os.Getenv("COSYNC_VAULT_BIN"); p != "" {
+		return p, true
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", false
+		}
+		cache = filepath.Join(home, ".cache")
+	}
+	p := filepath.Join(cache, "cosync-auth", "vault-"+Version, "vault")
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		return p, true
+	}
+	return "", false
 }
 
 // Start starts a Vault dev server (in-memory storage, already unsealed)
