@@ -566,6 +566,10 @@ func TestMoveLocalToVault(t *testing.T) {
 			t.Fatal(err)
 		}
 		bobCode := before.outboxCode(t, dev, app, "bob@example.com")
+		// Secrets the master key seals: a TOTP secret, a Twilio auth token.
+		tfa := before.tfApp(t, dev, authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP,
+			&adminv1.TwilioSettings{AccountSid: "AC" + strings.Repeat("0", 32), AuthToken: "twilioToken1234abcd", FromNumber: "+15005550006"})
+		totpSecret, _ := before.enrollTOTP(t, tfa, before.signUp(t, dev, tfa, "tess@example.com").GetAccessToken())
 
 		// The same database and public URL, now on Vault; the master key is
 		// still at hand.
@@ -613,7 +617,14 @@ func TestMoveLocalToVault(t *testing.T) {
 			}
 		}
 
-		// Without the master key the deployment still runs: codes, old tokens, new tokens.
+		if a, err := st.GetApp(ctx, tfa); err != nil {
+			t.Fatal(err)
+		} else if tok, err := after.p.transit.Open(ctx, a.Settings.Twilio.AuthTokenSealed, identity.TwilioTokenAssociatedData(tfa)); err != nil || string(tok) != "twilioToken1234abcd" {
+			t.Errorf("Twilio token after rekey: Transit opens %q, %v", tok, err)
+		}
+
+		// Without the master key the deployment still runs: codes, second
+		// factors, old tokens, new tokens.
 		vaultOnly := closeVault(t, newEnv(t, st, withVaultSigner(srv), sameURL))
 		if vaultOnly.p.local != nil {
 			t.Fatalf("a master key was made under Vault")
@@ -626,6 +637,11 @@ func TestMoveLocalToVault(t *testing.T) {
 		}
 		if _, err := vaultOnly.outsideVerify(t, app, ann); err != nil {
 			t.Errorf("token from before the move, Vault alone: %v", err)
+		}
+		vaultOnly.clock.Advance(2 * time.Minute) // past the step the enrollment spent
+		ch := vaultOnly.challenge(t, tfa, "tess@example.com")
+		if _, err := vaultOnly.completeLogin(tfa, ch.GetLoginToken(), totpAt(t, totpSecret, vaultOnly.clock.Now())); err != nil {
+			t.Errorf("TOTP login with a secret enrolled before the move, Vault alone: %v", err)
 		}
 	})
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/secrets"
 	"github.com/cosync/cosync-auth/internal/store"
@@ -169,4 +171,54 @@ func (p prefixBox) Open(_ context.Context, ct, _ []byte) ([]byte, error) {
 		return nil, secrets.ErrDecrypt
 	}
 	return bytes.Clone(ct[len(p):]), nil
+}
+
+// TestSealedSecondFactorColumns: TOTP secrets and Twilio tokens are
+// registered for Rekey, bound to their rows, and replaced only over the
+// value read.
+func TestSealedSecondFactorColumns(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Parallel()
+		ctx := t.Context()
+		a := createApp(t, s, "app1")
+		createApp(t, s, "app2") // no Twilio token: not listed
+		a.Settings.Twilio = identity.TwilioSettings{AccountSID: "AC" + strings.Repeat("0", 32), AuthTokenSealed: []byte("sealed-tw"), AuthTokenHint: "****1234"}
+		noErr(t, "UpdateApp", s.UpdateApp(ctx, a))
+		u := createUser(t, s, newUser("app1", "u1", "ann@example.com", ""))
+		noErr(t, "PutPendingTotp", s.PutPendingTotp(ctx, identity.TotpSecret{AppID: "app1", UserID: u.ID, SecretSealed: []byte("sealed-totp"), CreatedAt: t0}))
+
+		cols := map[string]secrets.Column{}
+		for _, c := range s.SealedColumns() {
+			cols[c.Name] = c
+		}
+		for name, want := range map[string]secrets.Sealed{
+			"totp_secrets.secret_sealed":             {Ref: "u1", Ciphertext: []byte("sealed-totp"), Associated: identity.TotpSecretAssociatedData("app1", "u1")},
+			"apps.settings.twilio.auth_token_sealed": {Ref: "app1", Ciphertext: []byte("sealed-tw"), Associated: identity.TwilioTokenAssociatedData("app1")},
+		} {
+			col, ok := cols[name]
+			if !ok {
+				t.Fatalf("SealedColumns has no %s", name)
+			}
+			page, err := col.Page(ctx, "", 10)
+			noErr(t, name+" Page", err)
+			equal(t, name+" Page", page, []secrets.Sealed{want})
+			if ok, err := col.Replace(ctx, want, []byte("new")); !ok || err != nil {
+				t.Errorf("%s Replace = %v, %v; want true", name, ok, err)
+			}
+			if ok, err := col.Replace(ctx, want, []byte("newer")); ok || err != nil {
+				t.Errorf("%s Replace(stale) = %v, %v; want false, nil", name, ok, err)
+			}
+		}
+		got, err := s.GetApp(ctx, "app1")
+		noErr(t, "GetApp", err)
+		if tw := got.Settings.Twilio; string(tw.AuthTokenSealed) != "new" || tw.AuthTokenHint != "****1234" || tw.AccountSID != a.Settings.Twilio.AccountSID {
+			t.Errorf("Twilio settings after Replace = %+v; want the new token, the rest unchanged", tw)
+		}
+		totp, err := s.GetTotp(ctx, "app1", "u1")
+		noErr(t, "GetTotp", err)
+		if string(totp.SecretSealed) != "new" {
+			t.Errorf("TOTP secret after Replace = %q, want new", totp.SecretSealed)
+		}
+	})
 }
