@@ -320,4 +320,6 @@ func withArgon2(memoryKiB, iterations int) envOption {
 }
 
 // withMasterKey sets the master key, so two servers can share one database.
-func withMasterKey(base64Key string) envOption { return func(c *config.Config) { c.MasterKey = base64Key } }
+func withMasterKey(base64Key string) envOption {
+	return func(c *config.Config) { c.MasterKey = base64Key }
+}
