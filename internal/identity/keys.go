@@ -84,11 +84,11 @@ func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([
 	return recs, nil
 }
 
-// RetireAfter is how long a replaced key of an app stays in the JWKS: the
+// retireAfter is how long a replaced key of an app stays in the JWKS: the
 // app's key_rotation.retire_after, or its token lifetime plus an hour when
 // that is zero; never less than the token lifetime plus the time other
 // replicas may keep signing with the replaced key (keys.DefaultCacheTTL).
-func RetireAfter(st AppSettings) time.Duration {
+func retireAfter(st AppSettings) time.Duration {
 	d := st.KeyRotation.RetireAfter
 	if d == 0 {
 		d = st.TokenLifetime + time.Hour
@@ -126,7 +126,7 @@ func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorI
 		now = cur.CreatedAt.Add(time.Microsecond)
 	}
 	rec.CreatedAt = now
-	retireAt := now.Add(RetireAfter(a.Settings))
+	retireAt := now.Add(retireAfter(a.Settings))
 	details := map[string]any{"kid": rec.KID, "backend": rec.Backend, "why": why}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if cur != nil {

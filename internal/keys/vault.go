@@ -100,8 +100,8 @@ func (s *VaultSigner) Name() string { return BackendVault }
 // Check reports whether Vault answers, is unsealed and accepts the token.
 func (s *VaultSigner) Check(ctx context.Context) error { return s.v.Check(ctx) }
 
-// KeyName returns the Transit key name of appID.
-func (s *VaultSigner) KeyName(appID string) string { return s.cfg.KeyPrefix + appID }
+// keyName returns the Transit key name of appID.
+func (s *VaultSigner) keyName(appID string) string { return s.cfg.KeyPrefix + appID }
 
 // versionRef names one version of one Transit key.
 type versionRef struct {
@@ -133,7 +133,7 @@ func (s *VaultSigner) Generate(ctx context.Context, appID string) (Record, error
 	if appID == "" {
 		return Record{}, errors.New("keys: generate: empty app id")
 	}
-	name := s.KeyName(appID)
+	name := s.keyName(appID)
 	path := s.cfg.Mount + "/keys/" + name
 	sec, err := s.v.Read(ctx, path)
 	if err != nil {

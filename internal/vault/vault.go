@@ -134,9 +134,6 @@ func (c *Client) Close() {
 	<-c.done
 }
 
-// Addr is the address the client talks to.
-func (c *Client) Addr() string { return c.cfg.Addr }
-
 // Write sends data to path with PUT (Vault's "write"), logging in again
 // once if Vault refuses an AppRole token. Errors are classified by Err.
 func (c *Client) Write(ctx context.Context, path string, data map[string]any) (*api.Secret, error) {
