@@ -119,17 +119,22 @@ func freeAddr(tb testing.TB) string {
 
 func waitReady(tb testing.TB, base string, log fmt.Stringer) {
 	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if r, err := http.Get(base + "/readyz"); err == nil {
+	waitHTTP(tb, base+"/readyz", log)
+}
+
+// waitHTTP waits up to 30 seconds for url to answer 200, then fails tb
+// with log.
+func waitHTTP(tb testing.TB, url string, log fmt.Stringer) {
+	tb.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if r, err := http.Get(url); err == nil {
 			r.Body.Close()
 			if r.StatusCode == http.StatusOK {
 				return
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	tb.Fatalf("server at %s never became ready; log:\n%s", base, log)
+	tb.Fatalf("%s never answered 200; log:\n%s", url, log)
 }
 
 // TestREADMEConfigTable keeps the README's configuration table equal to

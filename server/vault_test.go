@@ -786,17 +786,3 @@ func TestREADMEVault(t *testing.T) {
 		t.Errorf("a master key was created under the Vault signer")
 	}
 }
-
-// waitHTTP waits until url answers 200.
-func waitHTTP(tb testing.TB, url string, log fmt.Stringer) {
-	tb.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if r, err := http.Get(url); err == nil {
-			r.Body.Close()
-			if r.StatusCode == http.StatusOK {
-				return
-			}
-		}
-	}
-	tb.Fatalf("%s never answered 200; log:\n%s", url, log)
-}
