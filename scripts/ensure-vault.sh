@@ -4,7 +4,7 @@
 # when it is not there yet. Vault is not in Debian and its newer releases do
 # not build from published modules; 1.19.5 does with the replaces in
 # scripts/vault/go.mod (see the README, "Production keys with Vault").
-# A cold build takes ~20-25 minutes on 2 cores and ~4.4 GB of memory; later
+# A cold build takes ~20-40 minutes on 2 cores (40 when they are shared) and ~4.4 GB of memory; later
 # runs reuse the binary. $COSYNC_VAULT_BIN short-cuts everything.
 set -euo pipefail
 if [ -n "${COSYNC_VAULT_BIN:-}" ]; then echo "$COSYNC_VAULT_BIN"; exit 0; fi
@@ -16,7 +16,7 @@ mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock 9
 if [ ! -x "$bin" ]; then
-  echo "building Vault 1.19.5 into $dir (first time only; ~20-25 minutes)" >&2
+  echo "building Vault 1.19.5 into $dir (first time only; ~20-40 minutes)" >&2
   start=$(date +%s)
   # The module proxy has been seen to leave a download hanging forever; a
   # bound turns that into a failure that names itself (run again to resume:
