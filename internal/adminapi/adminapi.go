@@ -67,11 +67,12 @@ func page[T any](items []T, limit int, key func(T) string) ([]T, string) {
 	return items[:limit], key(items[limit-1])
 }
 
+var memberRoles = rpc.NewEnum(map[identity.Role]adminv1.MemberRole{
+	identity.RoleOwner: adminv1.MemberRole_MEMBER_ROLE_OWNER, identity.RoleAdmin: adminv1.MemberRole_MEMBER_ROLE_ADMIN,
+	identity.RoleViewer: adminv1.MemberRole_MEMBER_ROLE_VIEWER,
+})
+
 func (h *Handler) app(m identity.MemberApp) *adminv1.App {
-	roles := map[identity.Role]adminv1.MemberRole{
-		identity.RoleOwner: adminv1.MemberRole_MEMBER_ROLE_OWNER, identity.RoleAdmin: adminv1.MemberRole_MEMBER_ROLE_ADMIN,
-		identity.RoleViewer: adminv1.MemberRole_MEMBER_ROLE_VIEWER,
-	}
 	return &adminv1.App{
 		Id:        m.ID,
 		Name:      m.Name,
@@ -79,7 +80,7 @@ func (h *Handler) app(m identity.MemberApp) *adminv1.App {
 		JwksUrl:   identity.JWKSURL(h.svc.PublicURL(), m.ID),
 		Issuer:    identity.Issuer(h.svc.PublicURL(), m.ID),
 		CreatedAt: rpc.Timestamp(m.CreatedAt),
-		Role:      roles[m.Role],
+		Role:      memberRoles.Proto(m.Role),
 	}
 }
 

@@ -11,14 +11,14 @@ import (
 	"github.com/cosync/cosync-auth/internal/rpc"
 )
 
-var inviteStates = map[string]adminv1.InvitationState{
+var inviteStates = rpc.NewEnum(map[string]adminv1.InvitationState{
 	identity.InvitePending: adminv1.InvitationState_INVITATION_STATE_PENDING, identity.InviteAccepted: adminv1.InvitationState_INVITATION_STATE_ACCEPTED,
 	identity.InviteExpired: adminv1.InvitationState_INVITATION_STATE_EXPIRED, identity.InviteRevoked: adminv1.InvitationState_INVITATION_STATE_REVOKED,
-}
+})
 
 func (h *Handler) invitation(iv identity.Invitation) *adminv1.Invitation {
 	return &adminv1.Invitation{
-		Id: iv.ID, Handle: iv.Handle, Metadata: rpc.Struct(iv.Metadata), State: inviteStates[iv.State(h.svc.Now())],
+		Id: iv.ID, Handle: iv.Handle, Metadata: rpc.Struct(iv.Metadata), State: inviteStates.Proto(iv.State(h.svc.Now())),
 		InviterId: iv.InviterID, CreatedAt: rpc.Timestamp(iv.CreatedAt), ExpiresAt: rpc.Timestamp(iv.ExpiresAt), AcceptedAt: rpc.Timestamp(iv.AcceptedAt),
 	}
 }
@@ -40,12 +40,7 @@ func (h *Handler) CreateInvitations(ctx context.Context, req *adminv1.CreateInvi
 }
 
 func (h *Handler) ListInvitations(ctx context.Context, req *adminv1.ListInvitationsRequest) (*adminv1.ListInvitationsResponse, error) {
-	var state string
-	for k, v := range inviteStates {
-		if v == req.GetState() {
-			state = k
-		}
-	}
+	state, _ := inviteStates.Domain(req.GetState()) // UNSPECIFIED: every state
 	limit := pageSize(req.GetPageSize())
 	ivs, err := h.svc.ListInvitations(ctx, developer(ctx), req.GetAppId(), state, req.GetPageToken(), limit+1)
 	if err != nil {
@@ -74,25 +69,16 @@ func (h *Handler) RevokeInvitation(ctx context.Context, req *adminv1.RevokeInvit
 	return &adminv1.RevokeInvitationResponse{}, nil
 }
 
-var templateKinds = map[adminv1.TemplateKind]notify.Kind{
-	adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_CODE: notify.KindSignupCode, adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_LINK: notify.KindSignupLink,
-	adminv1.TemplateKind_TEMPLATE_KIND_LINK_LANDING: notify.KindLinkLanding, adminv1.TemplateKind_TEMPLATE_KIND_WELCOME: notify.KindWelcome,
-	adminv1.TemplateKind_TEMPLATE_KIND_PASSWORD_RESET: notify.KindPasswordReset, adminv1.TemplateKind_TEMPLATE_KIND_INVITE: notify.KindInvite,
-	adminv1.TemplateKind_TEMPLATE_KIND_TOTP_QR: notify.KindTOTPQR, adminv1.TemplateKind_TEMPLATE_KIND_SMS: notify.KindSMS,
-	adminv1.TemplateKind_TEMPLATE_KIND_ACCOUNT_EXISTS: notify.KindAccountExists,
-}
-
-func templateKind(k notify.Kind) adminv1.TemplateKind {
-	for pk, nk := range templateKinds {
-		if nk == k {
-			return pk
-		}
-	}
-	return adminv1.TemplateKind_TEMPLATE_KIND_UNSPECIFIED
-}
+var templateKinds = rpc.NewEnum(map[notify.Kind]adminv1.TemplateKind{
+	notify.KindSignupCode: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_CODE, notify.KindSignupLink: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_LINK,
+	notify.KindLinkLanding: adminv1.TemplateKind_TEMPLATE_KIND_LINK_LANDING, notify.KindWelcome: adminv1.TemplateKind_TEMPLATE_KIND_WELCOME,
+	notify.KindPasswordReset: adminv1.TemplateKind_TEMPLATE_KIND_PASSWORD_RESET, notify.KindInvite: adminv1.TemplateKind_TEMPLATE_KIND_INVITE,
+	notify.KindTOTPQR: adminv1.TemplateKind_TEMPLATE_KIND_TOTP_QR, notify.KindSMS: adminv1.TemplateKind_TEMPLATE_KIND_SMS,
+	notify.KindAccountExists: adminv1.TemplateKind_TEMPLATE_KIND_ACCOUNT_EXISTS,
+})
 
 func templateOf(t *adminv1.EmailTemplate) (notify.Template, error) {
-	k, ok := templateKinds[t.GetKind()]
+	k, ok := templateKinds.Domain(t.GetKind())
 	if !ok {
 		return notify.Template{}, apperr.Field("template.kind", "must name a template kind")
 	}
@@ -100,7 +86,7 @@ func templateOf(t *adminv1.EmailTemplate) (notify.Template, error) {
 }
 
 func templateProto(v identity.TemplateView) *adminv1.EmailTemplate {
-	return &adminv1.EmailTemplate{Kind: templateKind(v.Kind), Locale: v.Locale, Subject: v.Subject, Html: v.HTML, Text: v.Text, Customized: v.Customized}
+	return &adminv1.EmailTemplate{Kind: templateKinds.Proto(v.Kind), Locale: v.Locale, Subject: v.Subject, Html: v.HTML, Text: v.Text, Customized: v.Customized}
 }
 
 func (h *Handler) ListEmailTemplates(ctx context.Context, req *adminv1.ListEmailTemplatesRequest) (*adminv1.ListEmailTemplatesResponse, error) {

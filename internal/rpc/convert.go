@@ -79,80 +79,55 @@ func Challenge(c identity.Challenge) *authv1.Challenge {
 	}
 }
 
+var userStatuses = NewEnum(map[identity.UserStatus]authv1.UserStatus{
+	identity.UserActive:    authv1.UserStatus_USER_STATUS_ACTIVE,
+	identity.UserSuspended: authv1.UserStatus_USER_STATUS_SUSPENDED,
+})
+
 // UserStatus converts a user status.
-func UserStatus(s identity.UserStatus) authv1.UserStatus {
-	switch s {
-	case identity.UserActive:
-		return authv1.UserStatus_USER_STATUS_ACTIVE
-	case identity.UserSuspended:
-		return authv1.UserStatus_USER_STATUS_SUSPENDED
-	}
-	return authv1.UserStatus_USER_STATUS_UNSPECIFIED
-}
+func UserStatus(s identity.UserStatus) authv1.UserStatus { return userStatuses.Proto(s) }
+
+var twoFactors = NewEnum(map[identity.TwoFactorMethod]authv1.TwoFactorMethod{
+	identity.TwoFactorNone: authv1.TwoFactorMethod_TWO_FACTOR_METHOD_NONE,
+	identity.TwoFactorTOTP: authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP,
+	identity.TwoFactorSMS:  authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS,
+})
 
 // TwoFactor converts a second-factor method.
-func TwoFactor(m identity.TwoFactorMethod) authv1.TwoFactorMethod {
-	switch m {
-	case identity.TwoFactorNone:
-		return authv1.TwoFactorMethod_TWO_FACTOR_METHOD_NONE
-	case identity.TwoFactorTOTP:
-		return authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP
-	case identity.TwoFactorSMS:
-		return authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS
-	}
-	return authv1.TwoFactorMethod_TWO_FACTOR_METHOD_UNSPECIFIED
-}
+func TwoFactor(m identity.TwoFactorMethod) authv1.TwoFactorMethod { return twoFactors.Proto(m) }
 
 // TwoFactorOf converts back; UNSPECIFIED reads as "" (keep the default).
 func TwoFactorOf(m authv1.TwoFactorMethod) identity.TwoFactorMethod {
-	switch m {
-	case authv1.TwoFactorMethod_TWO_FACTOR_METHOD_NONE:
-		return identity.TwoFactorNone
-	case authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP:
-		return identity.TwoFactorTOTP
-	case authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS:
-		return identity.TwoFactorSMS
-	}
-	return ""
+	d, _ := twoFactors.Domain(m)
+	return d
 }
 
+var signupFlows = NewEnum(map[identity.SignupFlow]authv1.SignupFlow{
+	identity.FlowCode: authv1.SignupFlow_SIGNUP_FLOW_CODE,
+	identity.FlowLink: authv1.SignupFlow_SIGNUP_FLOW_LINK,
+	identity.FlowNone: authv1.SignupFlow_SIGNUP_FLOW_NONE,
+})
+
 // SignupFlow converts a signup flow.
-func SignupFlow(f identity.SignupFlow) authv1.SignupFlow {
-	switch f {
-	case identity.FlowCode:
-		return authv1.SignupFlow_SIGNUP_FLOW_CODE
-	case identity.FlowLink:
-		return authv1.SignupFlow_SIGNUP_FLOW_LINK
-	case identity.FlowNone:
-		return authv1.SignupFlow_SIGNUP_FLOW_NONE
-	}
-	return authv1.SignupFlow_SIGNUP_FLOW_UNSPECIFIED
-}
+func SignupFlow(f identity.SignupFlow) authv1.SignupFlow { return signupFlows.Proto(f) }
 
 // SignupFlowOf converts back; UNSPECIFIED reads as "".
 func SignupFlowOf(f authv1.SignupFlow) identity.SignupFlow {
-	switch f {
-	case authv1.SignupFlow_SIGNUP_FLOW_CODE:
-		return identity.FlowCode
-	case authv1.SignupFlow_SIGNUP_FLOW_LINK:
-		return identity.FlowLink
-	case authv1.SignupFlow_SIGNUP_FLOW_NONE:
-		return identity.FlowNone
-	}
-	return ""
+	d, _ := signupFlows.Domain(f)
+	return d
 }
 
-var fieldTypes = map[identity.FieldType]authv1.MetadataFieldType{
+var fieldTypes = NewEnum(map[identity.FieldType]authv1.MetadataFieldType{
 	identity.FieldString: authv1.MetadataFieldType_METADATA_FIELD_TYPE_STRING,
 	identity.FieldNumber: authv1.MetadataFieldType_METADATA_FIELD_TYPE_NUMBER,
 	identity.FieldBool:   authv1.MetadataFieldType_METADATA_FIELD_TYPE_BOOL,
-}
+})
 
 // MetadataFields converts field definitions.
 func MetadataFields(fs []identity.MetadataField) []*authv1.MetadataField {
 	out := make([]*authv1.MetadataField, len(fs))
 	for i, f := range fs {
-		out[i] = &authv1.MetadataField{Path: f.Path, Name: f.Name, Required: f.Required, UserEditable: f.UserEditable, Type: fieldTypes[f.Type]}
+		out[i] = &authv1.MetadataField{Path: f.Path, Name: f.Name, Required: f.Required, UserEditable: f.UserEditable, Type: fieldTypes.Proto(f.Type)}
 	}
 	return out
 }
@@ -162,12 +137,7 @@ func MetadataFields(fs []identity.MetadataField) []*authv1.MetadataField {
 func MetadataFieldsOf(fs []*authv1.MetadataField) []identity.MetadataField {
 	out := make([]identity.MetadataField, len(fs))
 	for i, f := range fs {
-		var t identity.FieldType
-		for k, v := range fieldTypes {
-			if v == f.GetType() {
-				t = k
-			}
-		}
+		t, _ := fieldTypes.Domain(f.GetType())
 		out[i] = identity.MetadataField{Path: f.GetPath(), Name: f.GetName(), Required: f.GetRequired(), UserEditable: f.GetUserEditable(), Type: t}
 	}
 	return out

@@ -404,3 +404,23 @@ func TestReasonsAreInContract(t *testing.T) {
 		})
 	}
 }
+
+func TestEnum(t *testing.T) {
+	t.Parallel()
+	e := rpc.NewEnum(map[string]int{"a": 1, "b": 2})
+	if e.Proto("a") != 1 || e.Proto("zzz") != 0 {
+		t.Errorf("Proto(a), Proto(zzz) = %d, %d; want 1, 0", e.Proto("a"), e.Proto("zzz"))
+	}
+	if d, ok := e.Domain(2); d != "b" || !ok {
+		t.Errorf("Domain(2) = %q, %v; want b, true", d, ok)
+	}
+	if d, ok := e.Domain(0); d != "" || ok {
+		t.Errorf("Domain(0) = %q, %v; want \"\", false", d, ok)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("NewEnum of a table that is not one-to-one did not panic")
+		}
+	}()
+	rpc.NewEnum(map[string]int{"a": 1, "b": 1})
+}
