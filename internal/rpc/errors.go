@@ -121,10 +121,3 @@ func addDetail(e *connect.Error, m proto.Message) {
 		e.AddDetail(d)
 	}
 }
-
-// Unimplemented is the answer of an RPC a later release implements.
-func Unimplemented(procedure string) error {
-	out := connect.NewError(connect.CodeUnimplemented, errors.New(procedure+" is planned and not implemented yet"))
-	addDetail(out, &errdetails.ErrorInfo{Reason: "NOT_IMPLEMENTED", Domain: ErrorDomain})
-	return out
-}

@@ -334,22 +334,6 @@ func TestErrorPassThrough(t *testing.T) {
 	}
 }
 
-func TestUnimplemented(t *testing.T) {
-	t.Parallel()
-	err := rpc.Unimplemented("/cosync.auth.v1.AuthService/LoginWithApple")
-	var ce *connect.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("Unimplemented() = %T, want *connect.Error", err)
-	}
-	if ce.Code() != connect.CodeUnimplemented {
-		t.Errorf("Unimplemented().Code() = %v, want %v", ce.Code(), connect.CodeUnimplemented)
-	}
-	info := detail[*errdetails.ErrorInfo](t, ce)
-	if info.GetReason() != "NOT_IMPLEMENTED" || info.GetDomain() != "cosync.auth" {
-		t.Errorf("Unimplemented() ErrorInfo = %v, want NOT_IMPLEMENTED in cosync.auth", info)
-	}
-}
-
 // identityReasons returns every string constant declared in
 // internal/identity/reasons.go, so a new reason is checked without
 // editing this test.
