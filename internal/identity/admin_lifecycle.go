@@ -108,7 +108,7 @@ func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id s
 	if err != nil {
 		return Invitation{}, apperr.Wrap(err, apperr.Internal, op)
 	}
-	iv.Hash, iv.CreatedAt, iv.ExpiresAt, iv.Attempts = s.codes.Hash("invite", appID+":"+iv.Handle, code), now, now.Add(m.Settings.InviteLifetime), 0
+	iv.Hash, iv.CreatedAt, iv.ExpiresAt, iv.Attempts = s.codeHash(m.App, purposeInvite, iv.Handle, code), now, now.Add(m.Settings.InviteLifetime), 0
 	err = s.store.InTx(ctx, func(tx Store) error {
 		ok, err := tx.RenewInvitation(ctx, appID, iv.ID, iv.Hash, iv.ExpiresAt)
 		if err != nil {

@@ -53,7 +53,7 @@ func (s *Service) secondFactor(ctx context.Context, c Caller, a App, u User) (*C
 		if err != nil {
 			return nil, apperr.Wrap(err, apperr.Internal, op)
 		}
-		lt.CodeHash = s.codes.Hash(purposeLoginSMS, a.ID+":"+lt.ID, code)
+		lt.CodeHash = s.codeHash(a, purposeLoginSMS, lt.ID, code)
 		if err := s.store.CreateLoginToken(ctx, lt); err != nil {
 			return nil, err
 		}

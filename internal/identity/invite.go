@@ -9,6 +9,9 @@ import (
 	"github.com/cosync/cosync-auth/internal/otp"
 )
 
+// purposeInvite binds invitation codes' hashes to invitations.
+const purposeInvite = "invite"
+
 // InviteInput is one invitation to send.
 type InviteInput struct {
 	Handle   string
@@ -60,7 +63,7 @@ func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string,
 	}
 	now := s.clock()
 	iv := Invitation{
-		ID: newID(), AppID: a.ID, Handle: email, Hash: s.codes.Hash("invite", a.ID+":"+email, code),
+		ID: newID(), AppID: a.ID, Handle: email, Hash: s.codeHash(a, purposeInvite, email, code),
 		InviterID: inviterID, Metadata: md, Locale: locale, CreatedAt: now, ExpiresAt: now.Add(a.Settings.InviteLifetime),
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
@@ -187,7 +190,7 @@ func (s *Service) checkInvite(ctx context.Context, a App, email string, code Sec
 	if !ok {
 		return Invitation{}, apperr.New(apperr.Precondition, ReasonTooManyAttempts, "too many wrong codes; ask for a new invitation")
 	}
-	if !s.codes.Equal(iv.Hash, "invite", a.ID+":"+email, code.Reveal()) {
+	if !s.codeMatches(a, purposeInvite, email, iv.Hash, code) {
 		return Invitation{}, invalid
 	}
 	return iv, nil

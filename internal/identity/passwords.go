@@ -6,7 +6,6 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/notify"
-	"github.com/cosync/cosync-auth/internal/otp"
 )
 
 // ResetCodeTTL is how long a password-reset code lives.
@@ -45,13 +44,10 @@ func (s *Service) ForgotPassword(ctx context.Context, c Caller, handle string) e
 
 // mailResetCode stores a fresh reset code for u and mails it.
 func (s *Service) mailResetCode(ctx context.Context, c Caller, a App, u User, op string) error {
-	code, err := otp.NewCode()
+	rc, code, err := s.newCode(a, PurposeReset, u.Email, ResetCodeTTL, nil)
 	if err != nil {
-		return apperr.Wrap(err, apperr.Internal, op)
+		return err
 	}
-	now := s.clock()
-	rc := Code{ID: newID(), AppID: a.ID, Purpose: PurposeReset, Handle: u.Email,
-		Hash: s.codes.Hash(PurposeReset, a.ID+":"+u.Email, code), CreatedAt: now, ExpiresAt: now.Add(ResetCodeTTL)}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.PutCode(ctx, rc); err != nil {
 			return err
@@ -63,9 +59,7 @@ func (s *Service) mailResetCode(ctx context.Context, c Caller, a App, u User, op
 	}
 	vars := notify.Vars{AppName: a.Name, Handle: u.Email, Code: code, ExpiresIn: humanDuration(ResetCodeTTL)}
 	if err := s.send(ctx, a, u.Locale, notify.KindPasswordReset, u.Email, vars); err != nil {
-		if _, derr := s.store.ConsumeCode(ctx, a.ID, rc.ID); derr != nil {
-			s.log.WarnContext(ctx, "could not discard unsent reset code", "err", derr)
-		}
+		s.discardCode(ctx, rc)
 		return err
 	}
 	return nil
@@ -93,7 +87,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Caller, handle string, co
 	}
 	u, err := s.store.FindUserByEmail(ctx, a.ID, email)
 	if apperr.Is(err, apperr.NotFound) {
-		return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
+		return invalidCode()
 	}
 	if err != nil {
 		return err
@@ -104,12 +98,8 @@ func (s *Service) ResetPassword(ctx context.Context, c Caller, handle string, co
 	}
 	now := s.clock()
 	return s.store.InTx(ctx, func(tx Store) error {
-		won, err := tx.ConsumeCode(ctx, a.ID, rc.ID)
-		if err != nil {
+		if err := spendCode(ctx, tx, rc); err != nil {
 			return err
-		}
-		if !won {
-			return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
 		}
 		if err := tx.SetPasswordHash(ctx, a.ID, u.ID, hash, now); err != nil {
 			return err

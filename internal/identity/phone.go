@@ -12,7 +12,6 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/notify"
-	"github.com/cosync/cosync-auth/internal/otp"
 	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/sms"
 )
@@ -90,28 +89,19 @@ func (s *Service) SetPhone(ctx context.Context, p Principal, phone string) error
 	if err := s.smsCaps(ctx, c, a, phone); err != nil {
 		return err
 	}
-	code, err := otp.NewCode()
-	if err != nil {
-		return apperr.Wrap(err, apperr.Internal, op)
-	}
 	payload, err := json.Marshal(pendingPhone{Phone: phone})
 	if err != nil {
 		return apperr.Wrap(err, apperr.Internal, op)
 	}
-	now := s.clock()
-	pc := Code{
-		ID: newID(), AppID: a.ID, Purpose: PurposePhone, Handle: u.ID,
-		Hash:    s.codes.Hash(PurposePhone, a.ID+":"+u.ID, code),
-		Payload: payload, CreatedAt: now, ExpiresAt: now.Add(PhoneCodeTTL),
+	pc, code, err := s.newCode(a, PurposePhone, u.ID, PhoneCodeTTL, payload)
+	if err != nil {
+		return err
 	}
 	if err := s.store.PutCode(ctx, pc); err != nil {
 		return err
 	}
 	if err := s.textCode(ctx, a, route, u.Locale, phone, code, PhoneCodeTTL); err != nil {
-		// A code nobody received must not linger.
-		if _, derr := s.store.ConsumeCode(ctx, a.ID, pc.ID); derr != nil {
-			s.log.WarnContext(ctx, "could not discard an unsent phone code", "err", derr)
-		}
+		s.discardCode(ctx, pc)
 		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.phone.set", ActorID: u.ID, SubjectID: u.ID, IP: p.IP, Reason: apperr.ReasonOf(err)})
 		return err
 	}
@@ -135,12 +125,8 @@ func (s *Service) VerifyPhone(ctx context.Context, p Principal, code Secret) (Us
 		return User{}, apperr.Wrap(fmt.Errorf("phone code payload: %v", err), apperr.Internal, op)
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
-		won, err := tx.ConsumeCode(ctx, a.ID, pc.ID)
-		if err != nil {
+		if err := spendCode(ctx, tx, pc); err != nil {
 			return err
-		}
-		if !won {
-			return invalidCode()
 		}
 		if err := tx.SetUserPhone(ctx, a.ID, u.ID, pp.Phone, true, s.clock()); err != nil {
 			return err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/notify"
-	"github.com/cosync/cosync-auth/internal/otp"
 	"github.com/cosync/cosync-auth/internal/password"
 )
 
@@ -144,19 +143,13 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 		return SignUpResult{}, err
 	}
 
-	code, err := otp.NewCode()
-	if err != nil {
-		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
-	}
 	payload, err := json.Marshal(pendingSignup{PasswordHash: hash, Metadata: md, Locale: locale, RedirectURL: in.RedirectURL, AnonymousUserID: anon.ID})
 	if err != nil {
 		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
 	}
-	now := s.clock()
-	pc := Code{
-		ID: newID(), AppID: a.ID, Purpose: PurposeSignup, Handle: email,
-		Hash:    s.codes.Hash(PurposeSignup, a.ID+":"+email, code),
-		Payload: payload, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SignupCodeTTL),
+	pc, code, err := s.newCode(a, PurposeSignup, email, s.cfg.SignupCodeTTL, payload)
+	if err != nil {
+		return SignUpResult{}, err
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.PutCode(ctx, pc); err != nil {
@@ -173,10 +166,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 		kind, vars.Link = notify.KindSignupLink, s.SignupLink(a.ID, email, code)
 	}
 	if err := s.send(ctx, a, locale, kind, email, vars); err != nil {
-		// Undo: a code nobody received must not linger.
-		if _, derr := s.store.ConsumeCode(ctx, a.ID, pc.ID); derr != nil {
-			s.log.WarnContext(ctx, "could not discard unsent signup code", "err", derr)
-		}
+		s.discardCode(ctx, pc)
 		return SignUpResult{}, err
 	}
 	return SignUpResult{Flow: st.SignupFlow}, nil
@@ -229,16 +219,7 @@ func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, c
 	if err := json.Unmarshal(pc.Payload, &p); err != nil {
 		return SessionTokens{}, pendingSignup{}, apperr.Wrap(err, apperr.Internal, op)
 	}
-	consume := func(tx Store) error {
-		won, err := tx.ConsumeCode(ctx, a.ID, pc.ID)
-		if err != nil {
-			return err
-		}
-		if !won {
-			return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
-		}
-		return nil
-	}
+	consume := func(tx Store) error { return spendCode(ctx, tx, pc) }
 	if p.AnonymousUserID != "" {
 		anon, err := s.store.GetUser(ctx, a.ID, p.AnonymousUserID)
 		if err != nil {
@@ -281,7 +262,7 @@ func (s *Service) checkCode(ctx context.Context, c Caller, a App, purpose, handl
 	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, purpose+":"+handle)); err != nil {
 		return Code{}, err
 	}
-	invalid := apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
+	invalid := invalidCode()
 	pc, err := s.store.FindCode(ctx, a.ID, purpose, handle)
 	if apperr.Is(err, apperr.NotFound) {
 		return Code{}, invalid
@@ -302,7 +283,7 @@ func (s *Service) checkCode(ctx context.Context, c Caller, a App, purpose, handl
 	if !ok {
 		return Code{}, apperr.New(apperr.Precondition, ReasonTooManyAttempts, "too many wrong codes; ask for a new one")
 	}
-	if !s.codes.Equal(pc.Hash, purpose, a.ID+":"+handle, code.Reveal()) {
+	if !s.codeMatches(a, purpose, handle, pc.Hash, code) {
 		return Code{}, invalid
 	}
 	return pc, nil

@@ -149,7 +149,7 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, p Principal, code S
 	hashes := make([]string, len(codes))
 	out := make([]Secret, len(codes))
 	for i, c := range codes {
-		hashes[i], out[i] = s.codes.Hash(purposeRecovery, a.ID+":"+u.ID, c), Secret(c)
+		hashes[i], out[i] = s.codeHash(a, purposeRecovery, u.ID, c), Secret(c)
 	}
 	now := s.clock()
 	err = s.store.InTx(ctx, func(tx Store) error {

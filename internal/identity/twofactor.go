@@ -26,10 +26,6 @@ const (
 // at CompleteLogin is a six-digit code.
 var recoveryCodeRE = regexp.MustCompile(`^[a-z2-7]{5}-[a-z2-7]{5}$`)
 
-func invalidCode() error {
-	return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
-}
-
 // CompleteLogin answers a challenge from Login with a TOTP code, a texted
 // code or a recovery code, and signs the user in. A challenge checks at
 // most MaxLoginTokenAttempts codes, however many arrive at once, and lives
@@ -104,7 +100,7 @@ func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code 
 // the same code first.
 func (s *Service) checkSecondFactor(ctx context.Context, c Caller, a App, u User, lt LoginToken, code Secret) (func(Store) error, error) {
 	if recoveryCodeRE.MatchString(code.Reveal()) {
-		hash := s.codes.Hash(purposeRecovery, a.ID+":"+u.ID, code.Reveal())
+		hash := s.codeHash(a, purposeRecovery, u.ID, code.Reveal())
 		return func(tx Store) error {
 			won, err := tx.ConsumeRecoveryCode(ctx, a.ID, u.ID, hash)
 			if err != nil {
@@ -129,7 +125,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, c Caller, a App, u User
 		}
 		return func(tx Store) error { return s.useTotpStep(ctx, tx, a, u, step) }, nil
 	case TwoFactorSMS:
-		if lt.CodeHash == "" || !s.codes.Equal(lt.CodeHash, purposeLoginSMS, a.ID+":"+lt.ID, code.Reveal()) {
+		if lt.CodeHash == "" || !s.codeMatches(a, purposeLoginSMS, lt.ID, lt.CodeHash, code) {
 			return nil, invalidCode()
 		}
 		return func(Store) error { return nil }, nil // the login token is the code: consuming it spends both
