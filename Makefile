@@ -34,13 +34,8 @@ lint: tools vet ## buf lint, gofmt, go vet
 vet:
 	go vet ./...
 
-test: lint check-generated ## everything: lint, freshness, the race-enabled tests on SQLite and Postgres
-	@export COSYNC_TEST_POSTGRES_URL="$$(scripts/ensure-postgres.sh)"; \
-	echo "postgres for tests: $$COSYNC_TEST_POSTGRES_URL"; \
-	COSYNC_VAULT_BIN="$$(scripts/ensure-vault.sh)"; export COSYNC_VAULT_BIN; \
-	echo "vault for tests: $$COSYNC_VAULT_BIN"; \
-	go test -race -count=1 ./...
-	@scripts/sdk-ts-check.sh
+test: ## everything CI checks (scripts/test.sh): lint, generated code, every suite; the first run builds Vault once
+	@scripts/test.sh
 
 bench: ## benchmarks (token minting: local, Vault unbatched and batched when Vault is built; password hashing)
 	go test -run '^$$' -bench . -benchmem ./internal/token/ ./internal/password/ ./internal/keys/
