@@ -7,7 +7,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	adminv1connect "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1/adminv1connect"
+	"github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1/adminv1connect"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 	"github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1/authv1connect"
 )
@@ -22,7 +22,8 @@ const AppIDHeader = "Cosync-App-Id"
 // token as the bearer of every call that takes one, and refreshes it
 // before it expires — one RefreshSession at a time however many calls wait.
 // Logout and DeleteAccount forget it. A call that sets its own
-// Authorization header (through a connect interceptor) keeps it.
+// Authorization header (with an interceptor given to WithConnectOptions,
+// say for an API key) keeps it.
 //
 // A Client is safe for concurrent use.
 type Client struct {
@@ -56,15 +57,18 @@ func NewClient(baseURL, appID string, opts ...ClientOption) *Client {
 	c := &Client{appID: appID}
 	// Refreshes go through their own client with the app id only, so that
 	// refreshing never waits on itself.
-	plain := authv1connect.NewAuthServiceClient(cfg.httpClient, baseURL,
-		connect.WithInterceptors(appIDInterceptor(appID)))
+	plain := authv1connect.NewAuthServiceClient(cfg.httpClient, baseURL, append([]connect.ClientOption{
+		connect.WithInterceptors(appIDInterceptor(appID)),
+	}, cfg.connectOpts...)...)
 	c.sessions = newSessionHolder(cfg, func(ctx context.Context, refresh string) (*authv1.Session, error) {
 		res, err := plain.RefreshSession(ctx, &authv1.RefreshSessionRequest{RefreshToken: refresh})
 		return res.GetSession(), err
 	})
-	intercept := connect.WithInterceptors(appIDInterceptor(appID), sessionInterceptor{c.sessions})
-	c.Auth = authv1connect.NewAuthServiceClient(cfg.httpClient, baseURL, intercept)
-	c.Admin = adminv1connect.NewAdminServiceClient(cfg.httpClient, baseURL, intercept)
+	withSession := append([]connect.ClientOption{
+		connect.WithInterceptors(appIDInterceptor(appID), sessionInterceptor{c.sessions}),
+	}, cfg.connectOpts...)
+	c.Auth = authv1connect.NewAuthServiceClient(cfg.httpClient, baseURL, withSession...)
+	c.Admin = adminv1connect.NewAdminServiceClient(cfg.httpClient, baseURL, withSession...)
 	return c
 }
 

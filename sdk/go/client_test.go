@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	cosync "github.com/cosync/cosync-auth/sdk/go"
+	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 	"github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1/authv1connect"
 )
@@ -75,7 +76,7 @@ func TestReasonOf(t *testing.T) {
 		name string
 		opts []connect.ClientOption
 	}{{"proto", nil}, {"json", []connect.ClientOption{connect.WithProtoJSON()}}} {
-		auth := authv1connect.NewAuthServiceClient(http.DefaultClient, baseURL, append(proto.opts, connect.WithInterceptors(appHeader(appID)))...)
+		auth := cosync.NewClient(baseURL, appID, cosync.WithConnectOptions(proto.opts...)).Auth
 		tests := []struct {
 			name   string
 			call   func() error
@@ -116,15 +117,6 @@ func TestReasonOf(t *testing.T) {
 	}
 	if got := cosync.ReasonOf(context.Canceled); got != authv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
 		t.Errorf("ReasonOf(context.Canceled) = %v, want UNSPECIFIED", got)
-	}
-}
-
-func appHeader(app string) connect.UnaryInterceptorFunc {
-	return func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			req.Header().Set(cosync.AppIDHeader, app)
-			return next(ctx, req)
-		}
 	}
 }
 
@@ -272,4 +264,32 @@ func (r *recordingStore) Save(ctx context.Context, s *authv1.Session) error {
 func (r *recordingStore) last() *authv1.Session {
 	s, _ := r.MemoryStore.Load(context.Background())
 	return s
+}
+
+// TestAnonymousUpgrade: SignUp carries an anonymous session's bearer, so
+// the anonymous user becomes the email account and keeps its id.
+func TestAnonymousUpgrade(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	res, err := dev.Admin.CreateApp(ctx, &adminv1.CreateAppRequest{Name: t.Name(), Settings: &adminv1.AppSettings{
+		SignupEnabled: true, SignupFlow: authv1.SignupFlow_SIGNUP_FLOW_NONE, AnonymousLoginEnabled: true,
+	}})
+	if err != nil {
+		t.Fatalf("CreateApp: %v", err)
+	}
+	c := cosync.NewClient(baseURL, res.GetApp().GetId())
+	anon, err := c.Auth.LoginAnonymous(ctx, &authv1.LoginAnonymousRequest{})
+	if err != nil || !anon.GetSession().GetUser().GetAnonymous() {
+		t.Fatalf("LoginAnonymous = %v, %v; want an anonymous session", anon, err)
+	}
+	up, err := c.Auth.SignUp(ctx, &authv1.SignUpRequest{Handle: "cy@example.com", Password: annPassword})
+	if err != nil {
+		t.Fatalf("SignUp as the anonymous user: %v", err)
+	}
+	if got, want := up.GetSession().GetUser().GetId(), anon.GetSession().GetUser().GetId(); got != want {
+		t.Errorf("SignUp as the anonymous user made user %q, want the same id %q", got, want)
+	}
+	if s, _ := c.Session(ctx); s.GetUser().GetEmail() != "cy@example.com" || s.GetUser().GetAnonymous() {
+		t.Errorf("Session after the upgrade = %v, want cy@example.com's", s.GetUser())
+	}
 }

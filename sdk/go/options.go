@@ -3,6 +3,8 @@ package cosync
 import (
 	"net/http"
 	"time"
+
+	"connectrpc.com/connect"
 )
 
 // A ClientOption configures a Client made by NewClient.
@@ -26,6 +28,7 @@ type clientConfig struct {
 	store         SessionStore
 	refreshBefore time.Duration
 	now           func() time.Time
+	connectOpts   []connect.ClientOption
 }
 
 type verifierConfig struct {
@@ -102,6 +105,14 @@ func WithSessionStore(s SessionStore) ClientOption {
 			cfg.store = s
 		}
 	})
+}
+
+// WithConnectOptions passes options to the Client's Connect clients: the
+// protocol or codec (connect.WithGRPC, connect.WithProtoJSON), compression,
+// or interceptors, which run inside the Client's own (after the app id and
+// bearer are set).
+func WithConnectOptions(opts ...connect.ClientOption) ClientOption {
+	return clientOptionFunc(func(cfg *clientConfig) { cfg.connectOpts = append(cfg.connectOpts, opts...) })
 }
 
 // WithRefreshBefore sets how long before its expiry the Client refreshes
