@@ -14,6 +14,8 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/cosync-test.XXXXXX")
 start=$(date +%s)
 say() { printf '==> [%4ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
 
+say "checking the command-line tools the docs' tests run (curl, jq, openssl; installed from Debian when missing)"
+scripts/ensure-commands.sh
 say "installing pinned npm packages (npm ci from the committed locks; skipped when unchanged)"
 scripts/ensure-tools.sh
 say "finding a Postgres for the tests (Debian's postgresql is installed and started only when none answers)"
