@@ -174,7 +174,16 @@ export class AuthClient {
   private async keep(s: Session | undefined): Promise<void> {
     this.current = Promise.resolve(s);
     await saveSession(this.storage, this.key, s);
-    for (const l of this.listeners) l(s);
+    for (const l of this.listeners) {
+      try {
+        l(s);
+      } catch (err) {
+        // A listener's bug is the app's to see, not the call's to fail with.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   private async rotate(): Promise<Session> {
