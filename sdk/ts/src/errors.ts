@@ -76,12 +76,15 @@ export class CosyncError extends ConnectError {
 
 /**
  * isCosyncError tells whether err is a CosyncError, and when reasons are
- * given, whether it carries one of them.
+ * given, whether it carries one of them (then `err.reason` is typed as those).
  *
  *     if (isCosyncError(err, ErrorReason.INVALID_CODE)) askAgain();
  */
-export function isCosyncError(err: unknown, ...reasons: ErrorReason[]): err is CosyncError {
-  return err instanceof CosyncError && (reasons.length === 0 || reasons.includes(err.reason));
+export function isCosyncError<R extends ErrorReason = ErrorReason>(
+  err: unknown,
+  ...reasons: R[]
+): err is CosyncError & { readonly reason: R } {
+  return err instanceof CosyncError && (reasons.length === 0 || (reasons as ErrorReason[]).includes(err.reason));
 }
 
 function reasonFromName(name: string): ErrorReason {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   AuthClient, CosyncError, ErrorReason, SignupFlow, TwoFactorMethod, isCosyncError,
   type Session, type SessionStorage,
@@ -68,6 +68,9 @@ describe("AuthClient", () => {
     assert.deepEqual(weak.violations.map((v) => v.field), ["password"]);
     assert.ok(isCosyncError(weak, ErrorReason.PASSWORD_POLICY, ErrorReason.INVALID_ARGUMENT));
     assert.ok(!isCosyncError(weak, ErrorReason.INVALID_CODE));
+    // Still a ConnectError for code that knows only Connect; a plain one is no CosyncError.
+    assert.ok(weak instanceof ConnectError);
+    assert.ok(!(new ConnectError("plain", Code.Internal) instanceof CosyncError));
 
     await auth.signUp({ handle: "bo@example.com", password: "correct horse" });
     const wrong = await rejects(auth.login({ handle: "bo@example.com", password: "wrong horse" }));
@@ -154,6 +157,8 @@ describe("AuthClient", () => {
       setItem: async (k, v) => void items.set(k, v),
       removeItem: async (k) => void items.delete(k),
     };
+    const fits = (web: Storage): SessionStorage => web; // localStorage fits as it is
+    void fits;
     const auth = new AuthClient({ baseUrl: srv.url, appId: app, storage });
     await auth.signUp({ handle: "ed@example.com", password: "correct horse" });
     assert.deepEqual([...items.keys()], [`cosync-auth:session:${app}`]);

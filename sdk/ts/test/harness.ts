@@ -90,12 +90,15 @@ function freePort(): Promise<number> {
   });
 }
 
-// ready waits until /healthz answers 200, or fails when the server exits.
+// ready waits until /healthz answers 200; it fails when the server exits,
+// or has not answered after a minute (a hung start, not a slow one).
 async function ready(url: string, proc: ChildProcess): Promise<void> {
   let exited: string | undefined;
   proc.once("exit", (code) => (exited = `cosync-auth exited with ${code}`));
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited) throw new Error(exited);
+    if (Date.now() > deadline) throw new Error(`cosync-auth did not answer ${url}/healthz within a minute`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) return;
     } catch {
