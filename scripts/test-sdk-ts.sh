@@ -3,10 +3,10 @@
 # meets it: install exactly what sdk/ts/package-lock.json names, build dist,
 # type-check the sources and tests, pack the tarball and install it into a
 # project outside the repository, then import it there from plain Node ESM,
-# type-check it under `module: nodenext`, bundle it for the browser and for a
-# React-Native-like runtime (no Node built-ins may resolve) and run those
-# bundles with fetch only. Last, the tests against a real server built from
-# this checkout, including the docs/sdks.md snippet.
+# type-check it under `module: nodenext`. Last, the tests against a real
+# server built from this checkout: the clients, the docs/sdks.md snippet, and
+# the installed tarball bundled for the browser and for a React-Native-like
+# runtime (no Node built-in may resolve) and run there with fetch only.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -16,7 +16,6 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 sdk="$root/sdk/ts"
 tsc=("node" "$sdk/node_modules/typescript/bin/tsc")
-esbuild="$sdk/node_modules/.bin/esbuild"
 
 echo "sdk/ts: build and type check" >&2
 (cd "$sdk" && npm run --silent build && "${tsc[@]}" -p tsconfig.test.json --noEmit)
@@ -42,25 +41,9 @@ echo "sdk/ts: a module: nodenext TypeScript project" >&2
 (cd "$app" && "${tsc[@]}" -p tsconfig.json)
 echo "sdk/ts: nodenext type check passed"
 
-echo "sdk/ts: browser and React-Native-like bundles" >&2
-"$esbuild" "$app/bundle.ts" --bundle --platform=browser --format=iife --global-name=entry \
-  --log-level=warning --metafile="$tmp/browser.json" --outfile="$tmp/browser.js"
-# React Native's Metro reads the react-native condition first; platform
-# neutral resolves no Node built-in, so any import of one fails the build.
-"$esbuild" "$app/bundle.ts" --bundle --platform=neutral --format=iife --global-name=entry \
-  --conditions=react-native,browser --main-fields=react-native,browser,module,main \
-  --log-level=warning --metafile="$tmp/rn.json" --outfile="$tmp/rn.js"
-for out in browser rn; do
-  if grep -Eq '"(node:[a-z_/]+|jose|fs|crypto|http|https|net|stream|buffer|util)"' "$tmp/$out.json" ||
-    grep -q 'node_modules/jose/' "$tmp/$out.json"; then
-    echo "the $out bundle pulls in Node built-ins or jose:" >&2
-    grep -Eo '"(node:[a-z_/]+|jose[^"]*|node_modules/jose/[^"]*)"' "$tmp/$out.json" | sort -u >&2
-    exit 1
-  fi
-  (cd "$app" && node run-bundle.mjs "$tmp/$out.js")
-done
-
+# The tests bundle the installed tarball for the browser and React Native
+# (test/bundle.test.ts) and run those bundles against the real server.
 echo "sdk/ts: tests against a real server" >&2
 go build -o "$tmp/cosync-auth" ./server
-(cd "$sdk" && COSYNC_AUTH_BIN="$tmp/cosync-auth" npm test --silent)
+(cd "$sdk" && COSYNC_AUTH_BIN="$tmp/cosync-auth" COSYNC_SDK_CONSUMER="$app" npm test --silent)
 echo "sdk/ts: all checks passed"
