@@ -142,8 +142,9 @@ export class AuthClient {
 
   /**
    * signOut ends the session on the server (every session of the user with
-   * `all`) and forgets it here — also when the server cannot be reached, so
-   * the app is signed out either way.
+   * `all`) and forgets it here. It forgets it also when the server cannot be
+   * reached, and then rejects with that error, so the app is signed out
+   * either way and may tell the user the server was not told.
    */
   async signOut(opts: { all?: boolean } = {}): Promise<void> {
     try {
@@ -172,6 +173,7 @@ export class AuthClient {
   }
 
   private async keep(s: Session | undefined): Promise<void> {
+    if (s === undefined && (await this.stored()) === undefined) return; // already signed out
     this.current = Promise.resolve(s);
     await saveSession(this.storage, this.key, s);
     for (const l of this.listeners) {
