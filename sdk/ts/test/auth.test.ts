@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   AuthClient, CosyncError, ErrorReason, SignupFlow, TwoFactorMethod, isCosyncError,
@@ -122,6 +123,32 @@ describe("AuthClient", () => {
     assert.equal(ended.reason, ErrorReason.SESSION_REVOKED);
     assert.deepEqual(seen, [undefined]);
     assert.equal(await auth.session(), undefined);
+  });
+
+  test("retries once with a fresh token when the server's clock is ahead", async () => {
+    const app = await srv.createApp({ signupFlow: SignupFlow.NONE });
+    // The first GetUser is answered as the server answers a token that has
+    // expired by its clock while ours says it has not (same bytes as
+    // internal/rpc sends); everything else reaches the real server.
+    const info = new BinaryWriter().tag(1, WireType.LengthDelimited).string("TOKEN_EXPIRED")
+      .tag(2, WireType.LengthDelimited).string("cosync.auth").finish();
+    const counted = countingFetch();
+    let skewed = 1;
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      if (String(input).endsWith("/GetUser") && skewed-- > 0) {
+        counted.calls.set("GetUser (expired)", 1);
+        return Promise.resolve(new Response(JSON.stringify({
+          code: "unauthenticated", message: "the access token has expired",
+          details: [{ type: "google.rpc.ErrorInfo", value: Buffer.from(info).toString("base64") }],
+        }), { status: 401, headers: { "Content-Type": "application/json" } }));
+      }
+      return counted.fetch(input, init);
+    };
+    const auth = new AuthClient({ baseUrl: srv.url, appId: app, fetch });
+    await auth.signUp({ handle: "fay@example.com", password: "correct horse" });
+    const { user } = await auth.getUser({});
+    assert.equal(user?.email, "fay@example.com");
+    assert.deepEqual(Object.fromEntries(counted.calls), { SignUp: 1, "GetUser (expired)": 1, RefreshSession: 1, GetUser: 1 });
   });
 
   test("surfaces a second-factor challenge and completes it", async () => {
