@@ -48,7 +48,7 @@ lane1() {
 
 lane2() {
   make --no-print-directory lint
-  scripts/sdk-ts-check.sh
+  scripts/test-sdk-ts.sh
   scripts/test-sdk-go.sh
 }
 

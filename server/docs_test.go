@@ -10,13 +10,6 @@ import (
 	"unicode"
 )
 
-// providedElsewhere names linked files that another branch writes, with why.
-// A link to one of them passes while the file is missing; once the file is
-// there it is checked like any other, and the entry can go.
-var providedElsewhere = map[string]string{
-	"docs/sdks.md": "the SDK engineers write it on their branches (issue 14)",
-}
-
 // TestDocsLinks checks that every relative link in README.md and docs/*.md
 // points at a file of the repository, and that a #fragment names a heading
 // of the Markdown file it points into, so moving a guide cannot leave a
@@ -57,10 +50,6 @@ func TestDocsLinks(t *testing.T) {
 				continue
 			}
 			if _, err := os.Stat("../" + to); err != nil {
-				if why, ok := providedElsewhere[to]; ok {
-					t.Logf("%s: link %q: %s is not here yet: %s", file, target, to, why)
-					continue
-				}
 				t.Errorf("%s: link %q points at %s, which does not exist", file, target, to)
 				continue
 			}
