@@ -3,7 +3,7 @@
 # pinned release once into ${XDG_CACHE_HOME:-~/.cache}/cosync-auth/vault-1.19.5
 # when it is not there yet. Vault is not in Debian and its newer releases do
 # not build from published modules; 1.19.5 does with the replaces in
-# scripts/vault/go.mod (see the README, "Production keys with Vault").
+# scripts/vault/go.mod (see docs/vault.md).
 # A cold build takes ~20-25 minutes on 2 idle cores (up to 40 when they are
 # shared) and ~4.4 GB of memory; later runs reuse the binary. $COSYNC_VAULT_BIN short-cuts everything.
 set -euo pipefail
