@@ -53,8 +53,14 @@ lane2() {
 }
 
 run_lane() {
-  local name=$1
-  if "$name" >"$logs/$name.log" 2>&1; then echo ok >"$logs/$name.rc"; else echo "failed ($?)" >"$logs/$name.rc"; fi
+  # Not `if lane; then`: bash ignores errexit inside a function called as a
+  # condition, so a failed step would not stop (or fail) its lane.
+  local name=$1 rc
+  set +e
+  (set -e; "$name") >"$logs/$name.log" 2>&1
+  rc=$?
+  set -e
+  if [ $rc = 0 ]; then echo ok >"$logs/$name.rc"; else echo "failed (exit $rc)" >"$logs/$name.rc"; fi
 }
 
 say "lane 1: Go tests$([ "$vault_cached" = no ] && echo ' (after the Vault build)'); lane 2: lint, generated code, other suites"
