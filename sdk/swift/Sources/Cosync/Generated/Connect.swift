@@ -118,6 +118,9 @@ public struct ConnectError: Error, Sendable, Hashable, CustomStringConvertible {
                 fieldViolations += ProtoWire.fieldViolations(value)
             case "google.rpc.RetryInfo":
                 retryDelay = ProtoWire.retryDelay(value)
+            case "buf.validate.Violations":
+                // What the protovalidate interceptor sends for bad input.
+                fieldViolations += ProtoWire.validateViolations(value)
             default:
                 break
             }
@@ -230,6 +233,35 @@ enum ProtoWire {
             var v = ConnectError.FieldViolation(field: "", description: "")
             for (n, w, _, b) in fields(bytes) where w == 2 {
                 if n == 1 { v.field = string(b) } else if n == 2 { v.description = string(b) }
+            }
+            out.append(v)
+        }
+        return out
+    }
+
+    /// validateViolations reads buf.validate.Violations: each Violation's
+    /// field path (FieldPath.elements[].field_name joined with dots, or the
+    /// older field_path string) and message.
+    static func validateViolations(_ data: Data) -> [ConnectError.FieldViolation] {
+        var out: [ConnectError.FieldViolation] = []
+        for (number, wireType, _, bytes) in fields(data) where number == 1 && wireType == 2 {
+            var v = ConnectError.FieldViolation(field: "", description: "")
+            var names: [String] = []
+            for (n, w, _, b) in fields(bytes) where w == 2 {
+                switch n {
+                case 1: v.field = string(b)
+                case 3: v.description = string(b)
+                case 5:
+                    for (en, ew, _, eb) in fields(b) where en == 1 && ew == 2 {
+                        for (pn, pw, _, pb) in fields(eb) where pn == 2 && pw == 2 {
+                            names.append(string(pb))
+                        }
+                    }
+                default: break
+                }
+            }
+            if !names.isEmpty {
+                v.field = names.joined(separator: ".")
             }
             out.append(v)
         }
