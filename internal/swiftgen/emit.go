@@ -132,6 +132,10 @@ func emitEnum(p *printer, e *Enum) {
 		p.line("public init() { self = .unrecognized(\"0\") }")
 	}
 	p.line("")
+	p.line("public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }")
+	p.line("")
+	p.line("public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }")
+	p.line("")
 	p.open("public init(protoName: String)")
 	p.openSwitch("protoName")
 	for _, v := range e.Values {

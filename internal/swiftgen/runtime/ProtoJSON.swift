@@ -27,16 +27,18 @@ public protocol ProtoEnum: ProtoJSONCodable, Codable, Hashable, Sendable {
 }
 
 extension ProtoEnum {
-    public init(from decoder: any Decoder) throws {
+    /// Reads a value by name or by number. Generated enums call it from
+    /// their own init(from:), so no synthesized Codable takes its place.
+    public static func decodeProtoEnum(from decoder: any Decoder) throws -> Self {
         let c = try decoder.singleValueContainer()
         if let n = try? c.decode(Int32.self) {
-            self.init(protoNumber: n)
-        } else {
-            self.init(protoName: try c.decode(String.self))
+            return Self(protoNumber: n)
         }
+        return Self(protoName: try c.decode(String.self))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    /// Writes the value's name; an unrecognized number is written as a number.
+    public func encodeProtoEnum(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         if let n = Int32(protoName) {
             try c.encode(n)
@@ -45,8 +47,8 @@ extension ProtoEnum {
         }
     }
 
-    public init(protoJSON decoder: any Decoder) throws { try self.init(from: decoder) }
-    public func encodeProtoJSON(to encoder: any Encoder) throws { try encode(to: encoder) }
+    public init(protoJSON decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+    public func encodeProtoJSON(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
 }
 
 extension ProtoMessage {

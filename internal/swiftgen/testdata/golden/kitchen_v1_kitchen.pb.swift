@@ -16,6 +16,10 @@ extension KitchenV1 {
 
         public init() { self = .unspecified }
 
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
+
         public init(protoName: String) {
             switch protoName {
             case "COLOR_UNSPECIFIED": self = .unspecified
@@ -144,6 +148,10 @@ extension KitchenV1 {
             public static let protoEnumName = "kitchen.v1.Sink.Mood"
 
             public init() { self = .unspecified }
+
+            public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+            public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
 
             public init(protoName: String) {
                 switch protoName {

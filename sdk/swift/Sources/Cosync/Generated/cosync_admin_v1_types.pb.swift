@@ -17,6 +17,10 @@ extension AdminV1 {
 
         public init() { self = .unspecified }
 
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
+
         public init(protoName: String) {
             switch protoName {
             case "APP_STATUS_UNSPECIFIED": self = .unspecified
@@ -68,6 +72,10 @@ extension AdminV1 {
         public static let protoEnumName = "cosync.admin.v1.MemberRole"
 
         public init() { self = .unspecified }
+
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
 
         public init(protoName: String) {
             switch protoName {
@@ -127,6 +135,10 @@ extension AdminV1 {
         public static let protoEnumName = "cosync.admin.v1.KeyState"
 
         public init() { self = .unspecified }
+
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
 
         public init(protoName: String) {
             switch protoName {
@@ -190,6 +202,10 @@ extension AdminV1 {
         public static let protoEnumName = "cosync.admin.v1.TemplateKind"
 
         public init() { self = .unspecified }
+
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
 
         public init(protoName: String) {
             switch protoName {
@@ -271,6 +287,10 @@ extension AdminV1 {
         public static let protoEnumName = "cosync.admin.v1.InvitationState"
 
         public init() { self = .unspecified }
+
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
 
         public init(protoName: String) {
             switch protoName {

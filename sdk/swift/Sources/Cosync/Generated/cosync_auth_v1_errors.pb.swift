@@ -87,6 +87,10 @@ extension AuthV1 {
 
         public init() { self = .unspecified }
 
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
+
         public init(protoName: String) {
             switch protoName {
             case "ERROR_REASON_UNSPECIFIED": self = .unspecified

@@ -20,6 +20,10 @@ extension AuthV1 {
 
         public init() { self = .unspecified }
 
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
+
         public init(protoName: String) {
             switch protoName {
             case "SIGNUP_FLOW_UNSPECIFIED": self = .unspecified
@@ -79,6 +83,10 @@ extension AuthV1 {
 
         public init() { self = .unspecified }
 
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
+
         public init(protoName: String) {
             switch protoName {
             case "TWO_FACTOR_METHOD_UNSPECIFIED": self = .unspecified
@@ -135,6 +143,10 @@ extension AuthV1 {
 
         public init() { self = .unspecified }
 
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
+
         public init(protoName: String) {
             switch protoName {
             case "USER_STATUS_UNSPECIFIED": self = .unspecified
@@ -186,6 +198,10 @@ extension AuthV1 {
         public static let protoEnumName = "cosync.auth.v1.MetadataFieldType"
 
         public init() { self = .unspecified }
+
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
 
         public init(protoName: String) {
             switch protoName {
@@ -241,6 +257,10 @@ extension AuthV1 {
         public static let protoEnumName = "cosync.auth.v1.Provider"
 
         public init() { self = .unspecified }
+
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
 
         public init(protoName: String) {
             switch protoName {
