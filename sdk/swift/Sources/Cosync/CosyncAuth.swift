@@ -220,8 +220,8 @@ public actor CosyncAuth {
     /// Revokes the session on the server (all of the user's sessions with
     /// all) and forgets it here, even when the server cannot be reached.
     public func logout(all: Bool = false) async throws {
-        defer { session = nil }
-        if let s = try await currentSession() {
+        let current = try await currentSession()
+        if let s = current {
             _ = try? await client.logout(AuthV1.LogoutRequest(all: all), options: ConnectCallOptions(bearerToken: s.accessToken))
         }
         try await forget()
