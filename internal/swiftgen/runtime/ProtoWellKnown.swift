@@ -283,7 +283,7 @@ public struct ProtoFieldMask: ProtoJSONCodable, Codable, Hashable, Sendable, Exp
 /// JSONValue is google.protobuf.Value: any JSON value.
 public indirect enum JSONValue: ProtoJSONCodable, Codable, Hashable, Sendable,
     ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
     case null
     case bool(Bool)
     case number(Double)
@@ -297,7 +297,6 @@ public indirect enum JSONValue: ProtoJSONCodable, Codable, Hashable, Sendable,
     public init(booleanLiteral v: Bool) { self = .bool(v) }
     public init(arrayLiteral v: JSONValue...) { self = .array(v) }
     public init(dictionaryLiteral v: (String, JSONValue)...) { self = .object(Dictionary(v, uniquingKeysWith: { _, last in last })) }
-    public init(nilLiteral: ()) { self = .null }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()

@@ -169,7 +169,7 @@ public actor CosyncAuth {
         }
         let client = self.client
         let token = current.refreshToken
-        let task = Task { () throws -> AuthV1.Session in
+        let task = Task { () async throws -> AuthV1.Session in
             let res = try await client.refreshSession(AuthV1.RefreshSessionRequest(refreshToken: token))
             guard let next = res.session else {
                 throw CosyncAuthError.missing("RefreshSession")

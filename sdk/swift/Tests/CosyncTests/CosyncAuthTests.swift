@@ -51,8 +51,11 @@ final class CosyncAuthTests: XCTestCase {
         guard case .session(let session)? = old.result, let exp = session.expiresAt else {
             return XCTFail("login fixture has no session")
         }
-        let next = try AuthV1.RefreshSessionResponse(jsonData: refresh.response)
-        StubProtocol.state.reset([refresh.reply])
+        // The new session expires an hour after the clock's now, so no
+        // caller that comes after the refresh starts another.
+        var next = try AuthV1.RefreshSessionResponse(jsonData: refresh.response)
+        next.session?.expiresAt = ProtoTimestamp(date: exp.date.addingTimeInterval(3600))
+        StubProtocol.state.reset([StubReply(status: 200, body: try next.jsonData())])
         // The clock says the token expires in 10 s, inside the 60 s margin.
         let auth = helper({ exp.date.addingTimeInterval(-10) }, store: MemorySessionStore(session))
         let tokens = try await withThrowingTaskGroup(of: String.self, returning: [String].self) { group in

@@ -22,11 +22,12 @@ final class WellKnownTests: XCTestCase {
     }
 
     func testDuration() throws {
-        for (text, seconds, nanos, written) in [
-            ("3600s", Int64(3600), Int32(0), "3600s"),
+        let cases: [(String, Int64, Int32, String)] = [
+            ("3600s", 3600, 0, "3600s"),
             ("1.5s", 1, 500_000_000, "1.500s"),
             ("-0.000000001s", 0, -1, "-0.000000001s"),
-        ] {
+        ]
+        for (text, seconds, nanos, written) in cases {
             let d = ProtoDuration(jsonString: text)
             XCTAssertEqual(d, ProtoDuration(seconds: seconds, nanos: nanos), text)
             XCTAssertEqual(d?.jsonString, written, text)
