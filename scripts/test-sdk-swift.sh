@@ -10,6 +10,8 @@
 #      with no ERROR or MISSING node;
 #   3. `swift test` (replaying the fixtures) where a Swift toolchain exists.
 # --no-go skips step 1 (for callers that already ran `go test ./...`).
+# After a contract or server change, rewrite the golden files and fixtures
+# with `go test ./internal/swiftgen/ -update` and review the diff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run_go=1
