@@ -23,9 +23,9 @@ generate: tools ## regenerate Go and TypeScript code from proto/
 	npx --no-install buf generate
 
 check-generated: generate ## fail when committed generated code is stale
-	@if [ -n "$$(git status --porcelain -- sdk/go sdk/ts/src/gen)" ]; then \
+	@if [ -n "$$(git status --porcelain -- sdk/go sdk/ts/src/gen sdk/swift/Sources/Cosync/Generated)" ]; then \
 		echo "generated code is out of date; run 'make generate' and commit:"; \
-		git status --porcelain -- sdk/go sdk/ts/src/gen; exit 1; fi
+		git status --porcelain -- sdk/go sdk/ts/src/gen sdk/swift/Sources/Cosync/Generated; exit 1; fi
 
 lint: tools vet ## buf lint, gofmt, go vet, then golangci-lint as .golangci.yml says
 	npx --no-install buf lint
