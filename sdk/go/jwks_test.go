@@ -36,11 +36,14 @@ func newJWKSServer(tb testing.TB) *jwksServer {
 			http.NotFound(w, r)
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
+		err := json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
 			"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
 			"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
 			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
 		}}})
+		if err != nil {
+			tb.Errorf("encoding the JWKS: %v", err)
+		}
 	}))
 	tb.Cleanup(s.Close)
 	return s
