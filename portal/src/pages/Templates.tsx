@@ -7,6 +7,7 @@ import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
 import { AdminService } from "@gen/cosync/admin/v1/admin_pb";
 import { EmailTemplateSchema, MemberRole, TemplateKind, type App, type EmailTemplate } from "@gen/cosync/admin/v1/types_pb";
 import { problemOf, type Problem } from "../api/errors";
+import { HtmlPreview } from "../ui/HtmlPreview";
 import { SelectField, TextAreaField, TextField } from "../ui/fields";
 import { EmptyState, ErrorBanner, Loading, Notice } from "../ui/feedback";
 
@@ -63,7 +64,7 @@ export function TemplatesPage({ app }: { app: App }) {
           <p>There are no built-in templates in {current}. Pick another locale, or add one with built-in templates in Settings.</p>
         </EmptyState>
       ) : null}
-      {tpl ? <TemplateEditor key={`${tpl.kind}-${tpl.locale}-${String(tpl.customized)}`} app={app} template={tpl} /> : null}
+      {tpl ? <TemplateEditor key={`${tpl.kind}-${tpl.locale}`} app={app} template={tpl} /> : null}
     </>
   );
 }
@@ -88,7 +89,13 @@ function TemplateEditor({ app, template }: { app: App; template: EmailTemplate }
     save.mutate(
       { appId: app.id, template: create(EmailTemplateSchema, { kind: template.kind, locale: template.locale, ...t }) },
       {
-        onSuccess: async () => {
+        onSuccess: async (res) => {
+          if (res.template) {
+            // A restored default comes back with the built-in text.
+            setSubject(res.template.subject);
+            setHtml(res.template.html);
+            setText(res.template.text);
+          }
           setNote(done);
           setErrors({});
           await qc.invalidateQueries();
@@ -150,7 +157,7 @@ function TemplateEditor({ app, template }: { app: App; template: EmailTemplate }
               </p>
             )}
             {preview.data.html && !isSms ? (
-              <iframe title="HTML preview" sandbox="" srcDoc={preview.data.html} className="preview-frame" />
+              <HtmlPreview title="HTML preview" html={preview.data.html} />
             ) : null}
             <pre className="mono" data-testid="preview-text">
               {preview.data.text}

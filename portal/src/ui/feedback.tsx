@@ -65,7 +65,6 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
       <button
         type="button"
         className="secondary small"
-        aria-label={`Copy ${label}`}
         onClick={() => {
           copyText(text).then(
             () => setState("copied"),
@@ -74,6 +73,7 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
         }}
       >
         {state === "copied" ? "Copied" : "Copy"}
+        <span className="offscreen"> {label}</span>
       </button>
       <span className={state === "failed" ? "field-error" : "offscreen"} role="status">
         {state === "copied" ? `${label} copied` : state === "failed" ? "Copying failed: select the text and copy it by hand." : ""}
