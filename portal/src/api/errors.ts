@@ -72,7 +72,7 @@ export function problemOf(err: unknown): Problem {
   let reason = "";
   const fields: Record<string, string> = {};
   for (const d of ce.details) {
-    if (!("type" in d) || !(d.value instanceof Uint8Array)) continue;
+    if (!("type" in d) || !ArrayBuffer.isView(d.value)) continue;
     const type = d.type;
     try {
       if (type === "google.rpc.ErrorInfo") reason = readErrorInfoReason(d.value);
