@@ -159,9 +159,9 @@ async function main() {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("alert").filter({ hasText: "do not match an account" }).waitFor();
   });
-  await step("the developer signs in", async () => {
+  await step("the developer signs in, from the keyboard", async () => {
     await page.getByLabel("Password").fill("journey-password-1");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByLabel("Password").press("Enter");
     await page.getByRole("heading", { name: "Applications" }).waitFor();
     await checkPage(page, "02-apps");
   });
@@ -203,7 +203,7 @@ async function main() {
     if (path !== "user_data.plan" || !required) throw new Error(`field 1 = ${path}, required ${required}`);
     await checkPage(page, "05-settings");
   });
-  await step("a setting the server would refuse shows its reason beside the field", async () => {
+  await step("a setting outside the server's rules shows the reason beside the field, then saves", async () => {
     await page.getByLabel("Access-token lifetime").fill("30s");
     await page.getByRole("button", { name: "Save tokens and keys" }).click();
     await page.getByText("must be between 1m and 24h").waitFor();

@@ -1,7 +1,9 @@
 // Checks the bundle budget: the JavaScript the first page loads (the entry
 // script and the modules it preloads, as dist/app/index.html names them)
-// must stay under 250 KB gzipped. Run after `vite build`.
-import { readFileSync } from "node:fs";
+// must stay under 250 KB gzipped. It also checks that the protobuf and
+// Connect runtimes are bundled once (the generated code lives outside this
+// package; a second copy would split their registries). Run after `vite build`.
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
@@ -27,3 +29,23 @@ if (total >= budget) {
   process.exit(1);
 }
 console.log(line);
+
+
+// One message from each runtime, written once in its source.
+const markers = {
+  "@bufbuild/protobuf": "maximum recursion depth reached",
+  "@connectrpc/connect": "unsupported content type ",
+};
+const assets = join(dir, "assets");
+const js = readdirSync(assets)
+  .filter((f) => f.endsWith(".js"))
+  .map((f) => readFileSync(join(assets, f), "utf8"))
+  .join("\n");
+for (const [pkg, marker] of Object.entries(markers)) {
+  const copies = js.split(marker).length - 1;
+  if (copies !== 1) {
+    console.error(`budget: the bundle holds ${copies} copies of ${pkg}, want 1 (see resolve.alias and dedupe in vite.config.ts)`);
+    process.exit(1);
+  }
+}
+console.log(`budget: one copy each of ${Object.keys(markers).join(" and ")}`);

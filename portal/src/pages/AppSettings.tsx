@@ -233,7 +233,7 @@ export function AppSettingsPage({ app }: { app: App }) {
         {readOnly ? null : (
           <div className="actions">
             <button type="submit" disabled={update.isPending}>
-              Save {g.title.toLowerCase()}
+              Save {g.title.charAt(0).toLowerCase() + g.title.slice(1)}
             </button>
             {dirty ? <span className="hint">Unsaved changes</span> : null}
           </div>
