@@ -254,6 +254,45 @@ async function main() {
     await page.getByRole("heading", { name: "Sign in to CoSync Auth" }).waitFor();
     await page.getByRole("status").filter({ hasText: "You are signed out." }).waitFor();
   });
+  await step("forgets the password, resets it with the mailed code, and signs in", async () => {
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await page.getByLabel("Email").fill(email);
+    await page.getByRole("button", { name: "Send the code" }).click();
+    await page.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    await checkPage(page, "11-reset");
+    // The code is in the console app's dev outbox, which this operator reads over the API.
+    const code = await waitFor("the reset mail", async () => {
+      const messages = await consoleOutbox(base, email, "journey-password-1");
+      const m = messages.find((x) => /reset/i.test(x.subject ?? "") && /\b\d{6}\b/.test(x.text ?? ""));
+      return m?.text.match(/\b(\d{6})\b/)[1];
+    });
+    await page.getByLabel("Code from the mail").fill(code);
+    await page.getByLabel("New password").fill("journey-password-2");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByRole("heading", { name: "Password changed" }).waitFor();
+    await page.getByRole("link", { name: "Sign in with the new password" }).click();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("journey-password-2");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Applications" }).waitFor();
+  });
+}
+
+async function call(base, method, body, token) {
+  const res = await fetch(`${base}/${method}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Cosync-App-Id": "console", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function consoleOutbox(base, handle, password) {
+  const login = await call(base, "cosync.auth.v1.AuthService/Login", { handle, password });
+  const out = await call(base, "cosync.admin.v1.AdminService/ListOutbox", { appId: "console" }, login.session.accessToken);
+  return out.messages ?? [];
 }
 
 async function stopAll() {
