@@ -4,10 +4,23 @@
 # since the last build (a hash of the sources, the lock and the generated API
 # code is kept in portal/.build-stamp); --force builds anyway.
 # Needs Node 20+ and npm; installs exactly the committed lock with npm ci.
+# --optional: on a machine without npm, say so and succeed, so a build target
+# can call it and still produce a binary (serving the placeholder page).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 force=false
-[ "${1:-}" = "--force" ] && force=true
+optional=false
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=true ;;
+    --optional) optional=true ;;
+    *) echo "usage: scripts/build-portal.sh [--force] [--optional]" >&2; exit 2 ;;
+  esac
+done
+if $optional && ! command -v npm >/dev/null; then
+  echo "portal: npm not found, not building the portal; the binary will serve a page saying how to build it" >&2
+  exit 0
+fi
 
 sources() {
   find portal/src portal/public portal/index.html portal/package.json portal/package-lock.json \
