@@ -17,8 +17,12 @@ $journey || exit 0
 chromium=$(scripts/ensure-chromium.sh)
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-# The journey serves the portal through portal/e2e/serve (the bundle embedded)
-# in front of the real server until the server's mux mounts portal.Handler().
 go build -o "$bin/cosync-auth" ./server
-go build -o "$bin/portal-serve" ./portal/e2e/serve
-(cd portal && CHROMIUM="$chromium" COSYNC_BIN="$bin/cosync-auth" PORTAL_SERVE_BIN="$bin/portal-serve" node e2e/journey.mjs)
+serve=""
+# Until the server's mux mounts portal.Handler(), the journey serves the
+# portal through portal/e2e/serve (the bundle embedded) in front of it.
+if ! grep -qs 'portal.Handler()' server/*.go; then
+  go build -o "$bin/portal-serve" ./portal/e2e/serve
+  serve="$bin/portal-serve"
+fi
+(cd portal && CHROMIUM="$chromium" COSYNC_BIN="$bin/cosync-auth" PORTAL_SERVE_BIN="$serve" node e2e/journey.mjs)

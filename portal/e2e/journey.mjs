@@ -7,7 +7,9 @@
 // violations, and photographed into test-results/.
 //
 // Env: COSYNC_BIN (the cosync-auth binary), PORTAL_SERVE_BIN (portal/e2e/serve
-// built with the bundle embedded), CHROMIUM (default /usr/bin/chromium).
+// built with the bundle embedded; leave it unset once the server mounts
+// portal.Handler() itself, and the journey uses the server's own /),
+// CHROMIUM (default /usr/bin/chromium).
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -24,8 +26,8 @@ mkdirSync(results, { recursive: true });
 
 const cosyncBin = process.env.COSYNC_BIN;
 const serveBin = process.env.PORTAL_SERVE_BIN;
-if (!cosyncBin || !serveBin) {
-  console.error("journey: set COSYNC_BIN and PORTAL_SERVE_BIN (scripts/test-portal.sh does)");
+if (!cosyncBin) {
+  console.error("journey: set COSYNC_BIN, and PORTAL_SERVE_BIN unless the server serves the portal (scripts/test-portal.sh does)");
   process.exit(2);
 }
 
@@ -108,7 +110,7 @@ async function main() {
   const profile = mkdtempSync(join(tmpdir(), "cosync-chromium-"));
   cleanups.push(() => rmSync(data, { recursive: true, force: true }), () => rmSync(profile, { recursive: true, force: true }));
   const [apiPort, portalPort] = [await freePort(), await freePort()];
-  const base = `http://127.0.0.1:${portalPort}`;
+  const base = `http://127.0.0.1:${serveBin ? portalPort : apiPort}`;
   const env = {
     COSYNC_DATA_DIR: data,
     COSYNC_ADDR: `127.0.0.1:${apiPort}`,
@@ -119,8 +121,12 @@ async function main() {
   execFileSync(cosyncBin, ["developer", "create", "--email", email], { env: { ...process.env, ...env }, cwd: data, stdio: "pipe" });
   start(cosyncBin, ["serve"], env, "cosync-auth", data);
   await waitFor("the server", async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).ok);
-  const serve = start(serveBin, ["-addr", `127.0.0.1:${portalPort}`, "-api", `http://127.0.0.1:${apiPort}`], {}, "portal serve");
-  await waitFor("the portal", () => serve.output().includes("portal listening"));
+  if (serveBin) {
+    const serve = start(serveBin, ["-addr", `127.0.0.1:${portalPort}`, "-api", `http://127.0.0.1:${apiPort}`], {}, "portal serve");
+    await waitFor("the portal", () => serve.output().includes("portal listening"));
+  }
+  const index = await (await fetch(base + "/")).text();
+  if (!index.includes('type="module"')) throw new Error(`${base}/ serves no portal bundle (built with scripts/build-portal.sh?): ${index.slice(0, 200)}`);
 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
