@@ -48,7 +48,7 @@ function freePort() {
 }
 
 /** waitFor polls cond until it returns a truthy value or the deadline passes. */
-async function waitFor(what, cond, timeoutMs = 20000) {
+async function waitFor(what, cond, timeoutMs = 60000) {
   const end = Date.now() + timeoutMs;
   let last;
   while (Date.now() < end) {
@@ -146,7 +146,8 @@ async function main() {
   });
   cleanups.unshift(() => context.close());
   const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(20000);
+  // Generous: two shared cores, and an RSA key generation per rotation.
+  page.setDefaultTimeout(60000);
   pageForFailures = page;
   page.on("console", (m) => {
     if (m.type() === "error" && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
