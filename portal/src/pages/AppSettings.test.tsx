@@ -6,7 +6,7 @@ import { AdminService, type UpdateAppRequest } from "@gen/cosync/admin/v1/admin_
 import { AppSchema, AppSettingsSchema, AppStatus, MemberRole } from "@gen/cosync/admin/v1/types_pb";
 import { PasswordPolicySchema, SignupFlow, TwoFactorMethod } from "@gen/cosync/auth/v1/types_pb";
 import { renderWith, serverError } from "../test/util";
-import { AppSettingsPage } from "./AppSettings";
+import { AppSettingsPage, groups } from "./AppSettings";
 
 const hour = { seconds: 3600n, nanos: 0 };
 const app = (role = MemberRole.OWNER) =>
@@ -83,5 +83,14 @@ describe("AppSettingsPage", () => {
     expect(screen.getByText(/You are a viewer of this application/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: /^Save/ })).toBeNull();
     expect(screen.getByLabelText("Users may sign up")).toBeDisabled();
+  });
+});
+
+describe("groups", () => {
+  it("cover every field of AppSettings, so a new setting cannot be forgotten", () => {
+    const paths = groups.flatMap((g) => g.paths);
+    expect(AppSettingsSchema.fields.length).toBeGreaterThan(20);
+    const missing = AppSettingsSchema.fields.map((f) => f.name).filter((name) => !paths.some((p) => p === `settings.${name}` || p.startsWith(`settings.${name}.`)));
+    expect(missing).toEqual([]);
   });
 });
