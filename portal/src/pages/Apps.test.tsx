@@ -50,6 +50,10 @@ describe("CreateApp", () => {
     expect(screen.getByRole("textbox", { name: "Name" })).toHaveAccessibleDescription(/Give the application a name\./);
     expect(screen.getByLabelText("Path in the token")).toHaveAccessibleDescription(/would overwrite the reserved claim "aud"/);
     expect(createApp).not.toHaveBeenCalled();
+    // Fixing the field clears its reason without another try.
+    await userEvent.clear(screen.getByLabelText("Path in the token"));
+    await userEvent.type(screen.getByLabelText("Path in the token"), "user_data.x");
+    expect(screen.getByLabelText("Path in the token")).toHaveAccessibleDescription("Dotted names, e.g. user_data.plan");
   });
 
   it("sends the audience and metadata fields, and shows the server's field reasons", async () => {

@@ -87,16 +87,22 @@ export function CreateApp() {
   const [name, setName] = useState("");
   const [audience, setAudience] = useState("");
   const [fields, setFields] = useState<MetadataField[]>([]);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const [submitted, setSubmitted] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const qc = useQueryClient();
   const createApp = useMutation(AdminService.method.createApp);
+  // After a first try, the browser's checks follow every keystroke, so a
+  // fixed field stops showing its reason at once.
+  const live = submitted ? validateNewApp(name, splitList(audience), fields) : {};
+  const errors = { ...serverErrors, ...live };
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const aud = splitList(audience);
     const errs = validateNewApp(name, aud, fields);
-    setErrors(errs);
+    setSubmitted(true);
+    setServerErrors({});
     setProblem(null);
     if (Object.keys(errs).length) return;
     createApp.mutate(
@@ -109,7 +115,7 @@ export function CreateApp() {
         onError: (err) => {
           const p = problemOf(err);
           setProblem(p);
-          setErrors(p.fields);
+          setServerErrors(p.fields);
         },
       },
     );
