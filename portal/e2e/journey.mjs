@@ -239,13 +239,27 @@ async function main() {
     if (jwks.keys?.length !== 2) throw new Error(`JWKS after rotation has ${jwks.keys?.length} keys, want 2`);
     await checkPage(page, "07-keys-rotated");
   });
-  await step("invitations and outbox pages", async () => {
+  await step("turns invitations on, invites someone, and reads the mail in the outbox", async () => {
     await page.getByRole("link", { name: "Invitations" }).click();
     await page.getByRole("heading", { name: "Invite people" }).waitFor();
-    await checkPage(page, "08-invitations");
+    await page.getByRole("heading", { name: "No pending invitations" }).waitFor();
+    await checkPage(page, "08-invitations-empty");
+    await page.getByRole("link", { name: "Settings" }).first().click();
+    await page.getByLabel("Users and developers may send invitations").check();
+    await page.getByRole("button", { name: "Save sign-up and invitations" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await page.getByRole("link", { name: "Invitations" }).click();
+    await page.getByLabel("Email addresses").fill("ann@example.com\nnot-an-address");
+    await page.getByRole("button", { name: "Send invitations" }).click();
+    await page.getByText('Line 2: "not-an-address" is not an email address.').waitFor();
+    await page.getByLabel("Email addresses").fill("ann@example.com");
+    await page.getByRole("button", { name: "Send invitations" }).click();
+    await page.getByRole("status").filter({ hasText: "Invited 1 person." }).waitFor();
+    await page.getByRole("cell", { name: "ann@example.com", exact: true }).waitFor();
+    await checkPage(page, "09-invitations");
     await page.getByRole("link", { name: "Outbox" }).click();
-    await page.getByRole("heading", { name: "Nothing sent yet" }).waitFor();
-    await checkPage(page, "09-outbox");
+    await page.getByRole("article", { name: "email to ann@example.com" }).waitFor();
+    await checkPage(page, "10-outbox");
   });
   await step("dark mode follows the system and stays readable", async () => {
     await page.emulateMedia({ colorScheme: "dark" });
@@ -253,7 +267,7 @@ async function main() {
     await page.getByRole("heading", { name: "What your backend trusts" }).waitFor();
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     if (bg !== "rgb(18, 20, 23)") throw new Error(`dark background = ${bg}`);
-    await checkPage(page, "10-keys-dark");
+    await checkPage(page, "11-keys-dark");
     await page.emulateMedia({ colorScheme: "light" });
   });
   await step("signs out", async () => {
@@ -266,7 +280,7 @@ async function main() {
     await page.getByLabel("Email").fill(email);
     await page.getByRole("button", { name: "Send the code" }).click();
     await page.getByRole("heading", { name: "Choose a new password" }).waitFor();
-    await checkPage(page, "11-reset");
+    await checkPage(page, "12-reset");
     // The code is in the console app's dev outbox, which this operator reads over the API.
     const code = await waitFor("the reset mail", async () => {
       const messages = await consoleOutbox(base, email, "journey-password-1");

@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, createRouterTransport } from "@connectrpc/connect";
 import { AdminService, type CreateInvitationsRequest } from "@gen/cosync/admin/v1/admin_pb";
 import { AppSchema, AppSettingsSchema, InvitationSchema, InvitationState, MemberRole } from "@gen/cosync/admin/v1/types_pb";
+import { MetadataFieldSchema, MetadataFieldType } from "@gen/cosync/auth/v1/types_pb";
 import { renderWith, serverError } from "../test/util";
 import { InvitationsPage, parseInvitees } from "./Invitations";
 import { OutboxPage } from "./Outbox";
@@ -16,11 +17,31 @@ const app = create(AppSchema, {
 });
 
 describe("parseInvitees", () => {
-  it("reads lines and CSV, skips a header and repeats, and names bad lines", () => {
-    expect(parseInvitees('email,name\n"ann@example.com",Ann\nbob@example.com\n\nANN@example.com\nnot-an-address\n')).toEqual({
-      emails: ["ann@example.com", "bob@example.com"],
-      errors: ['Line 6: "not-an-address" is not an email address.'],
+  it("reads lines, skips repeats, and names bad lines", () => {
+    expect(parseInvitees('"ann@example.com"\nbob@example.com\n\nANN@example.com\nnot-an-address\n')).toEqual({
+      invitees: [{ handle: "ann@example.com" }, { handle: "bob@example.com" }],
+      errors: ['Line 5: "not-an-address" is not an email address.'],
     });
+  });
+
+  it("reads metadata columns named by a header, typed by the app's invitation fields", () => {
+    const fields = [
+      create(MetadataFieldSchema, { path: "user_data.plan", name: "Plan", type: MetadataFieldType.STRING, required: true }),
+      create(MetadataFieldSchema, { path: "user_data.seats", name: "Seats", type: MetadataFieldType.NUMBER }),
+      create(MetadataFieldSchema, { path: "beta", name: "Beta", type: MetadataFieldType.BOOL }),
+    ];
+    const csv = "email,user_data.plan,user_data.seats,beta\nann@example.com,pro,5,yes\nbob@example.com,,x,maybe\n";
+    expect(parseInvitees(csv, fields)).toEqual({
+      invitees: [
+        { handle: "ann@example.com", metadata: { user_data: { plan: "pro", seats: 5 }, beta: true } },
+        { handle: "bob@example.com" },
+      ],
+      errors: ["Line 3: Seats must be a number.", "Line 3: Beta must be a yes/no.", "Line 3: Plan (user_data.plan) is required."],
+    });
+    expect(parseInvitees("email,nickname\nann@example.com,Annie", fields).errors).toEqual([
+      'Column "nickname" is not an invitation metadata field of this application.',
+      "Line 2: Plan (user_data.plan) is required.",
+    ]);
   });
 });
 

@@ -3,7 +3,9 @@ import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
 import { AdminService } from "@gen/cosync/admin/v1/admin_pb";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { InvitationState, MemberRole, type App } from "@gen/cosync/admin/v1/types_pb";
+import { MetadataFieldType, type MetadataField } from "@gen/cosync/auth/v1/types_pb";
 import { problemOf, type Problem } from "../api/errors";
 import { formatTime } from "../api/format";
 import { href } from "../router";
@@ -20,22 +22,94 @@ const stateNames: Record<InvitationState, string> = {
 
 const emailRE = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/;
 
-/** parseInvitees reads one address a line (or CSV whose first column is the address), skipping a header. */
-export function parseInvitees(text: string): { emails: string[]; errors: string[] } {
-  const emails: string[] = [];
+/** Invitee is one parsed line: the address and, from extra CSV columns, its metadata. */
+export interface Invitee {
+  handle: string;
+  metadata?: JsonObject;
+}
+
+const cells = (line: string) => line.split(/[,;\t]/).map((c) => c.trim().replace(/^"|"$/g, ""));
+
+function setPath(obj: JsonObject, path: string, v: JsonValue): void {
+  const segs = path.split(".");
+  let cur = obj;
+  for (const seg of segs.slice(0, -1)) {
+    const next = cur[seg];
+    if (next === null || typeof next !== "object" || Array.isArray(next)) cur[seg] = {};
+    cur = cur[seg] as JsonObject;
+  }
+  cur[segs[segs.length - 1]] = v;
+}
+
+function typed(f: MetadataField, raw: string): JsonValue | undefined {
+  if (f.type === MetadataFieldType.NUMBER) {
+    const n = Number(raw);
+    return raw !== "" && Number.isFinite(n) ? n : undefined;
+  }
+  if (f.type === MetadataFieldType.BOOL) {
+    if (/^(true|yes|1)$/i.test(raw)) return true;
+    if (/^(false|no|0)$/i.test(raw)) return false;
+    return undefined;
+  }
+  return raw;
+}
+
+const typeNames: Record<MetadataFieldType, string> = {
+  [MetadataFieldType.UNSPECIFIED]: "value",
+  [MetadataFieldType.STRING]: "text",
+  [MetadataFieldType.NUMBER]: "number",
+  [MetadataFieldType.BOOL]: "yes/no",
+};
+
+/**
+ * parseInvitees reads one address a line, or CSV whose first column is the
+ * address. A header line (starting with "email" or "handle") names the other
+ * columns: each must be the path of one of the app's invitation metadata
+ * fields, and its values are typed and checked as the server checks them.
+ */
+export function parseInvitees(text: string, fields: MetadataField[] = []): { invitees: Invitee[]; errors: string[] } {
+  const invitees: Invitee[] = [];
   const errors: string[] = [];
   const seen = new Set<string>();
-  text.split(/\r?\n/).forEach((line, i) => {
-    const first = line.split(/[,;\t]/)[0]?.trim().replace(/^"|"$/g, "") ?? "";
-    if (first === "" || (i === 0 && /^e-?mail|handle$/i.test(first))) return;
-    if (first.length > 254 || !emailRE.test(first)) errors.push(`Line ${i + 1}: "${first}" is not an email address.`);
-    else if (!seen.has(first.toLowerCase())) {
-      seen.add(first.toLowerCase());
-      emails.push(first);
+  const lines = text.split(/\r?\n/);
+  let columns: (MetadataField | undefined)[] = [];
+  let start = 0;
+  const head = cells(lines[0] ?? "");
+  if (/^(e-?mail|handle)$/i.test(head[0] ?? "")) {
+    start = 1;
+    columns = head.slice(1).map((name) => {
+      const f = fields.find((x) => x.path === name);
+      if (!f && name !== "") errors.push(`Column "${name}" is not an invitation metadata field of this application.`);
+      return f;
+    });
+  }
+  lines.forEach((line, i) => {
+    if (i < start) return;
+    const row = cells(line);
+    const first = row[0] ?? "";
+    if (first === "") return;
+    if (first.length > 254 || !emailRE.test(first)) {
+      errors.push(`Line ${i + 1}: "${first}" is not an email address.`);
+      return;
     }
+    if (seen.has(first.toLowerCase())) return;
+    seen.add(first.toLowerCase());
+    const metadata: JsonObject = {};
+    columns.forEach((f, c) => {
+      const raw = row[c + 1] ?? "";
+      if (!f || raw === "") return;
+      const v = typed(f, raw);
+      if (v === undefined) errors.push(`Line ${i + 1}: ${f.name || f.path} must be a ${typeNames[f.type]}.`);
+      else setPath(metadata, f.path, v);
+    });
+    for (const f of fields) {
+      const c = columns.indexOf(f);
+      if (f.required && (c < 0 || (row[c + 1] ?? "") === "")) errors.push(`Line ${i + 1}: ${f.name || f.path} (${f.path}) is required.`);
+    }
+    invitees.push(Object.keys(metadata).length ? { handle: first, metadata } : { handle: first });
   });
-  if (emails.length > 500) errors.push(`At most 500 addresses at once; this list has ${emails.length}.`);
-  return { emails, errors };
+  if (invitees.length > 500) errors.push(`At most 500 addresses at once; this list has ${invitees.length}.`);
+  return { invitees, errors };
 }
 
 export function InvitationsPage({ app }: { app: App }) {
@@ -142,16 +216,17 @@ function InviteForm({ app }: { app: App }) {
   const [note, setNote] = useState("");
   const qc = useQueryClient();
   const createInv = useMutation(AdminService.method.createInvitations);
+  const fields = app.settings?.inviteMetadataFields ?? [];
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const { emails, errors: errs } = parseInvitees(text);
-    if (emails.length === 0 && errs.length === 0) errs.push("Paste at least one email address.");
+    const { invitees, errors: errs } = parseInvitees(text, fields);
+    if (invitees.length === 0 && errs.length === 0) errs.push("Paste at least one email address.");
     setErrors(errs);
     setProblem(null);
     setNote("");
     if (errs.length) return;
     createInv.mutate(
-      { appId: app.id, locale: locale.trim(), invitations: emails.map((handle) => ({ handle })) },
+      { appId: app.id, locale: locale.trim(), invitations: invitees },
       {
         onSuccess: async (res) => {
           setNote(`Invited ${res.invitations.length} ${res.invitations.length === 1 ? "person" : "people"}.`);
@@ -175,7 +250,13 @@ function InviteForm({ app }: { app: App }) {
         rows={5}
         value={text}
         onChange={setText}
-        hint="One a line, or paste a CSV whose first column is the address (up to 500)."
+        hint={
+          fields.length
+            ? `One a line, or CSV (up to 500). For metadata, start with a header line: email,${fields.map((f) => f.path).join(",")}${
+                fields.some((f) => f.required) ? " (required: " + fields.filter((f) => f.required).map((f) => f.path).join(", ") + ")" : ""
+              }.`
+            : "One a line, or paste a CSV whose first column is the address (up to 500)."
+        }
         error={errors.length ? errors.join(" ") : undefined}
       />
       <TextField label="Locale of the mail" value={locale} onChange={setLocale} placeholder={app.settings?.locales[0] ?? "en"} hint="Empty: the application's first locale." />
