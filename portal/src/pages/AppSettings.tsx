@@ -8,7 +8,7 @@ import { DurationSchema, FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import { useMutation } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
 import { AdminService } from "@gen/cosync/admin/v1/admin_pb";
-import { AppStatus, MemberRole, type App, type AppSettings as Settings } from "@gen/cosync/admin/v1/types_pb";
+import { AppSettingsSchema, AppStatus, MemberRole, type App, type AppSettings as Settings } from "@gen/cosync/admin/v1/types_pb";
 import { SignupFlow, TwoFactorMethod } from "@gen/cosync/auth/v1/types_pb";
 import { fieldsUnder, problemOf, type Problem } from "../api/errors";
 import { formatDuration, parseDuration, splitList } from "../api/format";
@@ -122,7 +122,7 @@ const statuses = [
 ];
 
 export function AppSettingsPage({ app }: { app: App }) {
-  const initial = useMemo<Draft>(() => ({ name: app.name, settings: app.settings ?? ({} as Settings) }), [app]);
+  const initial = useMemo<Draft>(() => ({ name: app.name, settings: app.settings ?? create(AppSettingsSchema) }), [app]);
   const [saved, setSaved] = useState<Draft>(initial);
   const [draft, setDraft] = useState<Draft>(initial);
   // Text the developer is typing in list and duration fields, kept as typed.
@@ -448,13 +448,19 @@ function policy(s: Settings) {
   );
 }
 
+const settingsKeys = new Set(AppSettingsSchema.fields.map((f) => f.localName));
+const isSettingsKey = (k: string): k is Exclude<keyof Settings, "$typeName" | "$unknown"> => settingsKeys.has(k);
+
+function copyField<K extends keyof Settings>(dst: Settings, src: Settings, k: K): void {
+  dst[k] = src[k];
+}
+
 /** mergeSaved takes the server's values for the saved paths and keeps the rest of the draft. */
 function mergeSaved(draft: Settings, server: Settings, paths: string[]): Settings {
-  const out: Record<string, unknown> = { ...draft };
+  const out: Settings = { ...draft };
   for (const p of paths) {
-    if (!p.startsWith("settings.")) continue;
-    const top = camel(p.split(".")[1]);
-    out[top] = (server as unknown as Record<string, unknown>)[top];
+    const top = camel(p.split(".")[1] ?? "");
+    if (p.startsWith("settings.") && isSettingsKey(top)) copyField(out, server, top);
   }
-  return out as unknown as Settings;
+  return out;
 }
