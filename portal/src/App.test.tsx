@@ -1,0 +1,63 @@
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { create } from "@bufbuild/protobuf";
+import { createRouterTransport } from "@connectrpc/connect";
+import { QueryClient } from "@tanstack/react-query";
+import { AuthService, type LogoutRequest } from "@gen/cosync/auth/v1/auth_pb";
+import { AdminService } from "@gen/cosync/admin/v1/admin_pb";
+import { AppSchema, MemberRole } from "@gen/cosync/admin/v1/types_pb";
+import { SessionSchema, UserSchema } from "@gen/cosync/auth/v1/types_pb";
+import { App } from "./App";
+import { SessionStore } from "./api/session";
+
+describe("App", () => {
+  beforeEach(() => {
+    window.location.hash = "#/";
+  });
+
+  it("signs in, shows the developer's apps, and signs out everywhere, forgetting what it read", async () => {
+    const logouts: LogoutRequest[] = [];
+    const transport = createRouterTransport(({ service }) => {
+      service(AuthService, {
+        login: () => ({
+          result: {
+            case: "session",
+            value: create(SessionSchema, {
+              accessToken: "a1",
+              refreshToken: "r1",
+              expiresAt: { seconds: BigInt(Math.floor(Date.now() / 1000) + 3600), nanos: 0 },
+              user: create(UserSchema, { email: "dev@example.com" }),
+            }),
+          },
+        }),
+        logout: (req) => {
+          logouts.push(req);
+          return {};
+        },
+      });
+      service(AdminService, { listApps: () => ({ apps: [create(AppSchema, { id: "app-1", name: "Shop", role: MemberRole.OWNER })] }) });
+    });
+    const session = new SessionStore();
+    const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    render(<App transport={transport} queryClient={queryClient} session={session} />);
+
+    await userEvent.type(screen.getByLabelText(/Email/), "dev@example.com");
+    await userEvent.type(screen.getByLabelText(/Password/), "pw-123456");
+    await userEvent.keyboard("{Enter}");
+    expect(await screen.findByRole("link", { name: "Shop" })).toBeInTheDocument();
+    expect(screen.getByText("dev@example.com")).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole("button", { name: "Sign out everywhere" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("You are signed out on every device.");
+    expect(logouts).toMatchObject([{ all: true }]);
+    expect(session.current).toBeNull();
+    await waitFor(() => expect(queryClient.getQueryCache().getAll()).toHaveLength(0));
+  });
+
+  it("offers the reset page from the sign-in page", async () => {
+    const session = new SessionStore();
+    render(<App transport={createRouterTransport(() => {})} queryClient={new QueryClient()} session={session} />);
+    await userEvent.click(screen.getByRole("link", { name: "Forgot your password?" }));
+    expect(await screen.findByRole("heading", { name: "Reset your password" })).toBeInTheDocument();
+  });
+});
