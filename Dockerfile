@@ -2,6 +2,15 @@
 # The CoSync Auth server: a static binary on distroless, running as non-root.
 # Build: make docker (or docker build -t cosync-auth .)
 
+# The portal bundle: built with the committed lock and the generated API code.
+FROM node:20-bookworm AS portal
+WORKDIR /src
+COPY sdk/ts/src/gen ./sdk/ts/src/gen
+COPY portal/package.json portal/package-lock.json ./portal/
+RUN cd portal && npm ci --no-audit --no-fund
+COPY portal ./portal
+RUN cd portal && npm run build
+
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -11,6 +20,8 @@ COPY proto ./proto
 COPY sdk/go ./sdk/go
 COPY internal ./internal
 COPY server ./server
+COPY portal ./portal
+COPY --from=portal /src/portal/dist/app ./portal/dist/app
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/cosync-auth ./server \
  && mkdir -p /out/data

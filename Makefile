@@ -8,12 +8,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/cosync-auth
 
-.PHONY: run build test generate check-generated lint vet bench docker tools clean
+.PHONY: run portal build test generate check-generated lint vet bench docker tools clean
 
 tools: ## npm tools (buf, protoc-gen-es) at the versions in package-lock.json
 	@scripts/ensure-tools.sh
 
-build: ## the server binary in bin/
+portal: ## the portal bundle the binary embeds (rebuilt only when its sources changed; skipped without npm)
+	@scripts/build-portal.sh --optional
+
+build: portal ## the server binary in bin/, with the portal embedded
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./server
 
 run: build ## the real server on its embedded defaults (SQLite and dev outbox under ./var)

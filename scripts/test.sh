@@ -28,6 +28,11 @@ say "postgres for tests: $COSYNC_TEST_POSTGRES_URL"
 say "checking that generated code is fresh (buf generate, then git status)"
 make --no-print-directory check-generated
 
+# Also alone: the portal bundle is embedded by the Go package ./portal, which
+# lane 1 compiles, so it is built (when its sources changed) before the lanes.
+say "building the portal bundle when its sources changed (npm ci from portal/package-lock.json, Vite)"
+scripts/build-portal.sh
+
 vault_cached=yes
 COSYNC_VAULT_BIN=$(COSYNC_VAULT_CHECK_ONLY=1 scripts/ensure-vault.sh 2>/dev/null) || vault_cached=no
 if [ "$vault_cached" = no ]; then
@@ -51,6 +56,7 @@ lane2() {
   scripts/test-sdk-ts.sh
   scripts/test-sdk-go.sh
   scripts/test-sdk-swift.sh --no-go # its Go half (internal/swiftgen) runs in lane 1
+  scripts/test-portal.sh             # component tests, then the journey in Debian's chromium
 }
 
 run_lane() {
