@@ -15,8 +15,8 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
-	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
 
@@ -36,7 +36,7 @@ func TestLockout(t *testing.T) {
 		}
 
 		var mu sync.Mutex
-		counts := map[string]int{}
+		counts := map[apperr.Reason]int{}
 		var wg sync.WaitGroup
 		for range 15 {
 			wg.Go(func() {
@@ -51,11 +51,11 @@ func TestLockout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.FailedLogins != counts[identity.ReasonInvalidCredentials] || counts[identity.ReasonInvalidCredentials]+counts[identity.ReasonAccountLocked] != 15 {
+		if u.FailedLogins != counts[apperr.ReasonInvalidCredentials] || counts[apperr.ReasonInvalidCredentials]+counts[apperr.ReasonAccountLocked] != 15 {
 			t.Fatalf("15 concurrent wrong logins: answers %v, counter %d; want the counter to equal the checked ones", counts, u.FailedLogins)
 		}
 		err = login("long-enough-pw")
-		wantReason(t, "the right password while locked", err, connect.CodeResourceExhausted, identity.ReasonAccountLocked)
+		wantReason(t, "the right password while locked", err, connect.CodeResourceExhausted, apperr.ReasonAccountLocked)
 		if d := retryDelay(err); d <= 0 {
 			t.Errorf("lockout carries no retry delay: %v", err)
 		}
@@ -68,11 +68,11 @@ func TestLockout(t *testing.T) {
 		for range 3 {
 			_ = login("wrong-password")
 		}
-		wantReason(t, "locked after 3", login("long-enough-pw"), connect.CodeResourceExhausted, identity.ReasonAccountLocked)
+		wantReason(t, "locked after 3", login("long-enough-pw"), connect.CodeResourceExhausted, apperr.ReasonAccountLocked)
 		e.clock.Advance(61 * time.Second)
-		wantReason(t, "4th failure", login("wrong-password"), connect.CodeUnauthenticated, identity.ReasonInvalidCredentials)
+		wantReason(t, "4th failure", login("wrong-password"), connect.CodeUnauthenticated, apperr.ReasonInvalidCredentials)
 		e.clock.Advance(61 * time.Second)
-		wantReason(t, "still locked after 1 of 2 minutes", login("long-enough-pw"), connect.CodeResourceExhausted, identity.ReasonAccountLocked)
+		wantReason(t, "still locked after 1 of 2 minutes", login("long-enough-pw"), connect.CodeResourceExhausted, apperr.ReasonAccountLocked)
 		e.clock.Advance(61 * time.Second)
 		if err := login("long-enough-pw"); err != nil {
 			t.Errorf("login after the 2-minute lock = %v", err)
@@ -115,7 +115,7 @@ func TestLoginTiming(t *testing.T) {
 			start := time.Now()
 			_, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: h, Password: "wrong-password"})
 			took := time.Since(start)
-			wantReason(t, "Login("+h+")", err, connect.CodeUnauthenticated, identity.ReasonInvalidCredentials)
+			wantReason(t, "Login("+h+")", err, connect.CodeUnauthenticated, apperr.ReasonInvalidCredentials)
 			if h == "ann@example.com" {
 				known = append(known, took)
 			} else {
@@ -150,7 +150,7 @@ func TestRateLimits(t *testing.T) {
 		for range identity.LimitResetHandle.Limit + 1 {
 			_, err = e.auth.ForgotPassword(as(ctx, app, ""), &authv1.ForgotPasswordRequest{Handle: h})
 		}
-		wantReason(t, "ForgotPassword past the limit for "+h, err, connect.CodeResourceExhausted, ratelimit.Reason)
+		wantReason(t, "ForgotPassword past the limit for "+h, err, connect.CodeResourceExhausted, apperr.ReasonRateLimited)
 		if d := retryDelay(err); d <= 0 || d > time.Hour {
 			t.Errorf("retry delay %v, want within the hour window", d)
 		}

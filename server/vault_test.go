@@ -27,6 +27,7 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/config"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/keys"
@@ -282,15 +283,15 @@ func TestRotateSigningKeyRefusals(t *testing.T) {
 		bearer string
 		appID  string
 		code   connect.Code
-		reason string
+		reason apperr.Reason
 		field  string
 	}{
 		{"no app id", dev, "", connect.CodeInvalidArgument, "", "app_id"},
 		{"app id too long", dev, strings.Repeat("a", 65), connect.CodeInvalidArgument, "", "app_id"},
-		{"unknown app", dev, "nope", connect.CodeNotFound, identity.ReasonAppNotFound, ""},
-		{"another developer's app", other, app, connect.CodeNotFound, identity.ReasonAppNotFound, ""},
-		{"a viewer", viewerTok, app, connect.CodePermissionDenied, identity.ReasonPermissionDenied, ""},
-		{"no token", "", app, connect.CodeUnauthenticated, identity.ReasonTokenMissing, ""},
+		{"unknown app", dev, "nope", connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
+		{"another developer's app", other, app, connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
+		{"a viewer", viewerTok, app, connect.CodePermissionDenied, apperr.ReasonPermissionDenied, ""},
+		{"no token", "", app, connect.CodeUnauthenticated, apperr.ReasonTokenMissing, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -440,18 +441,18 @@ func TestVaultOutage(t *testing.T) {
 		t.Helper()
 		start := time.Now()
 		_, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "long-enough-pw"})
-		if code, r := reason(err); code != connect.CodeUnavailable || r != identity.ReasonSignerUnavailable {
+		if code, r := reason(err); code != connect.CodeUnavailable || r != apperr.ReasonSignerUnavailable {
 			t.Errorf("%s: Login = %v, want Unavailable SIGNER_UNAVAILABLE", what, err)
 		}
 		if took := time.Since(start); took > 3*time.Second {
 			t.Errorf("%s: Login took %v to fail, want fast", what, took)
 		}
 		_, err = e.auth.RefreshSession(as(ctx, app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
-		if code, r := reason(err); code != connect.CodeUnavailable || r != identity.ReasonSignerUnavailable {
+		if code, r := reason(err); code != connect.CodeUnavailable || r != apperr.ReasonSignerUnavailable {
 			t.Errorf("%s: RefreshSession = %v, want Unavailable SIGNER_UNAVAILABLE", what, err)
 		}
 		_, err = e.admin.CreateApp(as(ctx, "", dev), &adminv1.CreateAppRequest{Name: "During outage"})
-		if code, r := reason(err); code != connect.CodeUnavailable || r != identity.ReasonSignerUnavailable {
+		if code, r := reason(err); code != connect.CodeUnavailable || r != apperr.ReasonSignerUnavailable {
 			t.Errorf("%s: CreateApp = %v, want Unavailable SIGNER_UNAVAILABLE", what, err)
 		}
 		if got := ready(); got != http.StatusServiceUnavailable {

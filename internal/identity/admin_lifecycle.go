@@ -7,8 +7,8 @@ import (
 	"slices"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 // CreateInvitations invites many emails for a developer. Every input is
@@ -20,7 +20,7 @@ func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID stri
 		return nil, err
 	}
 	if !m.Settings.InvitesEnabled {
-		return nil, apperr.New(apperr.Precondition, ReasonInvitesDisabled, "invitations are disabled for this application")
+		return nil, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
 	}
 	var vs []apperr.Violation
 	for i, in := range ins {
@@ -29,7 +29,7 @@ func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID stri
 			if !errors.As(err, &e) {
 				return nil, err
 			}
-			for _, v := range e.Violations {
+			for _, v := range e.Violations() {
 				vs = append(vs, apperr.Violation{Field: fmt.Sprintf("invitations[%d].%s", i, v.Field), Description: v.Description})
 			}
 		}
@@ -37,7 +37,7 @@ func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID stri
 			vs = append(vs, apperr.Violation{Field: "locale", Description: "is not one of this application's locales"})
 		}
 	}
-	if err := apperr.Fields(ReasonMetadataInvalid, vs); err != nil {
+	if err := apperr.Fields(apperr.ReasonMetadataInvalid, vs); err != nil {
 		return nil, err
 	}
 	var out []Invitation
@@ -95,7 +95,7 @@ func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id s
 	}
 	iv, err := s.store.GetInvitation(ctx, appID, id)
 	if apperr.Is(err, apperr.NotFound) {
-		return Invitation{}, apperr.New(apperr.NotFound, ReasonNotFound, "no invitation with that id")
+		return Invitation{}, apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no invitation with that id")
 	}
 	if err != nil {
 		return Invitation{}, err
@@ -115,7 +115,7 @@ func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id s
 			return err
 		}
 		if !ok {
-			return apperr.New(apperr.Precondition, ReasonInviteUsed, "the invitation was used or revoked meanwhile")
+			return apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "the invitation was used or revoked meanwhile")
 		}
 		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "invite.resend", ActorID: d.ID, SubjectID: iv.ID, IP: d.IP})
 	})
@@ -125,14 +125,14 @@ func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id s
 	return iv, s.mailInvite(ctx, m.App, iv, code)
 }
 
-func inviteStateReason(state string) string {
+func inviteStateReason(state string) apperr.Reason {
 	switch state {
 	case InviteAccepted:
-		return ReasonInviteUsed
+		return apperr.ReasonInviteUsed
 	case InviteRevoked:
-		return ReasonInviteRevoked
+		return apperr.ReasonInviteRevoked
 	}
-	return ReasonInviteExpired
+	return apperr.ReasonInviteExpired
 }
 
 // RevokeInvitation revokes a pending invitation.
@@ -142,7 +142,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, d Developer, appID, id s
 	}
 	iv, err := s.store.GetInvitation(ctx, appID, id)
 	if apperr.Is(err, apperr.NotFound) {
-		return apperr.New(apperr.NotFound, ReasonNotFound, "no invitation with that id")
+		return apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no invitation with that id")
 	}
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, d Developer, appID, id s
 
 // TemplateView is one template as a developer sees it.
 type TemplateView struct {
-	notify.Template
+	templates.Template
 	Customized bool
 }
 
@@ -176,7 +176,7 @@ func (s *Service) ListTemplates(ctx context.Context, d Developer, appID, locale 
 		return nil, err
 	}
 	var out []TemplateView
-	for _, k := range notify.Kinds() {
+	for _, k := range templates.Kinds() {
 		t, custom, err := s.template(ctx, m.App, locale, k)
 		if err != nil {
 			return nil, err
@@ -189,17 +189,17 @@ func (s *Service) ListTemplates(ctx context.Context, d Developer, appID, locale 
 
 // UpdateTemplate stores a developer's version of a template after checking
 // that it renders; an empty subject, HTML and text restore the default.
-func (s *Service) UpdateTemplate(ctx context.Context, d Developer, appID string, t notify.Template) (TemplateView, error) {
+func (s *Service) UpdateTemplate(ctx context.Context, d Developer, appID string, t templates.Template) (TemplateView, error) {
 	m, err := s.member(ctx, d, appID, true)
 	if err != nil {
 		return TemplateView{}, err
 	}
 	if !slices.Contains(m.Settings.Locales, t.Locale) {
-		return TemplateView{}, apperr.Fields(ReasonLocaleUnsupported, []apperr.Violation{{Field: "template.locale", Description: "is not one of this application's locales"}})
+		return TemplateView{}, apperr.Fields(apperr.ReasonLocaleUnsupported, []apperr.Violation{{Field: "template.locale", Description: "is not one of this application's locales"}})
 	}
 	restore := t.Subject == "" && t.HTML == "" && t.Text == ""
 	if !restore {
-		if err := notify.Check(t); err != nil {
+		if err := templates.Check(t); err != nil {
 			return TemplateView{}, prefixFields(err, "template.")
 		}
 	}
@@ -225,19 +225,19 @@ func (s *Service) UpdateTemplate(ctx context.Context, d Developer, appID string,
 
 // PreviewTemplate renders t (or, with no body, the current template of its
 // kind and locale) with sample values.
-func (s *Service) PreviewTemplate(ctx context.Context, d Developer, appID string, t notify.Template) (notify.Rendered, error) {
+func (s *Service) PreviewTemplate(ctx context.Context, d Developer, appID string, t templates.Template) (templates.Rendered, error) {
 	m, err := s.member(ctx, d, appID, false)
 	if err != nil {
-		return notify.Rendered{}, err
+		return templates.Rendered{}, err
 	}
 	if t.Subject == "" && t.HTML == "" && t.Text == "" {
 		if t, _, err = s.template(ctx, m.App, t.Locale, t.Kind); err != nil {
-			return notify.Rendered{}, err
+			return templates.Rendered{}, err
 		}
 	}
-	r, err := notify.Render(t, notify.SampleVars(m.Name))
+	r, err := templates.Render(t, templates.SampleVars(m.Name))
 	if err != nil {
-		return notify.Rendered{}, prefixFields(err, "template.")
+		return templates.Rendered{}, prefixFields(err, "template.")
 	}
 	return r, nil
 }
@@ -248,22 +248,22 @@ func (s *Service) Locales(ctx context.Context, d Developer, appID string) (avail
 	if err != nil {
 		return nil, nil, err
 	}
-	return notify.DefaultLocales(), m.Settings.Locales, nil
+	return templates.DefaultLocales(), m.Settings.Locales, nil
 }
 
 // prefixFields puts prefix before the field names of an Invalid error.
 func prefixFields(err error, prefix string) error {
 	var e *apperr.Error
-	if !errors.As(err, &e) || e.Kind != apperr.Invalid {
+	if !errors.As(err, &e) || e.Kind() != apperr.Invalid {
 		return err
 	}
-	c := *e
-	c.Violations = nil
-	for _, v := range e.Violations {
-		c.Violations = append(c.Violations, apperr.Violation{Field: prefix + v.Field, Description: v.Description})
+	vs := e.Violations()
+	for i := range vs {
+		vs[i].Field = prefix + vs[i].Field
 	}
-	if c.Reason == "" {
-		c.Reason = ReasonInvalidArgument
+	c := e.WithViolations(vs...)
+	if c.Reason() == "" {
+		c = c.WithReason(apperr.ReasonInvalidArgument)
 	}
-	return &c
+	return c
 }

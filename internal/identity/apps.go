@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
 )
 
 // Developer is a signed-in developer: a user of the console application.
@@ -70,7 +69,7 @@ func (s *Service) CreateDeveloper(ctx context.Context, email string, pw Secret) 
 		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "developer.create", SubjectID: u.ID})
 	})
 	if apperr.Is(err, apperr.Exists) {
-		return User{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "a developer with this email already exists").With(op, err)
+		return User{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "a developer with this email already exists").With(op, err)
 	}
 	return u, err
 }
@@ -87,7 +86,7 @@ func (s *Service) AuthenticateDeveloper(ctx context.Context, raw Secret, ip stri
 // member returns the developer's role in an app. An app the developer is not
 // a member of reads as not found, so ids of other developers' apps leak nothing.
 func (s *Service) member(ctx context.Context, d Developer, appID string, write bool) (MemberApp, error) {
-	notFound := apperr.New(apperr.NotFound, ReasonAppNotFound, "no application with that id")
+	notFound := apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id")
 	m, err := s.store.GetMember(ctx, appID, d.ID)
 	if apperr.Is(err, apperr.NotFound) {
 		return MemberApp{}, notFound
@@ -96,7 +95,7 @@ func (s *Service) member(ctx context.Context, d Developer, appID string, write b
 		return MemberApp{}, err
 	}
 	if write && !m.Role.CanWrite() {
-		return MemberApp{}, apperr.New(apperr.Permission, ReasonPermissionDenied, "your role in this application may only read")
+		return MemberApp{}, apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "your role in this application may only read")
 	}
 	a, err := s.store.GetApp(ctx, appID)
 	if apperr.Is(err, apperr.NotFound) {
@@ -234,10 +233,10 @@ func (s *Service) DeleteApp(ctx context.Context, d Developer, appID string) erro
 		return err
 	}
 	if m.Role != RoleOwner {
-		return apperr.New(apperr.Permission, ReasonPermissionDenied, "only an owner may delete an application")
+		return apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "only an owner may delete an application")
 	}
 	if appID == ConsoleAppID {
-		return apperr.New(apperr.Precondition, ReasonBuiltinApp, "the console application cannot be deleted")
+		return apperr.New(apperr.Precondition, apperr.ReasonBuiltinApp, "the console application cannot be deleted")
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.DeleteApp(ctx, appID); err != nil {
@@ -251,12 +250,12 @@ func (s *Service) DeleteApp(ctx context.Context, d Developer, appID string) erro
 }
 
 // Outbox lists the dev outbox of an app, newest first.
-func (s *Service) Outbox(ctx context.Context, d Developer, appID string, limit int) ([]notify.OutboxMessage, error) {
+func (s *Service) Outbox(ctx context.Context, d Developer, appID string, limit int) ([]OutboxMessage, error) {
 	if _, err := s.member(ctx, d, appID, false); err != nil {
 		return nil, err
 	}
 	if s.outbox == nil {
-		return nil, apperr.New(apperr.Precondition, ReasonOutboxDisabled, "mail goes out over SMTP; there is no dev outbox")
+		return nil, apperr.New(apperr.Precondition, apperr.ReasonOutboxDisabled, "mail goes out over SMTP; there is no dev outbox")
 	}
 	return s.outbox.List(ctx, appID, limit)
 }

@@ -40,7 +40,7 @@ func (s *Service) secondFactor(ctx context.Context, c Caller, a App, u User) (*C
 		return ch, nil
 	case TwoFactorSMS:
 		if !u.PhoneVerified || u.Phone == "" {
-			return nil, apperr.New(apperr.Precondition, ReasonPhoneNotVerified, "the account's phone is not verified; ask the developer to reset two-step verification")
+			return nil, apperr.New(apperr.Precondition, apperr.ReasonPhoneNotVerified, "the account's phone is not verified; ask the developer to reset two-step verification")
 		}
 		route, err := s.smsRoute(ctx, a, true)
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 // invalidCode is the answer to a wrong, unknown or already used code; the
 // three read the same so a guesser learns nothing from the difference.
 func invalidCode() error {
-	return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
+	return apperr.Fields(apperr.ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
 }
 
 // codeHash hashes a code for purpose and handle (an email, a user id, a

@@ -5,8 +5,8 @@ import (
 	"net/url"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 // purposeInvite binds invitation codes' hashes to invitations.
@@ -38,7 +38,7 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) error
 func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string, in InviteInput) (Invitation, error) {
 	const op = "identity.Invite"
 	if !a.Settings.InvitesEnabled {
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonInvitesDisabled, "invitations are disabled for this application")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
 	}
 	email := NormalizeEmail(in.Handle)
 	md, err := checkMetadata(a.Settings.InviteMetadataFields, in.Metadata, true)
@@ -52,8 +52,8 @@ func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string,
 	existing, err := s.store.FindUserByEmail(ctx, a.ID, email)
 	switch {
 	case err == nil:
-		vars := notify.Vars{AppName: a.Name, Handle: existing.Email}
-		return Invitation{}, s.send(ctx, a, existing.Locale, notify.KindAccountExists, existing.Email, vars)
+		vars := templates.Vars{AppName: a.Name, Handle: existing.Email}
+		return Invitation{}, s.send(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars)
 	case !apperr.Is(err, apperr.NotFound):
 		return Invitation{}, err
 	}
@@ -86,9 +86,9 @@ func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string,
 
 func (s *Service) mailInvite(ctx context.Context, a App, iv Invitation, code string) error {
 	q := url.Values{"handle": {iv.Handle}, "invite_code": {code}}
-	vars := notify.Vars{AppName: a.Name, Handle: iv.Handle, Code: code, ExpiresIn: humanDuration(iv.ExpiresAt.Sub(iv.CreatedAt)),
+	vars := templates.Vars{AppName: a.Name, Handle: iv.Handle, Code: code, ExpiresIn: humanDuration(iv.ExpiresAt.Sub(iv.CreatedAt)),
 		Link: Issuer(s.cfg.PublicURL, a.ID) + "/invite?" + q.Encode()}
-	return s.send(ctx, a, iv.Locale, notify.KindInvite, iv.Handle, vars)
+	return s.send(ctx, a, iv.Locale, templates.KindInvite, iv.Handle, vars)
 }
 
 // RegisterInput is an invited person's registration.
@@ -111,7 +111,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 		return SessionTokens{}, err
 	}
 	if !a.Settings.InvitesEnabled {
-		return SessionTokens{}, apperr.New(apperr.Precondition, ReasonInvitesDisabled, "invitations are disabled for this application")
+		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
 	}
 	email := NormalizeEmail(in.Handle)
 	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, "invite:"+email)); err != nil {
@@ -151,12 +151,12 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 			return err
 		}
 		if !won {
-			return apperr.New(apperr.Precondition, ReasonInviteUsed, "this invitation was already used")
+			return apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "this invitation was already used")
 		}
 		return nil
 	})
 	if apperr.Is(err, apperr.Exists) {
-		return SessionTokens{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
+		return SessionTokens{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 	}
 	if err == nil {
 		s.welcome(ctx, a, sess.User)
@@ -167,7 +167,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 // checkInvite finds the handle's newest invitation, spends one attempt and
 // compares codes. Used, revoked and expired invitations each have a reason.
 func (s *Service) checkInvite(ctx context.Context, a App, email string, code Secret) (Invitation, error) {
-	invalid := apperr.Fields(ReasonInviteInvalid, []apperr.Violation{{Field: "invite_code", Description: "is not valid"}})
+	invalid := apperr.Fields(apperr.ReasonInviteInvalid, []apperr.Violation{{Field: "invite_code", Description: "is not valid"}})
 	iv, err := s.store.FindInvitation(ctx, a.ID, email)
 	if apperr.Is(err, apperr.NotFound) {
 		return Invitation{}, invalid
@@ -177,18 +177,18 @@ func (s *Service) checkInvite(ctx context.Context, a App, email string, code Sec
 	}
 	switch iv.State(s.clock()) {
 	case InviteAccepted:
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonInviteUsed, "this invitation was already used")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "this invitation was already used")
 	case InviteRevoked:
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonInviteRevoked, "this invitation was revoked")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonInviteRevoked, "this invitation was revoked")
 	case InviteExpired:
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonInviteExpired, "this invitation has expired; ask for a new one")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonInviteExpired, "this invitation has expired; ask for a new one")
 	}
 	ok, err := s.store.SpendInvitationAttempt(ctx, a.ID, iv.ID, s.cfg.MaxCodeAttempts)
 	if err != nil {
 		return Invitation{}, err
 	}
 	if !ok {
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonTooManyAttempts, "too many wrong codes; ask for a new invitation")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonTooManyAttempts, "too many wrong codes; ask for a new invitation")
 	}
 	if !s.codeMatches(a, purposeInvite, email, iv.Hash, code) {
 		return Invitation{}, invalid

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/keys"
 )
 
 // KeyStore is the persistence signing-key rotation needs; part of Store.
@@ -19,14 +18,14 @@ type KeyStore interface {
 	// RetireSigningKeys marks retired every verifying key, of any app,
 	// whose retire_at is at or before now, dropping its sealed private key,
 	// and returns the keys it retired.
-	RetireSigningKeys(ctx context.Context, now time.Time) ([]keys.Record, error)
+	RetireSigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
 	// ListActiveSigningKeys returns the active key of every app whose id
 	// sorts after `after`, by app id, at most limit of them.
-	ListActiveSigningKeys(ctx context.Context, after string, limit int) ([]keys.Record, error)
+	ListActiveSigningKeys(ctx context.Context, after string, limit int) ([]SigningKey, error)
 }
 
 // reasonRotationRaced is the reason of a rotation that lost to another.
-const reasonRotationRaced = "FAILED_PRECONDITION"
+const reasonRotationRaced = apperr.ReasonFailedPrecondition
 
 // errRotationRaced is returned inside the rotation transaction when another
 // rotation changed the app's active key first.
@@ -43,23 +42,23 @@ const (
 // from now on, and the key it replaces turns verifying-only, staying in the
 // JWKS until tokens it signed have expired (see RetireAfter). Developers
 // with write access only.
-func (s *Service) RotateSigningKey(ctx context.Context, d Developer, appID string) (keys.Record, error) {
+func (s *Service) RotateSigningKey(ctx context.Context, d Developer, appID string) (SigningKey, error) {
 	m, err := s.member(ctx, d, appID, true)
 	if err != nil {
-		return keys.Record{}, err
+		return SigningKey{}, err
 	}
 	return s.rotateKey(ctx, m.App, nil, d.ID, d.IP, RotateManual)
 }
 
 // RotateAppKey rotates an app's signing key for an operator
 // (`cosync-auth keys rotate`), as RotateSigningKey does.
-func (s *Service) RotateAppKey(ctx context.Context, appID string) (keys.Record, error) {
+func (s *Service) RotateAppKey(ctx context.Context, appID string) (SigningKey, error) {
 	a, err := s.store.GetApp(ctx, appID)
 	if apperr.Is(err, apperr.NotFound) {
-		return keys.Record{}, apperr.New(apperr.NotFound, ReasonAppNotFound, "no application with that id").With("identity.RotateAppKey", err)
+		return SigningKey{}, apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id").With("identity.RotateAppKey", err)
 	}
 	if err != nil {
-		return keys.Record{}, err
+		return SigningKey{}, err
 	}
 	return s.rotateKey(ctx, a, nil, "", "", RotateManual)
 }
@@ -67,7 +66,7 @@ func (s *Service) RotateAppKey(ctx context.Context, appID string) (keys.Record, 
 // SigningKeys lists an app's keys, newest first. A verifying key whose
 // retire time has passed reads as retired even before the upkeep pass
 // records it (the JWKS has dropped it already).
-func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([]keys.Record, error) {
+func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([]SigningKey, error) {
 	if _, err := s.member(ctx, d, appID, false); err != nil {
 		return nil, err
 	}
@@ -77,8 +76,8 @@ func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([
 	}
 	now := s.clock()
 	for i, r := range recs {
-		if r.State == keys.StateVerifying && !r.RetireAt.IsZero() && !now.Before(r.RetireAt) {
-			recs[i].State = keys.StateRetired
+		if r.State == KeyVerifying && !r.RetireAt.IsZero() && !now.Before(r.RetireAt) {
+			recs[i].State = KeyRetired
 		}
 	}
 	return recs, nil
@@ -87,13 +86,13 @@ func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([
 // retireAfter is how long a replaced key of an app stays in the JWKS: the
 // app's key_rotation.retire_after, or its token lifetime plus an hour when
 // that is zero; never less than the token lifetime plus the time other
-// replicas may keep signing with the replaced key (keys.DefaultCacheTTL).
+// replicas may keep signing with the replaced key (KeyCacheTTL).
 func retireAfter(st AppSettings) time.Duration {
 	d := st.KeyRotation.RetireAfter
 	if d == 0 {
 		d = st.TokenLifetime + time.Hour
 	}
-	return max(d, st.TokenLifetime+keys.DefaultCacheTTL)
+	return max(d, st.TokenLifetime+KeyCacheTTL)
 }
 
 // rotateKey makes a new key for a and swaps it in for cur, the active key
@@ -102,15 +101,15 @@ func retireAfter(st AppSettings) time.Duration {
 // before the transaction (it may call Vault); if cur is no longer active
 // by then (another rotation won), the new key is dropped unused and a
 // FailedPrecondition error says so.
-func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorID, ip, why string) (keys.Record, error) {
+func (s *Service) rotateKey(ctx context.Context, a App, cur *SigningKey, actorID, ip, why string) (SigningKey, error) {
 	const op = "identity.RotateSigningKey"
 	if cur == nil {
 		recs, err := s.store.ListSigningKeys(ctx, a.ID)
 		if err != nil {
-			return keys.Record{}, err
+			return SigningKey{}, err
 		}
 		for i := range recs {
-			if recs[i].State == keys.StateActive {
+			if recs[i].State == KeyActive {
 				cur = &recs[i]
 				break
 			}
@@ -118,7 +117,7 @@ func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorI
 	}
 	rec, err := s.keys.Generate(ctx, a.ID)
 	if err != nil {
-		return keys.Record{}, mintErr(op, err)
+		return SigningKey{}, mintErr(op, err)
 	}
 	now := s.clock()
 	if cur != nil && !now.After(cur.CreatedAt) {
@@ -150,11 +149,11 @@ func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorI
 	})
 	s.keys.Invalidate(a.ID)
 	if errors.Is(err, errRotationRaced) {
-		return keys.Record{}, apperr.New(apperr.Precondition, reasonRotationRaced,
+		return SigningKey{}, apperr.New(apperr.Precondition, reasonRotationRaced,
 			"the key was rotated by another request at the same time; list the keys and try again if needed").With(op, err)
 	}
 	if err != nil {
-		return keys.Record{}, err
+		return SigningKey{}, err
 	}
 	s.log.InfoContext(ctx, "signing key rotated", "app_id", a.ID, "kid", rec.KID, "backend", rec.Backend, "why", why)
 	return rec, nil
@@ -163,7 +162,7 @@ func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorI
 // KeyUpkeep is what one MaintainKeys pass did.
 type KeyUpkeep struct {
 	Rotated map[string]string // app id → why (RotateScheduled or RotateBackend)
-	Retired []keys.Record
+	Retired []SigningKey
 	Failed  map[string]error // app id → why its rotation failed
 }
 
@@ -231,8 +230,8 @@ func (s *Service) MaintainKeys(ctx context.Context) (KeyUpkeep, error) {
 }
 
 // rotationDue says why the app of cur needs a new key now, or "".
-func (s *Service) rotationDue(ctx context.Context, cur keys.Record, backend string) (string, error) {
-	if cur.Backend == keys.BackendLocal && backend == keys.BackendVault {
+func (s *Service) rotationDue(ctx context.Context, cur SigningKey, backend string) (string, error) {
+	if cur.Backend == KeyBackendLocal && backend == KeyBackendVault {
 		return RotateBackend, nil
 	}
 	if s.clock().Sub(cur.CreatedAt) < MinKeyRotationInterval {

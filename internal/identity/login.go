@@ -35,11 +35,11 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	if err := s.limit(ctx, a.ID, byKey(LimitLoginIP, c.IP), byKey(LimitLoginHandle, NormalizeEmail(handle))); err != nil {
 		return LoginResult{}, err
 	}
-	invalid := apperr.New(apperr.Unauthenticated, ReasonInvalidCredentials, "the handle or password is wrong")
+	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonInvalidCredentials, "the handle or password is wrong")
 	u, err := s.findByHandle(ctx, a, handle)
 	if apperr.Is(err, apperr.NotFound) {
 		s.passwords.VerifyDummy(ctx, pw.Reveal())
-		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login", IP: c.IP, Reason: ReasonInvalidCredentials})
+		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login", IP: c.IP, Reason: apperr.ReasonInvalidCredentials})
 		return LoginResult{}, invalid
 	}
 	if err != nil {
@@ -48,9 +48,7 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	now := s.clock()
 	if now.Before(u.LockedUntil) {
 		s.passwords.VerifyDummy(ctx, pw.Reveal())
-		e := apperr.New(apperr.RateLimited, ReasonAccountLocked, "too many failed logins; try again later")
-		e.RetryAfter = u.LockedUntil.Sub(now).Round(time.Second)
-		return LoginResult{}, e
+		return LoginResult{}, apperr.New(apperr.RateLimited, apperr.ReasonAccountLocked, "too many failed logins; try again later").WithRetryAfter(u.LockedUntil.Sub(now).Round(time.Second))
 	}
 	hash, err := s.store.PasswordHash(ctx, a.ID, u.ID)
 	if err != nil {
@@ -66,11 +64,11 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 		if _, _, err := s.store.RecordLoginFailure(ctx, a.ID, u.ID, now, a.Settings.MaxLoginAttempts, Backoff); err != nil {
 			return LoginResult{}, err
 		}
-		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login", SubjectID: u.ID, IP: c.IP, Reason: ReasonInvalidCredentials})
+		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login", SubjectID: u.ID, IP: c.IP, Reason: apperr.ReasonInvalidCredentials})
 		return LoginResult{}, invalid
 	}
 	if u.Status != UserActive {
-		return LoginResult{}, apperr.New(apperr.Permission, ReasonAccountSuspended, "this account is suspended")
+		return LoginResult{}, apperr.New(apperr.Permission, apperr.ReasonAccountSuspended, "this account is suspended")
 	}
 	var newHash string
 	if rehash {
@@ -144,5 +142,5 @@ func (s *Service) findByHandle(ctx context.Context, a App, handle string) (User,
 	if a.Settings.UserNamesEnabled {
 		return s.store.FindUserByUserName(ctx, a.ID, h)
 	}
-	return User{}, apperr.New(apperr.NotFound, ReasonNotFound, "no such user")
+	return User{}, apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no such user")
 }

@@ -14,10 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/keys"
-	"github.com/cosync/cosync-auth/internal/notify"
-	"github.com/cosync/cosync-auth/internal/secrets"
-	"github.com/cosync/cosync-auth/internal/token"
 )
 
 // PasswordHasher hashes and checks passwords (argon2id in PHC form).
@@ -35,26 +31,63 @@ type CodeHasher interface {
 
 // Tokens mints and verifies access tokens.
 type Tokens interface {
-	Mint(ctx context.Context, appID string, c token.Claims) (string, error)
-	Verify(ctx context.Context, appID, issuer, raw string, now time.Time) (token.Claims, error)
+	Mint(ctx context.Context, appID string, c Claims) (string, error)
+	Verify(ctx context.Context, appID, issuer, raw string, now time.Time) (Claims, error)
 }
 
 // KeyMaker creates signing keys and is told when an app's keys changed.
 type KeyMaker interface {
 	// Name is the backend new keys are made in ("local", "vault").
 	Name() string
-	Generate(ctx context.Context, appID string) (keys.Record, error)
+	Generate(ctx context.Context, appID string) (SigningKey, error)
 	Invalidate(appID string)
 }
 
-// Mailer sends mail (SMTP, or the dev outbox).
+// Mail is one email to send. Text is the plain-text part and HTML the HTML
+// part; either may be empty, not both. From is optional: an empty From means
+// the Mailer's default sender. AppID names the application the mail is sent
+// for; it scopes the dev outbox and is not written into the mail.
+type Mail struct {
+	AppID   string
+	From    string // RFC 5322 address, e.g. "Example <no-reply@example.com>"
+	To      string // one recipient address
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Mailer sends mail (SMTP, or the dev outbox: notify.SMTP, notify.Outbox).
+// Send returns an Invalid error for a malformed message and an Unavailable
+// error when delivery fails.
 type Mailer interface {
-	Send(ctx context.Context, m notify.Message) error
+	Send(ctx context.Context, m Mail) error
+}
+
+// OutboxMessage is a message the dev outbox kept instead of sending.
+type OutboxMessage struct {
+	ID      string
+	AppID   string
+	Channel string // "email" or "sms"
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+	SentAt  time.Time
+}
+
+// SecretBox encrypts secrets at rest (secrets.Local, secrets.Transit).
+// Associated data binds a ciphertext to its row, so one copied onto another
+// row fails to open.
+type SecretBox interface {
+	// Seal encrypts plaintext bound to associated and returns a new slice.
+	Seal(ctx context.Context, plaintext, associated []byte) ([]byte, error)
+	// Open decrypts a ciphertext from Seal given the same associated data.
+	Open(ctx context.Context, ciphertext, associated []byte) ([]byte, error)
 }
 
 // OutboxReader lists what the dev outbox kept; nil when real mail is configured.
 type OutboxReader interface {
-	List(ctx context.Context, appID string, limit int) ([]notify.OutboxMessage, error)
+	List(ctx context.Context, appID string, limit int) ([]OutboxMessage, error)
 }
 
 // Deps are the parts a Service is built from. All are required except
@@ -75,7 +108,7 @@ type Deps struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 	Social    SocialVerifier // nil: social sign-in fails as an internal error
-	Secrets   secrets.Box
+	Secrets   SecretBox
 	SMS       SMSSender
 	DevSMS    DevSMS
 }
@@ -113,7 +146,7 @@ type Service struct {
 	now       func() time.Time
 	cfg       Config
 	social    SocialVerifier
-	secrets   secrets.Box
+	secrets   SecretBox
 	sms       SMSSender
 	devSMS    DevSMS
 }
@@ -177,17 +210,17 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 func (s *Service) activeApp(ctx context.Context, appID string) (App, error) {
 	const op = "identity.app"
 	if appID == "" {
-		return App{}, apperr.New(apperr.Invalid, ReasonAppIDRequired, "the Cosync-App-Id header is required")
+		return App{}, apperr.New(apperr.Invalid, apperr.ReasonAppIDRequired, "the Cosync-App-Id header is required")
 	}
 	a, err := s.store.GetApp(ctx, appID)
 	if apperr.Is(err, apperr.NotFound) {
-		return App{}, apperr.New(apperr.NotFound, ReasonAppNotFound, "no application with that id").With(op, err)
+		return App{}, apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id").With(op, err)
 	}
 	if err != nil {
 		return App{}, err
 	}
 	if a.Settings.Status == AppSuspended {
-		return App{}, apperr.New(apperr.Precondition, ReasonAppSuspended, "this application is suspended")
+		return App{}, apperr.New(apperr.Precondition, apperr.ReasonAppSuspended, "this application is suspended")
 	}
 	return a, nil
 }
@@ -215,12 +248,12 @@ func (s *Service) auditFailure(ctx context.Context, e AuditEvent) {
 
 // mintErr maps a signing failure to what a client may see.
 func mintErr(op string, err error) error {
-	if errors.Is(err, token.ErrTooLong) {
-		return apperr.New(apperr.Precondition, ReasonMetadataInvalid,
+	if errors.Is(err, ErrTokenTooLong) {
+		return apperr.New(apperr.Precondition, apperr.ReasonMetadataInvalid,
 			"the access token would exceed 2048 characters; shorten the metadata claims").With(op, err)
 	}
 	if k := apperr.KindOf(err); k == apperr.Unavailable {
-		return apperr.New(apperr.Unavailable, ReasonSignerUnavailable, "token signing is unavailable; try again").With(op, err)
+		return apperr.New(apperr.Unavailable, apperr.ReasonSignerUnavailable, "token signing is unavailable; try again").With(op, err)
 	}
 	return apperr.Wrap(err, apperr.Internal, op)
 }

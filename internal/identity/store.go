@@ -3,8 +3,6 @@ package identity
 import (
 	"context"
 	"time"
-
-	"github.com/cosync/cosync-auth/internal/keys"
 )
 
 // Store is the persistence the flows need. Every method is scoped by app.
@@ -82,9 +80,9 @@ type Store interface {
 	InsertAuditEvent(ctx context.Context, e AuditEvent) error
 
 	// CreateSigningKey stores a new key record.
-	CreateSigningKey(ctx context.Context, r keys.Record) error
+	CreateSigningKey(ctx context.Context, r SigningKey) error
 	// ListSigningKeys returns every key of the app, newest first (keys.Store).
-	ListSigningKeys(ctx context.Context, appID string) ([]keys.Record, error)
+	ListSigningKeys(ctx context.Context, appID string) ([]SigningKey, error)
 
 	TwoFactorStore
 }

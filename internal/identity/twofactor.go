@@ -39,7 +39,7 @@ func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code 
 	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP)); err != nil {
 		return SessionTokens{}, err
 	}
-	tokenInvalid := apperr.New(apperr.Unauthenticated, ReasonLoginTokenInvalid, "the login token is not valid; sign in again")
+	tokenInvalid := apperr.New(apperr.Unauthenticated, apperr.ReasonLoginTokenInvalid, "the login token is not valid; sign in again")
 	lt, err := s.store.FindLoginToken(ctx, a.ID, otp.HashToken(loginToken.Reveal()))
 	if apperr.Is(err, apperr.NotFound) {
 		return SessionTokens{}, tokenInvalid.With(op, err)
@@ -49,7 +49,7 @@ func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code 
 	}
 	now := s.clock()
 	if !now.Before(lt.ExpiresAt) {
-		return SessionTokens{}, apperr.New(apperr.Unauthenticated, ReasonLoginTokenExpired, "the login token has expired; sign in again")
+		return SessionTokens{}, apperr.New(apperr.Unauthenticated, apperr.ReasonLoginTokenExpired, "the login token has expired; sign in again")
 	}
 	if err := s.limit(ctx, a.ID, byKey(LimitCodeHandle, "login:"+lt.UserID)); err != nil {
 		return SessionTokens{}, err
@@ -62,7 +62,7 @@ func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code 
 		return SessionTokens{}, err
 	}
 	if !ok {
-		return SessionTokens{}, apperr.New(apperr.Precondition, ReasonTooManyAttempts, "too many wrong codes; sign in again")
+		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonTooManyAttempts, "too many wrong codes; sign in again")
 	}
 	u, err := s.store.GetUser(ctx, a.ID, lt.UserID)
 	if apperr.Is(err, apperr.NotFound) {
@@ -72,13 +72,13 @@ func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code 
 		return SessionTokens{}, err
 	}
 	if u.Status != UserActive {
-		return SessionTokens{}, apperr.New(apperr.Permission, ReasonAccountSuspended, "this account is suspended")
+		return SessionTokens{}, apperr.New(apperr.Permission, apperr.ReasonAccountSuspended, "this account is suspended")
 	}
 	spend, err := s.checkSecondFactor(ctx, c, a, u, lt, code)
 	if err != nil {
-		if apperr.ReasonOf(err) == ReasonInvalidCode {
+		if apperr.ReasonOf(err) == apperr.ReasonInvalidCode {
 			s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login.second_factor", SubjectID: u.ID, IP: c.IP,
-				Reason: ReasonInvalidCode, Details: map[string]any{"method": string(lt.Method)}})
+				Reason: apperr.ReasonInvalidCode, Details: map[string]any{"method": string(lt.Method)}})
 		}
 		return SessionTokens{}, err
 	}
@@ -144,7 +144,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p Principal, password, c
 		return User{}, err
 	}
 	if u.TwoFactor == TwoFactorNone {
-		return User{}, apperr.New(apperr.Precondition, ReasonTwoFactorNotEnrolled, "two-step verification is not on")
+		return User{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorNotEnrolled, "two-step verification is not on")
 	}
 	c := Caller{AppID: a.ID, IP: p.IP}
 	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, "disable:"+u.ID)); err != nil {
@@ -154,22 +154,22 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p Principal, password, c
 	switch {
 	case password != "":
 		if err := s.checkCurrentPassword(ctx, a, u, password); err != nil {
-			if apperr.ReasonOf(err) == ReasonInvalidCredentials {
-				s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.2fa.disable", SubjectID: u.ID, IP: c.IP, Reason: ReasonInvalidCredentials})
+			if apperr.ReasonOf(err) == apperr.ReasonInvalidCredentials {
+				s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.2fa.disable", SubjectID: u.ID, IP: c.IP, Reason: apperr.ReasonInvalidCredentials})
 			}
 			return User{}, err
 		}
 	case code != "":
 		lt := LoginToken{Method: u.TwoFactor}
 		if u.TwoFactor == TwoFactorSMS && !recoveryCodeRE.MatchString(code.Reveal()) {
-			return User{}, apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code",
+			return User{}, apperr.Fields(apperr.ReasonInvalidCode, []apperr.Violation{{Field: "code",
 				Description: "SMS users turn two-step verification off with their password"}})
 		}
 		if spend, err = s.checkSecondFactor(ctx, c, a, u, lt, code); err != nil {
 			return User{}, err
 		}
 	default:
-		return User{}, apperr.Fields(ReasonInvalidArgument, []apperr.Violation{{Field: "password", Description: "give the password, or a current code in code"}})
+		return User{}, apperr.Fields(apperr.ReasonInvalidArgument, []apperr.Violation{{Field: "password", Description: "give the password, or a current code in code"}})
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := spend(tx); err != nil {
@@ -193,7 +193,7 @@ func (s *Service) ResetUserTwoFactor(ctx context.Context, d Developer, appID, us
 	}
 	u, err := s.store.GetUser(ctx, m.ID, userID)
 	if apperr.Is(err, apperr.NotFound) {
-		return User{}, apperr.New(apperr.NotFound, ReasonNotFound, "no user with that id in this application")
+		return User{}, apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no user with that id in this application")
 	}
 	if err != nil {
 		return User{}, err

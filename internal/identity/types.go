@@ -3,6 +3,8 @@ package identity
 import (
 	"log/slog"
 	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
 )
 
 // ConsoleAppID is the id of the built-in application developers sign in to.
@@ -174,7 +176,7 @@ type AuditEvent struct {
 	ActorID    string // who did it: the user, or a developer
 	SubjectID  string // whom it was done to
 	IP         string
-	Reason     string // machine reason of a failure
+	Reason     apperr.Reason // machine reason of a failure
 	Details    map[string]any
 	OccurredAt time.Time
 }

@@ -13,10 +13,12 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // DefaultCacheTTL is the KeyringConfig.CacheTTL used when it is zero.
-const DefaultCacheTTL = 30 * time.Second
+const DefaultCacheTTL = identity.KeyCacheTTL
 
 // KeyringConfig configures a Keyring. The zero value is the default.
 type KeyringConfig struct {
