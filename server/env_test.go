@@ -314,8 +314,8 @@ func wantReason(tb testing.TB, what string, err error, code connect.Code, r appe
 	}
 }
 
-// withArgon2 sets production-like password hashing (the suite default is
-// small, for speed); timing tests need the hash to dominate as it does live.
+// withArgon2 sets the password hashing parameters (the suite default is
+// small, for speed), so a test can change them between two servers.
 func withArgon2(memoryKiB, iterations int) envOption {
 	return func(c *config.Config) { c.Argon2MemoryKiB, c.Argon2Iterations = memoryKiB, iterations }
 }
