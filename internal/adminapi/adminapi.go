@@ -85,13 +85,16 @@ func (h *Handler) app(m identity.MemberApp) *adminv1.App {
 }
 
 func (h *Handler) CreateApp(ctx context.Context, req *adminv1.CreateAppRequest) (*adminv1.CreateAppResponse, error) {
-	defaults := identity.DefaultSettings()
-	p := settingsProto(defaults)
-	p.Twilio.AuthToken = ""
-	if req.GetSettings() != nil {
-		overlay(p.ProtoReflect(), req.GetSettings().ProtoReflect())
+	// The domain picks the defaults; the request's populated fields go over them.
+	overRequest := func(defaults identity.AppSettings) identity.AppSettings {
+		p := settingsProto(defaults)
+		p.Twilio.AuthToken = ""
+		if req.GetSettings() != nil {
+			overlay(p.ProtoReflect(), req.GetSettings().ProtoReflect())
+		}
+		return settingsOf(p, defaults)
 	}
-	m, err := h.svc.CreateApp(ctx, developer(ctx), req.GetName(), settingsOf(p, defaults), newTwilioToken(req.GetSettings()))
+	m, err := h.svc.CreateApp(ctx, developer(ctx), req.GetName(), overRequest, newTwilioToken(req.GetSettings()))
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

@@ -107,13 +107,9 @@ func settingsOf(p *adminv1.AppSettings, prev identity.AppSettings) identity.AppS
 }
 
 // newTwilioToken returns a Twilio auth token the developer typed, if the
-// given settings carry one (the masked hint we sent out does not count).
+// given settings carry one (identity decides that the hint does not count).
 func newTwilioToken(p *adminv1.AppSettings) identity.Secret {
-	t := p.GetTwilio().GetAuthToken()
-	if t == "" || strings.HasPrefix(t, "****") {
-		return ""
-	}
-	return identity.Secret(t)
+	return identity.NewTwilioToken(p.GetTwilio().GetAuthToken())
 }
 
 // overlay copies every populated field of src onto dst: scalars and lists

@@ -104,10 +104,16 @@ func (s *Service) member(ctx context.Context, d Developer, appID string, write b
 	return MemberApp{App: a, Role: m.Role}, err
 }
 
-// CreateApp creates an application with settings (already merged onto
-// DefaultSettings), its first signing key, and the developer as owner.
-func (s *Service) CreateApp(ctx context.Context, d Developer, name string, settings AppSettings, twilioToken Secret) (MemberApp, error) {
+// CreateApp creates an application, its first signing key, and the
+// developer as owner. Its settings are DefaultSettings with what the
+// developer chose laid over them by choose (the transport's translation of
+// the request; nil keeps the defaults).
+func (s *Service) CreateApp(ctx context.Context, d Developer, name string, choose func(defaults AppSettings) AppSettings, twilioToken Secret) (MemberApp, error) {
 	id := newID()
+	settings := DefaultSettings()
+	if choose != nil {
+		settings = choose(settings)
+	}
 	if err := s.sealTwilio(ctx, id, &settings, twilioToken); err != nil {
 		return MemberApp{}, err
 	}
@@ -172,30 +178,42 @@ type AppChange struct {
 	TwilioAuthToken Secret
 }
 
-// UpdateApp applies change (computed by the transport from the current app
-// and a field mask), validates the result and stores it.
+// UpdateApp applies change to the app as it is now and stores the result.
+// It reads the app and writes it back in one transaction that holds the
+// app (GetAppForUpdate), so change patches the fresh row: two concurrent
+// updates of different fields both stay. change computes the new state from
+// the current one (the transport applies its field mask there) and may run
+// more than once in future; it must not have side effects.
 func (s *Service) UpdateApp(ctx context.Context, d Developer, appID string, change func(App) (AppChange, error)) (MemberApp, error) {
 	m, err := s.member(ctx, d, appID, true)
 	if err != nil {
 		return MemberApp{}, err
 	}
-	ch, err := change(m.App)
-	if err != nil {
-		return MemberApp{}, err
-	}
-	next := m.App
-	next.Name, next.Settings = strings.TrimSpace(ch.Name), ch.Settings
-	if next.Name == "" {
-		return MemberApp{}, apperr.Field("name", "must not be blank")
-	}
-	if err := s.sealTwilio(ctx, appID, &next.Settings, ch.TwilioAuthToken); err != nil {
-		return MemberApp{}, err
-	}
-	if err := next.Settings.Validate(); err != nil {
-		return MemberApp{}, err
-	}
-	next.UpdatedAt = s.clock()
+	var next App
 	err = s.store.InTx(ctx, func(tx Store) error {
+		cur, err := tx.GetAppForUpdate(ctx, appID)
+		if apperr.Is(err, apperr.NotFound) {
+			return apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id").With("identity.UpdateApp", err)
+		}
+		if err != nil {
+			return err
+		}
+		ch, err := change(cur)
+		if err != nil {
+			return err
+		}
+		next = cur
+		next.Name, next.Settings = strings.TrimSpace(ch.Name), ch.Settings
+		if next.Name == "" {
+			return apperr.Field("name", "must not be blank")
+		}
+		if err := s.sealTwilio(ctx, appID, &next.Settings, ch.TwilioAuthToken); err != nil {
+			return err
+		}
+		if err := next.Settings.Validate(); err != nil {
+			return err
+		}
+		next.UpdatedAt = s.clock()
 		if err := tx.UpdateApp(ctx, next); err != nil {
 			return err
 		}
@@ -221,9 +239,29 @@ func (s *Service) sealTwilio(ctx context.Context, appID string, st *AppSettings,
 	if err != nil {
 		return sealErr("identity.sealTwilio", err)
 	}
-	t := tok.Reveal()
-	st.Twilio.AuthTokenSealed, st.Twilio.AuthTokenHint = sealed, "****"+t[len(t)-4:]
+	st.Twilio.AuthTokenSealed, st.Twilio.AuthTokenHint = sealed, twilioHint(tok)
 	return nil
+}
+
+// twilioHintPrefix starts the hint developers see in place of the Twilio
+// auth token.
+const twilioHintPrefix = "****"
+
+// twilioHint is what developers see of a Twilio auth token: its last four
+// characters behind the prefix.
+func twilioHint(tok Secret) string {
+	t := tok.Reveal()
+	return twilioHintPrefix + t[max(0, len(t)-4):]
+}
+
+// NewTwilioToken returns the Twilio auth token a developer typed, or ""
+// when s is empty or is the hint they were shown (sent back unchanged by a
+// form), which never replaces the stored token.
+func NewTwilioToken(s string) Secret {
+	if s == "" || strings.HasPrefix(s, twilioHintPrefix) {
+		return ""
+	}
+	return Secret(s)
 }
 
 // DeleteApp deletes an app and everything in it. Owners only; never the console.

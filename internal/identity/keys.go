@@ -42,31 +42,33 @@ const (
 // from now on, and the key it replaces turns verifying-only, staying in the
 // JWKS until tokens it signed have expired (see RetireAfter). Developers
 // with write access only.
-func (s *Service) RotateSigningKey(ctx context.Context, d Developer, appID string) (SigningKey, error) {
+func (s *Service) RotateSigningKey(ctx context.Context, d Developer, appID string) (PublicKey, error) {
 	m, err := s.member(ctx, d, appID, true)
 	if err != nil {
-		return SigningKey{}, err
+		return PublicKey{}, err
 	}
-	return s.rotateKey(ctx, m.App, nil, d.ID, d.IP, RotateManual)
+	rec, err := s.rotateKey(ctx, m.App, nil, d.ID, d.IP, RotateManual)
+	return rec.Public(), err
 }
 
 // RotateAppKey rotates an app's signing key for an operator
 // (`cosync-auth keys rotate`), as RotateSigningKey does.
-func (s *Service) RotateAppKey(ctx context.Context, appID string) (SigningKey, error) {
+func (s *Service) RotateAppKey(ctx context.Context, appID string) (PublicKey, error) {
 	a, err := s.store.GetApp(ctx, appID)
 	if apperr.Is(err, apperr.NotFound) {
-		return SigningKey{}, apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id").With("identity.RotateAppKey", err)
+		return PublicKey{}, apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id").With("identity.RotateAppKey", err)
 	}
 	if err != nil {
-		return SigningKey{}, err
+		return PublicKey{}, err
 	}
-	return s.rotateKey(ctx, a, nil, "", "", RotateManual)
+	rec, err := s.rotateKey(ctx, a, nil, "", "", RotateManual)
+	return rec.Public(), err
 }
 
 // SigningKeys lists an app's keys, newest first. A verifying key whose
 // retire time has passed reads as retired even before the upkeep pass
 // records it (the JWKS has dropped it already).
-func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([]SigningKey, error) {
+func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([]PublicKey, error) {
 	if _, err := s.member(ctx, d, appID, false); err != nil {
 		return nil, err
 	}
@@ -75,12 +77,14 @@ func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([
 		return nil, err
 	}
 	now := s.clock()
+	out := make([]PublicKey, len(recs))
 	for i, r := range recs {
+		out[i] = r.Public()
 		if r.State == KeyVerifying && !r.RetireAt.IsZero() && !now.Before(r.RetireAt) {
-			recs[i].State = KeyRetired
+			out[i].State = KeyRetired
 		}
 	}
-	return recs, nil
+	return out, nil
 }
 
 // retireAfter is how long a replaced key of an app stays in the JWKS: the

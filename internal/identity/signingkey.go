@@ -47,3 +47,24 @@ type SigningKey struct {
 	DeactivatedAt    time.Time // zero while active
 	RetireAt         time.Time // zero while active; when the key leaves the JWKS
 }
+
+// PublicKey is what may leave the keys' owners of a SigningKey: everything
+// but the sealed private key. Handlers and commands get this, never a
+// SigningKey.
+type PublicKey struct {
+	AppID         string
+	KID           string
+	Algorithm     string
+	Backend       string
+	State         KeyState
+	PublicKeyPEM  string
+	CreatedAt     time.Time
+	DeactivatedAt time.Time
+	RetireAt      time.Time
+}
+
+// Public returns k without its private material.
+func (k SigningKey) Public() PublicKey {
+	return PublicKey{AppID: k.AppID, KID: k.KID, Algorithm: k.Algorithm, Backend: k.Backend, State: k.State,
+		PublicKeyPEM: k.PublicKeyPEM, CreatedAt: k.CreatedAt, DeactivatedAt: k.DeactivatedAt, RetireAt: k.RetireAt}
+}

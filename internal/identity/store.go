@@ -22,6 +22,10 @@ type Store interface {
 
 	CreateApp(ctx context.Context, a App) error
 	GetApp(ctx context.Context, id string) (App, error)
+	// GetAppForUpdate reads an app inside InTx and keeps any other
+	// transaction from changing it until this one ends, so a
+	// read-modify-write of its settings loses no concurrent update.
+	GetAppForUpdate(ctx context.Context, id string) (App, error)
 	UpdateApp(ctx context.Context, a App) error // name, settings, updated_at
 	// DeleteApp removes the app and everything scoped to it.
 	DeleteApp(ctx context.Context, id string) error

@@ -160,6 +160,11 @@ func (k *Keyring) Invalidate(appID string) {
 	delete(k.loading, appID)
 }
 
+// PublicKeyJWK is PublicJWK of a key's public view.
+func PublicKeyJWK(k identity.PublicKey) (jwk.Key, error) {
+	return PublicJWK(Record{AppID: k.AppID, KID: k.KID, Algorithm: k.Algorithm, PublicKeyPEM: k.PublicKeyPEM})
+}
+
 // PublicJWK returns the public key of rec as a JWK with kid, alg "RS256"
 // and use "sig" set.
 func PublicJWK(rec Record) (jwk.Key, error) {
