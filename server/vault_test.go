@@ -29,6 +29,7 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/secrets"
@@ -243,7 +244,7 @@ func TestKeyRotation(t *testing.T) {
 					t.Errorf("ListSigningKeys after retire_at: old key %v, want retired", ks[1].GetState())
 				}
 				// The upkeep pass records it, dropping a local private key.
-				up, err := e.p.svc.MaintainKeys(ctx)
+				up, err := e.p.console.MaintainKeys(ctx)
 				if err != nil || len(up.Retired) != 1 || up.Retired[0].KID != oldKid {
 					t.Fatalf("MaintainKeys = %+v, %v; want %s retired", up, err, oldKid)
 				}
@@ -371,24 +372,24 @@ func TestScheduledRotation(t *testing.T) {
 		dev := a.developer(t, "dev@example.com")
 		app := a.noneFlowApp(t, dev, &adminv1.AppSettings{KeyRotation: &adminv1.KeyRotation{Interval: durationpb.New(24 * time.Hour)}})
 		manual := a.noneFlowApp(t, dev, nil)
-		if up, err := a.p.svc.MaintainKeys(ctx); err != nil || len(up.Rotated) != 0 {
+		if up, err := a.p.console.MaintainKeys(ctx); err != nil || len(up.Rotated) != 0 {
 			t.Fatalf("MaintainKeys (fresh keys) = %+v, %v; want nothing rotated", up, err)
 		}
 		a.clock.Advance(25 * time.Hour)
 		b.clock.Advance(25 * time.Hour)
 		var wg sync.WaitGroup
-		ups := make([]identity.KeyUpkeep, 2)
+		ups := make([]console.KeyUpkeep, 2)
 		for i, e := range []*env{a, b} {
 			wg.Go(func() {
 				var err error
-				if ups[i], err = e.p.svc.MaintainKeys(ctx); err != nil {
+				if ups[i], err = e.p.console.MaintainKeys(ctx); err != nil {
 					t.Errorf("MaintainKeys = %v", err)
 				}
 			})
 		}
 		wg.Wait()
 		dev = a.login(t, identity.ConsoleAppID, "dev@example.com", "dev-password-1")
-		if n := len(ups[0].Rotated) + len(ups[1].Rotated); n != 1 || (ups[0].Rotated[app] != identity.RotateScheduled && ups[1].Rotated[app] != identity.RotateScheduled) {
+		if n := len(ups[0].Rotated) + len(ups[1].Rotated); n != 1 || (ups[0].Rotated[app] != console.RotateScheduled && ups[1].Rotated[app] != console.RotateScheduled) {
 			t.Errorf("two replicas' upkeep rotated %v and %v; want %s once, as scheduled", ups[0].Rotated, ups[1].Rotated, app)
 		}
 		if ks := a.keyList(t, dev, app); len(ks) != 2 {
@@ -397,7 +398,7 @@ func TestScheduledRotation(t *testing.T) {
 		if ks := a.keyList(t, dev, manual); len(ks) != 1 {
 			t.Errorf("app without an interval has %d keys, want 1", len(ks))
 		}
-		if up, err := a.p.svc.MaintainKeys(ctx); err != nil || len(up.Rotated) != 0 {
+		if up, err := a.p.console.MaintainKeys(ctx); err != nil || len(up.Rotated) != 0 {
 			t.Errorf("MaintainKeys right after = %+v, %v; want nothing rotated", up, err)
 		}
 	})

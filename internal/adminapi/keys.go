@@ -20,7 +20,7 @@ var keyStates = map[keys.State]adminv1.KeyState{
 }
 
 func (h *Handler) ListSigningKeys(ctx context.Context, req *adminv1.ListSigningKeysRequest) (*adminv1.ListSigningKeysResponse, error) {
-	recs, err := h.svc.SigningKeys(ctx, developer(ctx), req.GetAppId())
+	recs, err := h.con.SigningKeys(ctx, developer(ctx), req.GetAppId())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -36,7 +36,7 @@ func (h *Handler) ListSigningKeys(ctx context.Context, req *adminv1.ListSigningK
 }
 
 func (h *Handler) RotateSigningKey(ctx context.Context, req *adminv1.RotateSigningKeyRequest) (*adminv1.RotateSigningKeyResponse, error) {
-	rec, err := h.svc.RotateSigningKey(ctx, developer(ctx), req.GetAppId())
+	rec, err := h.con.RotateSigningKey(ctx, developer(ctx), req.GetAppId())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

@@ -6,6 +6,7 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/rpc"
 	"github.com/cosync/cosync-auth/internal/templates"
@@ -85,12 +86,12 @@ func templateOf(t *adminv1.EmailTemplate) (templates.Template, error) {
 	return templates.Template{Kind: k, Locale: t.GetLocale(), Subject: t.GetSubject(), HTML: t.GetHtml(), Text: t.GetText()}, nil
 }
 
-func templateProto(v identity.TemplateView) *adminv1.EmailTemplate {
+func templateProto(v console.TemplateView) *adminv1.EmailTemplate {
 	return &adminv1.EmailTemplate{Kind: templateKinds.Proto(v.Kind), Locale: v.Locale, Subject: v.Subject, Html: v.HTML, Text: v.Text, Customized: v.Customized}
 }
 
 func (h *Handler) ListEmailTemplates(ctx context.Context, req *adminv1.ListEmailTemplatesRequest) (*adminv1.ListEmailTemplatesResponse, error) {
-	views, err := h.svc.ListTemplates(ctx, developer(ctx), req.GetAppId(), req.GetLocale())
+	views, err := h.con.ListTemplates(ctx, developer(ctx), req.GetAppId(), req.GetLocale())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -106,7 +107,7 @@ func (h *Handler) UpdateEmailTemplate(ctx context.Context, req *adminv1.UpdateEm
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	v, err := h.svc.UpdateTemplate(ctx, developer(ctx), req.GetAppId(), t)
+	v, err := h.con.UpdateTemplate(ctx, developer(ctx), req.GetAppId(), t)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -118,7 +119,7 @@ func (h *Handler) PreviewEmailTemplate(ctx context.Context, req *adminv1.Preview
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	r, err := h.svc.PreviewTemplate(ctx, developer(ctx), req.GetAppId(), t)
+	r, err := h.con.PreviewTemplate(ctx, developer(ctx), req.GetAppId(), t)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -126,7 +127,7 @@ func (h *Handler) PreviewEmailTemplate(ctx context.Context, req *adminv1.Preview
 }
 
 func (h *Handler) ListLocales(ctx context.Context, req *adminv1.ListLocalesRequest) (*adminv1.ListLocalesResponse, error) {
-	available, enabled, err := h.svc.Locales(ctx, developer(ctx), req.GetAppId())
+	available, enabled, err := h.con.Locales(ctx, developer(ctx), req.GetAppId())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

@@ -8,7 +8,7 @@ import (
 
 // domainPackages are the packages that hold the flows; adapters import
 // them, never the other way round.
-var domainPackages = []string{"./internal/identity"}
+var domainPackages = []string{"./internal/identity", "./internal/console"}
 
 // adapterLibraries are the libraries only adapters may reach: Vault,
 // Twilio, the mail library, JOSE and the database.

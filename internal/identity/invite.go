@@ -45,7 +45,7 @@ func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string,
 	if err != nil {
 		return Invitation{}, err
 	}
-	locale, err := pickLocale(a, in.Locale)
+	locale, err := PickLocale(a, in.Locale)
 	if err != nil {
 		return Invitation{}, err
 	}
@@ -130,7 +130,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 	}
 	locale := iv.Locale
 	if in.Locale != "" {
-		if locale, err = pickLocale(a, in.Locale); err != nil {
+		if locale, err = PickLocale(a, in.Locale); err != nil {
 			return SessionTokens{}, err
 		}
 	}

@@ -306,10 +306,10 @@ var (
 	twilioToken      = regexp.MustCompile(`^[A-Za-z0-9]{16,128}$`)
 )
 
-// checkTwilio checks the shape of Twilio settings and of a new auth token
+// CheckTwilio checks the shape of Twilio settings and of a new auth token
 // (Twilio's SIDs are two letters and 32 hex digits; tokens are
 // alphanumeric, which twilio-go insists on too).
-func checkTwilio(tw TwilioSettings, tok Secret) error {
+func CheckTwilio(tw TwilioSettings, tok Secret) error {
 	var vs []apperr.Violation
 	if tw.AccountSID != "" && !twilioAccountSID.MatchString(tw.AccountSID) {
 		vs = append(vs, apperr.Violation{Field: "settings.twilio.account_sid", Description: "must be AC followed by 32 hex digits"})

@@ -1,7 +1,11 @@
-// Package identity holds the flows of CoSync Auth — signup, login, sessions,
-// applications — independent of any transport or database. It declares the
+// Package identity holds the app users' flows of CoSync Auth — signup,
+// login, the second factor, social sign-in, invitations, reset, sessions —
+// independent of any transport or database, and the value types the rest
+// of the server shares (App, User, SigningKey, Claims, …). It declares the
 // narrow interfaces it needs (Store, PasswordHasher, CodeHasher, Tokens,
-// KeyMaker, Mailer) and the server wires real implementations into them.
+// Mailer, SecretBox, …); adapters (store, token, notify, sms, social,
+// secrets, ratelimit) import it and satisfy them. The developers' side
+// (apps, keys, templates, outbox) is package console.
 package identity
 
 import (
@@ -33,14 +37,6 @@ type CodeHasher interface {
 type Tokens interface {
 	Mint(ctx context.Context, appID string, c Claims) (string, error)
 	Verify(ctx context.Context, appID, issuer, raw string, now time.Time) (Claims, error)
-}
-
-// KeyMaker creates signing keys and is told when an app's keys changed.
-type KeyMaker interface {
-	// Name is the backend new keys are made in ("local", "vault").
-	Name() string
-	Generate(ctx context.Context, appID string) (SigningKey, error)
-	Invalidate(appID string)
 }
 
 // Mail is one email to send. Text is the plain-text part and HTML the HTML
@@ -85,13 +81,8 @@ type SecretBox interface {
 	Open(ctx context.Context, ciphertext, associated []byte) ([]byte, error)
 }
 
-// OutboxReader lists what the dev outbox kept; nil when real mail is configured.
-type OutboxReader interface {
-	List(ctx context.Context, appID string, limit int) ([]OutboxMessage, error)
-}
-
 // Deps are the parts a Service is built from. All are required except
-// Outbox (nil with real mail), Limiter (nil limits nothing), Log (nil
+// Limiter (nil limits nothing), Log (nil
 // discards), Now (nil is time.Now), SMS (nil: no app can text; SMS answers
 // SMS_NOT_CONFIGURED) and DevSMS (nil outside the dev outbox; when set, apps
 // without Twilio settings text into the outbox). Secrets seals TOTP secrets
@@ -101,9 +92,7 @@ type Deps struct {
 	Passwords PasswordHasher
 	Codes     CodeHasher
 	Tokens    Tokens
-	Keys      KeyMaker
 	Mailer    Mailer
-	Outbox    OutboxReader
 	Limiter   Limiter
 	Log       *slog.Logger
 	Now       func() time.Time
@@ -138,9 +127,7 @@ type Service struct {
 	passwords PasswordHasher
 	codes     CodeHasher
 	tokens    Tokens
-	keys      KeyMaker
 	mailer    Mailer
-	outbox    OutboxReader
 	limiter   Limiter
 	log       *slog.Logger
 	now       func() time.Time
@@ -169,8 +156,8 @@ func New(d Deps, cfg Config) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens, keys: d.Keys,
-		mailer: d.Mailer, outbox: d.Outbox, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
+		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens,
+		mailer: d.Mailer, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
 		secrets: d.Secrets, sms: d.SMS, devSMS: d.DevSMS,
 	}
 }

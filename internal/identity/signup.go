@@ -53,8 +53,9 @@ func checkPassword(field string, policy PasswordPolicy, pw Secret) error {
 	return apperr.Fields(apperr.ReasonPasswordPolicy, []apperr.Violation{{Field: field, Description: desc}})
 }
 
-// pickLocale returns the requested locale if the app has it, or the app's first.
-func pickLocale(a App, requested string) (string, error) {
+// PickLocale returns the requested locale if the app has it, or the app's first;
+// another is LOCALE_UNSUPPORTED.
+func PickLocale(a App, requested string) (string, error) {
 	if requested == "" {
 		return a.Settings.Locales[0], nil
 	}
@@ -103,7 +104,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if err != nil {
 		return SignUpResult{}, err
 	}
-	locale, err := pickLocale(a, in.Locale)
+	locale, err := PickLocale(a, in.Locale)
 	if err != nil {
 		return SignUpResult{}, err
 	}

@@ -160,7 +160,7 @@ func (s *Service) socialLogin(ctx context.Context, c Caller, a App, in SocialLog
 	if err != nil {
 		return SocialLoginResult{}, err
 	}
-	locale, err := pickLocale(a, in.Locale)
+	locale, err := PickLocale(a, in.Locale)
 	if err != nil {
 		return SocialLoginResult{}, err
 	}

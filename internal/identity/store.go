@@ -12,7 +12,6 @@ import (
 type Store interface {
 	LifecycleStore
 	SocialStore
-	KeyStore
 
 	// InTx runs fn in one transaction: every write fn makes through tx
 	// commits together or not at all. fn must use tx, not the outer Store.
@@ -20,18 +19,7 @@ type Store interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 
-	CreateApp(ctx context.Context, a App) error
 	GetApp(ctx context.Context, id string) (App, error)
-	// GetAppForUpdate reads an app inside InTx and keeps any other
-	// transaction from changing it until this one ends, so a
-	// read-modify-write of its settings loses no concurrent update.
-	GetAppForUpdate(ctx context.Context, id string) (App, error)
-	UpdateApp(ctx context.Context, a App) error // name, settings, updated_at
-	// DeleteApp removes the app and everything scoped to it.
-	DeleteApp(ctx context.Context, id string) error
-	// ListMemberApps lists the apps developerID is a member of, ordered by
-	// app id, starting after the id `after` (empty: from the start).
-	ListMemberApps(ctx context.Context, developerID, after string, limit int) ([]MemberApp, error)
 	PutMember(ctx context.Context, m Member) error // insert or change the role
 	GetMember(ctx context.Context, appID, developerID string) (Member, error)
 
@@ -82,11 +70,6 @@ type Store interface {
 	MarkRefreshTokenRotated(ctx context.Context, appID, id string, now time.Time) (bool, error)
 
 	InsertAuditEvent(ctx context.Context, e AuditEvent) error
-
-	// CreateSigningKey stores a new key record.
-	CreateSigningKey(ctx context.Context, r SigningKey) error
-	// ListSigningKeys returns every key of the app, newest first (keys.Store).
-	ListSigningKeys(ctx context.Context, appID string) ([]SigningKey, error)
 
 	TwoFactorStore
 }

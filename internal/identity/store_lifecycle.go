@@ -82,8 +82,4 @@ type LifecycleStore interface {
 
 	// GetTemplate returns the app's version of a template (NotFound: use the default).
 	GetTemplate(ctx context.Context, appID, kind, locale string) (EmailTemplate, error)
-	PutTemplate(ctx context.Context, t EmailTemplate) error
-	// DeleteTemplate restores the default; deleting a missing one is not an error.
-	DeleteTemplate(ctx context.Context, appID, kind, locale string) error
-	ListTemplates(ctx context.Context, appID, locale string) ([]EmailTemplate, error)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 )
 
@@ -137,7 +138,7 @@ func (o *Outbox) List(ctx context.Context, appID string, limit int) ([]OutboxMes
 }
 
 var (
-	_ identity.Mailer       = (*Outbox)(nil)
-	_ identity.OutboxReader = (*Outbox)(nil)
-	_ identity.DevSMS       = (*Outbox)(nil)
+	_ identity.Mailer      = (*Outbox)(nil)
+	_ console.OutboxReader = (*Outbox)(nil)
+	_ identity.DevSMS      = (*Outbox)(nil)
 )

@@ -1,4 +1,4 @@
-package identity_test
+package console_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
@@ -29,16 +30,16 @@ func TestUpdateAppConcurrentFields(t *testing.T) {
 		if err := st.PutMember(ctx, identity.Member{AppID: a.ID, DeveloperID: dev.ID, Role: identity.RoleOwner, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		svc := identity.New(identity.Deps{Store: st, Now: func() time.Time { return now }}, identity.Config{})
+		svc := console.New(console.Deps{Store: st.Console(), Now: func() time.Time { return now }})
 
 		// Each update sets one field of what it is given, as a field mask does.
-		updates := map[string]func(*identity.AppChange){
-			"name":               func(c *identity.AppChange) { c.Name = "Renamed" },
-			"max_login_attempts": func(c *identity.AppChange) { c.Settings.MaxLoginAttempts = 7 },
-			"user_names_enabled": func(c *identity.AppChange) { c.Settings.UserNamesEnabled = true },
-			"audience":           func(c *identity.AppChange) { c.Settings.Audience = []string{"aud-x"} },
-			"email_claim":        func(c *identity.AppChange) { c.Settings.EmailClaim = !identity.DefaultSettings().EmailClaim },
-			"authenticator_label": func(c *identity.AppChange) {
+		updates := map[string]func(*console.AppChange){
+			"name":               func(c *console.AppChange) { c.Name = "Renamed" },
+			"max_login_attempts": func(c *console.AppChange) { c.Settings.MaxLoginAttempts = 7 },
+			"user_names_enabled": func(c *console.AppChange) { c.Settings.UserNamesEnabled = true },
+			"audience":           func(c *console.AppChange) { c.Settings.Audience = []string{"aud-x"} },
+			"email_claim":        func(c *console.AppChange) { c.Settings.EmailClaim = !identity.DefaultSettings().EmailClaim },
+			"authenticator_label": func(c *console.AppChange) {
 				c.Settings.AuthenticatorLabel = "Notes Inc."
 			},
 		}
@@ -47,8 +48,8 @@ func TestUpdateAppConcurrentFields(t *testing.T) {
 		for field, set := range updates {
 			wg.Go(func() {
 				<-start
-				_, err := svc.UpdateApp(ctx, dev, a.ID, func(cur identity.App) (identity.AppChange, error) {
-					ch := identity.AppChange{Name: cur.Name, Settings: cur.Settings}
+				_, err := svc.UpdateApp(ctx, dev, a.ID, func(cur identity.App) (console.AppChange, error) {
+					ch := console.AppChange{Name: cur.Name, Settings: cur.Settings}
 					set(&ch)
 					return ch, nil
 				})
@@ -64,7 +65,7 @@ func TestUpdateAppConcurrentFields(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := identity.AppChange{Name: a.Name, Settings: a.Settings}
+		want := console.AppChange{Name: a.Name, Settings: a.Settings}
 		for _, set := range updates {
 			set(&want)
 		}
