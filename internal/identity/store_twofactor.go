@@ -20,20 +20,6 @@ type TotpSecret struct {
 // Pending reports whether the enrollment still waits for its first code.
 func (t TotpSecret) Pending() bool { return t.ConfirmedAt.IsZero() }
 
-// LoginToken is a login that passed its password (or ID token) and waits for
-// a second factor. Only the token's hash is stored.
-type LoginToken struct {
-	ID        string
-	AppID     string
-	UserID    string
-	Hash      string
-	Method    TwoFactorMethod
-	CodeHash  string // SMS: the texted code's HMAC
-	Attempts  int
-	CreatedAt time.Time
-	ExpiresAt time.Time
-}
-
 // TwoFactorStore is the persistence of second factors and phones. Every
 // method is scoped by app; errors are as Store's.
 type TwoFactorStore interface {

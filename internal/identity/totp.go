@@ -19,6 +19,14 @@ import (
 	"github.com/cosync/cosync-auth/internal/templates"
 )
 
+// Recovery codes.
+const (
+	// RecoveryCodeCount is how many recovery codes an enrollment gets.
+	RecoveryCodeCount = 10
+
+	purposeRecovery = "recovery"
+)
+
 // The authenticator parameters every app uses: what Google Authenticator
 // and its peers assume (RFC 6238 defaults).
 const (
