@@ -5,44 +5,6 @@ import (
 	"time"
 )
 
-// Invitation is an invitation to join an app. Only its code's hash is stored.
-type Invitation struct {
-	ID         string
-	AppID      string
-	Handle     string // normalized email
-	Hash       string
-	InviterID  string // the user who invited; empty when a developer did
-	Metadata   map[string]any
-	Locale     string
-	Attempts   int
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	AcceptedAt time.Time
-	AcceptedBy string
-	RevokedAt  time.Time
-}
-
-// Invitation states, derived from the dates.
-const (
-	InvitePending  = "pending"
-	InviteAccepted = "accepted"
-	InviteExpired  = "expired"
-	InviteRevoked  = "revoked"
-)
-
-// State returns the invitation's state at now.
-func (iv Invitation) State(now time.Time) string {
-	switch {
-	case !iv.AcceptedAt.IsZero():
-		return InviteAccepted
-	case !iv.RevokedAt.IsZero():
-		return InviteRevoked
-	case !now.Before(iv.ExpiresAt):
-		return InviteExpired
-	}
-	return InvitePending
-}
-
 // EmailTemplate is a developer's version of one template in one locale.
 type EmailTemplate struct {
 	AppID     string
