@@ -9,6 +9,35 @@ import (
 	"github.com/cosync/cosync-auth/internal/otp"
 )
 
+// Session is one sign-in of one user on one device: the family of refresh
+// tokens that rotate from it. Its id is the access token's `sid`.
+type Session struct {
+	ID           string
+	AppID        string
+	UserID       string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time // absolute end; refresh tokens never outlive it
+	RevokedAt    time.Time // zero while live
+	RevokeReason string
+}
+
+// Live reports whether the session can still be used at now.
+func (s Session) Live(now time.Time) bool {
+	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt)
+}
+
+// RefreshToken is one link of a session's rotation chain. Only its hash is stored.
+type RefreshToken struct {
+	ID        string
+	AppID     string
+	SessionID string
+	ParentID  string
+	Hash      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RotatedAt time.Time // zero until used
+}
+
 // pendingSession is a session whose tokens are minted but not yet stored:
 // minting happens before the transaction (it may call Vault), storing inside it.
 type pendingSession struct {

@@ -5,22 +5,6 @@ import (
 	"time"
 )
 
-// LinkedIdentity is an Apple or Google identity attached to a user. It is
-// keyed by the provider and the provider's subject for the person, never by
-// email: the email is what the provider last said, kept for display.
-type LinkedIdentity struct {
-	ID         string
-	AppID      string
-	UserID     string
-	Provider   Provider
-	Subject    string
-	Email      string // normalized; as the provider gave it, verified or not
-	GivenName  string // Apple tells the app the name once, at the first sign-in
-	FamilyName string
-	CreatedAt  time.Time // when it was linked
-	LastUsedAt time.Time // last sign-in with it; zero if none since the link
-}
-
 // SocialStore is the persistence of social sign-in: linked identities and
 // the nonces of ID tokens already used.
 type SocialStore interface {

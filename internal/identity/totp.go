@@ -19,6 +19,21 @@ import (
 	"github.com/cosync/cosync-auth/internal/templates"
 )
 
+// TotpSecret is a user's authenticator secret. The secret itself is only
+// ever stored sealed, bound to the app and user (see totpAD).
+type TotpSecret struct {
+	AppID        string
+	UserID       string
+	SecretSealed []byte
+	QRTokenHash  string // the mailed QR image's token (SHA-256); empty once confirmed
+	LastStep     int64  // the last accepted TOTP time step
+	CreatedAt    time.Time
+	ConfirmedAt  time.Time // zero while the enrollment is pending
+}
+
+// Pending reports whether the enrollment still waits for its first code.
+func (t TotpSecret) Pending() bool { return t.ConfirmedAt.IsZero() }
+
 // Recovery codes.
 const (
 	// RecoveryCodeCount is how many recovery codes an enrollment gets.

@@ -69,9 +69,10 @@ type snapshot struct {
 
 // load is one store read that concurrent callers wait on.
 type load struct {
-	done chan struct{}
-	snap *snapshot
-	err  error
+	done    chan struct{}
+	snap    *snapshot
+	err     error
+	waiters int // callers waiting on done; guarded by Keyring.mu (for tests)
 }
 
 // NewKeyring returns a Keyring that reads key records from store and signs
@@ -201,6 +202,7 @@ func (k *Keyring) snapshot(ctx context.Context, appID string) (*snapshot, error)
 			return s, nil
 		}
 		if l := k.loading[appID]; l != nil {
+			l.waiters++
 			k.mu.Unlock()
 			select {
 			case <-l.done:
