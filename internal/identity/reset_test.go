@@ -4,12 +4,9 @@ import (
 	"context"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
-	"github.com/cosync/cosync-auth/internal/notify"
-	"github.com/cosync/cosync-auth/internal/otp"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
@@ -23,26 +20,13 @@ func TestResetPassword(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
+		f := newFlowEnv(t, st)
 		ctx := context.Background()
-		now := time.Now().UTC().Truncate(time.Second)
-		clk := func() time.Time { return now }
-		outbox := notify.NewOutbox(st, nil, clk)
-		e := newCostEnv(t, st, cheapArgon2)
-		svc := identity.New(identity.Deps{Store: st, Passwords: e.hasher, Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")),
-			Tokens: fakeTokens{}, Mailer: outbox, Now: clk}, identity.Config{})
-		caller := identity.Caller{AppID: e.app, IP: "192.0.2.1"}
-
+		svc, caller := f.svc, f.caller
 		if err := svc.ForgotPassword(ctx, caller, "ann@example.com"); err != nil {
 			t.Fatalf("ForgotPassword(ann) = %v", err)
 		}
-		msgs, err := outbox.List(ctx, e.app, 10)
-		if err != nil || len(msgs) != 1 {
-			t.Fatalf("outbox after ForgotPassword = %d messages, %v; want 1", len(msgs), err)
-		}
-		code := sixDigits.FindString(msgs[0].Text)
-		if code == "" {
-			t.Fatalf("reset mail has no code: %q", msgs[0].Text)
-		}
+		code := f.lastCode(t, "ann@example.com")
 		wrong := "000000"
 		if code == wrong {
 			wrong = "111111"
@@ -60,9 +44,7 @@ func TestResetPassword(t *testing.T) {
 		}
 		for _, s := range steps {
 			err := svc.ResetPassword(ctx, caller, s.handle, identity.Secret(s.code), identity.Secret(s.password))
-			if got := apperr.ReasonOf(err); got != s.want || (err == nil) != (s.want == "") {
-				t.Errorf("%s: ResetPassword(%q) = %v (%q), want %q", s.name, s.handle, err, got, s.want)
-			}
+			wantReason(t, s.name+": ResetPassword("+s.handle+")", err, s.want)
 		}
 		for _, l := range []struct {
 			password string
@@ -72,9 +54,7 @@ func TestResetPassword(t *testing.T) {
 			{"brand-new-password", ""},
 		} {
 			_, err := svc.Login(ctx, caller, "ann@example.com", identity.Secret(l.password))
-			if got := apperr.ReasonOf(err); got != l.want || (err == nil) != (l.want == "") {
-				t.Errorf("Login with %q after the reset = %v (%q), want %q", l.password, err, got, l.want)
-			}
+			wantReason(t, "Login with "+l.password+" after the reset", err, l.want)
 		}
 	})
 }
