@@ -67,6 +67,12 @@ type keyMaker struct {
 
 func (k keyMaker) Invalidate(appID string) { k.ring.Invalidate(appID) }
 
+var (
+	_ console.KeyMaker        = keyMaker{}
+	_ identity.PasswordHasher = (*password.Hasher)(nil)
+	_ identity.CodeHasher     = (*otp.Hasher)(nil)
+)
+
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
