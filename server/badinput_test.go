@@ -43,8 +43,8 @@ func TestBadInput(t *testing.T) {
 			name   string
 			call   func() error
 			code   connect.Code
-			reason string // ErrorInfo reason, when the domain answers
-			field  string // a field the error must name
+			reason apperr.Reason // ErrorInfo reason, when the domain answers
+			field  string        // a field the error must name
 		}{
 			{"signup empty email", func() error {
 				_, err := e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: "", Password: "long-enough-pw", Metadata: good})
@@ -57,33 +57,33 @@ func TestBadInput(t *testing.T) {
 			{"signup 2-character password", func() error {
 				_, err := e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: "bo@example.com", Password: "ab", Metadata: good})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonPasswordPolicy, "password"},
+			}, connect.CodeInvalidArgument, apperr.ReasonPasswordPolicy, "password"},
 			{"signup unknown app", func() error {
 				_, err := e.auth.SignUp(as(ctx, "no-such-app", ""), &authv1.SignUpRequest{Handle: "bo@example.com", Password: "long-enough-pw", Metadata: good})
 				return err
-			}, connect.CodeNotFound, identity.ReasonAppNotFound, ""},
+			}, connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
 			{"signup without app id", func() error {
 				_, err := e.auth.SignUp(ctx, &authv1.SignUpRequest{Handle: "bo@example.com", Password: "long-enough-pw", Metadata: good})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonAppIDRequired, ""},
+			}, connect.CodeInvalidArgument, apperr.ReasonAppIDRequired, ""},
 			{"signup missing required metadata", func() error {
 				_, err := e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: "bo@example.com", Password: "long-enough-pw"})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonMetadataInvalid, "metadata.user_data.name"},
+			}, connect.CodeInvalidArgument, apperr.ReasonMetadataInvalid, "metadata.user_data.name"},
 			{"signup metadata of the wrong type", func() error {
 				md := mustStruct(t, map[string]any{"user_data": map[string]any{"name": "Bo", "age": "old"}})
 				_, err := e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: "bo@example.com", Password: "long-enough-pw", Metadata: md})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonMetadataInvalid, "metadata.user_data.age"},
+			}, connect.CodeInvalidArgument, apperr.ReasonMetadataInvalid, "metadata.user_data.age"},
 			{"signup unknown metadata", func() error {
 				md := mustStruct(t, map[string]any{"user_data": map[string]any{"name": "Bo"}, "admin": true})
 				_, err := e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: "bo@example.com", Password: "long-enough-pw", Metadata: md})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonMetadataInvalid, "metadata.admin"},
+			}, connect.CodeInvalidArgument, apperr.ReasonMetadataInvalid, "metadata.admin"},
 			{"signup unsupported locale", func() error {
 				_, err := e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: "bo@example.com", Password: "long-enough-pw", Metadata: good, Locale: "fr"})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonLocaleUnsupported, "locale"},
+			}, connect.CodeInvalidArgument, apperr.ReasonLocaleUnsupported, "locale"},
 			{"complete signup malformed code", func() error {
 				_, err := e.auth.CompleteSignUp(as(ctx, app, ""), &authv1.CompleteSignUpRequest{Handle: "bo@example.com", Code: "12ab"})
 				return err
@@ -91,7 +91,7 @@ func TestBadInput(t *testing.T) {
 			{"complete signup with no pending signup", func() error {
 				_, err := e.auth.CompleteSignUp(as(ctx, app, ""), &authv1.CompleteSignUpRequest{Handle: "bo@example.com", Code: "123456"})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code"},
+			}, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code"},
 			{"login empty handle", func() error {
 				_, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "", Password: "x"})
 				return err
@@ -99,47 +99,47 @@ func TestBadInput(t *testing.T) {
 			{"login wrong password", func() error {
 				_, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "wrong-password"})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonInvalidCredentials, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonInvalidCredentials, ""},
 			{"login unknown user", func() error {
 				_, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "nobody@example.com", Password: "wrong-password"})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonInvalidCredentials, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonInvalidCredentials, ""},
 			{"get user without bearer", func() error {
 				_, err := e.auth.GetUser(as(ctx, app, ""), &authv1.GetUserRequest{})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonTokenMissing, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonTokenMissing, ""},
 			{"get user with tampered bearer", func() error {
 				_, err := e.auth.GetUser(as(ctx, app, tampered), &authv1.GetUserRequest{})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonTokenInvalid, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonTokenInvalid, ""},
 			{"get user with expired bearer", func() error {
 				_, err := e.auth.GetUser(as(ctx, app, old.GetAccessToken()), &authv1.GetUserRequest{})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonTokenExpired, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonTokenExpired, ""},
 			{"get user with another app's token", func() error {
 				_, err := e.auth.GetUser(as(ctx, app, foreign), &authv1.GetUserRequest{})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonTokenInvalid, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonTokenInvalid, ""},
 			{"refresh with garbage", func() error {
 				_, err := e.auth.RefreshSession(as(ctx, app, ""), &authv1.RefreshSessionRequest{RefreshToken: "garbage"})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonRefreshInvalid, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonRefreshTokenInvalid, ""},
 			{"refresh with another app's token", func() error {
 				_, err := e.auth.RefreshSession(as(ctx, otherApp, ""), &authv1.RefreshSessionRequest{RefreshToken: sess.GetRefreshToken()})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonRefreshInvalid, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonRefreshTokenInvalid, ""},
 			{"logout without bearer", func() error {
 				_, err := e.auth.Logout(as(ctx, app, ""), &authv1.LogoutRequest{})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonTokenMissing, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonTokenMissing, ""},
 			{"admin without bearer", func() error {
 				_, err := e.admin.ListApps(ctx, &adminv1.ListAppsRequest{})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonTokenMissing, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonTokenMissing, ""},
 			{"admin with an app user's token", func() error {
 				_, err := e.admin.ListApps(as(ctx, "", sess.GetAccessToken()), &adminv1.ListAppsRequest{})
 				return err
-			}, connect.CodeUnauthenticated, identity.ReasonTokenInvalid, ""},
+			}, connect.CodeUnauthenticated, apperr.ReasonTokenInvalid, ""},
 			{"create app without name", func() error {
 				_, err := e.admin.CreateApp(as(ctx, "", dev), &adminv1.CreateAppRequest{Name: ""})
 				return err
@@ -147,23 +147,23 @@ func TestBadInput(t *testing.T) {
 			{"create app with bad settings", func() error {
 				_, err := e.admin.CreateApp(as(ctx, "", dev), &adminv1.CreateAppRequest{Name: "x", Settings: &adminv1.AppSettings{TokenLifetime: durationpb.New(time.Second)}})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "settings.token_lifetime"},
+			}, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "settings.token_lifetime"},
 			{"get another developer's app", func() error {
 				_, err := e.admin.GetApp(as(ctx, "", dev), &adminv1.GetAppRequest{AppId: otherApp})
 				return err
-			}, connect.CodeNotFound, identity.ReasonAppNotFound, ""},
+			}, connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
 			{"update another developer's app", func() error {
 				_, err := e.admin.UpdateApp(as(ctx, "", dev), &adminv1.UpdateAppRequest{AppId: otherApp, Name: "mine", UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}}})
 				return err
-			}, connect.CodeNotFound, identity.ReasonAppNotFound, ""},
+			}, connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
 			{"list another developer's keys", func() error {
 				_, err := e.admin.ListSigningKeys(as(ctx, "", dev), &adminv1.ListSigningKeysRequest{AppId: otherApp})
 				return err
-			}, connect.CodeNotFound, identity.ReasonAppNotFound, ""},
+			}, connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
 			{"delete another developer's app", func() error {
 				_, err := e.admin.DeleteApp(as(ctx, "", dev), &adminv1.DeleteAppRequest{AppId: otherApp})
 				return err
-			}, connect.CodeNotFound, identity.ReasonAppNotFound, ""},
+			}, connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
 			{"update with an unknown mask path", func() error {
 				_, err := e.admin.UpdateApp(as(ctx, "", dev), &adminv1.UpdateAppRequest{AppId: app, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"settings.nope"}}})
 				return err
@@ -177,18 +177,18 @@ func TestBadInput(t *testing.T) {
 					Settings:   &adminv1.AppSettings{PasswordPolicy: &authv1.PasswordPolicy{MinLength: 3}},
 					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"settings.password_policy.min_length"}}})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "settings.password_policy.min_length"},
+			}, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "settings.password_policy.min_length"},
 			{"update metadata field onto a reserved claim", func() error {
 				_, err := e.admin.UpdateApp(as(ctx, "", dev), &adminv1.UpdateAppRequest{AppId: app,
 					Settings: &adminv1.AppSettings{SignupMetadataFields: []*authv1.MetadataField{
 						{Path: "sub", Type: authv1.MetadataFieldType_METADATA_FIELD_TYPE_STRING}}},
 					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"settings.signup_metadata_fields"}}})
 				return err
-			}, connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "settings.signup_metadata_fields[0].path"},
+			}, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "settings.signup_metadata_fields[0].path"},
 			{"delete the console app", func() error {
 				_, err := e.admin.DeleteApp(as(ctx, "", dev), &adminv1.DeleteAppRequest{AppId: identity.ConsoleAppID})
 				return err
-			}, connect.CodeFailedPrecondition, identity.ReasonBuiltinApp, ""},
+			}, connect.CodeFailedPrecondition, apperr.ReasonBuiltinApp, ""},
 			{"outbox of an empty app id", func() error {
 				_, err := e.admin.ListOutbox(as(ctx, "", dev), &adminv1.ListOutboxRequest{AppId: ""})
 				return err

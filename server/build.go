@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/notify"
@@ -32,6 +33,7 @@ type parts struct {
 	keyring *keys.Keyring
 	social  *social.Verifier
 	svc     *identity.Service
+	console *console.Service
 	limiter *ratelimit.Limiter
 	keyParts
 }
@@ -57,13 +59,19 @@ func outboundClient() *http.Client {
 	return &http.Client{Transport: t, Timeout: 15 * time.Second}
 }
 
-// keyMaker lets identity create keys and tell the keyring about them.
+// keyMaker lets the console create keys and tell the keyring about them.
 type keyMaker struct {
 	keys.Signer
 	ring *keys.Keyring
 }
 
 func (k keyMaker) Invalidate(appID string) { k.ring.Invalidate(appID) }
+
+var (
+	_ console.KeyMaker        = keyMaker{}
+	_ identity.PasswordHasher = (*password.Hasher)(nil)
+	_ identity.CodeHasher     = (*otp.Hasher)(nil)
+)
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
@@ -108,7 +116,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	ring := keys.NewKeyring(st, signer, keys.KeyringConfig{}, now)
 
 	var mailer identity.Mailer
-	var outbox identity.OutboxReader
+	var outbox console.OutboxReader
 	var devSMS identity.DevSMS // apps without Twilio settings text into the dev outbox
 	if cfg.SMTPURL != "" {
 		m, err := notify.NewSMTP(notify.SMTPConfig{URL: cfg.SMTPURL, From: cfg.MailFrom})
@@ -133,9 +141,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Passwords: hasher,
 		Codes:     otp.NewHasher(kp.pepper),
 		Tokens:    token.NewIssuer(ring),
-		Keys:      keyMaker{signer, ring},
 		Mailer:    mailer,
-		Outbox:    outbox,
 		Limiter:   limiter,
 		Log:       log,
 		Now:       now,
@@ -145,13 +151,14 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom,
 		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
-	if err := svc.EnsureConsoleApp(ctx); err != nil {
+	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now})
+	if err := con.EnsureConsoleApp(ctx); err != nil {
 		if kp.vault != nil {
 			kp.vault.Close()
 		}
 		return nil, fmt.Errorf("console application: %w", err)
 	}
-	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, social: verifier, limiter: limiter, keyParts: kp}, nil
+	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter, keyParts: kp}, nil
 }
 
 func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {

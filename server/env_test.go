@@ -27,6 +27,7 @@ import (
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 	"github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1/authv1connect"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/config"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/store"
@@ -211,7 +212,7 @@ func (e *env) signUp(tb testing.TB, dev, app, email string) *authv1.Session {
 }
 
 // reason returns a Connect error's code and ErrorInfo reason.
-func reason(err error) (connect.Code, string) {
+func reason(err error) (connect.Code, apperr.Reason) {
 	var ce *connect.Error
 	if !errors.As(err, &ce) {
 		return 0, ""
@@ -219,7 +220,7 @@ func reason(err error) (connect.Code, string) {
 	for _, d := range ce.Details() {
 		if v, err := d.Value(); err == nil {
 			if info, ok := v.(*errdetails.ErrorInfo); ok {
-				return ce.Code(), info.GetReason()
+				return ce.Code(), apperr.Reason(info.GetReason())
 			}
 		}
 	}
@@ -299,7 +300,7 @@ func (e *env) outboxTo(tb testing.TB, dev, app, to string) *adminv1.OutboxMessag
 }
 
 // wantReason fails tb unless err has code and reason (and names field, if given).
-func wantReason(tb testing.TB, what string, err error, code connect.Code, r string, field ...string) {
+func wantReason(tb testing.TB, what string, err error, code connect.Code, r apperr.Reason, field ...string) {
 	tb.Helper()
 	c, got := reason(err)
 	if c != code || got != r {
@@ -313,8 +314,8 @@ func wantReason(tb testing.TB, what string, err error, code connect.Code, r stri
 	}
 }
 
-// withArgon2 sets production-like password hashing (the suite default is
-// small, for speed); timing tests need the hash to dominate as it does live.
+// withArgon2 sets the password hashing parameters (the suite default is
+// small, for speed), so a test can change them between two servers.
 func withArgon2(memoryKiB, iterations int) envOption {
 	return func(c *config.Config) { c.Argon2MemoryKiB, c.Argon2Iterations = memoryKiB, iterations }
 }

@@ -40,7 +40,7 @@ func handler(p *parts) http.Handler {
 	mux := http.NewServeMux()
 	opts := []connect.HandlerOption{connect.WithInterceptors(validate.NewInterceptor())}
 	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts...))
-	mux.Handle(adminapi.Mount(adminapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts...))
+	mux.Handle(adminapi.Mount(adminapi.New(p.svc, p.console, p.log), p.svc, p.cfg.TrustProxy, opts...))
 	services := []string{authv1connect.AuthServiceName, adminv1connect.AdminServiceName}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)

@@ -15,6 +15,7 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify/smtptest"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
@@ -34,9 +35,9 @@ func TestInvitations(t *testing.T) {
 			_, err := e.auth.Invite(as(ctx, app, ann), &authv1.InviteRequest{Handle: handle, Metadata: mustStruct(t, md)})
 			return err
 		}
-		wantReason(t, "Invite with invitations off", invite("bob@example.com", map[string]any{"team": "blue"}), connect.CodeFailedPrecondition, identity.ReasonInvitesDisabled)
+		wantReason(t, "Invite with invitations off", invite("bob@example.com", map[string]any{"team": "blue"}), connect.CodeFailedPrecondition, apperr.ReasonInvitesDisabled)
 		e.enableInvites(t, dev, app)
-		wantReason(t, "Invite without the required field", invite("bob@example.com", map[string]any{}), connect.CodeInvalidArgument, identity.ReasonMetadataInvalid, "metadata.team")
+		wantReason(t, "Invite without the required field", invite("bob@example.com", map[string]any{}), connect.CodeInvalidArgument, apperr.ReasonMetadataInvalid, "metadata.team")
 		if err := invite("bob@example.com", map[string]any{"team": "blue"}); err != nil {
 			t.Fatalf("Invite = %v", err)
 		}
@@ -54,7 +55,7 @@ func TestInvitations(t *testing.T) {
 			return e.auth.Register(as(ctx, app, ""), &authv1.RegisterRequest{Handle: "bob@example.com", Password: "long-enough-pw", InviteCode: c, Metadata: md})
 		}
 		_, err := register(wrong)
-		wantReason(t, "Register with a wrong code", err, connect.CodeInvalidArgument, identity.ReasonInviteInvalid, "invite_code")
+		wantReason(t, "Register with a wrong code", err, connect.CodeInvalidArgument, apperr.ReasonInviteInvalid, "invite_code")
 		res, err := register(code)
 		if err != nil {
 			t.Fatalf("Register = %v", err)
@@ -67,7 +68,7 @@ func TestInvitations(t *testing.T) {
 			t.Errorf("token claims = %v, want team", c)
 		}
 		_, err = register(code)
-		wantReason(t, "Register twice", err, connect.CodeFailedPrecondition, identity.ReasonInviteUsed)
+		wantReason(t, "Register twice", err, connect.CodeFailedPrecondition, apperr.ReasonInviteUsed)
 
 		// The inviter is recorded; states show in the admin list.
 		list, err := e.admin.ListInvitations(as(ctx, "", dev), &adminv1.ListInvitationsRequest{AppId: app})
@@ -84,7 +85,7 @@ func TestInvitations(t *testing.T) {
 		e.clock.Advance(7*24*time.Hour + time.Minute)
 		dev = e.login(t, identity.ConsoleAppID, "dev@example.com", "dev-password-1")
 		_, err = e.auth.Register(as(ctx, app, ""), &authv1.RegisterRequest{Handle: "cy@example.com", Password: "long-enough-pw", InviteCode: cyCode, Metadata: md})
-		wantReason(t, "Register with an expired invitation", err, connect.CodeFailedPrecondition, identity.ReasonInviteExpired)
+		wantReason(t, "Register with an expired invitation", err, connect.CodeFailedPrecondition, apperr.ReasonInviteExpired)
 
 		// Revoked by a developer.
 		if _, err := e.admin.CreateInvitations(as(ctx, "", dev), &adminv1.CreateInvitationsRequest{AppId: app,
@@ -100,7 +101,7 @@ func TestInvitations(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = e.auth.Register(as(ctx, app, ""), &authv1.RegisterRequest{Handle: "dee@example.com", Password: "long-enough-pw", InviteCode: deeCode, Metadata: md})
-		wantReason(t, "Register with a revoked invitation", err, connect.CodeFailedPrecondition, identity.ReasonInviteRevoked)
+		wantReason(t, "Register with a revoked invitation", err, connect.CodeFailedPrecondition, apperr.ReasonInviteRevoked)
 		for _, h := range []string{"cy@example.com", "dee@example.com"} {
 			if _, err := e.p.store.FindUserByEmail(ctx, app, h); err == nil {
 				t.Errorf("a refused Register created %s", h)
@@ -138,7 +139,7 @@ func TestSignupLink(t *testing.T) {
 		_, err := e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: handle, Password: "long-enough-pw", Metadata: md, RedirectUrl: redirect})
 		return err
 	}
-	wantReason(t, "SignUp with an unlisted redirect", signUp("ann@example.com", "https://evil.example.com/"), connect.CodeInvalidArgument, identity.ReasonRedirectNotAllowed, "redirect_url")
+	wantReason(t, "SignUp with an unlisted redirect", signUp("ann@example.com", "https://evil.example.com/"), connect.CodeInvalidArgument, apperr.ReasonRedirectNotAllowed, "redirect_url")
 	if err := signUp("ann@example.com", "fieldnotes://signed-up"); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +257,7 @@ func TestTemplates(t *testing.T) {
 	}
 	_, err = e.admin.UpdateEmailTemplate(as(ctx, "", dev), &adminv1.UpdateEmailTemplateRequest{AppId: app, Template: &adminv1.EmailTemplate{
 		Kind: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_CODE, Locale: "fr"}})
-	wantReason(t, "UpdateEmailTemplate in a locale the app lacks", err, connect.CodeInvalidArgument, identity.ReasonLocaleUnsupported, "template.locale")
+	wantReason(t, "UpdateEmailTemplate in a locale the app lacks", err, connect.CodeInvalidArgument, apperr.ReasonLocaleUnsupported, "template.locale")
 	if _, err := e.admin.UpdateEmailTemplate(as(ctx, "", dev), &adminv1.UpdateEmailTemplateRequest{AppId: app, Template: &adminv1.EmailTemplate{
 		Kind: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_CODE, Locale: "en"}}); err != nil {
 		t.Fatalf("restore = %v", err)

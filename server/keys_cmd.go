@@ -25,7 +25,7 @@ const keyUpkeepTimeout = 2 * time.Minute
 func upkeepKeys(ctx context.Context, p *parts) {
 	ctx, cancel := context.WithTimeout(ctx, keyUpkeepTimeout)
 	defer cancel()
-	up, err := p.svc.MaintainKeys(ctx)
+	up, err := p.console.MaintainKeys(ctx)
 	if len(up.Rotated) > 0 || len(up.Retired) > 0 {
 		p.log.InfoContext(ctx, "signing key upkeep", "rotated", len(up.Rotated), "retired", len(up.Retired))
 	}
@@ -72,7 +72,7 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer p.close()
-	rec, err := p.svc.RotateAppKey(ctx, *appID)
+	rec, err := p.console.RotateAppKey(ctx, *appID)
 	if err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
 	}

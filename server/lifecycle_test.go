@@ -14,9 +14,8 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
-	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/notify/smtptest"
-	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
 
@@ -62,19 +61,19 @@ func TestPasswordReset(t *testing.T) {
 		_, err := e.auth.ResetPassword(as(ctx, app, ""), &authv1.ResetPasswordRequest{Handle: "ann@example.com", Code: c, NewPassword: pw})
 		return err
 	}
-	wantReason(t, "ResetPassword with a wrong code", reset(wrong, "brand-new-password"), connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
-	wantReason(t, "ResetPassword to a weak password", reset(code, "short"), connect.CodeInvalidArgument, identity.ReasonPasswordPolicy, "new_password")
+	wantReason(t, "ResetPassword with a wrong code", reset(wrong, "brand-new-password"), connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
+	wantReason(t, "ResetPassword to a weak password", reset(code, "short"), connect.CodeInvalidArgument, apperr.ReasonPasswordPolicy, "new_password")
 	if err := reset(code, "brand-new-password"); err != nil {
 		t.Fatalf("ResetPassword = %v", err)
 	}
-	wantReason(t, "ResetPassword with a used code", reset(code, "another-new-password"), connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+	wantReason(t, "ResetPassword with a used code", reset(code, "another-new-password"), connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 	for i, tok := range []string{first.GetSession().GetAccessToken(), second} {
 		if _, err := e.auth.GetUser(as(ctx, app, tok), &authv1.GetUserRequest{}); err == nil {
 			t.Errorf("session %d still works after a reset", i)
 		}
 	}
 	_, err = e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "long-enough-pw"})
-	wantReason(t, "Login with the old password", err, connect.CodeUnauthenticated, identity.ReasonInvalidCredentials)
+	wantReason(t, "Login with the old password", err, connect.CodeUnauthenticated, apperr.ReasonInvalidCredentials)
 	e.login(t, app, "ann@example.com", "brand-new-password")
 
 	// A reset code lives one hour.
@@ -87,7 +86,7 @@ func TestPasswordReset(t *testing.T) {
 	}
 	late := codeRE.FindStringSubmatch(mail.Messages()[len(mail.Messages())-1].Text)[1]
 	e.clock.Advance(61 * time.Minute)
-	wantReason(t, "ResetPassword after an hour", reset(late, "brand-new-password-2"), connect.CodeFailedPrecondition, identity.ReasonCodeExpired)
+	wantReason(t, "ResetPassword after an hour", reset(late, "brand-new-password-2"), connect.CodeFailedPrecondition, apperr.ReasonCodeExpired)
 }
 
 // TestChangePassword: the current password is checked, the new one must
@@ -104,9 +103,9 @@ func TestChangePassword(t *testing.T) {
 			return e.auth.ChangePassword(as(ctx, app, s.GetAccessToken()), &authv1.ChangePasswordRequest{Password: cur, NewPassword: next})
 		}
 		_, err := change("not-my-password", "brand-new-password")
-		wantReason(t, "ChangePassword with a wrong current password", err, connect.CodeInvalidArgument, identity.ReasonInvalidCredentials, "password")
+		wantReason(t, "ChangePassword with a wrong current password", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCredentials, "password")
 		_, err = change("long-enough-pw", "short")
-		wantReason(t, "ChangePassword to a weak password", err, connect.CodeInvalidArgument, identity.ReasonPasswordPolicy, "new_password")
+		wantReason(t, "ChangePassword to a weak password", err, connect.CodeInvalidArgument, apperr.ReasonPasswordPolicy, "new_password")
 		res, err := change("long-enough-pw", "brand-new-password")
 		if err != nil {
 			t.Fatalf("ChangePassword = %v", err)
@@ -136,7 +135,7 @@ func TestUserNames(t *testing.T) {
 		_, err := e.auth.SetUserName(as(ctx, app, tok), &authv1.SetUserNameRequest{UserName: name})
 		return err
 	}
-	wantReason(t, "SetUserName with names off", set(ann, "Ann1"), connect.CodeFailedPrecondition, identity.ReasonUserNamesDisabled)
+	wantReason(t, "SetUserName with names off", set(ann, "Ann1"), connect.CodeFailedPrecondition, apperr.ReasonUserNamesDisabled)
 	e.update(t, dev, app, &adminv1.AppSettings{UserNamesEnabled: true}, "settings.user_names_enabled")
 	if err := set(ann, "1ann"); connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Errorf("SetUserName(1ann) = %v, want InvalidArgument", err)
@@ -144,8 +143,8 @@ func TestUserNames(t *testing.T) {
 	if err := set(ann, "Ann1"); err != nil {
 		t.Fatalf("SetUserName = %v", err)
 	}
-	wantReason(t, "SetUserName twice", set(ann, "Ann2"), connect.CodeFailedPrecondition, identity.ReasonUserNameAlreadySet)
-	wantReason(t, "SetUserName taken in another case", set(bob, "aNN1"), connect.CodeInvalidArgument, identity.ReasonUserNameTaken, "user_name")
+	wantReason(t, "SetUserName twice", set(ann, "Ann2"), connect.CodeFailedPrecondition, apperr.ReasonUserNameAlreadySet)
+	wantReason(t, "SetUserName taken in another case", set(bob, "aNN1"), connect.CodeInvalidArgument, apperr.ReasonUserNameTaken, "user_name")
 	for name, want := range map[string]bool{"ANN1": false, "bob": true} {
 		res, err := e.auth.CheckUserName(as(ctx, app, bob), &authv1.CheckUserNameRequest{UserName: name})
 		if err != nil || res.GetAvailable() != want {
@@ -174,9 +173,9 @@ func TestMetadataAndLocale(t *testing.T) {
 			return e.auth.SetUserMetadata(as(ctx, app, s.GetAccessToken()), &authv1.SetUserMetadataRequest{Metadata: mustStruct(t, md)})
 		}
 		_, err := set(map[string]any{"user_data": map[string]any{"age": 30}})
-		wantReason(t, "SetUserMetadata of a non-editable field", err, connect.CodeInvalidArgument, identity.ReasonMetadataNotEditable, "metadata.user_data.age")
+		wantReason(t, "SetUserMetadata of a non-editable field", err, connect.CodeInvalidArgument, apperr.ReasonMetadataNotEditable, "metadata.user_data.age")
 		_, err = set(map[string]any{"role": "admin"})
-		wantReason(t, "SetUserMetadata of an unknown field", err, connect.CodeInvalidArgument, identity.ReasonMetadataInvalid, "metadata.role")
+		wantReason(t, "SetUserMetadata of an unknown field", err, connect.CodeInvalidArgument, apperr.ReasonMetadataInvalid, "metadata.role")
 		res, err := set(map[string]any{"user_data": map[string]any{"name": "Annie"}})
 		if err != nil || res.GetUser().GetMetadata().AsMap()["user_data"].(map[string]any)["name"] != "Annie" {
 			t.Fatalf("SetUserMetadata = %v, %v", res, err)
@@ -190,7 +189,7 @@ func TestMetadataAndLocale(t *testing.T) {
 		}
 
 		_, err = e.auth.SetLocale(as(ctx, app, s.GetAccessToken()), &authv1.SetLocaleRequest{Locale: "fr"})
-		wantReason(t, "SetLocale outside the app's locales", err, connect.CodeInvalidArgument, identity.ReasonLocaleUnsupported, "locale")
+		wantReason(t, "SetLocale outside the app's locales", err, connect.CodeInvalidArgument, apperr.ReasonLocaleUnsupported, "locale")
 		e.update(t, dev, app, &adminv1.AppSettings{Locales: []string{"en", "fr"}}, "settings.locales")
 		if res, err := e.auth.SetLocale(as(ctx, app, s.GetAccessToken()), &authv1.SetLocaleRequest{Locale: "fr"}); err != nil || res.GetUser().GetLocale() != "fr" {
 			t.Errorf("SetLocale(fr) = %v, %v", res, err)
@@ -207,7 +206,7 @@ func TestAnonymousUpgrade(t *testing.T) {
 		dev := e.developer(t, "dev@example.com")
 		app := e.appWithNameField(t, dev)
 		_, err := e.auth.LoginAnonymous(as(ctx, app, ""), &authv1.LoginAnonymousRequest{})
-		wantReason(t, "LoginAnonymous when off", err, connect.CodeFailedPrecondition, identity.ReasonAnonymousDisabled)
+		wantReason(t, "LoginAnonymous when off", err, connect.CodeFailedPrecondition, apperr.ReasonAnonymousDisabled)
 		e.update(t, dev, app, &adminv1.AppSettings{AnonymousLoginEnabled: true}, "settings.anonymous_login_enabled")
 		anon, err := e.auth.LoginAnonymous(as(ctx, app, ""), &authv1.LoginAnonymousRequest{})
 		if err != nil {
@@ -233,7 +232,7 @@ func TestAnonymousUpgrade(t *testing.T) {
 		}
 		// A real account cannot be "upgraded" again.
 		_, err = e.auth.SignUp(as(ctx, app, done.GetSession().GetAccessToken()), &authv1.SignUpRequest{Handle: "x@example.com", Password: "long-enough-pw", Metadata: md})
-		wantReason(t, "SignUp with a non-anonymous session", err, connect.CodeAlreadyExists, identity.ReasonAlreadyExists)
+		wantReason(t, "SignUp with a non-anonymous session", err, connect.CodeAlreadyExists, apperr.ReasonAlreadyExists)
 	})
 }
 
@@ -255,7 +254,7 @@ func jwtClaims(tb testing.TB, tok string) map[string]any {
 	return m
 }
 
-var _ = ratelimit.Reason
+var _ = apperr.ReasonRateLimited
 
 // TestDeleteAccount: the password is re-checked, and afterwards nothing of
 // the user is left: sessions end, the email is free again.
@@ -270,8 +269,8 @@ func TestDeleteAccount(t *testing.T) {
 			_, err := e.auth.DeleteAccount(as(ctx, app, s.GetAccessToken()), &authv1.DeleteAccountRequest{Password: pw})
 			return err
 		}
-		wantReason(t, "DeleteAccount without a password", del(""), connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "password")
-		wantReason(t, "DeleteAccount with a wrong password", del("not-my-password"), connect.CodeInvalidArgument, identity.ReasonInvalidCredentials, "password")
+		wantReason(t, "DeleteAccount without a password", del(""), connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "password")
+		wantReason(t, "DeleteAccount with a wrong password", del("not-my-password"), connect.CodeInvalidArgument, apperr.ReasonInvalidCredentials, "password")
 		if _, err := e.p.store.FindUserByEmail(ctx, app, "ann@example.com"); err != nil {
 			t.Fatalf("a refused DeleteAccount removed the user: %v", err)
 		}
@@ -285,7 +284,7 @@ func TestDeleteAccount(t *testing.T) {
 			t.Error("the refresh token works after DeleteAccount")
 		}
 		_, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "long-enough-pw"})
-		wantReason(t, "Login after DeleteAccount", err, connect.CodeUnauthenticated, identity.ReasonInvalidCredentials)
+		wantReason(t, "Login after DeleteAccount", err, connect.CodeUnauthenticated, apperr.ReasonInvalidCredentials)
 		e.signUp(t, dev, app, "ann@example.com") // the address is free again
 	})
 }

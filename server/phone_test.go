@@ -17,8 +17,8 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/config"
-	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/notify/smtptest"
 	"github.com/cosync/cosync-auth/internal/sms/twiliotest"
@@ -104,7 +104,7 @@ func TestSMS(t *testing.T) {
 		uctx := as(ctx, app, sess.GetAccessToken())
 		const phone = "+14155550100"
 		_, err = e.auth.SetSmsTwoFactor(uctx, &authv1.SetSmsTwoFactorRequest{Enabled: true})
-		wantReason(t, "SetSmsTwoFactor before a phone", err, connect.CodeFailedPrecondition, identity.ReasonPhoneNotVerified)
+		wantReason(t, "SetSmsTwoFactor before a phone", err, connect.CodeFailedPrecondition, apperr.ReasonPhoneNotVerified)
 
 		if _, err := e.auth.SetPhone(uctx, &authv1.SetPhoneRequest{Phone: phone}); err != nil {
 			t.Fatalf("SetPhone = %v", err)
@@ -115,7 +115,7 @@ func TestSMS(t *testing.T) {
 		}
 		code := textedCode(t, fake, phone)
 		_, err = e.auth.VerifyPhone(uctx, &authv1.VerifyPhoneRequest{Code: fmt.Sprintf("%06d", (mustAtoi(t, code)+1)%1000000)})
-		wantReason(t, "VerifyPhone(wrong code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "VerifyPhone(wrong code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		u, err := e.auth.GetUser(uctx, &authv1.GetUserRequest{})
 		if err != nil || u.GetUser().GetPhone() != "" {
 			t.Errorf("before VerifyPhone the user's phone is %q (%v), want none", u.GetUser().GetPhone(), err)
@@ -128,14 +128,14 @@ func TestSMS(t *testing.T) {
 			t.Errorf("VerifyPhone gave %v", v.GetUser())
 		}
 		_, err = e.auth.VerifyPhone(uctx, &authv1.VerifyPhoneRequest{Code: code})
-		wantReason(t, "VerifyPhone(used code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "VerifyPhone(used code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 
 		on, err := e.auth.SetSmsTwoFactor(uctx, &authv1.SetSmsTwoFactorRequest{Enabled: true})
 		if err != nil || on.GetUser().GetTwoFactor() != authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS {
 			t.Fatalf("SetSmsTwoFactor(on) = %v, %v", on, err)
 		}
 		_, err = e.auth.SetSmsTwoFactor(uctx, &authv1.SetSmsTwoFactorRequest{Enabled: false})
-		wantReason(t, "SetSmsTwoFactor(off)", err, connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "enabled")
+		wantReason(t, "SetSmsTwoFactor(off)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "enabled")
 
 		// Login texts a code and answers a challenge; the texted code signs in.
 		before := len(fake.To(phone))
@@ -160,20 +160,20 @@ func TestSMS(t *testing.T) {
 		wrong := fmt.Sprintf("%06d", (mustAtoi(t, right)+1)%1000000)
 		for i := range 5 {
 			_, err := e.completeLogin(app, ch.GetLoginToken(), wrong)
-			wantReason(t, fmt.Sprintf("CompleteLogin(wrong code #%d)", i+1), err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+			wantReason(t, fmt.Sprintf("CompleteLogin(wrong code #%d)", i+1), err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		}
 		_, err = e.completeLogin(app, ch.GetLoginToken(), right)
-		wantReason(t, "CompleteLogin(6th code)", err, connect.CodeFailedPrecondition, identity.ReasonTooManyAttempts)
+		wantReason(t, "CompleteLogin(6th code)", err, connect.CodeFailedPrecondition, apperr.ReasonTooManyAttempts)
 
 		// An expired challenge is refused.
 		ch = e.challenge(t, app, "ann@example.com")
 		e.clock.Advance(5*time.Minute + time.Second)
 		_, err = e.completeLogin(app, ch.GetLoginToken(), textedCode(t, fake, phone))
-		wantReason(t, "CompleteLogin(expired challenge)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenExpired)
+		wantReason(t, "CompleteLogin(expired challenge)", err, connect.CodeUnauthenticated, apperr.ReasonLoginTokenExpired)
 
 		// SMS users turn the factor off with the password.
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Code: "123456"})
-		wantReason(t, "DisableTwoFactor(an SMS code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "DisableTwoFactor(an SMS code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		off, err := e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Password: "long-enough-pw"})
 		if err != nil || off.GetUser().GetTwoFactor() != authv1.TwoFactorMethod_TWO_FACTOR_METHOD_NONE || !off.GetUser().GetPhoneVerified() {
 			t.Errorf("DisableTwoFactor(password) = %v, %v; want the factor off and the phone kept", off.GetUser(), err)
@@ -228,7 +228,7 @@ func TestPhoneTaken(t *testing.T) {
 				won++
 				continue
 			}
-			wantReason(t, fmt.Sprintf("VerifyPhone(user %d)", i), err, connect.CodeAlreadyExists, identity.ReasonPhoneTaken)
+			wantReason(t, fmt.Sprintf("VerifyPhone(user %d)", i), err, connect.CodeAlreadyExists, apperr.ReasonPhoneTaken)
 		}
 		if won != 1 {
 			t.Fatalf("two users verifying one number at once: %d succeeded, want 1 (%v)", won, errs)
@@ -236,7 +236,7 @@ func TestPhoneTaken(t *testing.T) {
 		// A third user is refused before any text goes out.
 		sent := len(fake.Messages())
 		_, err := e.auth.SetPhone(as(ctx, app, users[2].GetAccessToken()), &authv1.SetPhoneRequest{Phone: phone})
-		wantReason(t, "SetPhone(a number another user verified)", err, connect.CodeAlreadyExists, identity.ReasonPhoneTaken)
+		wantReason(t, "SetPhone(a number another user verified)", err, connect.CodeAlreadyExists, apperr.ReasonPhoneTaken)
 		if len(fake.Messages()) != sent {
 			t.Error("SetPhone texted a number another user verified")
 		}
@@ -252,12 +252,12 @@ func TestTwilioFailures(t *testing.T) {
 		name    string
 		failure twiliotest.Failure
 		code    connect.Code
-		reason  string
+		reason  apperr.Reason
 	}{
-		{"401", twiliotest.Unauthorized, connect.CodeFailedPrecondition, identity.ReasonSMSNotConfigured},
-		{"429", twiliotest.RateLimited, connect.CodeUnavailable, identity.ReasonSMSDeliveryFailed},
-		{"500", twiliotest.ServerError, connect.CodeUnavailable, identity.ReasonSMSDeliveryFailed},
-		{"timeout", twiliotest.Hang, connect.CodeUnavailable, identity.ReasonSMSDeliveryFailed},
+		{"401", twiliotest.Unauthorized, connect.CodeFailedPrecondition, apperr.ReasonSMSNotConfigured},
+		{"429", twiliotest.RateLimited, connect.CodeUnavailable, apperr.ReasonSMSDeliveryFailed},
+		{"500", twiliotest.ServerError, connect.CodeUnavailable, apperr.ReasonSMSDeliveryFailed},
+		{"timeout", twiliotest.Hang, connect.CodeUnavailable, apperr.ReasonSMSDeliveryFailed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,7 +287,7 @@ func TestTwilioFailures(t *testing.T) {
 			fake.Fail(twiliotest.OK)
 			for _, c := range []string{"000000", "123456"} {
 				_, err = e.auth.VerifyPhone(fctx, &authv1.VerifyPhoneRequest{Code: c})
-				wantReason(t, "VerifyPhone after the failed text", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+				wantReason(t, "VerifyPhone after the failed text", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 			}
 			u, err := e.auth.GetUser(fctx, &authv1.GetUserRequest{})
 			if err != nil || u.GetUser().GetPhone() != "" || u.GetUser().GetTwoFactor() != authv1.TwoFactorMethod_TWO_FACTOR_METHOD_NONE {
@@ -328,7 +328,7 @@ func TestSMSNotConfigured(t *testing.T) {
 		}
 		// The test message checks Twilio itself, so it never goes to the outbox.
 		_, err := e.admin.SendTestSms(as(ctx, "", dev), &adminv1.SendTestSmsRequest{AppId: app, Phone: "+14155550100"})
-		wantReason(t, "SendTestSms without Twilio", err, connect.CodeFailedPrecondition, identity.ReasonSMSNotConfigured)
+		wantReason(t, "SendTestSms without Twilio", err, connect.CodeFailedPrecondition, apperr.ReasonSMSNotConfigured)
 	})
 	t.Run("production", func(t *testing.T) {
 		t.Parallel()
@@ -347,7 +347,7 @@ func TestSMSNotConfigured(t *testing.T) {
 		}
 		uctx := as(ctx, app, sess.GetSession().GetAccessToken())
 		_, err = e.auth.SetPhone(uctx, &authv1.SetPhoneRequest{Phone: "+14155550100"})
-		wantReason(t, "SetPhone without Twilio", err, connect.CodeFailedPrecondition, identity.ReasonSMSNotConfigured)
+		wantReason(t, "SetPhone without Twilio", err, connect.CodeFailedPrecondition, apperr.ReasonSMSNotConfigured)
 	})
 	t.Run("wrong credentials", func(t *testing.T) {
 		t.Parallel()
@@ -359,7 +359,7 @@ func TestSMSNotConfigured(t *testing.T) {
 		app := e.tfApp(t, dev, authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS, bad)
 		sess := e.signUp(t, dev, app, "cy@example.com")
 		_, err := e.auth.SetPhone(as(ctx, app, sess.GetAccessToken()), &authv1.SetPhoneRequest{Phone: "+14155550100"})
-		wantReason(t, "SetPhone with a wrong Twilio token", err, connect.CodeFailedPrecondition, identity.ReasonSMSNotConfigured)
+		wantReason(t, "SetPhone with a wrong Twilio token", err, connect.CodeFailedPrecondition, apperr.ReasonSMSNotConfigured)
 		if n := len(fake.Messages()); n != 0 {
 			t.Errorf("%d messages went out with wrong credentials", n)
 		}

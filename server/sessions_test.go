@@ -13,9 +13,9 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify/smtptest"
-	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
 
@@ -36,7 +36,7 @@ func TestCodeGuessing(t *testing.T) {
 		wrong := fmt.Sprintf("%06d", (mustAtoi(t, right)+1)%1000000)
 
 		var mu sync.Mutex
-		counts := map[string]int{}
+		counts := map[apperr.Reason]int{}
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
@@ -50,12 +50,12 @@ func TestCodeGuessing(t *testing.T) {
 		wg.Wait()
 		// Each guess is checked against the code (at most 5), refused as the
 		// code is dead, or refused earlier by the per-handle rate limit.
-		if counts[identity.ReasonInvalidCode] > 5 || counts[identity.ReasonTooManyAttempts] == 0 ||
-			counts[identity.ReasonInvalidCode]+counts[identity.ReasonTooManyAttempts]+counts[ratelimit.Reason] != 50 {
+		if counts[apperr.ReasonInvalidCode] > 5 || counts[apperr.ReasonTooManyAttempts] == 0 ||
+			counts[apperr.ReasonInvalidCode]+counts[apperr.ReasonTooManyAttempts]+counts[apperr.ReasonRateLimited] != 50 {
 			t.Errorf("50 concurrent wrong guesses answered %v; want at most 5 INVALID_CODE, the rest TOO_MANY_ATTEMPTS or RATE_LIMITED", counts)
 		}
 		_, err := e.auth.CompleteSignUp(actx, &authv1.CompleteSignUpRequest{Handle: "cy@example.com", Code: right})
-		if code, r := reason(err); err == nil || (r != identity.ReasonTooManyAttempts && r != ratelimit.Reason) {
+		if code, r := reason(err); err == nil || (r != apperr.ReasonTooManyAttempts && r != apperr.ReasonRateLimited) {
 			t.Errorf("right code after the limit = %v %q, want it refused", code, r)
 		}
 		if _, err := e.p.store.FindUserByEmail(ctx, app, "cy@example.com"); err == nil {
@@ -78,7 +78,7 @@ func TestCodeExpiry(t *testing.T) {
 	code := e.outboxCode(t, dev, app, "di@example.com")
 	e.clock.Advance(24*time.Hour + time.Second)
 	_, err := e.auth.CompleteSignUp(as(ctx, app, ""), &authv1.CompleteSignUpRequest{Handle: "di@example.com", Code: code})
-	if c, r := reason(err); c != connect.CodeFailedPrecondition || r != identity.ReasonCodeExpired {
+	if c, r := reason(err); c != connect.CodeFailedPrecondition || r != apperr.ReasonCodeExpired {
 		t.Errorf("CompleteSignUp after 24h = %v %q, want CODE_EXPIRED", c, r)
 	}
 }
@@ -122,12 +122,12 @@ func TestRefreshRotation(t *testing.T) {
 		// Reuse after the grace: the family ends.
 		e.clock.Advance(time.Minute)
 		_, err := e.auth.RefreshSession(actx, &authv1.RefreshSessionRequest{RefreshToken: first.GetRefreshToken()})
-		if c, r := reason(err); c != connect.CodeUnauthenticated || r != identity.ReasonRefreshReused {
+		if c, r := reason(err); c != connect.CodeUnauthenticated || r != apperr.ReasonRefreshTokenReused {
 			t.Fatalf("reused refresh token = %v %q, want REFRESH_TOKEN_REUSED", c, r)
 		}
 		for i, s := range results {
 			_, err := e.auth.RefreshSession(actx, &authv1.RefreshSessionRequest{RefreshToken: s.GetRefreshToken()})
-			if _, r := reason(err); r != identity.ReasonSessionRevoked {
+			if _, r := reason(err); r != apperr.ReasonSessionRevoked {
 				t.Errorf("child %d refresh after reuse = %v, want SESSION_REVOKED", i, err)
 			}
 		}
@@ -192,7 +192,7 @@ func TestSMTP(t *testing.T) {
 		t.Fatalf("CompleteSignUp with the mailed code = %v", err)
 	}
 	_, err := e.admin.ListOutbox(as(ctx, "", dev), &adminv1.ListOutboxRequest{AppId: app})
-	if c, r := reason(err); c != connect.CodeFailedPrecondition || r != identity.ReasonOutboxDisabled {
+	if c, r := reason(err); c != connect.CodeFailedPrecondition || r != apperr.ReasonOutboxDisabled {
 		t.Errorf("ListOutbox with SMTP = %v %q, want OUTBOX_DISABLED", c, r)
 	}
 	// Signing up an existing email answers the same, and the owner is told.
@@ -234,7 +234,7 @@ func TestUpdateAppMask(t *testing.T) {
 	}
 	md := mustStruct(t, map[string]any{"user_data": map[string]any{"name": "Hal"}})
 	_, err = e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: "hal@example.com", Password: "elevenchars", Metadata: md})
-	if c, r := reason(err); c != connect.CodeInvalidArgument || r != identity.ReasonPasswordPolicy {
+	if c, r := reason(err); c != connect.CodeInvalidArgument || r != apperr.ReasonPasswordPolicy {
 		t.Errorf("SignUp under the new 12-character policy = %v %q, want PASSWORD_POLICY", c, r)
 	}
 	su, err := e.auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: "hal@example.com", Password: "twelve-chars", Metadata: md})

@@ -145,7 +145,7 @@ func providersOf(u *authv1.User) []authv1.Provider {
 }
 
 // wantRefused fails t unless err has code and reason, and names field (if any).
-func wantRefused(t *testing.T, what string, err error, code connect.Code, why, field string) {
+func wantRefused(t *testing.T, what string, err error, code connect.Code, why apperr.Reason, field string) {
 	t.Helper()
 	gotCode, gotWhy := reason(err)
 	if err == nil || gotCode != code || gotWhy != why {
@@ -172,19 +172,19 @@ func TestSocialLoginRefusesBadTokens(t *testing.T) {
 			raw      string
 			nonce    string
 			code     connect.Code
-			reason   string
+			reason   apperr.Reason
 			field    string
 		}{
-			{"wrong audience", apple, with(func(t *socialtest.Token) { t.Audience = "com.attacker.app" }), "", connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token"},
-			{"wrong issuer", apple, with(func(t *socialtest.Token) { t.Issuer = "https://appleid.example.com" }), "", connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token"},
-			{"expired", apple, with(func(t *socialtest.Token) { t.IssuedAt = now.Add(-12 * time.Minute) }), "", connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token"},
-			{"issued in the future", apple, with(func(t *socialtest.Token) { t.IssuedAt = now.Add(3 * time.Minute) }), "", connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token"},
-			{"bad signature", apple, with(func(t *socialtest.Token) { t.Forged = true }), "", connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token"},
-			{"an Apple token sent as Google's", google, with(func(*socialtest.Token) {}), "", connect.CodeFailedPrecondition, identity.ReasonProviderDisabled, ""},
-			{"not a JWT", apple, "not-a-token", "", connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token"},
-			{"wrong nonce", apple, with(func(t *socialtest.Token) { t.Nonce = "n-1" }), "n-2", connect.CodeUnauthenticated, identity.ReasonNonceInvalid, "nonce"},
-			{"nonce withheld", apple, with(func(t *socialtest.Token) { t.Nonce = "n-1" }), "", connect.CodeUnauthenticated, identity.ReasonNonceInvalid, "nonce"},
-			{"disabled provider", google, e.token(t, google, "1098", "ann@example.com"), "", connect.CodeFailedPrecondition, identity.ReasonProviderDisabled, ""},
+			{"wrong audience", apple, with(func(t *socialtest.Token) { t.Audience = "com.attacker.app" }), "", connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token"},
+			{"wrong issuer", apple, with(func(t *socialtest.Token) { t.Issuer = "https://appleid.example.com" }), "", connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token"},
+			{"expired", apple, with(func(t *socialtest.Token) { t.IssuedAt = now.Add(-12 * time.Minute) }), "", connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token"},
+			{"issued in the future", apple, with(func(t *socialtest.Token) { t.IssuedAt = now.Add(3 * time.Minute) }), "", connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token"},
+			{"bad signature", apple, with(func(t *socialtest.Token) { t.Forged = true }), "", connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token"},
+			{"an Apple token sent as Google's", google, with(func(*socialtest.Token) {}), "", connect.CodeFailedPrecondition, apperr.ReasonProviderDisabled, ""},
+			{"not a JWT", apple, "not-a-token", "", connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token"},
+			{"wrong nonce", apple, with(func(t *socialtest.Token) { t.Nonce = "n-1" }), "n-2", connect.CodeUnauthenticated, apperr.ReasonNonceInvalid, "nonce"},
+			{"nonce withheld", apple, with(func(t *socialtest.Token) { t.Nonce = "n-1" }), "", connect.CodeUnauthenticated, apperr.ReasonNonceInvalid, "nonce"},
+			{"disabled provider", google, e.token(t, google, "1098", "ann@example.com"), "", connect.CodeFailedPrecondition, apperr.ReasonProviderDisabled, ""},
 			{"no token", apple, "", "", connect.CodeInvalidArgument, "", "id_token"},
 			{"no provider", authv1.Provider_PROVIDER_UNSPECIFIED, with(func(*socialtest.Token) {}), "", connect.CodeInvalidArgument, "", "provider"},
 			{"unknown provider", authv1.Provider(9), with(func(*socialtest.Token) {}), "", connect.CodeInvalidArgument, "", "provider"},
@@ -227,7 +227,7 @@ func TestSocialLoginUnknownKey(t *testing.T) {
 	unknown := e.apple.MustMint(t, socialtest.Token{Subject: "001.ann", Audience: bundleID, KeyID: "apple-unpublished"})
 	for i := range 3 {
 		_, err := e.socialLogin(t, app, apple, unknown, "")
-		wantRefused(t, "SocialLogin(unknown kid)", err, connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token")
+		wantRefused(t, "SocialLogin(unknown kid)", err, connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token")
 		if n := e.apple.Fetches(); n != 2 {
 			t.Fatalf("after %d unknown-kid sign-ins the JWKS was fetched %d times, want 2 (one refresh)", i+1, n)
 		}
@@ -253,13 +253,13 @@ func TestSocialSignUp(t *testing.T) {
 		raw := e.token(t, apple, "001.ann", "Ann@Example.com")
 
 		_, err := e.auth.SocialLogin(as(ctx, app, ""), &authv1.SocialLoginRequest{Provider: apple, IdToken: raw})
-		wantRefused(t, "SocialLogin(no metadata)", err, connect.CodeInvalidArgument, identity.ReasonMetadataInvalid, "metadata.user_data.name")
+		wantRefused(t, "SocialLogin(no metadata)", err, connect.CodeInvalidArgument, apperr.ReasonMetadataInvalid, "metadata.user_data.name")
 		_, err = e.auth.SocialLogin(as(ctx, app, ""), &authv1.SocialLoginRequest{Provider: apple, IdToken: raw,
 			Metadata: mustStruct(t, map[string]any{"user_data": map[string]any{"name": 7.0}})})
-		wantRefused(t, "SocialLogin(metadata of the wrong type)", err, connect.CodeInvalidArgument, identity.ReasonMetadataInvalid, "metadata.user_data.name")
+		wantRefused(t, "SocialLogin(metadata of the wrong type)", err, connect.CodeInvalidArgument, apperr.ReasonMetadataInvalid, "metadata.user_data.name")
 		_, err = e.auth.SocialLogin(as(ctx, app, ""), &authv1.SocialLoginRequest{Provider: apple, IdToken: raw,
 			Metadata: mustStruct(t, annMetadata), Locale: "fr"})
-		wantRefused(t, "SocialLogin(unsupported locale)", err, connect.CodeInvalidArgument, identity.ReasonLocaleUnsupported, "locale")
+		wantRefused(t, "SocialLogin(unsupported locale)", err, connect.CodeInvalidArgument, apperr.ReasonLocaleUnsupported, "locale")
 
 		res, err := e.auth.SocialLogin(as(ctx, app, ""), &authv1.SocialLoginRequest{Provider: apple, IdToken: raw,
 			GivenName: "Ann", FamilyName: "Lee", Metadata: mustStruct(t, annMetadata)})
@@ -308,7 +308,7 @@ func TestSocialSignUp(t *testing.T) {
 		// Signup off: new people are refused, known ones still sign in.
 		e.set(t, app, &adminv1.AppSettings{}, "signup_enabled")
 		_, err = e.socialLogin(t, app, apple, e.token(t, apple, "003.di", "di@example.com"), "")
-		wantRefused(t, "SocialLogin(new person, signup off)", err, connect.CodeFailedPrecondition, identity.ReasonSignupDisabled, "")
+		wantRefused(t, "SocialLogin(new person, signup off)", err, connect.CodeFailedPrecondition, apperr.ReasonSignupDisabled, "")
 		if s := e.mustSession(t, app, apple, e.token(t, apple, "001.ann", "ann@example.com"), ""); s.GetUser().GetId() != u.GetId() {
 			t.Errorf("known person with signup off signed in as %s, want %s", s.GetUser().GetId(), u.GetId())
 		}
@@ -350,7 +350,7 @@ func TestSocialLinkingByEmail(t *testing.T) {
 				res, err := e.socialLogin(t, app, tt.provider, tt.raw, "")
 				switch tt.wantUser {
 				case "":
-					wantRefused(t, "SocialLogin", err, connect.CodeAlreadyExists, identity.ReasonAccountExists, "")
+					wantRefused(t, "SocialLogin", err, connect.CodeAlreadyExists, apperr.ReasonAccountExists, "")
 					if err != nil && !strings.Contains(err.Error(), tt.wantInMsg) {
 						t.Errorf("SocialLogin = %v, want the message to name %q", err, tt.wantInMsg)
 					}
@@ -400,7 +400,7 @@ func TestSocialNonceReplay(t *testing.T) {
 				wg       sync.WaitGroup
 				mu       sync.Mutex
 				sessions int
-				reasons  = map[string]int{}
+				reasons  = map[apperr.Reason]int{}
 			)
 			for range 10 {
 				wg.Go(func() {
@@ -415,11 +415,11 @@ func TestSocialNonceReplay(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			if sessions != 1 || reasons[identity.ReasonNonceInvalid] != 9 {
+			if sessions != 1 || reasons[apperr.ReasonNonceInvalid] != 9 {
 				t.Errorf("%v: 10 racing sign-ins with one nonce gave %d sessions and reasons %v; want 1 and 9 NONCE_INVALID", p, sessions, reasons)
 			}
 			_, err := e.socialLogin(t, app, p, raw, "nonce-"+p.String())
-			wantRefused(t, p.String()+" replay", err, connect.CodeUnauthenticated, identity.ReasonNonceInvalid, "nonce")
+			wantRefused(t, p.String()+" replay", err, connect.CodeUnauthenticated, apperr.ReasonNonceInvalid, "nonce")
 		}
 	})
 }
@@ -483,13 +483,13 @@ func TestLinkUnlink(t *testing.T) {
 			t.Errorf("LinkIdentity(the same apple id again) = %v, %v; want no change", u, err)
 		}
 		_, err = link(annCtx, apple, e.token(t, apple, "002.second", ""))
-		wantRefused(t, "LinkIdentity(a second apple id)", err, connect.CodeAlreadyExists, identity.ReasonAlreadyExists, "")
+		wantRefused(t, "LinkIdentity(a second apple id)", err, connect.CodeAlreadyExists, apperr.ReasonAlreadyExists, "")
 		_, err = link(annCtx, google, e.token(t, google, "g-other", "other@example.com"))
-		wantRefused(t, "LinkIdentity(another user's google)", err, connect.CodeAlreadyExists, identity.ReasonAccountExists, "")
+		wantRefused(t, "LinkIdentity(another user's google)", err, connect.CodeAlreadyExists, apperr.ReasonAccountExists, "")
 		_, err = link(as(ctx, app, ""), apple, e.token(t, apple, "003", ""))
-		wantRefused(t, "LinkIdentity(signed out)", err, connect.CodeUnauthenticated, identity.ReasonTokenMissing, "")
+		wantRefused(t, "LinkIdentity(signed out)", err, connect.CodeUnauthenticated, apperr.ReasonTokenMissing, "")
 		_, err = link(annCtx, apple, e.apple.MustMint(t, socialtest.Token{Subject: "004", Audience: "com.attacker"}))
-		wantRefused(t, "LinkIdentity(wrong audience)", err, connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token")
+		wantRefused(t, "LinkIdentity(wrong audience)", err, connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token")
 
 		// Signing in with the linked Apple id is signing in as Ann.
 		if s := e.mustSession(t, app, apple, e.token(t, apple, "001.ann", "ann@icloud.com"), ""); s.GetUser().GetId() != pwSess.GetUser().GetId() {
@@ -501,12 +501,12 @@ func TestLinkUnlink(t *testing.T) {
 			t.Fatalf("UnlinkIdentity(apple) = %v, %v; want no identities, password kept", u, err)
 		}
 		_, err = unlink(annCtx, apple)
-		wantRefused(t, "UnlinkIdentity(apple again)", err, connect.CodeNotFound, identity.ReasonNotFound, "")
+		wantRefused(t, "UnlinkIdentity(apple again)", err, connect.CodeNotFound, apperr.ReasonNotFound, "")
 
 		// The Google-only user cannot drop Google, until Apple is linked too.
 		otherCtx := as(ctx, app, e.mustSession(t, app, google, e.token(t, google, "g-other", "other@example.com"), "").GetAccessToken())
 		_, err = unlink(otherCtx, google)
-		wantRefused(t, "UnlinkIdentity(last method)", err, connect.CodeFailedPrecondition, identity.ReasonLastSignInMethod, "")
+		wantRefused(t, "UnlinkIdentity(last method)", err, connect.CodeFailedPrecondition, apperr.ReasonLastSignInMethod, "")
 		if _, err := link(otherCtx, apple, e.token(t, apple, "005.other", "")); err != nil {
 			t.Fatalf("LinkIdentity(apple to the google user) = %v", err)
 		}
@@ -514,7 +514,7 @@ func TestLinkUnlink(t *testing.T) {
 			t.Fatalf("UnlinkIdentity(google, apple remains) = %v, %v", u, err)
 		}
 		_, err = unlink(otherCtx, apple)
-		wantRefused(t, "UnlinkIdentity(apple, now the last)", err, connect.CodeFailedPrecondition, identity.ReasonLastSignInMethod, "")
+		wantRefused(t, "UnlinkIdentity(apple, now the last)", err, connect.CodeFailedPrecondition, apperr.ReasonLastSignInMethod, "")
 
 		// Racing unlinks of a social-only user's two identities: one wins.
 		if _, err := link(otherCtx, google, e.token(t, google, "g-other", "other@example.com")); err != nil {
@@ -572,7 +572,7 @@ func TestSocialSecondFactor(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = e.socialLogin(t, app, apple, raw(), "")
-		wantRefused(t, "SocialLogin(suspended)", err, connect.CodePermissionDenied, identity.ReasonAccountSuspended, "")
+		wantRefused(t, "SocialLogin(suspended)", err, connect.CodePermissionDenied, apperr.ReasonAccountSuspended, "")
 	})
 }
 
@@ -674,9 +674,9 @@ func TestSocialDeleteAccount(t *testing.T) {
 			return err
 		}
 		stale := e.apple.MustMint(t, socialtest.Token{Subject: "001.ann", Audience: bundleID, IssuedAt: e.clock.Now().Add(-6 * time.Minute)})
-		wantRefused(t, "DeleteAccount(token issued 6 minutes ago)", del(apple, stale), connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token")
-		wantRefused(t, "DeleteAccount(another user's token)", del(google, bo), connect.CodeUnauthenticated, identity.ReasonIDTokenInvalid, "id_token")
-		wantRefused(t, "DeleteAccount(no provider)", del(authv1.Provider_PROVIDER_UNSPECIFIED, e.token(t, apple, "001.ann", "")), connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "provider")
+		wantRefused(t, "DeleteAccount(token issued 6 minutes ago)", del(apple, stale), connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token")
+		wantRefused(t, "DeleteAccount(another user's token)", del(google, bo), connect.CodeUnauthenticated, apperr.ReasonIDTokenInvalid, "id_token")
+		wantRefused(t, "DeleteAccount(no provider)", del(authv1.Provider_PROVIDER_UNSPECIFIED, e.token(t, apple, "001.ann", "")), connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "provider")
 		if err := del(apple, e.token(t, apple, "001.ann", "ann@example.com")); err != nil {
 			t.Fatalf("DeleteAccount(fresh Apple token) = %v", err)
 		}

@@ -27,6 +27,7 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/store"
@@ -187,7 +188,7 @@ func TestTOTP(t *testing.T) {
 		now := e.clock.Now()
 		wrong := fmt.Sprintf("%06d", (mustAtoi(t, totpAt(t, begin.GetSecret(), now))+1)%1000000)
 		_, err = e.auth.ConfirmTotpEnrollment(uctx, &authv1.ConfirmTotpEnrollmentRequest{Code: wrong})
-		wantReason(t, "ConfirmTotpEnrollment(wrong code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "ConfirmTotpEnrollment(wrong code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		confirmCode := totpAt(t, begin.GetSecret(), now)
 		conf, err := e.auth.ConfirmTotpEnrollment(uctx, &authv1.ConfirmTotpEnrollmentRequest{Code: confirmCode})
 		if err != nil {
@@ -205,7 +206,7 @@ func TestTOTP(t *testing.T) {
 		// The mailed link dies with the confirmation.
 		e.get(t, link, http.StatusNotFound)
 		_, err = e.auth.BeginTotpEnrollment(uctx, &authv1.BeginTotpEnrollmentRequest{})
-		wantReason(t, "BeginTotpEnrollment when enrolled", err, connect.CodeFailedPrecondition, identity.ReasonTwoFactorAlreadyEnrolled)
+		wantReason(t, "BeginTotpEnrollment when enrolled", err, connect.CodeFailedPrecondition, apperr.ReasonTwoFactorAlreadyEnrolled)
 
 		// Login now answers a challenge; the confirming code cannot be replayed.
 		ch := e.challenge(t, app, "ann@example.com")
@@ -214,7 +215,7 @@ func TestTOTP(t *testing.T) {
 			t.Errorf("challenge = %v, want TOTP expiring in 5 minutes", ch)
 		}
 		_, err = e.completeLogin(app, ch.GetLoginToken(), confirmCode)
-		wantReason(t, "CompleteLogin(replayed confirming code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "CompleteLogin(replayed confirming code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		e.clock.Advance(30 * time.Second)
 		code := totpAt(t, begin.GetSecret(), e.clock.Now())
 		s2, err := e.completeLogin(app, ch.GetLoginToken(), code)
@@ -227,9 +228,9 @@ func TestTOTP(t *testing.T) {
 		// The same code in a new challenge is a replay; the used challenge is gone.
 		ch2 := e.challenge(t, app, "ann@example.com")
 		_, err = e.completeLogin(app, ch2.GetLoginToken(), code)
-		wantReason(t, "CompleteLogin(replayed code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "CompleteLogin(replayed code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		_, err = e.completeLogin(app, ch.GetLoginToken(), code)
-		wantReason(t, "CompleteLogin(used challenge)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenInvalid)
+		wantReason(t, "CompleteLogin(used challenge)", err, connect.CodeUnauthenticated, apperr.ReasonLoginTokenInvalid)
 
 		// A recovery code works once.
 		if _, err := e.completeLogin(app, ch2.GetLoginToken(), rc[0]); err != nil {
@@ -237,18 +238,18 @@ func TestTOTP(t *testing.T) {
 		}
 		ch3 := e.challenge(t, app, "ann@example.com")
 		_, err = e.completeLogin(app, ch3.GetLoginToken(), rc[0])
-		wantReason(t, "CompleteLogin(spent recovery code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "CompleteLogin(spent recovery code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		if _, err := e.completeLogin(app, ch3.GetLoginToken(), rc[1]); err != nil {
 			t.Fatalf("CompleteLogin(another recovery code) = %v", err)
 		}
 
 		// Disabling needs the password or a current code.
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{})
-		wantReason(t, "DisableTwoFactor()", err, connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "password")
+		wantReason(t, "DisableTwoFactor()", err, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "password")
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Password: "not-the-password"})
-		wantReason(t, "DisableTwoFactor(wrong password)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCredentials, "password")
+		wantReason(t, "DisableTwoFactor(wrong password)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCredentials, "password")
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Code: wrong})
-		wantReason(t, "DisableTwoFactor(wrong code)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "DisableTwoFactor(wrong code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		e.clock.Advance(30 * time.Second)
 		off, err := e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Code: totpAt(t, begin.GetSecret(), e.clock.Now())})
 		if err != nil {
@@ -261,7 +262,7 @@ func TestTOTP(t *testing.T) {
 			t.Errorf("Login after disabling = %v, %v; want a session", res, err)
 		}
 		_, err = e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Password: "long-enough-pw"})
-		wantReason(t, "DisableTwoFactor when off", err, connect.CodeFailedPrecondition, identity.ReasonTwoFactorNotEnrolled)
+		wantReason(t, "DisableTwoFactor when off", err, connect.CodeFailedPrecondition, apperr.ReasonTwoFactorNotEnrolled)
 
 		// Re-enrolling makes a new secret and new recovery codes; old ones are dead.
 		secret2, rc2 := e.enrollTOTP(t, app, sess.GetAccessToken())
@@ -270,7 +271,7 @@ func TestTOTP(t *testing.T) {
 		}
 		ch4 := e.challenge(t, app, "ann@example.com")
 		_, err = e.completeLogin(app, ch4.GetLoginToken(), rc[2])
-		wantReason(t, "CompleteLogin(recovery code of the old enrollment)", err, connect.CodeInvalidArgument, identity.ReasonInvalidCode, "code")
+		wantReason(t, "CompleteLogin(recovery code of the old enrollment)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		// Disabling with the password works too.
 		if _, err := e.auth.DisableTwoFactor(uctx, &authv1.DisableTwoFactorRequest{Password: "long-enough-pw"}); err != nil {
 			t.Errorf("DisableTwoFactor(password) = %v", err)
@@ -311,7 +312,7 @@ func TestChallengeLimits(t *testing.T) {
 
 		ch := e.challenge(t, app, "bo@example.com")
 		var mu sync.Mutex
-		counts := map[string]int{}
+		counts := map[apperr.Reason]int{}
 		var wg sync.WaitGroup
 		for range 12 {
 			wg.Go(func() {
@@ -323,18 +324,18 @@ func TestChallengeLimits(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if counts[identity.ReasonInvalidCode] != 5 || counts[identity.ReasonTooManyAttempts] != 7 {
+		if counts[apperr.ReasonInvalidCode] != 5 || counts[apperr.ReasonTooManyAttempts] != 7 {
 			t.Errorf("12 concurrent wrong codes answered %v; want 5 INVALID_CODE and 7 TOO_MANY_ATTEMPTS", counts)
 		}
 		_, err := e.completeLogin(app, ch.GetLoginToken(), right())
-		wantReason(t, "CompleteLogin(right code after five wrong)", err, connect.CodeFailedPrecondition, identity.ReasonTooManyAttempts)
+		wantReason(t, "CompleteLogin(right code after five wrong)", err, connect.CodeFailedPrecondition, apperr.ReasonTooManyAttempts)
 
 		ch = e.challenge(t, app, "bo@example.com")
 		e.clock.Advance(5*time.Minute + time.Second)
 		_, err = e.completeLogin(app, ch.GetLoginToken(), right())
-		wantReason(t, "CompleteLogin(expired challenge)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenExpired)
+		wantReason(t, "CompleteLogin(expired challenge)", err, connect.CodeUnauthenticated, apperr.ReasonLoginTokenExpired)
 		_, err = e.completeLogin(app, "made-up-token", right())
-		wantReason(t, "CompleteLogin(made-up token)", err, connect.CodeUnauthenticated, identity.ReasonLoginTokenInvalid)
+		wantReason(t, "CompleteLogin(made-up token)", err, connect.CodeUnauthenticated, apperr.ReasonLoginTokenInvalid)
 		_, err = e.completeLogin(app, ch.GetLoginToken(), "12345")
 		if c, _ := reason(err); c != connect.CodeInvalidArgument || !slices.Contains(fields(err), "code") {
 			t.Errorf("CompleteLogin(5-digit code) = %v, want InvalidArgument naming code", err)
@@ -352,7 +353,7 @@ func TestChallengeLimits(t *testing.T) {
 				defer mu.Unlock()
 				if err == nil {
 					wins++
-				} else if _, r := reason(err); r == identity.ReasonInvalidCode {
+				} else if _, r := reason(err); r == apperr.ReasonInvalidCode {
 					replays++
 				}
 			})
@@ -419,10 +420,10 @@ func TestResetUserTwoFactor(t *testing.T) {
 		dev        string
 		app, user  string
 		code       connect.Code
-		wantReason string
+		wantReason apperr.Reason
 	}{
-		{"another developer", other, app, uid, connect.CodeNotFound, identity.ReasonAppNotFound},
-		{"unknown user", dev, app, "no-such-user", connect.CodeNotFound, identity.ReasonNotFound},
+		{"another developer", other, app, uid, connect.CodeNotFound, apperr.ReasonAppNotFound},
+		{"unknown user", dev, app, "no-such-user", connect.CodeNotFound, apperr.ReasonNotFound},
 		{"no app id", dev, "", uid, connect.CodeInvalidArgument, ""}, // protovalidate: no reason, names app_id
 	}
 	for _, tc := range tests {

@@ -27,7 +27,9 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/secrets"
@@ -242,7 +244,7 @@ func TestKeyRotation(t *testing.T) {
 					t.Errorf("ListSigningKeys after retire_at: old key %v, want retired", ks[1].GetState())
 				}
 				// The upkeep pass records it, dropping a local private key.
-				up, err := e.p.svc.MaintainKeys(ctx)
+				up, err := e.p.console.MaintainKeys(ctx)
 				if err != nil || len(up.Retired) != 1 || up.Retired[0].KID != oldKid {
 					t.Fatalf("MaintainKeys = %+v, %v; want %s retired", up, err, oldKid)
 				}
@@ -282,15 +284,15 @@ func TestRotateSigningKeyRefusals(t *testing.T) {
 		bearer string
 		appID  string
 		code   connect.Code
-		reason string
+		reason apperr.Reason
 		field  string
 	}{
 		{"no app id", dev, "", connect.CodeInvalidArgument, "", "app_id"},
 		{"app id too long", dev, strings.Repeat("a", 65), connect.CodeInvalidArgument, "", "app_id"},
-		{"unknown app", dev, "nope", connect.CodeNotFound, identity.ReasonAppNotFound, ""},
-		{"another developer's app", other, app, connect.CodeNotFound, identity.ReasonAppNotFound, ""},
-		{"a viewer", viewerTok, app, connect.CodePermissionDenied, identity.ReasonPermissionDenied, ""},
-		{"no token", "", app, connect.CodeUnauthenticated, identity.ReasonTokenMissing, ""},
+		{"unknown app", dev, "nope", connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
+		{"another developer's app", other, app, connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
+		{"a viewer", viewerTok, app, connect.CodePermissionDenied, apperr.ReasonPermissionDenied, ""},
+		{"no token", "", app, connect.CodeUnauthenticated, apperr.ReasonTokenMissing, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -370,24 +372,24 @@ func TestScheduledRotation(t *testing.T) {
 		dev := a.developer(t, "dev@example.com")
 		app := a.noneFlowApp(t, dev, &adminv1.AppSettings{KeyRotation: &adminv1.KeyRotation{Interval: durationpb.New(24 * time.Hour)}})
 		manual := a.noneFlowApp(t, dev, nil)
-		if up, err := a.p.svc.MaintainKeys(ctx); err != nil || len(up.Rotated) != 0 {
+		if up, err := a.p.console.MaintainKeys(ctx); err != nil || len(up.Rotated) != 0 {
 			t.Fatalf("MaintainKeys (fresh keys) = %+v, %v; want nothing rotated", up, err)
 		}
 		a.clock.Advance(25 * time.Hour)
 		b.clock.Advance(25 * time.Hour)
 		var wg sync.WaitGroup
-		ups := make([]identity.KeyUpkeep, 2)
+		ups := make([]console.KeyUpkeep, 2)
 		for i, e := range []*env{a, b} {
 			wg.Go(func() {
 				var err error
-				if ups[i], err = e.p.svc.MaintainKeys(ctx); err != nil {
+				if ups[i], err = e.p.console.MaintainKeys(ctx); err != nil {
 					t.Errorf("MaintainKeys = %v", err)
 				}
 			})
 		}
 		wg.Wait()
 		dev = a.login(t, identity.ConsoleAppID, "dev@example.com", "dev-password-1")
-		if n := len(ups[0].Rotated) + len(ups[1].Rotated); n != 1 || (ups[0].Rotated[app] != identity.RotateScheduled && ups[1].Rotated[app] != identity.RotateScheduled) {
+		if n := len(ups[0].Rotated) + len(ups[1].Rotated); n != 1 || (ups[0].Rotated[app] != console.RotateScheduled && ups[1].Rotated[app] != console.RotateScheduled) {
 			t.Errorf("two replicas' upkeep rotated %v and %v; want %s once, as scheduled", ups[0].Rotated, ups[1].Rotated, app)
 		}
 		if ks := a.keyList(t, dev, app); len(ks) != 2 {
@@ -396,7 +398,7 @@ func TestScheduledRotation(t *testing.T) {
 		if ks := a.keyList(t, dev, manual); len(ks) != 1 {
 			t.Errorf("app without an interval has %d keys, want 1", len(ks))
 		}
-		if up, err := a.p.svc.MaintainKeys(ctx); err != nil || len(up.Rotated) != 0 {
+		if up, err := a.p.console.MaintainKeys(ctx); err != nil || len(up.Rotated) != 0 {
 			t.Errorf("MaintainKeys right after = %+v, %v; want nothing rotated", up, err)
 		}
 	})
@@ -440,18 +442,18 @@ func TestVaultOutage(t *testing.T) {
 		t.Helper()
 		start := time.Now()
 		_, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "long-enough-pw"})
-		if code, r := reason(err); code != connect.CodeUnavailable || r != identity.ReasonSignerUnavailable {
+		if code, r := reason(err); code != connect.CodeUnavailable || r != apperr.ReasonSignerUnavailable {
 			t.Errorf("%s: Login = %v, want Unavailable SIGNER_UNAVAILABLE", what, err)
 		}
 		if took := time.Since(start); took > 3*time.Second {
 			t.Errorf("%s: Login took %v to fail, want fast", what, took)
 		}
 		_, err = e.auth.RefreshSession(as(ctx, app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
-		if code, r := reason(err); code != connect.CodeUnavailable || r != identity.ReasonSignerUnavailable {
+		if code, r := reason(err); code != connect.CodeUnavailable || r != apperr.ReasonSignerUnavailable {
 			t.Errorf("%s: RefreshSession = %v, want Unavailable SIGNER_UNAVAILABLE", what, err)
 		}
 		_, err = e.admin.CreateApp(as(ctx, "", dev), &adminv1.CreateAppRequest{Name: "During outage"})
-		if code, r := reason(err); code != connect.CodeUnavailable || r != identity.ReasonSignerUnavailable {
+		if code, r := reason(err); code != connect.CodeUnavailable || r != apperr.ReasonSignerUnavailable {
 			t.Errorf("%s: CreateApp = %v, want Unavailable SIGNER_UNAVAILABLE", what, err)
 		}
 		if got := ready(); got != http.StatusServiceUnavailable {

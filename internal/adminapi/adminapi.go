@@ -14,6 +14,7 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	"github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1/adminv1connect"
 
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/rpc"
 )
@@ -21,15 +22,17 @@ import (
 // Handler implements adminv1connect.AdminServiceHandler.
 type Handler struct {
 	adminv1connect.UnimplementedAdminServiceHandler
-	svc *identity.Service
+	svc *identity.Service // what an admin does to app users (invitations, second factors)
+	con *console.Service  // apps, settings, keys, templates, outbox
 	log *slog.Logger
 }
 
 var _ adminv1connect.AdminServiceHandler = (*Handler)(nil)
 
-// New returns the AdminService handler over svc.
-func New(svc *identity.Service, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, log: log}
+// New returns the AdminService handler over svc (app users) and con (the
+// developers' side).
+func New(svc *identity.Service, con *console.Service, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, con: con, log: log}
 }
 
 // Mount returns the path and HTTP handler of the service: every call is
@@ -85,13 +88,16 @@ func (h *Handler) app(m identity.MemberApp) *adminv1.App {
 }
 
 func (h *Handler) CreateApp(ctx context.Context, req *adminv1.CreateAppRequest) (*adminv1.CreateAppResponse, error) {
-	defaults := identity.DefaultSettings()
-	p := settingsProto(defaults)
-	p.Twilio.AuthToken = ""
-	if req.GetSettings() != nil {
-		overlay(p.ProtoReflect(), req.GetSettings().ProtoReflect())
+	// The domain picks the defaults; the request's populated fields go over them.
+	overRequest := func(defaults identity.AppSettings) identity.AppSettings {
+		p := settingsProto(defaults)
+		p.Twilio.AuthToken = ""
+		if req.GetSettings() != nil {
+			overlay(p.ProtoReflect(), req.GetSettings().ProtoReflect())
+		}
+		return settingsOf(p, defaults)
 	}
-	m, err := h.svc.CreateApp(ctx, developer(ctx), req.GetName(), settingsOf(p, defaults), newTwilioToken(req.GetSettings()))
+	m, err := h.con.CreateApp(ctx, developer(ctx), req.GetName(), overRequest, newTwilioToken(req.GetSettings()))
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -100,7 +106,7 @@ func (h *Handler) CreateApp(ctx context.Context, req *adminv1.CreateAppRequest) 
 
 func (h *Handler) ListApps(ctx context.Context, req *adminv1.ListAppsRequest) (*adminv1.ListAppsResponse, error) {
 	limit := pageSize(req.GetPageSize())
-	apps, err := h.svc.ListApps(ctx, developer(ctx), req.GetPageToken(), limit+1)
+	apps, err := h.con.ListApps(ctx, developer(ctx), req.GetPageToken(), limit+1)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -113,7 +119,7 @@ func (h *Handler) ListApps(ctx context.Context, req *adminv1.ListAppsRequest) (*
 }
 
 func (h *Handler) GetApp(ctx context.Context, req *adminv1.GetAppRequest) (*adminv1.GetAppResponse, error) {
-	m, err := h.svc.GetApp(ctx, developer(ctx), req.GetAppId())
+	m, err := h.con.GetApp(ctx, developer(ctx), req.GetAppId())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -121,12 +127,12 @@ func (h *Handler) GetApp(ctx context.Context, req *adminv1.GetAppRequest) (*admi
 }
 
 func (h *Handler) UpdateApp(ctx context.Context, req *adminv1.UpdateAppRequest) (*adminv1.UpdateAppResponse, error) {
-	m, err := h.svc.UpdateApp(ctx, developer(ctx), req.GetAppId(), func(cur identity.App) (identity.AppChange, error) {
+	m, err := h.con.UpdateApp(ctx, developer(ctx), req.GetAppId(), func(cur identity.App) (console.AppChange, error) {
 		dst := &adminv1.UpdateAppRequest{Name: cur.Name, Settings: settingsProto(cur.Settings)}
 		if err := applyMask(dst, req, req.GetUpdateMask()); err != nil {
-			return identity.AppChange{}, err
+			return console.AppChange{}, err
 		}
-		ch := identity.AppChange{Name: dst.GetName(), Settings: settingsOf(dst.GetSettings(), cur.Settings)}
+		ch := console.AppChange{Name: dst.GetName(), Settings: settingsOf(dst.GetSettings(), cur.Settings)}
 		if maskTouches(req.GetUpdateMask(), "settings.twilio.auth_token") {
 			ch.TwilioAuthToken = newTwilioToken(req.GetSettings())
 		}
@@ -139,14 +145,14 @@ func (h *Handler) UpdateApp(ctx context.Context, req *adminv1.UpdateAppRequest) 
 }
 
 func (h *Handler) DeleteApp(ctx context.Context, req *adminv1.DeleteAppRequest) (*adminv1.DeleteAppResponse, error) {
-	if err := h.svc.DeleteApp(ctx, developer(ctx), req.GetAppId()); err != nil {
+	if err := h.con.DeleteApp(ctx, developer(ctx), req.GetAppId()); err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	return &adminv1.DeleteAppResponse{}, nil
 }
 
 func (h *Handler) ListOutbox(ctx context.Context, req *adminv1.ListOutboxRequest) (*adminv1.ListOutboxResponse, error) {
-	msgs, err := h.svc.Outbox(ctx, developer(ctx), req.GetAppId(), pageSize(req.GetPageSize()))
+	msgs, err := h.con.Outbox(ctx, developer(ctx), req.GetAppId(), pageSize(req.GetPageSize()))
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

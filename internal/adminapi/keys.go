@@ -9,6 +9,7 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/rpc"
 )
@@ -19,7 +20,7 @@ var keyStates = map[keys.State]adminv1.KeyState{
 }
 
 func (h *Handler) ListSigningKeys(ctx context.Context, req *adminv1.ListSigningKeysRequest) (*adminv1.ListSigningKeysResponse, error) {
-	recs, err := h.svc.SigningKeys(ctx, developer(ctx), req.GetAppId())
+	recs, err := h.con.SigningKeys(ctx, developer(ctx), req.GetAppId())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -35,7 +36,7 @@ func (h *Handler) ListSigningKeys(ctx context.Context, req *adminv1.ListSigningK
 }
 
 func (h *Handler) RotateSigningKey(ctx context.Context, req *adminv1.RotateSigningKeyRequest) (*adminv1.RotateSigningKeyResponse, error) {
-	rec, err := h.svc.RotateSigningKey(ctx, developer(ctx), req.GetAppId())
+	rec, err := h.con.RotateSigningKey(ctx, developer(ctx), req.GetAppId())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -46,7 +47,7 @@ func (h *Handler) RotateSigningKey(ctx context.Context, req *adminv1.RotateSigni
 	return &adminv1.RotateSigningKeyResponse{Key: k}, nil
 }
 
-func signingKey(r keys.Record) (*adminv1.SigningKey, error) {
+func signingKey(r identity.PublicKey) (*adminv1.SigningKey, error) {
 	jwk, err := jwkStruct(r)
 	if err != nil {
 		return nil, err
@@ -57,9 +58,9 @@ func signingKey(r keys.Record) (*adminv1.SigningKey, error) {
 	}, nil
 }
 
-func jwkStruct(r keys.Record) (*structpb.Struct, error) {
+func jwkStruct(r identity.PublicKey) (*structpb.Struct, error) {
 	const op = "adminapi.jwk"
-	k, err := keys.PublicJWK(r)
+	k, err := keys.PublicKeyJWK(r)
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Internal, op)
 	}

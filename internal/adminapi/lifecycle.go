@@ -6,9 +6,10 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
-	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/rpc"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 var inviteStates = rpc.NewEnum(map[string]adminv1.InvitationState{
@@ -69,28 +70,28 @@ func (h *Handler) RevokeInvitation(ctx context.Context, req *adminv1.RevokeInvit
 	return &adminv1.RevokeInvitationResponse{}, nil
 }
 
-var templateKinds = rpc.NewEnum(map[notify.Kind]adminv1.TemplateKind{
-	notify.KindSignupCode: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_CODE, notify.KindSignupLink: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_LINK,
-	notify.KindLinkLanding: adminv1.TemplateKind_TEMPLATE_KIND_LINK_LANDING, notify.KindWelcome: adminv1.TemplateKind_TEMPLATE_KIND_WELCOME,
-	notify.KindPasswordReset: adminv1.TemplateKind_TEMPLATE_KIND_PASSWORD_RESET, notify.KindInvite: adminv1.TemplateKind_TEMPLATE_KIND_INVITE,
-	notify.KindTOTPQR: adminv1.TemplateKind_TEMPLATE_KIND_TOTP_QR, notify.KindSMS: adminv1.TemplateKind_TEMPLATE_KIND_SMS,
-	notify.KindAccountExists: adminv1.TemplateKind_TEMPLATE_KIND_ACCOUNT_EXISTS,
+var templateKinds = rpc.NewEnum(map[templates.Kind]adminv1.TemplateKind{
+	templates.KindSignupCode: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_CODE, templates.KindSignupLink: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_LINK,
+	templates.KindLinkLanding: adminv1.TemplateKind_TEMPLATE_KIND_LINK_LANDING, templates.KindWelcome: adminv1.TemplateKind_TEMPLATE_KIND_WELCOME,
+	templates.KindPasswordReset: adminv1.TemplateKind_TEMPLATE_KIND_PASSWORD_RESET, templates.KindInvite: adminv1.TemplateKind_TEMPLATE_KIND_INVITE,
+	templates.KindTOTPQR: adminv1.TemplateKind_TEMPLATE_KIND_TOTP_QR, templates.KindSMS: adminv1.TemplateKind_TEMPLATE_KIND_SMS,
+	templates.KindAccountExists: adminv1.TemplateKind_TEMPLATE_KIND_ACCOUNT_EXISTS,
 })
 
-func templateOf(t *adminv1.EmailTemplate) (notify.Template, error) {
+func templateOf(t *adminv1.EmailTemplate) (templates.Template, error) {
 	k, ok := templateKinds.Domain(t.GetKind())
 	if !ok {
-		return notify.Template{}, apperr.Field("template.kind", "must name a template kind")
+		return templates.Template{}, apperr.Field("template.kind", "must name a template kind")
 	}
-	return notify.Template{Kind: k, Locale: t.GetLocale(), Subject: t.GetSubject(), HTML: t.GetHtml(), Text: t.GetText()}, nil
+	return templates.Template{Kind: k, Locale: t.GetLocale(), Subject: t.GetSubject(), HTML: t.GetHtml(), Text: t.GetText()}, nil
 }
 
-func templateProto(v identity.TemplateView) *adminv1.EmailTemplate {
+func templateProto(v console.TemplateView) *adminv1.EmailTemplate {
 	return &adminv1.EmailTemplate{Kind: templateKinds.Proto(v.Kind), Locale: v.Locale, Subject: v.Subject, Html: v.HTML, Text: v.Text, Customized: v.Customized}
 }
 
 func (h *Handler) ListEmailTemplates(ctx context.Context, req *adminv1.ListEmailTemplatesRequest) (*adminv1.ListEmailTemplatesResponse, error) {
-	views, err := h.svc.ListTemplates(ctx, developer(ctx), req.GetAppId(), req.GetLocale())
+	views, err := h.con.ListTemplates(ctx, developer(ctx), req.GetAppId(), req.GetLocale())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -106,7 +107,7 @@ func (h *Handler) UpdateEmailTemplate(ctx context.Context, req *adminv1.UpdateEm
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	v, err := h.svc.UpdateTemplate(ctx, developer(ctx), req.GetAppId(), t)
+	v, err := h.con.UpdateTemplate(ctx, developer(ctx), req.GetAppId(), t)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -118,7 +119,7 @@ func (h *Handler) PreviewEmailTemplate(ctx context.Context, req *adminv1.Preview
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	r, err := h.svc.PreviewTemplate(ctx, developer(ctx), req.GetAppId(), t)
+	r, err := h.con.PreviewTemplate(ctx, developer(ctx), req.GetAppId(), t)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -126,7 +127,7 @@ func (h *Handler) PreviewEmailTemplate(ctx context.Context, req *adminv1.Preview
 }
 
 func (h *Handler) ListLocales(ctx context.Context, req *adminv1.ListLocalesRequest) (*adminv1.ListLocalesResponse, error) {
-	available, enabled, err := h.svc.Locales(ctx, developer(ctx), req.GetAppId())
+	available, enabled, err := h.con.Locales(ctx, developer(ctx), req.GetAppId())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

@@ -12,6 +12,7 @@ import (
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/rpc"
 )
@@ -107,13 +108,9 @@ func settingsOf(p *adminv1.AppSettings, prev identity.AppSettings) identity.AppS
 }
 
 // newTwilioToken returns a Twilio auth token the developer typed, if the
-// given settings carry one (the masked hint we sent out does not count).
+// given settings carry one (identity decides that the hint does not count).
 func newTwilioToken(p *adminv1.AppSettings) identity.Secret {
-	t := p.GetTwilio().GetAuthToken()
-	if t == "" || strings.HasPrefix(t, "****") {
-		return ""
-	}
-	return identity.Secret(t)
+	return console.NewTwilioToken(p.GetTwilio().GetAuthToken())
 }
 
 // overlay copies every populated field of src onto dst: scalars and lists

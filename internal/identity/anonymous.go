@@ -17,7 +17,7 @@ func (s *Service) LoginAnonymous(ctx context.Context, c Caller) (SessionTokens, 
 		return SessionTokens{}, err
 	}
 	if !a.Settings.AnonymousLoginEnabled {
-		return SessionTokens{}, apperr.New(apperr.Precondition, ReasonAnonymousDisabled, "anonymous sign-in is disabled for this application")
+		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonAnonymousDisabled, "anonymous sign-in is disabled for this application")
 	}
 	if err := s.limit(ctx, a.ID, byKey(LimitSignupIP, c.IP)); err != nil {
 		return SessionTokens{}, err
@@ -44,7 +44,7 @@ func (s *Service) upgradeAnonymous(ctx context.Context, c Caller, a App, anon Us
 		return tx.SetPasswordHash(ctx, a.ID, u.ID, hash, now)
 	})
 	if apperr.Is(err, apperr.Exists) {
-		return SessionTokens{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead")
+		return SessionTokens{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead")
 	}
 	return sess, err
 }

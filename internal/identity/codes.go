@@ -8,6 +8,27 @@ import (
 	"github.com/cosync/cosync-auth/internal/otp"
 )
 
+// Code is a one-time code waiting to be used: a pending signup, a password
+// reset, a phone verification. Only its hash is stored.
+type Code struct {
+	ID        string
+	AppID     string
+	Purpose   string // PurposeSignup, …
+	Handle    string // who it was sent to (normalized email, phone)
+	Hash      string
+	Attempts  int
+	Payload   []byte // purpose-specific JSON (a pending signup's password hash and metadata)
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Code purposes.
+const (
+	PurposeSignup = "signup"
+	PurposeReset  = "reset"
+	PurposePhone  = "phone"
+)
+
 // One-time codes (signup, reset, phone) live in the Store's codes: newCode
 // makes one, checkCode guesses at it, spendCode uses it up, discardCode
 // drops one whose message never went out. The hash binds a code to its
@@ -16,7 +37,7 @@ import (
 // invalidCode is the answer to a wrong, unknown or already used code; the
 // three read the same so a guesser learns nothing from the difference.
 func invalidCode() error {
-	return apperr.Fields(ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
+	return apperr.Fields(apperr.ReasonInvalidCode, []apperr.Violation{{Field: "code", Description: "is not valid"}})
 }
 
 // codeHash hashes a code for purpose and handle (an email, a user id, a

@@ -1,13 +1,58 @@
 package identity
 
+// Invitations, top to bottom: the Invitation and its states, a user's
+// Invite, a developer's (CreateInvitations, List, Resend, Revoke), and
+// Register with the code.
+
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
+
+// Invitation is an invitation to join an app. Only its code's hash is stored.
+type Invitation struct {
+	ID         string
+	AppID      string
+	Handle     string // normalized email
+	Hash       string
+	InviterID  string // the user who invited; empty when a developer did
+	Metadata   map[string]any
+	Locale     string
+	Attempts   int
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	AcceptedAt time.Time
+	AcceptedBy string
+	RevokedAt  time.Time
+}
+
+// Invitation states, derived from the dates.
+const (
+	InvitePending  = "pending"
+	InviteAccepted = "accepted"
+	InviteExpired  = "expired"
+	InviteRevoked  = "revoked"
+)
+
+// State returns the invitation's state at now.
+func (iv Invitation) State(now time.Time) string {
+	switch {
+	case !iv.AcceptedAt.IsZero():
+		return InviteAccepted
+	case !iv.RevokedAt.IsZero():
+		return InviteRevoked
+	case !now.Before(iv.ExpiresAt):
+		return InviteExpired
+	}
+	return InvitePending
+}
 
 // purposeInvite binds invitation codes' hashes to invitations.
 const purposeInvite = "invite"
@@ -38,22 +83,22 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) error
 func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string, in InviteInput) (Invitation, error) {
 	const op = "identity.Invite"
 	if !a.Settings.InvitesEnabled {
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonInvitesDisabled, "invitations are disabled for this application")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
 	}
 	email := NormalizeEmail(in.Handle)
 	md, err := checkMetadata(a.Settings.InviteMetadataFields, in.Metadata, true)
 	if err != nil {
 		return Invitation{}, err
 	}
-	locale, err := pickLocale(a, in.Locale)
+	locale, err := PickLocale(a, in.Locale)
 	if err != nil {
 		return Invitation{}, err
 	}
 	existing, err := s.store.FindUserByEmail(ctx, a.ID, email)
 	switch {
 	case err == nil:
-		vars := notify.Vars{AppName: a.Name, Handle: existing.Email}
-		return Invitation{}, s.send(ctx, a, existing.Locale, notify.KindAccountExists, existing.Email, vars)
+		vars := templates.Vars{AppName: a.Name, Handle: existing.Email}
+		return Invitation{}, s.send(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars)
 	case !apperr.Is(err, apperr.NotFound):
 		return Invitation{}, err
 	}
@@ -86,9 +131,9 @@ func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string,
 
 func (s *Service) mailInvite(ctx context.Context, a App, iv Invitation, code string) error {
 	q := url.Values{"handle": {iv.Handle}, "invite_code": {code}}
-	vars := notify.Vars{AppName: a.Name, Handle: iv.Handle, Code: code, ExpiresIn: humanDuration(iv.ExpiresAt.Sub(iv.CreatedAt)),
+	vars := templates.Vars{AppName: a.Name, Handle: iv.Handle, Code: code, ExpiresIn: humanDuration(iv.ExpiresAt.Sub(iv.CreatedAt)),
 		Link: Issuer(s.cfg.PublicURL, a.ID) + "/invite?" + q.Encode()}
-	return s.send(ctx, a, iv.Locale, notify.KindInvite, iv.Handle, vars)
+	return s.send(ctx, a, iv.Locale, templates.KindInvite, iv.Handle, vars)
 }
 
 // RegisterInput is an invited person's registration.
@@ -111,7 +156,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 		return SessionTokens{}, err
 	}
 	if !a.Settings.InvitesEnabled {
-		return SessionTokens{}, apperr.New(apperr.Precondition, ReasonInvitesDisabled, "invitations are disabled for this application")
+		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
 	}
 	email := NormalizeEmail(in.Handle)
 	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, "invite:"+email)); err != nil {
@@ -130,7 +175,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 	}
 	locale := iv.Locale
 	if in.Locale != "" {
-		if locale, err = pickLocale(a, in.Locale); err != nil {
+		if locale, err = PickLocale(a, in.Locale); err != nil {
 			return SessionTokens{}, err
 		}
 	}
@@ -151,12 +196,12 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 			return err
 		}
 		if !won {
-			return apperr.New(apperr.Precondition, ReasonInviteUsed, "this invitation was already used")
+			return apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "this invitation was already used")
 		}
 		return nil
 	})
 	if apperr.Is(err, apperr.Exists) {
-		return SessionTokens{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
+		return SessionTokens{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 	}
 	if err == nil {
 		s.welcome(ctx, a, sess.User)
@@ -167,7 +212,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 // checkInvite finds the handle's newest invitation, spends one attempt and
 // compares codes. Used, revoked and expired invitations each have a reason.
 func (s *Service) checkInvite(ctx context.Context, a App, email string, code Secret) (Invitation, error) {
-	invalid := apperr.Fields(ReasonInviteInvalid, []apperr.Violation{{Field: "invite_code", Description: "is not valid"}})
+	invalid := apperr.Fields(apperr.ReasonInviteInvalid, []apperr.Violation{{Field: "invite_code", Description: "is not valid"}})
 	iv, err := s.store.FindInvitation(ctx, a.ID, email)
 	if apperr.Is(err, apperr.NotFound) {
 		return Invitation{}, invalid
@@ -177,21 +222,169 @@ func (s *Service) checkInvite(ctx context.Context, a App, email string, code Sec
 	}
 	switch iv.State(s.clock()) {
 	case InviteAccepted:
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonInviteUsed, "this invitation was already used")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "this invitation was already used")
 	case InviteRevoked:
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonInviteRevoked, "this invitation was revoked")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonInviteRevoked, "this invitation was revoked")
 	case InviteExpired:
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonInviteExpired, "this invitation has expired; ask for a new one")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonInviteExpired, "this invitation has expired; ask for a new one")
 	}
 	ok, err := s.store.SpendInvitationAttempt(ctx, a.ID, iv.ID, s.cfg.MaxCodeAttempts)
 	if err != nil {
 		return Invitation{}, err
 	}
 	if !ok {
-		return Invitation{}, apperr.New(apperr.Precondition, ReasonTooManyAttempts, "too many wrong codes; ask for a new invitation")
+		return Invitation{}, apperr.New(apperr.Precondition, apperr.ReasonTooManyAttempts, "too many wrong codes; ask for a new invitation")
 	}
 	if !s.codeMatches(a, purposeInvite, email, iv.Hash, code) {
 		return Invitation{}, invalid
 	}
 	return iv, nil
+}
+
+// CreateInvitations invites many emails for a developer. Every input is
+// checked before anything is sent, so one bad entry sends none; emails
+// that already have an account get a notice and no invitation.
+func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID string, ins []InviteInput) ([]Invitation, error) {
+	m, err := s.member(ctx, d, appID, true)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Settings.InvitesEnabled {
+		return nil, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
+	}
+	var vs []apperr.Violation
+	for i, in := range ins {
+		if _, err := checkMetadata(m.Settings.InviteMetadataFields, in.Metadata, true); err != nil {
+			var e *apperr.Error
+			if !errors.As(err, &e) {
+				return nil, err
+			}
+			for _, v := range e.Violations() {
+				vs = append(vs, apperr.Violation{Field: fmt.Sprintf("invitations[%d].%s", i, v.Field), Description: v.Description})
+			}
+		}
+		if _, err := PickLocale(m.App, in.Locale); err != nil {
+			vs = append(vs, apperr.Violation{Field: "locale", Description: "is not one of this application's locales"})
+		}
+	}
+	if err := apperr.Fields(apperr.ReasonMetadataInvalid, vs); err != nil {
+		return nil, err
+	}
+	var out []Invitation
+	for _, in := range ins {
+		iv, err := s.invite(ctx, Caller{AppID: appID, IP: d.IP}, m.App, "", in)
+		if err != nil {
+			return out, err
+		}
+		if iv.ID != "" {
+			out = append(out, iv)
+		}
+	}
+	return out, nil
+}
+
+// ListInvitations lists an app's invitations, newest first, optionally
+// only those in state (InvitePending, …).
+func (s *Service) ListInvitations(ctx context.Context, d Developer, appID, state, after string, limit int) ([]Invitation, error) {
+	if _, err := s.member(ctx, d, appID, false); err != nil {
+		return nil, err
+	}
+	if state == "" {
+		return s.store.ListInvitations(ctx, appID, after, limit)
+	}
+	// Filter by the derived state, reading pages until limit are found.
+	var out []Invitation
+	now := s.clock()
+	for {
+		page, err := s.store.ListInvitations(ctx, appID, after, 200)
+		if err != nil {
+			return nil, err
+		}
+		for _, iv := range page {
+			if iv.State(now) == state {
+				out = append(out, iv)
+				if len(out) == limit {
+					return out, nil
+				}
+			}
+		}
+		if len(page) < 200 {
+			return out, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// ResendInvitation mails a pending invitation again with a new code and a
+// fresh expiry; the old code stops working.
+func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id string) (Invitation, error) {
+	const op = "identity.ResendInvitation"
+	m, err := s.member(ctx, d, appID, true)
+	if err != nil {
+		return Invitation{}, err
+	}
+	iv, err := s.store.GetInvitation(ctx, appID, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return Invitation{}, apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no invitation with that id")
+	}
+	if err != nil {
+		return Invitation{}, err
+	}
+	now := s.clock()
+	if st := iv.State(now); st != InvitePending && st != InviteExpired {
+		return Invitation{}, apperr.New(apperr.Precondition, inviteStateReason(st), "only a pending or expired invitation can be resent")
+	}
+	code, err := otp.NewCode()
+	if err != nil {
+		return Invitation{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	iv.Hash, iv.CreatedAt, iv.ExpiresAt, iv.Attempts = s.codeHash(m.App, purposeInvite, iv.Handle, code), now, now.Add(m.Settings.InviteLifetime), 0
+	err = s.store.InTx(ctx, func(tx Store) error {
+		ok, err := tx.RenewInvitation(ctx, appID, iv.ID, iv.Hash, iv.ExpiresAt)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "the invitation was used or revoked meanwhile")
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "invite.resend", ActorID: d.ID, SubjectID: iv.ID, IP: d.IP})
+	})
+	if err != nil {
+		return Invitation{}, err
+	}
+	return iv, s.mailInvite(ctx, m.App, iv, code)
+}
+
+func inviteStateReason(state string) apperr.Reason {
+	switch state {
+	case InviteAccepted:
+		return apperr.ReasonInviteUsed
+	case InviteRevoked:
+		return apperr.ReasonInviteRevoked
+	}
+	return apperr.ReasonInviteExpired
+}
+
+// RevokeInvitation revokes a pending invitation.
+func (s *Service) RevokeInvitation(ctx context.Context, d Developer, appID, id string) error {
+	if _, err := s.member(ctx, d, appID, true); err != nil {
+		return err
+	}
+	iv, err := s.store.GetInvitation(ctx, appID, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no invitation with that id")
+	}
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		ok, err := tx.RevokeInvitation(ctx, appID, iv.ID, s.clock())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.New(apperr.Precondition, inviteStateReason(iv.State(s.clock())), "only a pending invitation can be revoked")
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "invite.revoke", ActorID: d.ID, SubjectID: iv.ID, IP: d.IP})
+	})
 }

@@ -3,39 +3,45 @@ package identity
 import (
 	"context"
 	"time"
-
-	"github.com/cosync/cosync-auth/internal/ratelimit"
 )
 
-// Limiter counts attempts in windows shared by every replica.
+// LimitRule is one limit: at most Limit events per Window for each key.
+type LimitRule struct {
+	Name   string // e.g. "login:ip"; part of the stored key
+	Limit  int
+	Window time.Duration
+}
+
+// Limiter counts attempts in windows shared by every replica
+// (ratelimit.Limiter). Allow returns a RateLimited error past the limit.
 type Limiter interface {
-	Allow(ctx context.Context, rule ratelimit.Rule, key string) error
+	Allow(ctx context.Context, rule LimitRule, key string) error
 }
 
 // The rate limits, per client IP and per target (handle, phone, app). They
 // sit above what a person or a busy office behind one NAT does, and below
 // what guessing needs. The README lists them.
 var (
-	LimitLoginIP      = ratelimit.Rule{Name: "login:ip", Limit: 60, Window: 10 * time.Minute}
-	LimitLoginHandle  = ratelimit.Rule{Name: "login:handle", Limit: 20, Window: 10 * time.Minute}
-	LimitSignupIP     = ratelimit.Rule{Name: "signup:ip", Limit: 30, Window: time.Hour}
-	LimitSignupHandle = ratelimit.Rule{Name: "signup:handle", Limit: 5, Window: time.Hour}
-	LimitResetIP      = ratelimit.Rule{Name: "reset:ip", Limit: 20, Window: time.Hour}
-	LimitResetHandle  = ratelimit.Rule{Name: "reset:handle", Limit: 5, Window: time.Hour}
-	LimitInviteIP     = ratelimit.Rule{Name: "invite:ip", Limit: 100, Window: time.Hour}
-	LimitInviteUser   = ratelimit.Rule{Name: "invite:user", Limit: 50, Window: time.Hour}
-	LimitCodeIP       = ratelimit.Rule{Name: "code:ip", Limit: 60, Window: 10 * time.Minute}
-	LimitCodeHandle   = ratelimit.Rule{Name: "code:handle", Limit: 30, Window: 10 * time.Minute}
+	LimitLoginIP      = LimitRule{Name: "login:ip", Limit: 60, Window: 10 * time.Minute}
+	LimitLoginHandle  = LimitRule{Name: "login:handle", Limit: 20, Window: 10 * time.Minute}
+	LimitSignupIP     = LimitRule{Name: "signup:ip", Limit: 30, Window: time.Hour}
+	LimitSignupHandle = LimitRule{Name: "signup:handle", Limit: 5, Window: time.Hour}
+	LimitResetIP      = LimitRule{Name: "reset:ip", Limit: 20, Window: time.Hour}
+	LimitResetHandle  = LimitRule{Name: "reset:handle", Limit: 5, Window: time.Hour}
+	LimitInviteIP     = LimitRule{Name: "invite:ip", Limit: 100, Window: time.Hour}
+	LimitInviteUser   = LimitRule{Name: "invite:user", Limit: 50, Window: time.Hour}
+	LimitCodeIP       = LimitRule{Name: "code:ip", Limit: 60, Window: 10 * time.Minute}
+	LimitCodeHandle   = LimitRule{Name: "code:handle", Limit: 30, Window: 10 * time.Minute}
 	// Texts cost the developer money, so they have their own caps (the
 	// defaults of Config.SMSLimits): per number, per client IP, per app.
-	LimitSMSNumber = ratelimit.Rule{Name: "sms:number", Limit: 5, Window: time.Hour}
-	LimitSMSIP     = ratelimit.Rule{Name: "sms:ip", Limit: 20, Window: time.Hour}
-	LimitSMSApp    = ratelimit.Rule{Name: "sms:app", Limit: 500, Window: time.Hour}
+	LimitSMSNumber = LimitRule{Name: "sms:number", Limit: 5, Window: time.Hour}
+	LimitSMSIP     = LimitRule{Name: "sms:ip", Limit: 20, Window: time.Hour}
+	LimitSMSApp    = LimitRule{Name: "sms:app", Limit: 500, Window: time.Hour}
 )
 
 // LimitSocialIP caps ID-token sign-ins and links from one client IP, as
 // LimitLoginIP does passwords.
-var LimitSocialIP = ratelimit.Rule{Name: "social:ip", Limit: 60, Window: 10 * time.Minute}
+var LimitSocialIP = LimitRule{Name: "social:ip", Limit: 60, Window: 10 * time.Minute}
 
 // limit applies each rule to its key (app-scoped) and returns the first
 // refusal. A nil Limiter (some unit tests) limits nothing.
@@ -55,8 +61,8 @@ func (s *Service) limit(ctx context.Context, appID string, checks ...limitCheck)
 }
 
 type limitCheck struct {
-	rule ratelimit.Rule
+	rule LimitRule
 	key  string
 }
 
-func byKey(rule ratelimit.Rule, key string) limitCheck { return limitCheck{rule, key} }
+func byKey(rule LimitRule, key string) limitCheck { return limitCheck{rule, key} }

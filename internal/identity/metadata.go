@@ -48,7 +48,7 @@ func checkMetadata(fields []MetadataField, in map[string]any, requireAll bool) (
 		}
 	}
 	slices.SortFunc(vs, func(a, b apperr.Violation) int { return strings.Compare(a.Field, b.Field) })
-	if err := apperr.Fields(ReasonMetadataInvalid, vs); err != nil {
+	if err := apperr.Fields(apperr.ReasonMetadataInvalid, vs); err != nil {
 		return nil, err
 	}
 	return out, nil

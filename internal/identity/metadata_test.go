@@ -18,7 +18,7 @@ func violationFields(tb testing.TB, err error) []string {
 		tb.Fatalf("error %v is %T, want *apperr.Error", err, err)
 	}
 	var out []string
-	for _, v := range e.Violations {
+	for _, v := range e.Violations() {
 		out = append(out, v.Field)
 		if v.Description == "" {
 			tb.Errorf("violation %s has no description", v.Field)
@@ -201,8 +201,8 @@ func TestCheckMetadata(t *testing.T) {
 			if k := apperr.KindOf(err); k != apperr.Invalid {
 				t.Errorf("checkMetadata(%v, %v) kind = %v, want %v", tc.in, tc.requireAll, k, apperr.Invalid)
 			}
-			if r := apperr.ReasonOf(err); r != ReasonMetadataInvalid {
-				t.Errorf("checkMetadata(%v, %v) reason = %q, want %q", tc.in, tc.requireAll, r, ReasonMetadataInvalid)
+			if r := apperr.ReasonOf(err); r != apperr.ReasonMetadataInvalid {
+				t.Errorf("checkMetadata(%v, %v) reason = %q, want %q", tc.in, tc.requireAll, r, apperr.ReasonMetadataInvalid)
 			}
 			if fs := violationFields(t, err); !slices.Equal(fs, tc.wantFields) {
 				t.Errorf("checkMetadata(%v, %v) violations = %q, want %q", tc.in, tc.requireAll, fs, tc.wantFields)

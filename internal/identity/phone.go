@@ -11,16 +11,14 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
-	"github.com/cosync/cosync-auth/internal/ratelimit"
-	"github.com/cosync/cosync-auth/internal/sms"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 // SMSSender texts through an application's Twilio account (sms.Twilio).
 type SMSSender interface {
 	// Send texts body to the E.164 number to and returns the message id.
-	// Errors are *sms.Error.
-	Send(ctx context.Context, a sms.Account, to, body string) (string, error)
+	// Errors are *SMSError.
+	Send(ctx context.Context, a SMSAccount, to, body string) (string, error)
 }
 
 // DevSMS keeps texts instead of sending them (the dev outbox).
@@ -77,7 +75,7 @@ func (s *Service) SetPhone(ctx context.Context, p Principal, phone string) error
 	owner, err := s.store.FindUserByVerifiedPhone(ctx, a.ID, phone)
 	switch {
 	case err == nil && owner.ID != u.ID:
-		return apperr.New(apperr.Exists, ReasonPhoneTaken, "another account verified this phone number")
+		return apperr.New(apperr.Exists, apperr.ReasonPhoneTaken, "another account verified this phone number")
 	case err != nil && !apperr.Is(err, apperr.NotFound):
 		return err
 	}
@@ -134,7 +132,7 @@ func (s *Service) VerifyPhone(ctx context.Context, p Principal, code Secret) (Us
 		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.phone.verify", ActorID: u.ID, SubjectID: u.ID, IP: p.IP})
 	})
 	if apperr.Is(err, apperr.Exists) {
-		return User{}, apperr.New(apperr.Exists, ReasonPhoneTaken, "another account verified this phone number").With(op, err)
+		return User{}, apperr.New(apperr.Exists, apperr.ReasonPhoneTaken, "another account verified this phone number").With(op, err)
 	}
 	if err != nil {
 		return User{}, err
@@ -157,11 +155,11 @@ func (s *Service) SetSmsTwoFactor(ctx context.Context, p Principal, enabled bool
 	case !enabled, u.TwoFactor == TwoFactorSMS:
 		return u, nil
 	case a.Settings.TwoFactor != TwoFactorSMS:
-		return User{}, apperr.New(apperr.Precondition, ReasonTwoFactorDisabled, "this application does not offer SMS sign-in codes")
+		return User{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorDisabled, "this application does not offer SMS sign-in codes")
 	case u.TwoFactor != TwoFactorNone:
-		return User{}, apperr.New(apperr.Precondition, ReasonTwoFactorAlreadyEnrolled, "another second factor is on; turn it off first")
+		return User{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorAlreadyEnrolled, "another second factor is on; turn it off first")
 	case !u.PhoneVerified || u.Phone == "":
-		return User{}, apperr.New(apperr.Precondition, ReasonPhoneNotVerified, "verify a phone number first (SetPhone, VerifyPhone)")
+		return User{}, apperr.New(apperr.Precondition, apperr.ReasonPhoneNotVerified, "verify a phone number first (SetPhone, VerifyPhone)")
 	}
 	if _, err := s.smsRoute(ctx, a, true); err != nil {
 		return User{}, err
@@ -172,7 +170,7 @@ func (s *Service) SetSmsTwoFactor(ctx context.Context, p Principal, enabled bool
 			return err
 		}
 		if !switched {
-			return apperr.New(apperr.Precondition, ReasonTwoFactorAlreadyEnrolled, "another second factor is on; turn it off first")
+			return apperr.New(apperr.Precondition, apperr.ReasonTwoFactorAlreadyEnrolled, "another second factor is on; turn it off first")
 		}
 		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.2fa.enable", ActorID: u.ID, SubjectID: u.ID, IP: p.IP,
 			Details: map[string]any{"method": string(TwoFactorSMS)}})
@@ -211,7 +209,7 @@ func (s *Service) SendTestSMS(ctx context.Context, d Developer, appID, phone str
 // smsRoute is how an app's texts go: its own Twilio account, or the dev
 // outbox.
 type smsRoute struct {
-	twilio *sms.Account // nil: the dev outbox
+	twilio *SMSAccount // nil: the dev outbox
 }
 
 // smsRoute picks where the app's texts go: its Twilio account when the
@@ -224,19 +222,19 @@ func (s *Service) smsRoute(ctx context.Context, a App, devOK bool) (smsRoute, er
 		if err != nil {
 			return smsRoute{}, sealErr("identity.smsRoute", err)
 		}
-		return smsRoute{twilio: &sms.Account{SID: tw.AccountSID, AuthToken: string(tok), From: tw.FromNumber, MessagingServiceSID: tw.MessagingServiceSID}}, nil
+		return smsRoute{twilio: &SMSAccount{SID: tw.AccountSID, AuthToken: string(tok), From: tw.FromNumber, MessagingServiceSID: tw.MessagingServiceSID}}, nil
 	}
 	if devOK && s.devSMS != nil {
 		return smsRoute{}, nil
 	}
-	return smsRoute{}, apperr.New(apperr.Precondition, ReasonSMSNotConfigured,
+	return smsRoute{}, apperr.New(apperr.Precondition, apperr.ReasonSMSNotConfigured,
 		"this application cannot send text messages: its Twilio settings (account SID, auth token, sender) are incomplete")
 }
 
 // smsCaps counts one text against the hourly caps per number, per client
 // IP and per app, and refuses it (RATE_LIMITED) past any of them.
 func (s *Service) smsCaps(ctx context.Context, c Caller, a App, phone string) error {
-	rule := func(r ratelimit.Rule, n int) ratelimit.Rule {
+	rule := func(r LimitRule, n int) LimitRule {
 		if n != 0 {
 			r.Limit = n
 		}
@@ -251,7 +249,7 @@ func (s *Service) smsCaps(ctx context.Context, c Caller, a App, phone string) er
 
 // textCode texts a code from the app's SMS template in locale.
 func (s *Service) textCode(ctx context.Context, a App, route smsRoute, locale, to, code string, ttl time.Duration) error {
-	r, err := s.render(ctx, a, locale, notify.KindSMS, notify.Vars{AppName: a.Name, Handle: to, Code: code, ExpiresIn: humanDuration(ttl)})
+	r, err := s.render(ctx, a, locale, templates.KindSMS, templates.Vars{AppName: a.Name, Handle: to, Code: code, ExpiresIn: humanDuration(ttl)})
 	if err != nil {
 		return err
 	}
@@ -273,20 +271,20 @@ func (s *Service) deliverSMS(ctx context.Context, a App, route smsRoute, to, bod
 	if err == nil {
 		return nil
 	}
-	var se *sms.Error
+	var se *SMSError
 	if !errors.As(err, &se) {
-		return apperr.New(apperr.Unavailable, ReasonSMSDeliveryFailed, "the text message could not be sent; try again later").With(op, err)
+		return apperr.New(apperr.Unavailable, apperr.ReasonSMSDeliveryFailed, "the text message could not be sent; try again later").With(op, err)
 	}
 	switch se.Kind {
-	case sms.BadCredentials:
+	case SMSBadCredentials:
 		s.log.WarnContext(ctx, "Twilio refused the application's credentials", "app_id", a.ID, "err", err)
-		return apperr.New(apperr.Precondition, ReasonSMSNotConfigured,
+		return apperr.New(apperr.Precondition, apperr.ReasonSMSNotConfigured,
 			"the application's Twilio account refused its credentials; the developer must fix the Twilio settings").With(op, err)
-	case sms.Rejected:
-		return apperr.New(apperr.Precondition, ReasonSMSDeliveryFailed,
+	case SMSRejected:
+		return apperr.New(apperr.Precondition, apperr.ReasonSMSDeliveryFailed,
 			fmt.Sprintf("Twilio refused the message (error %d)", se.Code)).With(op, err)
 	}
-	return apperr.New(apperr.Unavailable, ReasonSMSDeliveryFailed, "the text message could not be sent; try again later").With(op, err)
+	return apperr.New(apperr.Unavailable, apperr.ReasonSMSDeliveryFailed, "the text message could not be sent; try again later").With(op, err)
 }
 
 // phoneHint is the end of a number, to tell a user where a code went.
@@ -308,10 +306,10 @@ var (
 	twilioToken      = regexp.MustCompile(`^[A-Za-z0-9]{16,128}$`)
 )
 
-// checkTwilio checks the shape of Twilio settings and of a new auth token
+// CheckTwilio checks the shape of Twilio settings and of a new auth token
 // (Twilio's SIDs are two letters and 32 hex digits; tokens are
 // alphanumeric, which twilio-go insists on too).
-func checkTwilio(tw TwilioSettings, tok Secret) error {
+func CheckTwilio(tw TwilioSettings, tok Secret) error {
 	var vs []apperr.Violation
 	if tw.AccountSID != "" && !twilioAccountSID.MatchString(tw.AccountSID) {
 		vs = append(vs, apperr.Violation{Field: "settings.twilio.account_sid", Description: "must be AC followed by 32 hex digits"})
@@ -325,5 +323,5 @@ func checkTwilio(tw TwilioSettings, tok Secret) error {
 	if tok != "" && !twilioToken.MatchString(tok.Reveal()) {
 		vs = append(vs, apperr.Violation{Field: "settings.twilio.auth_token", Description: "must be the account's auth token: 16 to 128 letters and digits"})
 	}
-	return apperr.Fields(ReasonInvalidArgument, vs)
+	return apperr.Fields(apperr.ReasonInvalidArgument, vs)
 }

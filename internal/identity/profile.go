@@ -32,7 +32,7 @@ func (s *Service) SetUserMetadata(ctx context.Context, p Principal, md map[strin
 			vs = append(vs, apperr.Violation{Field: "metadata." + f.Path, Description: "is not editable by the user"})
 		}
 	}
-	if err := apperr.Fields(ReasonMetadataNotEditable, vs); err != nil {
+	if err := apperr.Fields(apperr.ReasonMetadataNotEditable, vs); err != nil {
 		return User{}, err
 	}
 	next := cloneMap(u.Metadata)
@@ -53,18 +53,18 @@ func (s *Service) SetUserName(ctx context.Context, p Principal, name string) (Us
 		return User{}, err
 	}
 	if !a.Settings.UserNamesEnabled {
-		return User{}, apperr.New(apperr.Precondition, ReasonUserNamesDisabled, "this application does not use user names")
+		return User{}, apperr.New(apperr.Precondition, apperr.ReasonUserNamesDisabled, "this application does not use user names")
 	}
 	if !userNameRE.MatchString(name) {
 		return User{}, apperr.Field("user_name", "must be letters and digits, starting with a letter")
 	}
 	if u.UserName != "" {
-		return User{}, apperr.New(apperr.Precondition, ReasonUserNameAlreadySet, "the user name is already set")
+		return User{}, apperr.New(apperr.Precondition, apperr.ReasonUserNameAlreadySet, "the user name is already set")
 	}
 	u.UserName = name
 	u, err = s.updateUser(ctx, p, u, "user.user_name.set")
 	if apperr.Is(err, apperr.Exists) {
-		return User{}, apperr.Fields(ReasonUserNameTaken, []apperr.Violation{{Field: "user_name", Description: "is taken"}})
+		return User{}, apperr.Fields(apperr.ReasonUserNameTaken, []apperr.Violation{{Field: "user_name", Description: "is taken"}})
 	}
 	return u, err
 }
@@ -76,7 +76,7 @@ func (s *Service) CheckUserName(ctx context.Context, p Principal, name string) (
 		return false, err
 	}
 	if !a.Settings.UserNamesEnabled {
-		return false, apperr.New(apperr.Precondition, ReasonUserNamesDisabled, "this application does not use user names")
+		return false, apperr.New(apperr.Precondition, apperr.ReasonUserNamesDisabled, "this application does not use user names")
 	}
 	if !userNameRE.MatchString(name) {
 		return false, apperr.Field("user_name", "must be letters and digits, starting with a letter")
@@ -95,7 +95,7 @@ func (s *Service) SetLocale(ctx context.Context, p Principal, locale string) (Us
 		return User{}, err
 	}
 	if !slices.Contains(a.Settings.Locales, locale) {
-		return User{}, apperr.Fields(ReasonLocaleUnsupported, []apperr.Violation{{Field: "locale",
+		return User{}, apperr.Fields(apperr.ReasonLocaleUnsupported, []apperr.Violation{{Field: "locale",
 			Description: fmt.Sprintf("%q is not one of this application's locales (%s)", locale, strings.Join(a.Settings.Locales, ", "))}})
 	}
 	u.Locale = locale

@@ -1,7 +1,11 @@
-// Package identity holds the flows of CoSync Auth — signup, login, sessions,
-// applications — independent of any transport or database. It declares the
+// Package identity holds the app users' flows of CoSync Auth — signup,
+// login, the second factor, social sign-in, invitations, reset, sessions —
+// independent of any transport or database, and the value types the rest
+// of the server shares (App, User, SigningKey, Claims, …). It declares the
 // narrow interfaces it needs (Store, PasswordHasher, CodeHasher, Tokens,
-// KeyMaker, Mailer) and the server wires real implementations into them.
+// Mailer, SecretBox, …); adapters (store, token, notify, sms, social,
+// secrets, ratelimit) import it and satisfy them. The developers' side
+// (apps, keys, templates, outbox) is package console.
 package identity
 
 import (
@@ -14,10 +18,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/keys"
-	"github.com/cosync/cosync-auth/internal/notify"
-	"github.com/cosync/cosync-auth/internal/secrets"
-	"github.com/cosync/cosync-auth/internal/token"
 )
 
 // PasswordHasher hashes and checks passwords (argon2id in PHC form).
@@ -35,30 +35,54 @@ type CodeHasher interface {
 
 // Tokens mints and verifies access tokens.
 type Tokens interface {
-	Mint(ctx context.Context, appID string, c token.Claims) (string, error)
-	Verify(ctx context.Context, appID, issuer, raw string, now time.Time) (token.Claims, error)
+	Mint(ctx context.Context, appID string, c Claims) (string, error)
+	Verify(ctx context.Context, appID, issuer, raw string, now time.Time) (Claims, error)
 }
 
-// KeyMaker creates signing keys and is told when an app's keys changed.
-type KeyMaker interface {
-	// Name is the backend new keys are made in ("local", "vault").
-	Name() string
-	Generate(ctx context.Context, appID string) (keys.Record, error)
-	Invalidate(appID string)
+// Mail is one email to send. Text is the plain-text part and HTML the HTML
+// part; either may be empty, not both. From is optional: an empty From means
+// the Mailer's default sender. AppID names the application the mail is sent
+// for; it scopes the dev outbox and is not written into the mail.
+type Mail struct {
+	AppID   string
+	From    string // RFC 5322 address, e.g. "Example <no-reply@example.com>"
+	To      string // one recipient address
+	Subject string
+	Text    string
+	HTML    string
 }
 
-// Mailer sends mail (SMTP, or the dev outbox).
+// Mailer sends mail (SMTP, or the dev outbox: notify.SMTP, notify.Outbox).
+// Send returns an Invalid error for a malformed message and an Unavailable
+// error when delivery fails.
 type Mailer interface {
-	Send(ctx context.Context, m notify.Message) error
+	Send(ctx context.Context, m Mail) error
 }
 
-// OutboxReader lists what the dev outbox kept; nil when real mail is configured.
-type OutboxReader interface {
-	List(ctx context.Context, appID string, limit int) ([]notify.OutboxMessage, error)
+// OutboxMessage is a message the dev outbox kept instead of sending.
+type OutboxMessage struct {
+	ID      string
+	AppID   string
+	Channel string // "email" or "sms"
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+	SentAt  time.Time
+}
+
+// SecretBox encrypts secrets at rest (secrets.Local, secrets.Transit).
+// Associated data binds a ciphertext to its row, so one copied onto another
+// row fails to open.
+type SecretBox interface {
+	// Seal encrypts plaintext bound to associated and returns a new slice.
+	Seal(ctx context.Context, plaintext, associated []byte) ([]byte, error)
+	// Open decrypts a ciphertext from Seal given the same associated data.
+	Open(ctx context.Context, ciphertext, associated []byte) ([]byte, error)
 }
 
 // Deps are the parts a Service is built from. All are required except
-// Outbox (nil with real mail), Limiter (nil limits nothing), Log (nil
+// Limiter (nil limits nothing), Log (nil
 // discards), Now (nil is time.Now), SMS (nil: no app can text; SMS answers
 // SMS_NOT_CONFIGURED) and DevSMS (nil outside the dev outbox; when set, apps
 // without Twilio settings text into the outbox). Secrets seals TOTP secrets
@@ -68,14 +92,12 @@ type Deps struct {
 	Passwords PasswordHasher
 	Codes     CodeHasher
 	Tokens    Tokens
-	Keys      KeyMaker
 	Mailer    Mailer
-	Outbox    OutboxReader
 	Limiter   Limiter
 	Log       *slog.Logger
 	Now       func() time.Time
 	Social    SocialVerifier // nil: social sign-in fails as an internal error
-	Secrets   secrets.Box
+	Secrets   SecretBox
 	SMS       SMSSender
 	DevSMS    DevSMS
 }
@@ -105,15 +127,13 @@ type Service struct {
 	passwords PasswordHasher
 	codes     CodeHasher
 	tokens    Tokens
-	keys      KeyMaker
 	mailer    Mailer
-	outbox    OutboxReader
 	limiter   Limiter
 	log       *slog.Logger
 	now       func() time.Time
 	cfg       Config
 	social    SocialVerifier
-	secrets   secrets.Box
+	secrets   SecretBox
 	sms       SMSSender
 	devSMS    DevSMS
 }
@@ -136,8 +156,8 @@ func New(d Deps, cfg Config) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens, keys: d.Keys,
-		mailer: d.Mailer, outbox: d.Outbox, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
+		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens,
+		mailer: d.Mailer, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
 		secrets: d.Secrets, sms: d.SMS, devSMS: d.DevSMS,
 	}
 }
@@ -177,17 +197,17 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 func (s *Service) activeApp(ctx context.Context, appID string) (App, error) {
 	const op = "identity.app"
 	if appID == "" {
-		return App{}, apperr.New(apperr.Invalid, ReasonAppIDRequired, "the Cosync-App-Id header is required")
+		return App{}, apperr.New(apperr.Invalid, apperr.ReasonAppIDRequired, "the Cosync-App-Id header is required")
 	}
 	a, err := s.store.GetApp(ctx, appID)
 	if apperr.Is(err, apperr.NotFound) {
-		return App{}, apperr.New(apperr.NotFound, ReasonAppNotFound, "no application with that id").With(op, err)
+		return App{}, apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id").With(op, err)
 	}
 	if err != nil {
 		return App{}, err
 	}
 	if a.Settings.Status == AppSuspended {
-		return App{}, apperr.New(apperr.Precondition, ReasonAppSuspended, "this application is suspended")
+		return App{}, apperr.New(apperr.Precondition, apperr.ReasonAppSuspended, "this application is suspended")
 	}
 	return a, nil
 }
@@ -215,12 +235,12 @@ func (s *Service) auditFailure(ctx context.Context, e AuditEvent) {
 
 // mintErr maps a signing failure to what a client may see.
 func mintErr(op string, err error) error {
-	if errors.Is(err, token.ErrTooLong) {
-		return apperr.New(apperr.Precondition, ReasonMetadataInvalid,
+	if errors.Is(err, ErrTokenTooLong) {
+		return apperr.New(apperr.Precondition, apperr.ReasonMetadataInvalid,
 			"the access token would exceed 2048 characters; shorten the metadata claims").With(op, err)
 	}
 	if k := apperr.KindOf(err); k == apperr.Unavailable {
-		return apperr.New(apperr.Unavailable, ReasonSignerUnavailable, "token signing is unavailable; try again").With(op, err)
+		return apperr.New(apperr.Unavailable, apperr.ReasonSignerUnavailable, "token signing is unavailable; try again").With(op, err)
 	}
 	return apperr.Wrap(err, apperr.Internal, op)
 }

@@ -7,8 +7,36 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/otp"
-	"github.com/cosync/cosync-auth/internal/token"
 )
+
+// Session is one sign-in of one user on one device: the family of refresh
+// tokens that rotate from it. Its id is the access token's `sid`.
+type Session struct {
+	ID           string
+	AppID        string
+	UserID       string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time // absolute end; refresh tokens never outlive it
+	RevokedAt    time.Time // zero while live
+	RevokeReason string
+}
+
+// Live reports whether the session can still be used at now.
+func (s Session) Live(now time.Time) bool {
+	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt)
+}
+
+// RefreshToken is one link of a session's rotation chain. Only its hash is stored.
+type RefreshToken struct {
+	ID        string
+	AppID     string
+	SessionID string
+	ParentID  string
+	Hash      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RotatedAt time.Time // zero until used
+}
 
 // pendingSession is a session whose tokens are minted but not yet stored:
 // minting happens before the transaction (it may call Vault), storing inside it.
@@ -27,7 +55,7 @@ func (s *Service) prepareSession(ctx context.Context, a App, u User, sess Sessio
 		sess = Session{ID: newID(), AppID: a.ID, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(a.Settings.RefreshTokenLifetime)}
 	}
 	exp := now.Add(a.Settings.TokenLifetime)
-	c := token.Claims{
+	c := Claims{
 		Issuer:    Issuer(s.cfg.PublicURL, a.ID),
 		Subject:   u.ID,
 		Audience:  a.EffectiveAudience(),
@@ -83,7 +111,7 @@ func (s *Service) RefreshSession(ctx context.Context, c Caller, raw Secret) (Ses
 	if err != nil {
 		return SessionTokens{}, err
 	}
-	invalid := apperr.New(apperr.Unauthenticated, ReasonRefreshInvalid, "the refresh token is not valid")
+	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonRefreshTokenInvalid, "the refresh token is not valid")
 	rt, err := s.store.FindRefreshToken(ctx, a.ID, otp.HashToken(raw.Reveal()))
 	if apperr.Is(err, apperr.NotFound) {
 		return SessionTokens{}, invalid.With(op, err)
@@ -98,9 +126,9 @@ func (s *Service) RefreshSession(ctx context.Context, c Caller, raw Secret) (Ses
 	now := s.clock()
 	switch {
 	case !sess.RevokedAt.IsZero():
-		return SessionTokens{}, apperr.New(apperr.Unauthenticated, ReasonSessionRevoked, "this session was signed out")
+		return SessionTokens{}, apperr.New(apperr.Unauthenticated, apperr.ReasonSessionRevoked, "this session was signed out")
 	case !now.Before(rt.ExpiresAt) || !now.Before(sess.ExpiresAt):
-		return SessionTokens{}, apperr.New(apperr.Unauthenticated, ReasonRefreshExpired, "the refresh token has expired; sign in again")
+		return SessionTokens{}, apperr.New(apperr.Unauthenticated, apperr.ReasonRefreshTokenExpired, "the refresh token has expired; sign in again")
 	case !rt.RotatedAt.IsZero() && now.Sub(rt.RotatedAt) > s.cfg.RefreshGrace:
 		return SessionTokens{}, s.endReusedFamily(ctx, c, sess)
 	}
@@ -109,7 +137,7 @@ func (s *Service) RefreshSession(ctx context.Context, c Caller, raw Secret) (Ses
 		return SessionTokens{}, err
 	}
 	if u.Status != UserActive {
-		return SessionTokens{}, apperr.New(apperr.Permission, ReasonAccountSuspended, "this account is suspended")
+		return SessionTokens{}, apperr.New(apperr.Permission, apperr.ReasonAccountSuspended, "this account is suspended")
 	}
 	p, err := s.prepareSession(ctx, a, u, sess, rt.ID)
 	if err != nil {
@@ -150,13 +178,13 @@ func (s *Service) endReusedFamily(ctx context.Context, c Caller, sess Session) e
 		if err := tx.RevokeSession(ctx, sess.AppID, sess.ID, "refresh_token_reused", s.clock()); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, AuditEvent{AppID: sess.AppID, Action: "session.revoke", ActorID: sess.UserID, SubjectID: sess.ID, IP: c.IP, Reason: ReasonRefreshReused})
+		return s.audit(ctx, tx, AuditEvent{AppID: sess.AppID, Action: "session.revoke", ActorID: sess.UserID, SubjectID: sess.ID, IP: c.IP, Reason: apperr.ReasonRefreshTokenReused})
 	})
 	if err != nil {
 		return err
 	}
 	s.log.WarnContext(ctx, "refresh token reuse: session revoked", "app_id", sess.AppID, "session_id", sess.ID)
-	return apperr.New(apperr.Unauthenticated, ReasonRefreshReused, "the refresh token was already used; the session has been signed out")
+	return apperr.New(apperr.Unauthenticated, apperr.ReasonRefreshTokenReused, "the refresh token was already used; the session has been signed out")
 }
 
 // Authenticate verifies an access token for appID and checks that its
@@ -165,7 +193,7 @@ func (s *Service) endReusedFamily(ctx context.Context, c Caller, sess Session) e
 func (s *Service) Authenticate(ctx context.Context, appID string, raw Secret, ip string) (Principal, error) {
 	const op = "identity.Authenticate"
 	if raw == "" {
-		return Principal{}, apperr.New(apperr.Unauthenticated, ReasonTokenMissing, "sign in first: send Authorization: Bearer <access token>")
+		return Principal{}, apperr.New(apperr.Unauthenticated, apperr.ReasonTokenMissing, "sign in first: send Authorization: Bearer <access token>")
 	}
 	a, err := s.activeApp(ctx, appID)
 	if err != nil {
@@ -174,16 +202,16 @@ func (s *Service) Authenticate(ctx context.Context, appID string, raw Secret, ip
 	now := s.clock()
 	c, err := s.tokens.Verify(ctx, a.ID, Issuer(s.cfg.PublicURL, a.ID), raw.Reveal(), now)
 	switch {
-	case errors.Is(err, token.ErrExpired):
-		return Principal{}, apperr.New(apperr.Unauthenticated, ReasonTokenExpired, "the access token has expired; refresh the session").With(op, err)
-	case errors.Is(err, token.ErrInvalid):
-		return Principal{}, apperr.New(apperr.Unauthenticated, ReasonTokenInvalid, "the access token is not valid for this application").With(op, err)
+	case errors.Is(err, ErrTokenExpired):
+		return Principal{}, apperr.New(apperr.Unauthenticated, apperr.ReasonTokenExpired, "the access token has expired; refresh the session").With(op, err)
+	case errors.Is(err, ErrTokenInvalid):
+		return Principal{}, apperr.New(apperr.Unauthenticated, apperr.ReasonTokenInvalid, "the access token is not valid for this application").With(op, err)
 	case err != nil:
 		return Principal{}, mintErr(op, err)
 	}
 	sess, err := s.store.GetSession(ctx, a.ID, c.SessionID)
 	if apperr.Is(err, apperr.NotFound) || (err == nil && (sess.UserID != c.Subject || !sess.Live(now))) {
-		return Principal{}, apperr.New(apperr.Unauthenticated, ReasonSessionRevoked, "this session was signed out")
+		return Principal{}, apperr.New(apperr.Unauthenticated, apperr.ReasonSessionRevoked, "this session was signed out")
 	}
 	if err != nil {
 		return Principal{}, err
@@ -210,7 +238,7 @@ func (s *Service) Logout(ctx context.Context, p Principal, all bool) error {
 func (s *Service) GetUser(ctx context.Context, p Principal) (User, error) {
 	u, err := s.store.GetUser(ctx, p.AppID, p.UserID)
 	if apperr.Is(err, apperr.NotFound) {
-		return User{}, apperr.New(apperr.Unauthenticated, ReasonSessionRevoked, "this account no longer exists")
+		return User{}, apperr.New(apperr.Unauthenticated, apperr.ReasonSessionRevoked, "this account no longer exists")
 	}
 	return u, err
 }

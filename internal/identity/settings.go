@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/token"
 )
 
 // AppSettings is every setting of an application. It is stored as JSON, so
@@ -43,7 +42,7 @@ type AppSettings struct {
 }
 
 // TwilioSettings is an application's Twilio account. The auth token is kept
-// sealed (secrets.Box, bound to the app) and shown only as a hint.
+// sealed (SecretBox, bound to the app) and shown only as a hint.
 type TwilioSettings struct {
 	AccountSID          string `json:"account_sid,omitempty"`
 	AuthTokenSealed     []byte `json:"auth_token_sealed,omitempty"`
@@ -191,7 +190,7 @@ func (s AppSettings) Validate() error {
 	if s.Google.Enabled && len(s.Google.ClientIDs) == 0 {
 		bad("google.client_ids", "must list at least one client id when Google sign-in is enabled")
 	}
-	return apperr.Fields(ReasonInvalidArgument, vs)
+	return apperr.Fields(apperr.ReasonInvalidArgument, vs)
 }
 
 func checkFields(name string, fields []MetadataField) []apperr.Violation {
@@ -207,7 +206,7 @@ func checkFields(name string, fields []MetadataField) []apperr.Violation {
 		switch {
 		case !ok:
 			vs = append(vs, apperr.Violation{Field: at + ".path", Description: fmt.Sprintf("%q must be dotted names like user_data.name", f.Path)})
-		case token.Reserved[segs[0]]:
+		case ReservedClaims[segs[0]]:
 			vs = append(vs, apperr.Violation{Field: at + ".path", Description: fmt.Sprintf("%q would overwrite the reserved claim %q", f.Path, segs[0])})
 		}
 		for p := range seen {

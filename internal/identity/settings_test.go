@@ -162,8 +162,8 @@ func TestAppSettingsValidate(t *testing.T) {
 			if k := apperr.KindOf(err); k != apperr.Invalid {
 				t.Errorf("Validate() kind = %v, want %v", k, apperr.Invalid)
 			}
-			if r := apperr.ReasonOf(err); r != ReasonInvalidArgument {
-				t.Errorf("Validate() reason = %q, want %q", r, ReasonInvalidArgument)
+			if r := apperr.ReasonOf(err); r != apperr.ReasonInvalidArgument {
+				t.Errorf("Validate() reason = %q, want %q", r, apperr.ReasonInvalidArgument)
 			}
 			got := violationFields(t, err)
 			slices.Sort(got)

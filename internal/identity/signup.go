@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/password"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 // SignUpInput is a new user's request.
@@ -50,16 +50,17 @@ func checkPassword(field string, policy PasswordPolicy, pw Secret) error {
 		return nil
 	}
 	desc := "must contain " + strings.Join(unmet, ", ")
-	return apperr.Fields(ReasonPasswordPolicy, []apperr.Violation{{Field: field, Description: desc}})
+	return apperr.Fields(apperr.ReasonPasswordPolicy, []apperr.Violation{{Field: field, Description: desc}})
 }
 
-// pickLocale returns the requested locale if the app has it, or the app's first.
-func pickLocale(a App, requested string) (string, error) {
+// PickLocale returns the requested locale if the app has it, or the app's first;
+// another is LOCALE_UNSUPPORTED.
+func PickLocale(a App, requested string) (string, error) {
 	if requested == "" {
 		return a.Settings.Locales[0], nil
 	}
 	if !slices.Contains(a.Settings.Locales, requested) {
-		err := apperr.Fields(ReasonLocaleUnsupported, []apperr.Violation{{Field: "locale",
+		err := apperr.Fields(apperr.ReasonLocaleUnsupported, []apperr.Violation{{Field: "locale",
 			Description: fmt.Sprintf("%q is not one of this application's locales (%s)", requested, strings.Join(a.Settings.Locales, ", "))}})
 		return "", err
 	}
@@ -77,10 +78,10 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	}
 	st := a.Settings
 	if !st.SignupEnabled {
-		return SignUpResult{}, apperr.New(apperr.Precondition, ReasonSignupDisabled, "signup is disabled for this application")
+		return SignUpResult{}, apperr.New(apperr.Precondition, apperr.ReasonSignupDisabled, "signup is disabled for this application")
 	}
 	if in.RedirectURL != "" && !slices.Contains(st.RedirectURLs, in.RedirectURL) {
-		return SignUpResult{}, apperr.Fields(ReasonRedirectNotAllowed, []apperr.Violation{{Field: "redirect_url",
+		return SignUpResult{}, apperr.Fields(apperr.ReasonRedirectNotAllowed, []apperr.Violation{{Field: "redirect_url",
 			Description: "is not one of this application's redirect URLs"}})
 	}
 	var anon User
@@ -89,7 +90,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 			return SignUpResult{}, err
 		}
 		if !anon.Anonymous {
-			return SignUpResult{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "this session already belongs to an account")
+			return SignUpResult{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "this session already belongs to an account")
 		}
 	}
 	email := NormalizeEmail(in.Handle)
@@ -103,7 +104,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if err != nil {
 		return SignUpResult{}, err
 	}
-	locale, err := pickLocale(a, in.Locale)
+	locale, err := PickLocale(a, in.Locale)
 	if err != nil {
 		return SignUpResult{}, err
 	}
@@ -121,7 +122,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if st.SignupFlow == FlowNone {
 		_, sess, err := s.createUser(ctx, c, a, User{Email: email, Metadata: md, Locale: locale}, hash, "user.signup")
 		if apperr.Is(err, apperr.Exists) {
-			return SignUpResult{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
+			return SignUpResult{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 		}
 		if err != nil {
 			return SignUpResult{}, err
@@ -134,8 +135,8 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	switch {
 	case err == nil:
 		// Same answer as a new address; the owner learns someone tried.
-		vars := notify.Vars{AppName: a.Name, Handle: existing.Email}
-		if err := s.send(ctx, a, existing.Locale, notify.KindAccountExists, existing.Email, vars); err != nil {
+		vars := templates.Vars{AppName: a.Name, Handle: existing.Email}
+		if err := s.send(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars); err != nil {
 			return SignUpResult{}, err
 		}
 		return SignUpResult{Flow: st.SignupFlow}, nil
@@ -160,10 +161,10 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if err != nil {
 		return SignUpResult{}, err
 	}
-	vars := notify.Vars{AppName: a.Name, Handle: email, Code: code, ExpiresIn: humanDuration(s.cfg.SignupCodeTTL)}
-	kind := notify.KindSignupCode
+	vars := templates.Vars{AppName: a.Name, Handle: email, Code: code, ExpiresIn: humanDuration(s.cfg.SignupCodeTTL)}
+	kind := templates.KindSignupCode
 	if st.SignupFlow == FlowLink {
-		kind, vars.Link = notify.KindSignupLink, s.SignupLink(a.ID, email, code)
+		kind, vars.Link = templates.KindSignupLink, s.SignupLink(a.ID, email, code)
 	}
 	if err := s.send(ctx, a, locale, kind, email, vars); err != nil {
 		s.discardCode(ctx, pc)
@@ -182,19 +183,19 @@ func (s *Service) CompleteSignUp(ctx context.Context, c Caller, handle string, c
 // ConfirmSignupLink completes a signup from the link landing page's POST.
 // It returns where to send the browser — the redirect URL the signup asked
 // for, if the app still lists it — or else the app's "done" page.
-func (s *Service) ConfirmSignupLink(ctx context.Context, c Caller, handle string, code Secret) (redirect string, done notify.Rendered, err error) {
+func (s *Service) ConfirmSignupLink(ctx context.Context, c Caller, handle string, code Secret) (redirect string, done templates.Rendered, err error) {
 	sess, p, err := s.completeSignUp(ctx, c, handle, code)
 	if err != nil {
-		return "", notify.Rendered{}, err
+		return "", templates.Rendered{}, err
 	}
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
-		return "", notify.Rendered{}, err
+		return "", templates.Rendered{}, err
 	}
 	if p.RedirectURL != "" && slices.Contains(a.Settings.RedirectURLs, p.RedirectURL) {
-		return p.RedirectURL, notify.Rendered{}, nil
+		return p.RedirectURL, templates.Rendered{}, nil
 	}
-	done, err = s.render(ctx, a, p.Locale, notify.KindLinkLanding, notify.Vars{AppName: a.Name, Handle: sess.User.Email})
+	done, err = s.render(ctx, a, p.Locale, templates.KindLinkLanding, templates.Vars{AppName: a.Name, Handle: sess.User.Email})
 	return "", done, err
 }
 
@@ -226,7 +227,7 @@ func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, c
 			return SessionTokens{}, pendingSignup{}, err
 		}
 		if !anon.Anonymous {
-			return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "this session already belongs to an account")
+			return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "this session already belongs to an account")
 		}
 		sess, err := s.upgradeAnonymous(ctx, c, a, anon, email, p.PasswordHash, p.Metadata, p.Locale, consume)
 		if err == nil {
@@ -237,7 +238,7 @@ func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, c
 	u := User{Email: email, Metadata: p.Metadata, Locale: p.Locale}
 	_, sess, err := s.createUserWith(ctx, c, a, u, p.PasswordHash, "user.signup.complete", consume)
 	if apperr.Is(err, apperr.Exists) {
-		return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
+		return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 	}
 	if err == nil {
 		s.welcome(ctx, a, sess.User)
@@ -251,7 +252,7 @@ func (s *Service) welcome(ctx context.Context, a App, u User) {
 	if u.Email == "" {
 		return
 	}
-	if err := s.send(ctx, a, u.Locale, notify.KindWelcome, u.Email, notify.Vars{AppName: a.Name, Handle: u.Email}); err != nil {
+	if err := s.send(ctx, a, u.Locale, templates.KindWelcome, u.Email, templates.Vars{AppName: a.Name, Handle: u.Email}); err != nil {
 		s.log.WarnContext(ctx, "welcome mail not sent", "app_id", a.ID, "user_id", u.ID, "err", err)
 	}
 }
@@ -271,7 +272,7 @@ func (s *Service) checkCode(ctx context.Context, c Caller, a App, purpose, handl
 		return Code{}, err
 	}
 	if !s.clock().Before(pc.ExpiresAt) {
-		return Code{}, apperr.New(apperr.Precondition, ReasonCodeExpired, "the code has expired; ask for a new one")
+		return Code{}, apperr.New(apperr.Precondition, apperr.ReasonCodeExpired, "the code has expired; ask for a new one")
 	}
 	ok, err := s.store.SpendCodeAttempt(ctx, a.ID, pc.ID, s.cfg.MaxCodeAttempts)
 	if apperr.Is(err, apperr.NotFound) { // used or replaced since we read it
@@ -281,7 +282,7 @@ func (s *Service) checkCode(ctx context.Context, c Caller, a App, purpose, handl
 		return Code{}, err
 	}
 	if !ok {
-		return Code{}, apperr.New(apperr.Precondition, ReasonTooManyAttempts, "too many wrong codes; ask for a new one")
+		return Code{}, apperr.New(apperr.Precondition, apperr.ReasonTooManyAttempts, "too many wrong codes; ask for a new one")
 	}
 	if !s.codeMatches(a, purpose, handle, pc.Hash, code) {
 		return Code{}, invalid
@@ -338,7 +339,7 @@ func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, h
 }
 
 // send renders one of the app's templates and mails it.
-func (s *Service) send(ctx context.Context, a App, locale string, kind notify.Kind, to string, vars notify.Vars) error {
+func (s *Service) send(ctx context.Context, a App, locale string, kind templates.Kind, to string, vars templates.Vars) error {
 	const op = "identity.send"
 	r, err := s.render(ctx, a, locale, kind, vars)
 	if err != nil {
@@ -348,9 +349,9 @@ func (s *Service) send(ctx context.Context, a App, locale string, kind notify.Ki
 	if from == "" {
 		from = s.cfg.MailFrom
 	}
-	err = s.mailer.Send(ctx, notify.Message{AppID: a.ID, From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML})
+	err = s.mailer.Send(ctx, Mail{AppID: a.ID, From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML})
 	if err != nil {
-		return apperr.New(apperr.Unavailable, ReasonMailUnavailable, "mail could not be sent; try again later").With(op, err)
+		return apperr.New(apperr.Unavailable, apperr.ReasonMailUnavailable, "mail could not be sent; try again later").With(op, err)
 	}
 	return nil
 }

@@ -10,14 +10,29 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/social"
 )
+
+// LinkedIdentity is an Apple or Google identity attached to a user. It is
+// keyed by the provider and the provider's subject for the person, never by
+// email: the email is what the provider last said, kept for display.
+type LinkedIdentity struct {
+	ID         string
+	AppID      string
+	UserID     string
+	Provider   Provider
+	Subject    string
+	Email      string // normalized; as the provider gave it, verified or not
+	GivenName  string // Apple tells the app the name once, at the first sign-in
+	FamilyName string
+	CreatedAt  time.Time // when it was linked
+	LastUsedAt time.Time // last sign-in with it; zero if none since the link
+}
 
 // SocialVerifier checks Apple and Google ID tokens (social.Verifier): the
 // signature, issuer, audience among audiences, times and nonce. Its errors
-// are *social.Error.
+// are *SocialError.
 type SocialVerifier interface {
-	Verify(ctx context.Context, p social.Provider, raw string, audiences []string, nonce string) (social.Claims, error)
+	Verify(ctx context.Context, p Provider, raw string, audiences []string, nonce string) (SocialClaims, error)
 }
 
 // ReauthFreshness is how recently an ID token must have been issued to
@@ -30,7 +45,7 @@ const nonceMargin = 5 * time.Minute
 
 // SocialLoginInput is a sign-in with an Apple or Google ID token.
 type SocialLoginInput struct {
-	Provider social.Provider
+	Provider Provider
 	IDToken  Secret
 	// Nonce is the raw nonce the app generated for this sign-in ("" for none).
 	Nonce Secret
@@ -77,8 +92,8 @@ func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput
 		// or the link first (a bare unique violation): go again, and find it.
 		res, err = s.socialLogin(ctx, c, a, in, claims)
 	}
-	if apperr.ReasonOf(err) == ReasonNonceInvalid { // a replay, found in the sign-in's transaction
-		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login.social", IP: c.IP, Reason: ReasonNonceInvalid,
+	if apperr.ReasonOf(err) == apperr.ReasonNonceInvalid { // a replay, found in the sign-in's transaction
+		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login.social", IP: c.IP, Reason: apperr.ReasonNonceInvalid,
 			Details: map[string]any{"provider": string(in.Provider)}})
 	}
 	if err != nil {
@@ -93,7 +108,7 @@ func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput
 	return res, nil
 }
 
-func (s *Service) socialLogin(ctx context.Context, c Caller, a App, in SocialLoginInput, claims social.Claims) (SocialLoginResult, error) {
+func (s *Service) socialLogin(ctx context.Context, c Caller, a App, in SocialLoginInput, claims SocialClaims) (SocialLoginResult, error) {
 	const op = "identity.SocialLogin"
 	now := s.clock()
 	email := verifiedEmail(claims)
@@ -144,9 +159,9 @@ func (s *Service) socialLogin(ctx context.Context, c Caller, a App, in SocialLog
 			if err != nil {
 				return SocialLoginResult{}, err
 			}
-			s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login.social", SubjectID: u.ID, IP: c.IP, Reason: ReasonAccountExists,
+			s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login.social", SubjectID: u.ID, IP: c.IP, Reason: apperr.ReasonAccountExists,
 				Details: map[string]any{"provider": string(li.Provider)}})
-			return SocialLoginResult{}, apperr.New(apperr.Exists, ReasonAccountExists, fmt.Sprintf(
+			return SocialLoginResult{}, apperr.New(apperr.Exists, apperr.ReasonAccountExists, fmt.Sprintf(
 				"an account with this email already exists: sign in with %s, then link %s to it", methods, li.Provider.Title()))
 		case !apperr.Is(err, apperr.NotFound):
 			return SocialLoginResult{}, err
@@ -155,13 +170,13 @@ func (s *Service) socialLogin(ctx context.Context, c Caller, a App, in SocialLog
 
 	// A new person: sign them up.
 	if !a.Settings.SignupEnabled {
-		return SocialLoginResult{}, apperr.New(apperr.Precondition, ReasonSignupDisabled, "signup is disabled for this application")
+		return SocialLoginResult{}, apperr.New(apperr.Precondition, apperr.ReasonSignupDisabled, "signup is disabled for this application")
 	}
 	md, err := checkMetadata(a.Settings.SignupMetadataFields, withNames(a.Settings.SignupMetadataFields, in.Metadata, li), true)
 	if err != nil {
 		return SocialLoginResult{}, err
 	}
-	locale, err := pickLocale(a, in.Locale)
+	locale, err := PickLocale(a, in.Locale)
 	if err != nil {
 		return SocialLoginResult{}, err
 	}
@@ -184,9 +199,9 @@ func (s *Service) socialLogin(ctx context.Context, c Caller, a App, in SocialLog
 // second factor first (unless the app skips it for social sign-in), then
 // the session, with extra (linking or touching the identity) and the nonce
 // in the same transaction.
-func (s *Service) socialSignIn(ctx context.Context, c Caller, a App, u User, claims social.Claims, extra func(Store) error) (SocialLoginResult, error) {
+func (s *Service) socialSignIn(ctx context.Context, c Caller, a App, u User, claims SocialClaims, extra func(Store) error) (SocialLoginResult, error) {
 	if u.Status != UserActive {
-		return SocialLoginResult{}, apperr.New(apperr.Permission, ReasonAccountSuspended, "this account is suspended")
+		return SocialLoginResult{}, apperr.New(apperr.Permission, apperr.ReasonAccountSuspended, "this account is suspended")
 	}
 	steps := func(tx Store) error {
 		if err := s.useNonce(ctx, tx, a, claims); err != nil {
@@ -222,7 +237,7 @@ func (s *Service) socialSignIn(ctx context.Context, c Caller, a App, u User, cla
 // Linking the identity already linked to this user changes nothing; one
 // linked to another user is refused with ACCOUNT_EXISTS, and a second
 // identity of the same provider with ALREADY_EXISTS.
-func (s *Service) LinkIdentity(ctx context.Context, p Principal, provider social.Provider, idToken, nonce Secret) (User, []LinkedIdentity, error) {
+func (s *Service) LinkIdentity(ctx context.Context, p Principal, provider Provider, idToken, nonce Secret) (User, []LinkedIdentity, error) {
 	a, err := s.activeApp(ctx, p.AppID)
 	if err != nil {
 		return User{}, nil, err
@@ -240,7 +255,7 @@ func (s *Service) LinkIdentity(ctx context.Context, p Principal, provider social
 	if err != nil {
 		return User{}, nil, err
 	}
-	taken := apperr.New(apperr.Exists, ReasonAccountExists,
+	taken := apperr.New(apperr.Exists, apperr.ReasonAccountExists,
 		fmt.Sprintf("this %s account is linked to another account of this application", provider.Title()))
 	existing, err := s.store.FindIdentity(ctx, a.ID, provider, claims.Subject)
 	switch {
@@ -270,7 +285,7 @@ func (s *Service) LinkIdentity(ctx context.Context, p Principal, provider social
 		if other, ferr := s.store.FindIdentity(ctx, a.ID, provider, claims.Subject); ferr == nil && other.UserID != u.ID {
 			return User{}, nil, taken.With("identity.LinkIdentity", err)
 		}
-		return User{}, nil, apperr.New(apperr.Exists, ReasonAlreadyExists, fmt.Sprintf(
+		return User{}, nil, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, fmt.Sprintf(
 			"another %s account is linked to this account; unlink it first", provider.Title())).With("identity.LinkIdentity", err)
 	}
 	if err != nil {
@@ -282,7 +297,7 @@ func (s *Service) LinkIdentity(ctx context.Context, p Principal, provider social
 
 // UnlinkIdentity detaches the signed-in user's identity of provider, unless
 // it is their last way to sign in (no password, no other identity).
-func (s *Service) UnlinkIdentity(ctx context.Context, p Principal, provider social.Provider) (User, []LinkedIdentity, error) {
+func (s *Service) UnlinkIdentity(ctx context.Context, p Principal, provider Provider) (User, []LinkedIdentity, error) {
 	a, err := s.activeApp(ctx, p.AppID)
 	if err != nil {
 		return User{}, nil, err
@@ -301,14 +316,14 @@ func (s *Service) UnlinkIdentity(ctx context.Context, p Principal, provider soci
 			found = found || li.Provider == provider
 		}
 		if !found {
-			return apperr.New(apperr.NotFound, ReasonNotFound, fmt.Sprintf("no %s account is linked to this account", provider.Title()))
+			return apperr.New(apperr.NotFound, apperr.ReasonNotFound, fmt.Sprintf("no %s account is linked to this account", provider.Title()))
 		}
 		hash, err := tx.PasswordHash(ctx, a.ID, p.UserID)
 		if err != nil {
 			return err
 		}
 		if hash == "" && len(ids) == 1 {
-			return apperr.New(apperr.Precondition, ReasonLastSignInMethod, fmt.Sprintf(
+			return apperr.New(apperr.Precondition, apperr.ReasonLastSignInMethod, fmt.Sprintf(
 				"%s is this account's only way to sign in; set a password or link another account first", provider.Title()))
 		}
 		if err := tx.DeleteIdentity(ctx, a.ID, p.UserID, provider); err != nil {
@@ -318,7 +333,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, p Principal, provider soci
 			Details: map[string]any{"provider": string(provider)}})
 	})
 	if apperr.Is(err, apperr.NotFound) && apperr.ReasonOf(err) == "" {
-		return User{}, nil, apperr.New(apperr.Unauthenticated, ReasonSessionRevoked, "this account no longer exists")
+		return User{}, nil, apperr.New(apperr.Unauthenticated, apperr.ReasonSessionRevoked, "this account no longer exists")
 	}
 	if err != nil {
 		return User{}, nil, err
@@ -365,9 +380,9 @@ func (s *Service) reauthenticateSocial(ctx context.Context, a App, u User, provi
 
 // ParseProvider reads a provider name: "apple" or "google", in any case,
 // with or without the API's PROVIDER_ prefix.
-func ParseProvider(name string) (social.Provider, error) {
+func ParseProvider(name string) (Provider, error) {
 	n := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(name)), "provider_")
-	for _, p := range social.Providers {
+	for _, p := range Providers {
 		if n == string(p) {
 			return p, nil
 		}
@@ -378,52 +393,48 @@ func ParseProvider(name string) (social.Provider, error) {
 // verifyIDToken checks that the provider is enabled for the app and the
 // token verifies against the app's ids for it; verification failures become
 // ID_TOKEN_INVALID or NONCE_INVALID (Unauthenticated, naming the field).
-func (s *Service) verifyIDToken(ctx context.Context, a App, p social.Provider, raw, nonce Secret) (social.Claims, error) {
+func (s *Service) verifyIDToken(ctx context.Context, a App, p Provider, raw, nonce Secret) (SocialClaims, error) {
 	const op = "identity.verifyIDToken"
 	var audiences []string
 	enabled := false
 	switch p {
-	case social.Apple:
+	case Apple:
 		enabled, audiences = a.Settings.Apple.Enabled, a.Settings.Apple.BundleIDs
-	case social.Google:
+	case Google:
 		enabled, audiences = a.Settings.Google.Enabled, a.Settings.Google.ClientIDs
 	default:
-		return social.Claims{}, apperr.Field("provider", "must be apple or google")
+		return SocialClaims{}, apperr.Field("provider", "must be apple or google")
 	}
 	if !enabled || len(audiences) == 0 {
-		return social.Claims{}, apperr.New(apperr.Precondition, ReasonProviderDisabled,
+		return SocialClaims{}, apperr.New(apperr.Precondition, apperr.ReasonProviderDisabled,
 			fmt.Sprintf("Sign in with %s is not enabled for this application", p.Title()))
 	}
 	if s.social == nil {
-		return social.Claims{}, apperr.Wrap(errors.New("no ID token verifier configured"), apperr.Internal, op)
+		return SocialClaims{}, apperr.Wrap(errors.New("no ID token verifier configured"), apperr.Internal, op)
 	}
 	claims, err := s.social.Verify(ctx, p, raw.Reveal(), audiences, nonce.Reveal())
-	var se *social.Error
+	var se *SocialError
 	switch {
 	case err == nil:
 		return claims, nil
-	case errors.As(err, &se) && errors.Is(se.Kind, social.ErrNonce):
-		e := apperr.New(apperr.Unauthenticated, ReasonNonceInvalid, "the nonce does not fit the ID token: "+se.Detail).With(op, err)
-		e.Violations = []apperr.Violation{{Field: "nonce", Description: se.Detail}}
-		return social.Claims{}, e
-	case errors.As(err, &se) && errors.Is(se.Kind, social.ErrInvalid):
-		return social.Claims{}, idTokenInvalid(se.Detail, err)
-	case errors.As(err, &se) && errors.Is(se.Kind, social.ErrUnavailable):
-		return social.Claims{}, apperr.New(apperr.Unavailable, "", se.Detail).With(op, err)
+	case errors.As(err, &se) && errors.Is(se.Kind, ErrNonce):
+		return SocialClaims{}, apperr.New(apperr.Unauthenticated, apperr.ReasonNonceInvalid, "the nonce does not fit the ID token: "+se.Detail).With(op, err).WithViolations(apperr.Violation{Field: "nonce", Description: se.Detail})
+	case errors.As(err, &se) && errors.Is(se.Kind, ErrIDTokenInvalid):
+		return SocialClaims{}, idTokenInvalid(se.Detail, err)
+	case errors.As(err, &se) && errors.Is(se.Kind, ErrProviderUnavailable):
+		return SocialClaims{}, apperr.New(apperr.Unavailable, "", se.Detail).With(op, err)
 	}
-	return social.Claims{}, apperr.Wrap(err, apperr.Internal, op)
+	return SocialClaims{}, apperr.Wrap(err, apperr.Internal, op)
 }
 
 func idTokenInvalid(detail string, cause error) error {
-	e := apperr.New(apperr.Unauthenticated, ReasonIDTokenInvalid, "the ID token is not valid: "+detail).With("identity.verifyIDToken", cause)
-	e.Violations = []apperr.Violation{{Field: "id_token", Description: detail}}
-	return e
+	return apperr.New(apperr.Unauthenticated, apperr.ReasonIDTokenInvalid, "the ID token is not valid: "+detail).With("identity.verifyIDToken", cause).WithViolations(apperr.Violation{Field: "id_token", Description: detail})
 }
 
 // useNonce spends the token's nonce through st: a nonce seen before (until
 // its token expires) is a replay, refused with NONCE_INVALID. Tokens
 // without a nonce are not tracked.
-func (s *Service) useNonce(ctx context.Context, st Store, a App, claims social.Claims) error {
+func (s *Service) useNonce(ctx context.Context, st Store, a App, claims SocialClaims) error {
 	if claims.Nonce == "" {
 		return nil
 	}
@@ -433,9 +444,7 @@ func (s *Service) useNonce(ctx context.Context, st Store, a App, claims social.C
 		return err
 	}
 	if !first {
-		e := apperr.New(apperr.Unauthenticated, ReasonNonceInvalid, "this ID token was already used; sign in with the provider again")
-		e.Violations = []apperr.Violation{{Field: "nonce", Description: "was already used"}}
-		return e
+		return apperr.New(apperr.Unauthenticated, apperr.ReasonNonceInvalid, "this ID token was already used; sign in with the provider again").WithViolations(apperr.Violation{Field: "nonce", Description: "was already used"})
 	}
 	return nil
 }
@@ -463,7 +472,7 @@ func (s *Service) signInMethods(ctx context.Context, a App, u User) (string, err
 // verifiedEmail is the token's email, normalized, when the provider
 // verified it; "" otherwise. Apple's private-relay addresses are verified
 // addresses like any other.
-func verifiedEmail(c social.Claims) string {
+func verifiedEmail(c SocialClaims) string {
 	if !c.EmailVerified {
 		return ""
 	}
@@ -472,7 +481,7 @@ func verifiedEmail(c social.Claims) string {
 
 // newLinkedIdentity is the identity row for a first sign-in or a link: the
 // name from the request (Apple gives it to the app) or the token (Google).
-func newLinkedIdentity(a App, c social.Claims, in SocialLoginInput, now time.Time) LinkedIdentity {
+func newLinkedIdentity(a App, c SocialClaims, in SocialLoginInput, now time.Time) LinkedIdentity {
 	li := LinkedIdentity{
 		ID: newID(), AppID: a.ID, Provider: c.Provider, Subject: c.Subject, Email: NormalizeEmail(c.Email),
 		GivenName: strings.TrimSpace(in.GivenName), FamilyName: strings.TrimSpace(in.FamilyName),

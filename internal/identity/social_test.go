@@ -62,19 +62,19 @@ func TestReauthenticateSocial(t *testing.T) {
 	tests := []struct {
 		name, provider, token, nonce string
 		kind                         apperr.Kind // apperr.Internal stands for no error
-		reason                       string
+		reason                       apperr.Reason
 	}{
 		{"fresh token of her identity", "apple", mint("apple.ann", 0, ""), "", apperr.Internal, ""},
 		{"the API's provider name", "PROVIDER_APPLE", mint("apple.ann", time.Minute, ""), "", apperr.Internal, ""},
 		{"with a nonce", "apple", withNonce, "n-1", apperr.Internal, ""},
-		{"the same nonce again", "apple", withNonce, "n-1", apperr.Unauthenticated, identity.ReasonNonceInvalid},
-		{"issued six minutes ago", "apple", mint("apple.ann", 6*time.Minute, ""), "", apperr.Unauthenticated, identity.ReasonIDTokenInvalid},
-		{"another user's identity", "apple", mint("apple.bo", 0, ""), "", apperr.Unauthenticated, identity.ReasonIDTokenInvalid},
-		{"an identity linked to nobody", "apple", mint("apple.cy", 0, ""), "", apperr.Unauthenticated, identity.ReasonIDTokenInvalid},
-		{"forged", "apple", apple.MustMint(t, socialtest.Token{Subject: "apple.ann", Audience: "com.example.notes", Forged: true}), "", apperr.Unauthenticated, identity.ReasonIDTokenInvalid},
-		{"provider not enabled", "google", googleOff, "", apperr.Precondition, identity.ReasonProviderDisabled},
-		{"unknown provider", "facebook", mint("apple.ann", 0, ""), "", apperr.Invalid, identity.ReasonInvalidArgument},
-		{"no provider", "", mint("apple.ann", 0, ""), "", apperr.Invalid, identity.ReasonInvalidArgument},
+		{"the same nonce again", "apple", withNonce, "n-1", apperr.Unauthenticated, apperr.ReasonNonceInvalid},
+		{"issued six minutes ago", "apple", mint("apple.ann", 6*time.Minute, ""), "", apperr.Unauthenticated, apperr.ReasonIDTokenInvalid},
+		{"another user's identity", "apple", mint("apple.bo", 0, ""), "", apperr.Unauthenticated, apperr.ReasonIDTokenInvalid},
+		{"an identity linked to nobody", "apple", mint("apple.cy", 0, ""), "", apperr.Unauthenticated, apperr.ReasonIDTokenInvalid},
+		{"forged", "apple", apple.MustMint(t, socialtest.Token{Subject: "apple.ann", Audience: "com.example.notes", Forged: true}), "", apperr.Unauthenticated, apperr.ReasonIDTokenInvalid},
+		{"provider not enabled", "google", googleOff, "", apperr.Precondition, apperr.ReasonProviderDisabled},
+		{"unknown provider", "facebook", mint("apple.ann", 0, ""), "", apperr.Invalid, apperr.ReasonInvalidArgument},
+		{"no provider", "", mint("apple.ann", 0, ""), "", apperr.Invalid, apperr.ReasonInvalidArgument},
 	}
 	for _, tt := range tests {
 		err := identity.ReauthenticateSocial(svc, ctx, a, ann, tt.provider, tt.token, tt.nonce)

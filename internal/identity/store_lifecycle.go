@@ -5,44 +5,6 @@ import (
 	"time"
 )
 
-// Invitation is an invitation to join an app. Only its code's hash is stored.
-type Invitation struct {
-	ID         string
-	AppID      string
-	Handle     string // normalized email
-	Hash       string
-	InviterID  string // the user who invited; empty when a developer did
-	Metadata   map[string]any
-	Locale     string
-	Attempts   int
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	AcceptedAt time.Time
-	AcceptedBy string
-	RevokedAt  time.Time
-}
-
-// Invitation states, derived from the dates.
-const (
-	InvitePending  = "pending"
-	InviteAccepted = "accepted"
-	InviteExpired  = "expired"
-	InviteRevoked  = "revoked"
-)
-
-// State returns the invitation's state at now.
-func (iv Invitation) State(now time.Time) string {
-	switch {
-	case !iv.AcceptedAt.IsZero():
-		return InviteAccepted
-	case !iv.RevokedAt.IsZero():
-		return InviteRevoked
-	case !now.Before(iv.ExpiresAt):
-		return InviteExpired
-	}
-	return InvitePending
-}
-
 // EmailTemplate is a developer's version of one template in one locale.
 type EmailTemplate struct {
 	AppID     string
@@ -82,8 +44,4 @@ type LifecycleStore interface {
 
 	// GetTemplate returns the app's version of a template (NotFound: use the default).
 	GetTemplate(ctx context.Context, appID, kind, locale string) (EmailTemplate, error)
-	PutTemplate(ctx context.Context, t EmailTemplate) error
-	// DeleteTemplate restores the default; deleting a missing one is not an error.
-	DeleteTemplate(ctx context.Context, appID, kind, locale string) error
-	ListTemplates(ctx context.Context, appID, locale string) ([]EmailTemplate, error)
 }

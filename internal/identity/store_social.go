@@ -3,25 +3,7 @@ package identity
 import (
 	"context"
 	"time"
-
-	"github.com/cosync/cosync-auth/internal/social"
 )
-
-// LinkedIdentity is an Apple or Google identity attached to a user. It is
-// keyed by the provider and the provider's subject for the person, never by
-// email: the email is what the provider last said, kept for display.
-type LinkedIdentity struct {
-	ID         string
-	AppID      string
-	UserID     string
-	Provider   social.Provider
-	Subject    string
-	Email      string // normalized; as the provider gave it, verified or not
-	GivenName  string // Apple tells the app the name once, at the first sign-in
-	FamilyName string
-	CreatedAt  time.Time // when it was linked
-	LastUsedAt time.Time // last sign-in with it; zero if none since the link
-}
 
 // SocialStore is the persistence of social sign-in: linked identities and
 // the nonces of ID tokens already used.
@@ -31,7 +13,7 @@ type SocialStore interface {
 	// identity of that provider; NotFound when the user does not exist.
 	CreateIdentity(ctx context.Context, li LinkedIdentity) error
 	// FindIdentity returns the identity of provider and subject in the app.
-	FindIdentity(ctx context.Context, appID string, provider social.Provider, subject string) (LinkedIdentity, error)
+	FindIdentity(ctx context.Context, appID string, provider Provider, subject string) (LinkedIdentity, error)
 	// ListIdentities returns the user's identities, ordered by provider.
 	ListIdentities(ctx context.Context, appID, userID string) ([]LinkedIdentity, error)
 	// TouchIdentity records a sign-in with the identity: the email the
@@ -39,7 +21,7 @@ type SocialStore interface {
 	TouchIdentity(ctx context.Context, appID, id, email string, now time.Time) error
 	// DeleteIdentity unlinks the user's identity of provider; NotFound when
 	// there is none.
-	DeleteIdentity(ctx context.Context, appID, userID string, provider social.Provider) error
+	DeleteIdentity(ctx context.Context, appID, userID string, provider Provider) error
 	// LockUserRow holds the user's row until the transaction ends, so
 	// concurrent changes to the user's ways of signing in happen one after
 	// another. NotFound when there is no such user.
@@ -48,7 +30,7 @@ type SocialStore interface {
 	// expiresAt, and reports whether this caller was the first: false means
 	// a replay. Concurrent callers on any replica get at most one true. An
 	// entry already expired at now is taken over.
-	UseNonce(ctx context.Context, appID string, provider social.Provider, nonceHash string, expiresAt, now time.Time) (bool, error)
+	UseNonce(ctx context.Context, appID string, provider Provider, nonceHash string, expiresAt, now time.Time) (bool, error)
 	// SweepNonces deletes the app's nonce entries that expired before now.
 	SweepNonces(ctx context.Context, appID string, now time.Time) error
 }

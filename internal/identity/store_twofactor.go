@@ -5,35 +5,6 @@ import (
 	"time"
 )
 
-// TotpSecret is a user's authenticator secret. The secret itself is only
-// ever stored sealed, bound to the app and user (see totpAD).
-type TotpSecret struct {
-	AppID        string
-	UserID       string
-	SecretSealed []byte
-	QRTokenHash  string // the mailed QR image's token (SHA-256); empty once confirmed
-	LastStep     int64  // the last accepted TOTP time step
-	CreatedAt    time.Time
-	ConfirmedAt  time.Time // zero while the enrollment is pending
-}
-
-// Pending reports whether the enrollment still waits for its first code.
-func (t TotpSecret) Pending() bool { return t.ConfirmedAt.IsZero() }
-
-// LoginToken is a login that passed its password (or ID token) and waits for
-// a second factor. Only the token's hash is stored.
-type LoginToken struct {
-	ID        string
-	AppID     string
-	UserID    string
-	Hash      string
-	Method    TwoFactorMethod
-	CodeHash  string // SMS: the texted code's HMAC
-	Attempts  int
-	CreatedAt time.Time
-	ExpiresAt time.Time
-}
-
 // TwoFactorStore is the persistence of second factors and phones. Every
 // method is scoped by app; errors are as Store's.
 type TwoFactorStore interface {

@@ -5,37 +5,37 @@ import (
 	"fmt"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 // template picks what to render for kind in locale: the app's own version
 // in that locale, else the built-in one in that locale, else in English.
-func (s *Service) template(ctx context.Context, a App, locale string, kind notify.Kind) (notify.Template, bool, error) {
+func (s *Service) template(ctx context.Context, a App, locale string, kind templates.Kind) (templates.Template, bool, error) {
 	custom, err := s.store.GetTemplate(ctx, a.ID, string(kind), locale)
 	switch {
 	case err == nil:
-		return notify.Template{Kind: kind, Locale: locale, Subject: custom.Subject, HTML: custom.HTML, Text: custom.Text}, true, nil
+		return templates.Template{Kind: kind, Locale: locale, Subject: custom.Subject, HTML: custom.HTML, Text: custom.Text}, true, nil
 	case !apperr.Is(err, apperr.NotFound):
-		return notify.Template{}, false, err
+		return templates.Template{}, false, err
 	}
-	if t, ok := notify.Default(kind, locale); ok {
+	if t, ok := templates.Default(kind, locale); ok {
 		return t, false, nil
 	}
-	if t, ok := notify.Default(kind, "en"); ok {
+	if t, ok := templates.Default(kind, "en"); ok {
 		return t, false, nil
 	}
-	return notify.Template{}, false, apperr.Wrap(fmt.Errorf("no template %s", kind), apperr.Internal, "identity.template")
+	return templates.Template{}, false, apperr.Wrap(fmt.Errorf("no template %s", kind), apperr.Internal, "identity.template")
 }
 
 // render renders kind for a in locale with vars.
-func (s *Service) render(ctx context.Context, a App, locale string, kind notify.Kind, vars notify.Vars) (notify.Rendered, error) {
+func (s *Service) render(ctx context.Context, a App, locale string, kind templates.Kind, vars templates.Vars) (templates.Rendered, error) {
 	t, _, err := s.template(ctx, a, locale, kind)
 	if err != nil {
-		return notify.Rendered{}, err
+		return templates.Rendered{}, err
 	}
-	r, err := notify.Render(t, vars)
+	r, err := templates.Render(t, vars)
 	if err != nil {
-		return notify.Rendered{}, apperr.Wrap(err, apperr.Internal, "identity.render")
+		return templates.Rendered{}, apperr.Wrap(err, apperr.Internal, "identity.render")
 	}
 	return r, nil
 }

@@ -15,8 +15,31 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/templates"
+)
+
+// TotpSecret is a user's authenticator secret. The secret itself is only
+// ever stored sealed, bound to the app and user (see totpAD).
+type TotpSecret struct {
+	AppID        string
+	UserID       string
+	SecretSealed []byte
+	QRTokenHash  string // the mailed QR image's token (SHA-256); empty once confirmed
+	LastStep     int64  // the last accepted TOTP time step
+	CreatedAt    time.Time
+	ConfirmedAt  time.Time // zero while the enrollment is pending
+}
+
+// Pending reports whether the enrollment still waits for its first code.
+func (t TotpSecret) Pending() bool { return t.ConfirmedAt.IsZero() }
+
+// Recovery codes.
+const (
+	// RecoveryCodeCount is how many recovery codes an enrollment gets.
+	RecoveryCodeCount = 10
+
+	purposeRecovery = "recovery"
 )
 
 // The authenticator parameters every app uses: what Google Authenticator
@@ -47,7 +70,7 @@ func totpAD(appID, userID string) []byte {
 // BeginTotpEnrollment makes a new authenticator secret for the signed-in
 // user, pending until ConfirmTotpEnrollment proves a code from it; a
 // second Begin replaces a pending one. When the user has an email address,
-// the app's QR mail (notify.KindTOTPQR) goes to it too, with a link to the
+// the app's QR mail (templates.KindTOTPQR) goes to it too, with a link to the
 // QR image that works for QRLinkTTL and until the enrollment is confirmed.
 func (s *Service) BeginTotpEnrollment(ctx context.Context, p Principal) (TotpEnrollment, error) {
 	const op = "identity.BeginTotpEnrollment"
@@ -56,10 +79,10 @@ func (s *Service) BeginTotpEnrollment(ctx context.Context, p Principal) (TotpEnr
 		return TotpEnrollment{}, err
 	}
 	if a.Settings.TwoFactor != TwoFactorTOTP {
-		return TotpEnrollment{}, apperr.New(apperr.Precondition, ReasonTwoFactorDisabled, "this application does not offer authenticator apps")
+		return TotpEnrollment{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorDisabled, "this application does not offer authenticator apps")
 	}
 	if u.TwoFactor != TwoFactorNone {
-		return TotpEnrollment{}, apperr.New(apperr.Precondition, ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on; turn it off first")
+		return TotpEnrollment{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on; turn it off first")
 	}
 	key, err := totp.Generate(totp.GenerateOpts{
 		Issuer: totpIssuer(a), AccountName: totpAccount(u), Period: totpPeriod, SecretSize: 20,
@@ -92,16 +115,16 @@ func (s *Service) BeginTotpEnrollment(ctx context.Context, p Principal) (TotpEnr
 		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.2fa.totp.begin", ActorID: u.ID, SubjectID: u.ID, IP: p.IP})
 	})
 	if apperr.Is(err, apperr.Exists) {
-		return TotpEnrollment{}, apperr.New(apperr.Precondition, ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on; turn it off first").With(op, err)
+		return TotpEnrollment{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on; turn it off first").With(op, err)
 	}
 	if err != nil {
 		return TotpEnrollment{}, err
 	}
 	if qrToken != "" {
-		vars := notify.Vars{AppName: a.Name, Handle: u.Email, Code: key.Secret(), Link: QRURL(s.cfg.PublicURL, a.ID, qrToken), ExpiresIn: humanDuration(QRLinkTTL)}
+		vars := templates.Vars{AppName: a.Name, Handle: u.Email, Code: key.Secret(), Link: QRURL(s.cfg.PublicURL, a.ID, qrToken), ExpiresIn: humanDuration(QRLinkTTL)}
 		// The answer carries everything the mail does; a mail that did not
 		// go is logged rather than undoing an enrollment the client shows.
-		if err := s.send(ctx, a, u.Locale, notify.KindTOTPQR, u.Email, vars); err != nil {
+		if err := s.send(ctx, a, u.Locale, templates.KindTOTPQR, u.Email, vars); err != nil {
 			s.log.WarnContext(ctx, "the authenticator QR mail was not sent", "app_id", a.ID, "user_id", u.ID, "err", err)
 		}
 	}
@@ -118,12 +141,12 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, p Principal, code S
 		return nil, User{}, err
 	}
 	if u.TwoFactor != TwoFactorNone {
-		return nil, User{}, apperr.New(apperr.Precondition, ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on")
+		return nil, User{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on")
 	}
 	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, p.IP), byKey(LimitCodeHandle, "totp:"+u.ID)); err != nil {
 		return nil, User{}, err
 	}
-	notPending := apperr.New(apperr.Precondition, ReasonTwoFactorNotEnrolled, "no authenticator is waiting to be confirmed; begin the enrollment first")
+	notPending := apperr.New(apperr.Precondition, apperr.ReasonTwoFactorNotEnrolled, "no authenticator is waiting to be confirmed; begin the enrollment first")
 	t, err := s.store.GetTotp(ctx, a.ID, u.ID)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, User{}, notPending.With(op, err)
@@ -165,7 +188,7 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, p Principal, code S
 			return err
 		}
 		if !switched {
-			return apperr.New(apperr.Precondition, ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on")
+			return apperr.New(apperr.Precondition, apperr.ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on")
 		}
 		if err := tx.PutRecoveryCodes(ctx, a.ID, u.ID, hashes, now); err != nil {
 			return err
@@ -184,7 +207,7 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, p Principal, code S
 // mail. Unknown, confirmed and expired links all read NotFound.
 func (s *Service) TotpQR(ctx context.Context, appID string, token Secret) ([]byte, error) {
 	const op = "identity.TotpQR"
-	notFound := apperr.New(apperr.NotFound, ReasonNotFound, "this QR code link is not valid any more")
+	notFound := apperr.New(apperr.NotFound, apperr.ReasonNotFound, "this QR code link is not valid any more")
 	a, err := s.activeApp(ctx, appID)
 	if err != nil {
 		return nil, err
@@ -238,13 +261,13 @@ func QRURL(publicURL, appID, token string) string {
 func (s *Service) checkTOTP(ctx context.Context, a App, u User, code Secret) (int64, error) {
 	t, err := s.store.GetTotp(ctx, a.ID, u.ID)
 	if apperr.Is(err, apperr.NotFound) {
-		return 0, apperr.New(apperr.Precondition, ReasonTwoFactorNotEnrolled, "no authenticator is set up").With("identity.checkTOTP", err)
+		return 0, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorNotEnrolled, "no authenticator is set up").With("identity.checkTOTP", err)
 	}
 	if err != nil {
 		return 0, err
 	}
 	if t.Pending() {
-		return 0, apperr.New(apperr.Precondition, ReasonTwoFactorNotEnrolled, "no authenticator is set up")
+		return 0, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorNotEnrolled, "no authenticator is set up")
 	}
 	secret, err := s.openTotp(ctx, t)
 	if err != nil {
@@ -296,10 +319,10 @@ func (s *Service) openTotp(ctx context.Context, t TotpSecret) (string, error) {
 	return string(plain), nil
 }
 
-// sealErr maps a secrets.Box failure: a remote box (Vault) may be down.
+// sealErr maps a SecretBox failure: a remote box (Vault) may be down.
 func sealErr(op string, err error) error {
 	if apperr.KindOf(err) == apperr.Unavailable {
-		return apperr.New(apperr.Unavailable, ReasonSignerUnavailable, "the secret store is unavailable; try again").With(op, err)
+		return apperr.New(apperr.Unavailable, apperr.ReasonSignerUnavailable, "the secret store is unavailable; try again").With(op, err)
 	}
 	return apperr.Wrap(err, apperr.Internal, op)
 }

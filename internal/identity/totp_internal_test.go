@@ -1,15 +1,11 @@
 package identity
 
 import (
-	"context"
-	"errors"
 	"testing"
 	"time"
 
 	potp "github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
-
-	"github.com/cosync/cosync-auth/internal/secrets"
 )
 
 func TestMatchTOTP(t *testing.T) {
@@ -49,40 +45,5 @@ func TestMatchTOTP(t *testing.T) {
 				t.Errorf("matchTOTP(%q, after %d) = %d, %v; want %d, %v", tc.code, tc.after, got, ok, tc.wantStep, tc.wantOK)
 			}
 		})
-	}
-}
-
-// TestSealedSecretsBound: a TOTP secret opens only for its own app and
-// user, a Twilio token only for its own app.
-func TestSealedSecretsBound(t *testing.T) {
-	t.Parallel()
-	box, err := secrets.NewLocal(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	sealed, err := box.Seal(ctx, []byte("SECRET"), totpAD("app1", "ann"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := box.Open(ctx, sealed, totpAD("app1", "ann")); err != nil {
-		t.Fatalf("Open with its own associated data = %v", err)
-	}
-	for name, ad := range map[string][]byte{
-		"another user":       totpAD("app1", "bob"),
-		"another app":        totpAD("app2", "ann"),
-		"a shifted boundary": totpAD("app1a", "nn"),
-		"a Twilio token":     twilioAD("app1"),
-	} {
-		if _, err := box.Open(ctx, sealed, ad); !errors.Is(err, secrets.ErrDecrypt) {
-			t.Errorf("Open of a TOTP secret as %s = %v, want ErrDecrypt", name, err)
-		}
-	}
-	tok, err := box.Seal(ctx, []byte("token"), twilioAD("app1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := box.Open(ctx, tok, twilioAD("app2")); !errors.Is(err, secrets.ErrDecrypt) {
-		t.Errorf("Open of app1's Twilio token as app2's = %v, want ErrDecrypt", err)
 	}
 }

@@ -3,6 +3,8 @@ package identity
 import (
 	"log/slog"
 	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
 )
 
 // ConsoleAppID is the id of the built-in application developers sign in to.
@@ -115,56 +117,6 @@ type User struct {
 	LastLoginAt   time.Time
 }
 
-// Code is a one-time code waiting to be used: a pending signup, a password
-// reset, a phone verification. Only its hash is stored.
-type Code struct {
-	ID        string
-	AppID     string
-	Purpose   string // PurposeSignup, …
-	Handle    string // who it was sent to (normalized email, phone)
-	Hash      string
-	Attempts  int
-	Payload   []byte // purpose-specific JSON (a pending signup's password hash and metadata)
-	CreatedAt time.Time
-	ExpiresAt time.Time
-}
-
-// Code purposes.
-const (
-	PurposeSignup = "signup"
-	PurposeReset  = "reset"
-	PurposePhone  = "phone"
-)
-
-// Session is one sign-in of one user on one device: the family of refresh
-// tokens that rotate from it. Its id is the access token's `sid`.
-type Session struct {
-	ID           string
-	AppID        string
-	UserID       string
-	CreatedAt    time.Time
-	ExpiresAt    time.Time // absolute end; refresh tokens never outlive it
-	RevokedAt    time.Time // zero while live
-	RevokeReason string
-}
-
-// Live reports whether the session can still be used at now.
-func (s Session) Live(now time.Time) bool {
-	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt)
-}
-
-// RefreshToken is one link of a session's rotation chain. Only its hash is stored.
-type RefreshToken struct {
-	ID        string
-	AppID     string
-	SessionID string
-	ParentID  string
-	Hash      string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	RotatedAt time.Time // zero until used
-}
-
 // AuditEvent records one state change or security event.
 type AuditEvent struct {
 	ID         string
@@ -174,7 +126,7 @@ type AuditEvent struct {
 	ActorID    string // who did it: the user, or a developer
 	SubjectID  string // whom it was done to
 	IP         string
-	Reason     string // machine reason of a failure
+	Reason     apperr.Reason // machine reason of a failure
 	Details    map[string]any
 	OccurredAt time.Time
 }

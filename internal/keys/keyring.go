@@ -13,10 +13,12 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // DefaultCacheTTL is the KeyringConfig.CacheTTL used when it is zero.
-const DefaultCacheTTL = 30 * time.Second
+const DefaultCacheTTL = identity.KeyCacheTTL
 
 // KeyringConfig configures a Keyring. The zero value is the default.
 type KeyringConfig struct {
@@ -67,9 +69,10 @@ type snapshot struct {
 
 // load is one store read that concurrent callers wait on.
 type load struct {
-	done chan struct{}
-	snap *snapshot
-	err  error
+	done    chan struct{}
+	snap    *snapshot
+	err     error
+	waiters int // callers waiting on done; guarded by Keyring.mu (for tests)
 }
 
 // NewKeyring returns a Keyring that reads key records from store and signs
@@ -158,6 +161,11 @@ func (k *Keyring) Invalidate(appID string) {
 	delete(k.loading, appID)
 }
 
+// PublicKeyJWK is PublicJWK of a key's public view.
+func PublicKeyJWK(k identity.PublicKey) (jwk.Key, error) {
+	return PublicJWK(Record{AppID: k.AppID, KID: k.KID, Algorithm: k.Algorithm, PublicKeyPEM: k.PublicKeyPEM})
+}
+
 // PublicJWK returns the public key of rec as a JWK with kid, alg "RS256"
 // and use "sig" set.
 func PublicJWK(rec Record) (jwk.Key, error) {
@@ -194,6 +202,7 @@ func (k *Keyring) snapshot(ctx context.Context, appID string) (*snapshot, error)
 			return s, nil
 		}
 		if l := k.loading[appID]; l != nil {
+			l.waiters++
 			k.mu.Unlock()
 			select {
 			case <-l.done:

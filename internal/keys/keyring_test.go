@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -232,7 +233,7 @@ func TestKeyringConcurrentMissesShareOneRead(t *testing.T) {
 		leaderDone <- err
 	}()
 	for st.reads.Load() == 0 {
-		time.Sleep(time.Millisecond)
+		runtime.Gosched()
 	}
 
 	const n = 50
@@ -244,7 +245,9 @@ func TestKeyringConcurrentMissesShareOneRead(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(20 * time.Millisecond) // let them queue behind the leader
+	for kr.Waiters("x") < n { // wait until all of them queue behind the leader
+		runtime.Gosched()
+	}
 	cancelLeader()
 	if err := <-leaderDone; !errors.Is(err, context.Canceled) {
 		t.Errorf("Active(cancelled ctx) = %v, want context.Canceled", err)

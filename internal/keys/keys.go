@@ -19,7 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"time"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // AlgRS256 is the JWS algorithm of every key: RSASSA-PKCS1-v1_5 using SHA-256.
@@ -29,42 +30,23 @@ const AlgRS256 = "RS256"
 // or a backend.
 const MinKeyBits = 2048
 
-// State is where a key is in its life. A key is created active, becomes
-// verifying when a newer key replaces it (tokens it signed still verify),
-// and retired once those tokens have expired.
-type State string
+// State is where a key is in its life; the domain declares it
+// (identity.KeyState).
+type State = identity.KeyState
 
 // The states of a signing key.
 const (
-	StateActive    State = "active"    // signs new tokens; published
-	StateVerifying State = "verifying" // no longer signs; published until RetireAt
-	StateRetired   State = "retired"   // neither signs nor is published
+	StateActive    = identity.KeyActive    // signs new tokens; published
+	StateVerifying = identity.KeyVerifying // no longer signs; published until RetireAt
+	StateRetired   = identity.KeyRetired   // neither signs nor is published
 )
 
-// Record is one signing key of one application as stored. Rows are
-// persisted by the store package, which implements Store. A Record holds no
-// private key in clear: the local backend keeps it sealed, Vault keeps it
-// inside Vault.
-type Record struct {
-	AppID string
-	// KID is the RFC 7638 thumbprint of the public key (SHA-256, base64url
-	// without padding); see Thumbprint.
-	KID       string
-	Algorithm string // always "RS256"
-	Backend   string // the Signer that holds the private key: "local" or "vault"
-	// BackendRef is what the backend needs to find the key (Vault: key name
-	// and version); empty for local.
-	BackendRef   string
-	State        State
-	PublicKeyPEM string // PKIX "PUBLIC KEY" PEM
-	// SealedPrivateKey is, for the local backend only, the PKCS#8 DER private
-	// key sealed with a secrets.Box under associated data
-	// SealAssociatedData(AppID, KID).
-	SealedPrivateKey []byte
-	CreatedAt        time.Time
-	DeactivatedAt    time.Time // zero while active
-	RetireAt         time.Time // zero while active; when the key leaves the JWKS
-}
+// Record is one signing key of one application as stored; the domain
+// declares it (identity.SigningKey). Rows are persisted by the store
+// package, which implements Store. A Record holds no private key in clear.
+// SealedPrivateKey is, for the local backend only, the PKCS#8 DER private
+// key sealed with a secrets.Box under SealAssociatedData(AppID, KID).
+type Record = identity.SigningKey
 
 // Signer is a key backend: it creates keys and signs with them, never
 // revealing a private key. Implementations are safe for concurrent use; a

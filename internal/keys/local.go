@@ -14,10 +14,12 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/secrets"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // BackendLocal is the Name of LocalSigner and the Record.Backend of its keys.
-const BackendLocal = "local"
+const BackendLocal = identity.KeyBackendLocal
 
 // LocalSigner is the Signer that keeps RSA private keys in the database,
 // as PKCS#8 DER sealed with a secrets.Box. It is the default backend and needs no

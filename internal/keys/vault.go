@@ -18,10 +18,12 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/vault"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // BackendVault is the Name of VaultSigner and the Record.Backend of its keys.
-const BackendVault = "vault"
+const BackendVault = identity.KeyBackendVault
 
 // Defaults of VaultConfig.
 const (

@@ -1,8 +1,7 @@
 // Package notify delivers what CoSync Auth tells people: email over SMTP
 // ([SMTP]), or, in development, into a dev outbox that logs each message and
-// keeps it for the portal ([Outbox]). It also holds the per-locale message
-// templates ([Template]) with their built-in defaults ([Default]) and renders
-// them ([Render]).
+// keeps it for the portal ([Outbox]). The message templates live in package
+// templates.
 //
 // Flows depend on the small [Mailer] interface; the server picks the
 // implementation from configuration (COSYNC_SMTP_URL empty → [Outbox]).
@@ -14,20 +13,12 @@ import (
 	"strings"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
-// Message is one email to send. Text is the plain-text part and HTML the HTML
-// part; either may be empty, not both. From is optional: an empty From means
-// the Mailer's default sender. AppID names the application the mail is sent
-// for; it scopes the dev outbox and is not written into the mail.
-type Message struct {
-	AppID   string
-	From    string // RFC 5322 address, e.g. "Example <no-reply@example.com>"
-	To      string // one recipient address
-	Subject string
-	Text    string
-	HTML    string
-}
+// Message is one email to send; the domain declares it (identity.Mail),
+// so flows speak no type of this package.
+type Message = identity.Mail
 
 // Mailer sends mail. Implementations are safe for concurrent use.
 // Send returns an apperr Invalid error for a malformed message and an
@@ -56,7 +47,7 @@ func validate(op string, m Message) error {
 	if m.Text == "" && m.HTML == "" {
 		vs = append(vs, apperr.Violation{Field: "text", Description: "text or html required"})
 	}
-	if err := apperr.Fields("INVALID_ARGUMENT", vs); err != nil {
+	if err := apperr.Fields(apperr.ReasonInvalidArgument, vs); err != nil {
 		return err.(*apperr.Error).With(op, nil)
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/console"
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // Outbox channels.
@@ -23,17 +25,9 @@ const (
 	MaxOutboxLimit     = 500
 )
 
-// OutboxMessage is a message the dev outbox kept instead of sending.
-type OutboxMessage struct {
-	ID      string
-	AppID   string
-	Channel string // ChannelEmail or ChannelSMS
-	To      string
-	Subject string
-	Text    string
-	HTML    string
-	SentAt  time.Time
-}
+// OutboxMessage is a message the dev outbox kept instead of sending; the
+// domain declares it (identity.OutboxMessage).
+type OutboxMessage = identity.OutboxMessage
 
 // OutboxStore persists the outbox. The store package implements it, so
 // replicas share one outbox.
@@ -96,7 +90,7 @@ func (o *Outbox) SendSMS(ctx context.Context, appID, to, text string) error {
 	if text == "" {
 		vs = append(vs, apperr.Violation{Field: "text", Description: "required"})
 	}
-	if err := apperr.Fields("INVALID_ARGUMENT", vs); err != nil {
+	if err := apperr.Fields(apperr.ReasonInvalidArgument, vs); err != nil {
 		return err
 	}
 	return o.keep(ctx, OutboxMessage{AppID: appID, Channel: ChannelSMS, To: to, Text: text})
@@ -142,3 +136,9 @@ func (o *Outbox) List(ctx context.Context, appID string, limit int) ([]OutboxMes
 	}
 	return ms, nil
 }
+
+var (
+	_ identity.Mailer      = (*Outbox)(nil)
+	_ console.OutboxReader = (*Outbox)(nil)
+	_ identity.DevSMS      = (*Outbox)(nil)
+)

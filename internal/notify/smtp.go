@@ -18,6 +18,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // DefaultFrom is the sender of mail whose Message and SMTPConfig name none.
@@ -279,3 +280,5 @@ func domainOf(addr string) string {
 	}
 	return "localhost"
 }
+
+var _ identity.Mailer = (*SMTP)(nil)

@@ -11,16 +11,17 @@ import (
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/notify/smtptest"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 // signupMessage renders the default signup-code mail for to.
 func signupMessage(tb testing.TB, to, code string) notify.Message {
 	tb.Helper()
-	tmpl, ok := notify.Default(notify.KindSignupCode, "en")
+	tmpl, ok := templates.Default(templates.KindSignupCode, "en")
 	if !ok {
 		tb.Fatal("no default signup_code template")
 	}
-	r, err := notify.Render(tmpl, notify.Vars{AppName: "Acme", Handle: to, Code: code, ExpiresIn: "15 minutes"})
+	r, err := templates.Render(tmpl, templates.Vars{AppName: "Acme", Handle: to, Code: code, ExpiresIn: "15 minutes"})
 	if err != nil {
 		tb.Fatalf("Render: %v", err)
 	}

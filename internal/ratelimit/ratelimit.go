@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // Store keeps the counters (the store package implements it).
@@ -21,12 +22,11 @@ type Store interface {
 	DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int, error)
 }
 
-// Rule is one limit: at most Limit events per Window for each key.
-type Rule struct {
-	Name   string // e.g. "login:ip"; part of the stored key
-	Limit  int
-	Window time.Duration
-}
+// Rule is one limit: at most Limit events per Window for each key. The
+// domain declares it (identity.LimitRule) with the rules its flows keep.
+type Rule = identity.LimitRule
+
+var _ identity.Limiter = (*Limiter)(nil)
 
 // Limiter applies rules. It is safe for concurrent use.
 type Limiter struct {
@@ -41,9 +41,6 @@ func New(store Store, now func() time.Time) *Limiter {
 	}
 	return &Limiter{store: store, now: now}
 }
-
-// Reason is the machine reason of a limited call.
-const Reason = "RATE_LIMITED"
 
 // Allow counts one event for key under rule and returns a RateLimited error
 // (reason RATE_LIMITED, with the time until the window ends) once the
@@ -61,9 +58,7 @@ func (l *Limiter) Allow(ctx context.Context, rule Rule, key string) error {
 		return err
 	}
 	if n > rule.Limit {
-		e := apperr.New(apperr.RateLimited, Reason, "too many attempts; try again later")
-		e.RetryAfter = end.Sub(now)
-		return e
+		return apperr.New(apperr.RateLimited, apperr.ReasonRateLimited, "too many attempts; try again later").WithRetryAfter(end.Sub(now))
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func TestAllow(t *testing.T) {
 				switch {
 				case err == nil:
 					allowed.Add(1)
-				case apperr.Is(err, apperr.RateLimited) && apperr.ReasonOf(err) == ratelimit.Reason:
+				case apperr.Is(err, apperr.RateLimited) && apperr.ReasonOf(err) == apperr.ReasonRateLimited:
 					limited.Add(1)
 				default:
 					t.Errorf("Allow = %v", err)
@@ -47,8 +47,8 @@ func TestAllow(t *testing.T) {
 		if !apperr.Is(err, apperr.RateLimited) {
 			t.Fatalf("Allow past the limit = %v", err)
 		}
-		if e = err.(*apperr.Error); e.RetryAfter != 55*time.Second {
-			t.Errorf("RetryAfter = %v, want 55s (to the end of the window)", e.RetryAfter)
+		if e = err.(*apperr.Error); e.RetryAfter() != 55*time.Second {
+			t.Errorf("RetryAfter = %v, want 55s (to the end of the window)", e.RetryAfter())
 		}
 		if err := l.Allow(context.Background(), rule, "5.6.7.8"); err != nil {
 			t.Errorf("another key = %v, want allowed", err)

@@ -55,65 +55,67 @@ func Error(ctx context.Context, log *slog.Logger, err error) error {
 		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("deadline exceeded"))
 	}
 	var e *apperr.Error
-	if !errors.As(err, &e) || e.Kind == apperr.Internal {
+	if !errors.As(err, &e) || e.Kind() == apperr.Internal {
 		log.ErrorContext(ctx, "internal error", "err", err)
 		out := connect.NewError(connect.CodeInternal, errors.New("internal error"))
-		addDetail(out, &errdetails.ErrorInfo{Reason: "INTERNAL", Domain: ErrorDomain})
+		addDetail(out, &errdetails.ErrorInfo{Reason: string(apperr.ReasonInternal), Domain: ErrorDomain})
 		return out
 	}
-	if e.Kind == apperr.Unavailable {
+	if e.Kind() == apperr.Unavailable {
 		log.WarnContext(ctx, "dependency unavailable", "err", err)
 	}
-	msg := e.Message
+	msg := e.Message()
 	if msg == "" {
-		msg = e.Kind.String()
+		msg = e.Kind().String()
 	}
-	out := connect.NewError(codes[e.Kind], errors.New(msg))
+	out := connect.NewError(codes[e.Kind()], errors.New(msg))
 	reason := apperr.ReasonOf(err)
 	if reason == "" {
-		reason = defaultReason(e.Kind)
+		reason = defaultReason(e.Kind())
 	}
-	info := &errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}
-	if e.RetryAfter > 0 {
-		info.Metadata = map[string]string{"retry_after_seconds": strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds())))}
+	info := &errdetails.ErrorInfo{Reason: string(reason), Domain: ErrorDomain}
+	if d := e.RetryAfter(); d > 0 {
+		info.Metadata = map[string]string{"retry_after_seconds": strconv.Itoa(int(math.Ceil(d.Seconds())))}
 		out.Meta().Set("Retry-After", info.Metadata["retry_after_seconds"])
 	}
 	addDetail(out, info)
-	if len(e.Violations) > 0 {
+	if vs := e.Violations(); len(vs) > 0 {
 		br := &errdetails.BadRequest{}
-		for _, v := range e.Violations {
+		for _, v := range vs {
 			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
 		}
 		addDetail(out, br)
 	}
-	if e.RetryAfter > 0 {
-		addDetail(out, &errdetails.RetryInfo{RetryDelay: durationpb.New(e.RetryAfter)})
+	if d := e.RetryAfter(); d > 0 {
+		addDetail(out, &errdetails.RetryInfo{RetryDelay: durationpb.New(d)})
 	}
 	return out
 }
 
-func defaultReason(k apperr.Kind) string {
+// defaultReason is the reason of an error that names none: the contract's
+// generic reason for its kind.
+func defaultReason(k apperr.Kind) apperr.Reason {
 	switch k {
 	case apperr.Invalid:
-		return "INVALID_ARGUMENT"
+		return apperr.ReasonInvalidArgument
 	case apperr.NotFound:
-		return "NOT_FOUND"
+		return apperr.ReasonNotFound
 	case apperr.Exists:
-		return "ALREADY_EXISTS"
+		return apperr.ReasonAlreadyExists
 	case apperr.Permission:
-		return "PERMISSION_DENIED"
+		return apperr.ReasonPermissionDenied
 	case apperr.RateLimited:
-		return "RATE_LIMITED"
+		return apperr.ReasonRateLimited
 	case apperr.Unimplemented:
-		return "NOT_IMPLEMENTED"
+		return apperr.ReasonNotImplemented
 	case apperr.Unauthenticated:
-		return "TOKEN_INVALID"
+		return apperr.ReasonTokenInvalid
 	case apperr.Precondition:
-		return "FAILED_PRECONDITION"
+		return apperr.ReasonFailedPrecondition
 	case apperr.Unavailable:
-		return "UNAVAILABLE"
+		return apperr.ReasonUnavailable
 	}
-	return "INTERNAL"
+	return apperr.ReasonInternal
 }
 
 func addDetail(e *connect.Error, m proto.Message) {

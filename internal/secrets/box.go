@@ -16,6 +16,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // Box encrypts secrets at rest. Associated data binds a ciphertext to its row
@@ -120,3 +122,9 @@ func DeriveKey(master []byte, purpose string) []byte {
 	}
 	return key
 }
+
+// Both boxes are what the domain seals its secrets with.
+var (
+	_ identity.SecretBox = (*Local)(nil)
+	_ identity.SecretBox = (*Transit)(nil)
+)

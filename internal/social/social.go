@@ -15,7 +15,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -26,30 +25,22 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
-// Provider names an identity provider.
-type Provider string
+// Provider names an identity provider; the domain declares it
+// (identity.Provider) with the claims and errors below.
+type Provider = identity.Provider
 
 // The providers.
 const (
-	Apple  Provider = "apple"
-	Google Provider = "google"
+	Apple  = identity.Apple
+	Google = identity.Google
 )
 
 // Providers lists every provider, in the order the API numbers them.
-var Providers = []Provider{Apple, Google}
-
-// Title is the provider's name for people: "Apple", "Google".
-func (p Provider) Title() string {
-	switch p {
-	case Apple:
-		return "Apple"
-	case Google:
-		return "Google"
-	}
-	return string(p)
-}
+var Providers = identity.Providers
 
 // The real providers' endpoints: the defaults of Config.
 const (
@@ -82,53 +73,19 @@ type Config struct {
 }
 
 // Claims are what a verified ID token says about the person.
-type Claims struct {
-	Provider      Provider
-	Subject       string // the provider's stable id of the person for this developer
-	Email         string // as the token has it (may be empty)
-	EmailVerified bool   // Apple: always; Google: email_verified
-	PrivateEmail  bool   // Apple's private relay address (is_private_email)
-	GivenName     string // Google only; Apple gives the name to the app, not in the token
-	FamilyName    string
-	// Nonce is the token's nonce claim as it appears in the token (for
-	// Apple the SHA-256 of the client's nonce): the key under which a used
-	// nonce is remembered. Empty when the token has none.
-	Nonce     string
-	IssuedAt  time.Time
-	ExpiresAt time.Time
-}
+type Claims = identity.SocialClaims
 
 // The error kinds Verify returns, wrapped in an *Error.
 var (
-	// ErrInvalid: the token is malformed, not signed by the provider, for
-	// another audience or issuer, expired, or otherwise not acceptable.
-	ErrInvalid = errors.New("ID token is not valid")
-	// ErrNonce: the nonce the client sent does not match the token's, or
-	// the token carries a nonce and the client sent none.
-	ErrNonce = errors.New("nonce does not match the ID token")
-	// ErrUnavailable: the provider's keys could not be fetched.
-	ErrUnavailable = errors.New("provider keys are unavailable")
+	ErrInvalid     = identity.ErrIDTokenInvalid
+	ErrNonce       = identity.ErrNonce
+	ErrUnavailable = identity.ErrProviderUnavailable
 )
 
-// Error is a failed verification: Kind is ErrInvalid, ErrNonce or
-// ErrUnavailable, Detail a short description safe to show a client (it
-// never holds a secret), Err the cause for the log.
-type Error struct {
-	Kind   error
-	Detail string
-	Err    error
-}
+// Error is a failed verification (identity.SocialError).
+type Error = identity.SocialError
 
-func (e *Error) Error() string {
-	s := e.Kind.Error() + ": " + e.Detail
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-// Unwrap gives errors.Is the kind and the cause.
-func (e *Error) Unwrap() []error { return []error{e.Kind, e.Err} }
+var _ identity.SocialVerifier = (*Verifier)(nil)
 
 func invalid(detail string, cause error) error {
 	return &Error{Kind: ErrInvalid, Detail: detail, Err: cause}

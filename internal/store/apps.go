@@ -97,6 +97,27 @@ func (s *Store) GetApp(ctx context.Context, id string) (identity.App, error) {
 	return a, nil
 }
 
+// GetAppForUpdate reads an app and holds it until the transaction ends:
+// Postgres locks the row (SELECT … FOR UPDATE); a SQLite transaction holds
+// the database's write lock from its start (_txlock=immediate), so it holds
+// every row. Outside InTx it is GetApp.
+func (s *Store) GetAppForUpdate(ctx context.Context, id string) (identity.App, error) {
+	const op = "store.GetAppForUpdate"
+	var row appRow
+	q := s.idb.NewSelect().Model(&row).Where("id = ?", id)
+	if s.dialect == Postgres {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return identity.App{}, wrap(err, op)
+	}
+	a, err := row.app()
+	if err != nil {
+		return identity.App{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	return a, nil
+}
+
 // UpdateApp writes the name, settings and updated-at time of a.
 func (s *Store) UpdateApp(ctx context.Context, a identity.App) error {
 	const op = "store.UpdateApp"

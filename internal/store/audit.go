@@ -35,7 +35,7 @@ func toAuditEventRow(e identity.AuditEvent) (auditEventRow, error) {
 		ActorID:    e.ActorID,
 		SubjectID:  e.SubjectID,
 		IP:         e.IP,
-		Reason:     e.Reason,
+		Reason:     string(e.Reason),
 		OccurredAt: utc(e.OccurredAt),
 	}
 	if e.Details != nil {
@@ -57,7 +57,7 @@ func (r auditEventRow) auditEvent() (identity.AuditEvent, error) {
 		ActorID:    r.ActorID,
 		SubjectID:  r.SubjectID,
 		IP:         r.IP,
-		Reason:     r.Reason,
+		Reason:     apperr.Reason(r.Reason),
 		OccurredAt: utc(r.OccurredAt),
 	}
 	if r.Details != "" {

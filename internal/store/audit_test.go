@@ -19,7 +19,7 @@ func TestAuditEvents(t *testing.T) {
 		events := []identity.AuditEvent{
 			{
 				ID: "e1", AppID: "app1", Action: "user.login", Outcome: identity.OutcomeFailure,
-				SubjectID: "u1", IP: "2001:db8::1", Reason: identity.ReasonInvalidCredentials,
+				SubjectID: "u1", IP: "2001:db8::1", Reason: apperr.ReasonInvalidCredentials,
 				Details:    map[string]any{"attempt": 3.0, "locked": false, "via": map[string]any{"method": "password"}},
 				OccurredAt: t0,
 			},

@@ -290,3 +290,17 @@ func utc(t time.Time) time.Time {
 	}
 	return t.UTC()
 }
+
+// ObserveQueries calls fn with the text of every statement the store runs,
+// after it ran, including those inside transactions. It is for tests that
+// count round trips (that two paths of a flow cost the same); call it before
+// the store is used concurrently. fn must be safe for concurrent use.
+func (s *Store) ObserveQueries(fn func(query string)) {
+	s.db.AddQueryHook(queryObserver(fn))
+}
+
+type queryObserver func(query string)
+
+func (queryObserver) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (f queryObserver) AfterQuery(_ context.Context, e *bun.QueryEvent) { f(e.Query) }

@@ -21,6 +21,8 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
 	"github.com/cosync/cosync-auth/internal/keys"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // MaxLength is the longest compact token Mint produces and Verify accepts,
@@ -38,40 +40,25 @@ const (
 )
 
 // Reserved lists the claim names Claims sets itself; Claims.Extra must not
-// use them. Do not modify it.
-var Reserved = map[string]bool{
-	"iss": true, "sub": true, "aud": true, "exp": true, "iat": true, "nbf": true, "jti": true,
-	ClaimSessionID: true, ClaimEmail: true, ClaimUserName: true,
-}
+// use them. Do not modify it. The domain declares it (identity.ReservedClaims).
+var Reserved = identity.ReservedClaims
 
-// Errors of Verify and Mint. They are wrapped with detail: test with
-// errors.Is.
+// Errors of Verify and Mint, declared by the domain. They are wrapped with
+// detail: test with errors.Is.
 var (
 	// ErrInvalid means the token is malformed, not signed by a key the app
 	// publishes, or issued by someone else.
-	ErrInvalid = errors.New("token: invalid")
+	ErrInvalid = identity.ErrTokenInvalid
 	// ErrExpired means the token was valid but its exp has passed.
-	ErrExpired = errors.New("token: expired")
+	ErrExpired = identity.ErrTokenExpired
 	// ErrTooLong means Mint would produce a token longer than MaxLength.
-	ErrTooLong = errors.New("token: longer than MaxLength")
+	ErrTooLong = identity.ErrTokenTooLong
 )
 
-// Claims of an access token.
-type Claims struct {
-	Issuer   string
-	Subject  string   // the stable user id
-	Audience []string // always a JSON array; nil or empty omits aud
-	IssuedAt time.Time
-	Expiry   time.Time
-	// SessionID, Email and UserName are the "sid", "email" and "user_name"
-	// claims; empty omits them.
-	SessionID, Email, UserName string
-	// Extra holds the application's metadata claims, already nested at their
-	// dotted paths (e.g. {"user_data":{"name":"x"}}). Its keys must not be
-	// Reserved. Verify fills it with every claim that is not Reserved, or
-	// leaves it nil if there is none.
-	Extra map[string]any
-}
+// Claims are what a token says; the domain declares them (identity.Claims).
+type Claims = identity.Claims
+
+var _ identity.Tokens = (*Issuer)(nil)
 
 // Issuer mints and verifies the tokens of every application with the keys
 // of a keys.Keyring. It holds no state of its own and is safe for
@@ -96,7 +83,7 @@ func NewIssuer(k *keys.Keyring) *Issuer {
 // longer than MaxLength, keys.ErrNoKey (wrapped) if the app has no active
 // key, and the backend's error if signing fails.
 func (i *Issuer) Mint(ctx context.Context, appID string, c Claims) (string, error) {
-	payload, err := c.payload()
+	payload, err := claimsPayload(c)
 	if err != nil {
 		return "", err
 	}
@@ -134,8 +121,8 @@ func (i *Issuer) Mint(ctx context.Context, appID string, c Claims) (string, erro
 // b64Len is the length of n bytes in unpadded base64url.
 func b64Len(n int) int { return (n*8 + 5) / 6 }
 
-// payload checks c and returns the JSON claims set.
-func (c Claims) payload() ([]byte, error) {
+// claimsPayload checks c and returns the JSON claims set.
+func claimsPayload(c Claims) ([]byte, error) {
 	switch {
 	case c.Issuer == "":
 		return nil, errors.New("token: mint: no issuer")

@@ -1,4 +1,4 @@
-package identity
+package console
 
 import (
 	"context"
@@ -7,26 +7,11 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/keys"
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
-// KeyStore is the persistence signing-key rotation needs; part of Store.
-type KeyStore interface {
-	// DeactivateSigningKey moves the key kid of appID from active to
-	// verifying (stopped at `at`, leaving the JWKS at retireAt) and reports
-	// whether this call did; concurrent callers never both get true.
-	DeactivateSigningKey(ctx context.Context, appID, kid string, at, retireAt time.Time) (bool, error)
-	// RetireSigningKeys marks retired every verifying key, of any app,
-	// whose retire_at is at or before now, dropping its sealed private key,
-	// and returns the keys it retired.
-	RetireSigningKeys(ctx context.Context, now time.Time) ([]keys.Record, error)
-	// ListActiveSigningKeys returns the active key of every app whose id
-	// sorts after `after`, by app id, at most limit of them.
-	ListActiveSigningKeys(ctx context.Context, after string, limit int) ([]keys.Record, error)
-}
-
 // reasonRotationRaced is the reason of a rotation that lost to another.
-const reasonRotationRaced = "FAILED_PRECONDITION"
+const reasonRotationRaced = apperr.ReasonFailedPrecondition
 
 // errRotationRaced is returned inside the rotation transaction when another
 // rotation changed the app's active key first.
@@ -43,31 +28,33 @@ const (
 // from now on, and the key it replaces turns verifying-only, staying in the
 // JWKS until tokens it signed have expired (see RetireAfter). Developers
 // with write access only.
-func (s *Service) RotateSigningKey(ctx context.Context, d Developer, appID string) (keys.Record, error) {
+func (s *Service) RotateSigningKey(ctx context.Context, d identity.Developer, appID string) (identity.PublicKey, error) {
 	m, err := s.member(ctx, d, appID, true)
 	if err != nil {
-		return keys.Record{}, err
+		return identity.PublicKey{}, err
 	}
-	return s.rotateKey(ctx, m.App, nil, d.ID, d.IP, RotateManual)
+	rec, err := s.rotateKey(ctx, m.App, nil, d.ID, d.IP, RotateManual)
+	return rec.Public(), err
 }
 
 // RotateAppKey rotates an app's signing key for an operator
 // (`cosync-auth keys rotate`), as RotateSigningKey does.
-func (s *Service) RotateAppKey(ctx context.Context, appID string) (keys.Record, error) {
+func (s *Service) RotateAppKey(ctx context.Context, appID string) (identity.PublicKey, error) {
 	a, err := s.store.GetApp(ctx, appID)
 	if apperr.Is(err, apperr.NotFound) {
-		return keys.Record{}, apperr.New(apperr.NotFound, ReasonAppNotFound, "no application with that id").With("identity.RotateAppKey", err)
+		return identity.PublicKey{}, apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id").With("console.RotateAppKey", err)
 	}
 	if err != nil {
-		return keys.Record{}, err
+		return identity.PublicKey{}, err
 	}
-	return s.rotateKey(ctx, a, nil, "", "", RotateManual)
+	rec, err := s.rotateKey(ctx, a, nil, "", "", RotateManual)
+	return rec.Public(), err
 }
 
 // SigningKeys lists an app's keys, newest first. A verifying key whose
 // retire time has passed reads as retired even before the upkeep pass
 // records it (the JWKS has dropped it already).
-func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([]keys.Record, error) {
+func (s *Service) SigningKeys(ctx context.Context, d identity.Developer, appID string) ([]identity.PublicKey, error) {
 	if _, err := s.member(ctx, d, appID, false); err != nil {
 		return nil, err
 	}
@@ -76,24 +63,26 @@ func (s *Service) SigningKeys(ctx context.Context, d Developer, appID string) ([
 		return nil, err
 	}
 	now := s.clock()
+	out := make([]identity.PublicKey, len(recs))
 	for i, r := range recs {
-		if r.State == keys.StateVerifying && !r.RetireAt.IsZero() && !now.Before(r.RetireAt) {
-			recs[i].State = keys.StateRetired
+		out[i] = r.Public()
+		if r.State == identity.KeyVerifying && !r.RetireAt.IsZero() && !now.Before(r.RetireAt) {
+			out[i].State = identity.KeyRetired
 		}
 	}
-	return recs, nil
+	return out, nil
 }
 
 // retireAfter is how long a replaced key of an app stays in the JWKS: the
 // app's key_rotation.retire_after, or its token lifetime plus an hour when
 // that is zero; never less than the token lifetime plus the time other
-// replicas may keep signing with the replaced key (keys.DefaultCacheTTL).
-func retireAfter(st AppSettings) time.Duration {
+// replicas may keep signing with the replaced key (identity.KeyCacheTTL).
+func retireAfter(st identity.AppSettings) time.Duration {
 	d := st.KeyRotation.RetireAfter
 	if d == 0 {
 		d = st.TokenLifetime + time.Hour
 	}
-	return max(d, st.TokenLifetime+keys.DefaultCacheTTL)
+	return max(d, st.TokenLifetime+identity.KeyCacheTTL)
 }
 
 // rotateKey makes a new key for a and swaps it in for cur, the active key
@@ -102,15 +91,15 @@ func retireAfter(st AppSettings) time.Duration {
 // before the transaction (it may call Vault); if cur is no longer active
 // by then (another rotation won), the new key is dropped unused and a
 // FailedPrecondition error says so.
-func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorID, ip, why string) (keys.Record, error) {
-	const op = "identity.RotateSigningKey"
+func (s *Service) rotateKey(ctx context.Context, a identity.App, cur *identity.SigningKey, actorID, ip, why string) (identity.SigningKey, error) {
+	const op = "console.RotateSigningKey"
 	if cur == nil {
 		recs, err := s.store.ListSigningKeys(ctx, a.ID)
 		if err != nil {
-			return keys.Record{}, err
+			return identity.SigningKey{}, err
 		}
 		for i := range recs {
-			if recs[i].State == keys.StateActive {
+			if recs[i].State == identity.KeyActive {
 				cur = &recs[i]
 				break
 			}
@@ -118,7 +107,7 @@ func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorI
 	}
 	rec, err := s.keys.Generate(ctx, a.ID)
 	if err != nil {
-		return keys.Record{}, mintErr(op, err)
+		return identity.SigningKey{}, keyErr(op, err)
 	}
 	now := s.clock()
 	if cur != nil && !now.After(cur.CreatedAt) {
@@ -146,15 +135,15 @@ func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorI
 			}
 			return err
 		}
-		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "key.rotate", ActorID: actorID, SubjectID: rec.KID, IP: ip, Details: details})
+		return s.audit(ctx, tx, identity.AuditEvent{AppID: a.ID, Action: "key.rotate", ActorID: actorID, SubjectID: rec.KID, IP: ip, Details: details})
 	})
 	s.keys.Invalidate(a.ID)
 	if errors.Is(err, errRotationRaced) {
-		return keys.Record{}, apperr.New(apperr.Precondition, reasonRotationRaced,
+		return identity.SigningKey{}, apperr.New(apperr.Precondition, reasonRotationRaced,
 			"the key was rotated by another request at the same time; list the keys and try again if needed").With(op, err)
 	}
 	if err != nil {
-		return keys.Record{}, err
+		return identity.SigningKey{}, err
 	}
 	s.log.InfoContext(ctx, "signing key rotated", "app_id", a.ID, "kid", rec.KID, "backend", rec.Backend, "why", why)
 	return rec, nil
@@ -163,7 +152,7 @@ func (s *Service) rotateKey(ctx context.Context, a App, cur *keys.Record, actorI
 // KeyUpkeep is what one MaintainKeys pass did.
 type KeyUpkeep struct {
 	Rotated map[string]string // app id → why (RotateScheduled or RotateBackend)
-	Retired []keys.Record
+	Retired []identity.SigningKey
 	Failed  map[string]error // app id → why its rotation failed
 }
 
@@ -204,7 +193,7 @@ func (s *Service) MaintainKeys(ctx context.Context) (KeyUpkeep, error) {
 			after = cur.AppID
 			why, err := s.rotationDue(ctx, cur, backend)
 			if err == nil && why != "" {
-				var a App
+				var a identity.App
 				if a, err = s.store.GetApp(ctx, cur.AppID); err == nil {
 					_, err = s.rotateKey(ctx, a, &cur, "", "", why)
 				}
@@ -225,14 +214,14 @@ func (s *Service) MaintainKeys(ctx context.Context) (KeyUpkeep, error) {
 		}
 	}
 	if len(up.Failed) > 0 {
-		return up, fmt.Errorf("identity.MaintainKeys: rotating %d apps' keys failed", len(up.Failed))
+		return up, fmt.Errorf("console.MaintainKeys: rotating %d apps' keys failed", len(up.Failed))
 	}
 	return up, nil
 }
 
 // rotationDue says why the app of cur needs a new key now, or "".
-func (s *Service) rotationDue(ctx context.Context, cur keys.Record, backend string) (string, error) {
-	if cur.Backend == keys.BackendLocal && backend == keys.BackendVault {
+func (s *Service) rotationDue(ctx context.Context, cur identity.SigningKey, backend string) (string, error) {
+	if cur.Backend == identity.KeyBackendLocal && backend == identity.KeyBackendVault {
 		return RotateBackend, nil
 	}
 	if s.clock().Sub(cur.CreatedAt) < MinKeyRotationInterval {

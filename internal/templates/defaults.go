@@ -1,4 +1,4 @@
-package notify
+package templates
 
 // The built-in English templates. The HTML is one column with inline styles
 // and no tables, which every current mail client renders; developers start

@@ -1,4 +1,4 @@
-package notify_test
+package templates_test
 
 import (
 	"errors"
@@ -7,23 +7,23 @@ import (
 	"testing"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/notify"
+	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 // violationField returns the field of the single violation of an Invalid
 // apperr, or "" when err is not one.
 func violationField(err error) string {
 	var e *apperr.Error
-	if !errors.As(err, &e) || e.Kind != apperr.Invalid || len(e.Violations) != 1 {
+	if !errors.As(err, &e) || e.Kind() != apperr.Invalid || len(e.Violations()) != 1 {
 		return ""
 	}
-	return e.Violations[0].Field
+	return e.Violations()[0].Field
 }
 
 func TestDefaultsRender(t *testing.T) {
 	t.Parallel()
 	const handle = "<b>x</b>@example.com"
-	v := notify.Vars{
+	v := templates.Vars{
 		AppName:   "Acme",
 		Handle:    handle,
 		Code:      "482913",
@@ -32,40 +32,40 @@ func TestDefaultsRender(t *testing.T) {
 	}
 	// What each kind must show: the code, the link, the expiry.
 	tests := []struct {
-		kind              notify.Kind
+		kind              templates.Kind
 		code, link, until bool
 	}{
-		{notify.KindSignupCode, true, false, true},
-		{notify.KindSignupLink, true, true, true},
-		{notify.KindLinkLanding, false, false, false},
-		{notify.KindWelcome, false, false, false},
-		{notify.KindPasswordReset, true, false, true},
-		{notify.KindInvite, true, true, true},
-		{notify.KindTOTPQR, true, true, false},
-		{notify.KindSMS, true, false, false},
-		{notify.KindAccountExists, false, false, false},
+		{templates.KindSignupCode, true, false, true},
+		{templates.KindSignupLink, true, true, true},
+		{templates.KindLinkLanding, false, false, false},
+		{templates.KindWelcome, false, false, false},
+		{templates.KindPasswordReset, true, false, true},
+		{templates.KindInvite, true, true, true},
+		{templates.KindTOTPQR, true, true, false},
+		{templates.KindSMS, true, false, false},
+		{templates.KindAccountExists, false, false, false},
 	}
-	var covered []notify.Kind
+	var covered []templates.Kind
 	for _, tt := range tests {
 		covered = append(covered, tt.kind)
 		t.Run(string(tt.kind), func(t *testing.T) {
 			t.Parallel()
-			tmpl, ok := notify.Default(tt.kind, "en")
+			tmpl, ok := templates.Default(tt.kind, "en")
 			if !ok {
 				t.Fatalf("Default(%q, en) missing", tt.kind)
 			}
 			if tmpl.Kind != tt.kind || tmpl.Locale != "en" {
 				t.Errorf("Default(%q, en) = kind %q locale %q", tt.kind, tmpl.Kind, tmpl.Locale)
 			}
-			if err := notify.Check(tmpl); err != nil {
+			if err := templates.Check(tmpl); err != nil {
 				t.Errorf("Check(default %q) = %v, want nil", tt.kind, err)
 			}
-			r, err := notify.Render(tmpl, v)
+			r, err := templates.Render(tmpl, v)
 			if err != nil {
 				t.Fatalf("Render(default %q): %v", tt.kind, err)
 			}
 
-			if tt.kind == notify.KindSMS {
+			if tt.kind == templates.KindSMS {
 				if want := "482913 is your Acme code"; r.Text != want || r.Subject != "" || r.HTML != "" {
 					t.Errorf("sms = %+v, want text %q only", r, want)
 				}
@@ -107,30 +107,30 @@ func TestDefaultsRender(t *testing.T) {
 			}
 		})
 	}
-	if !slices.Equal(covered, notify.Kinds()) {
-		t.Errorf("test covers %q, Kinds() = %q", covered, notify.Kinds())
+	if !slices.Equal(covered, templates.Kinds()) {
+		t.Errorf("test covers %q, Kinds() = %q", covered, templates.Kinds())
 	}
 }
 
 func TestDefaultLookup(t *testing.T) {
 	t.Parallel()
-	if got := notify.DefaultLocales(); !slices.Equal(got, []string{"en"}) {
+	if got := templates.DefaultLocales(); !slices.Equal(got, []string{"en"}) {
 		t.Errorf("DefaultLocales() = %q, want [en]", got)
 	}
 	tests := []struct {
-		kind   notify.Kind
+		kind   templates.Kind
 		locale string
 		ok     bool
 	}{
-		{notify.KindWelcome, "en", true},
-		{notify.KindWelcome, "fr", false},
-		{notify.KindWelcome, "", false},
+		{templates.KindWelcome, "en", true},
+		{templates.KindWelcome, "fr", false},
+		{templates.KindWelcome, "", false},
 		{"nope", "en", false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind)+"/"+tt.locale, func(t *testing.T) {
 			t.Parallel()
-			if _, ok := notify.Default(tt.kind, tt.locale); ok != tt.ok {
+			if _, ok := templates.Default(tt.kind, tt.locale); ok != tt.ok {
 				t.Errorf("Default(%q, %q) ok = %v, want %v", tt.kind, tt.locale, ok, tt.ok)
 			}
 		})
@@ -139,8 +139,8 @@ func TestDefaultLookup(t *testing.T) {
 
 func TestInviteWithoutLink(t *testing.T) {
 	t.Parallel()
-	tmpl, _ := notify.Default(notify.KindInvite, "en")
-	r, err := notify.Render(tmpl, notify.Vars{AppName: "Acme", Handle: "jane@example.com", Code: "777777", ExpiresIn: "7 days"})
+	tmpl, _ := templates.Default(templates.KindInvite, "en")
+	r, err := templates.Render(tmpl, templates.Vars{AppName: "Acme", Handle: "jane@example.com", Code: "777777", ExpiresIn: "7 days"})
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
@@ -154,30 +154,30 @@ func TestInviteWithoutLink(t *testing.T) {
 
 func TestRender(t *testing.T) {
 	t.Parallel()
-	v := notify.SampleVars("Acme")
+	v := templates.SampleVars("Acme")
 	tests := []struct {
 		name string
-		tmpl notify.Template
-		want notify.Rendered
+		tmpl templates.Template
+		want templates.Rendered
 		part string // the failing part, "" for success
 	}{
-		{"all parts", notify.Template{Subject: "Hi {{.Handle}}", Text: "code {{.Code}}", HTML: "<p>{{.AppName}}</p>"},
-			notify.Rendered{Subject: "Hi jane@example.com", Text: "code 123456", HTML: "<p>Acme</p>"}, ""},
-		{"empty parts", notify.Template{Text: "only"}, notify.Rendered{Text: "only"}, ""},
-		{"subject on one line", notify.Template{Subject: "Hello\n  {{.AppName}}\r\n"}, notify.Rendered{Subject: "Hello Acme"}, ""},
-		{"conditional", notify.Template{Text: "{{if .Link}}{{.Link}}{{else}}none{{end}}"}, notify.Rendered{Text: v.Link}, ""},
-		{"unsafe link neutralized", notify.Template{HTML: `<a href="{{.Link}}">x</a>`}, notify.Rendered{HTML: `<a href="#ZgotmplZ">x</a>`}, "html-js"},
-		{"unknown macro in subject", notify.Template{Subject: "{{.Nope}}"}, notify.Rendered{}, "subject"},
-		{"unknown macro in text", notify.Template{Text: "{{.Password}}"}, notify.Rendered{}, "text"},
-		{"unknown macro in html", notify.Template{HTML: "<p>{{.Token}}</p>"}, notify.Rendered{}, "html"},
-		{"parse error in subject", notify.Template{Subject: "{{.Code"}, notify.Rendered{}, "subject"},
-		{"parse error in text", notify.Template{Text: "{{if .Code}}x"}, notify.Rendered{}, "text"},
-		{"parse error in html", notify.Template{HTML: "{{end}}"}, notify.Rendered{}, "html"},
-		{"unknown function", notify.Template{Text: "{{exec .Code}}"}, notify.Rendered{}, "text"},
-		{"range", notify.Template{Text: "{{range 1000000000}}x{{end}}"}, notify.Rendered{}, "text"},
-		{"template call", notify.Template{HTML: `{{define "a"}}{{template "a"}}{{end}}{{template "a"}}`}, notify.Rendered{}, "html"},
-		{"block", notify.Template{Subject: `{{block "b" .}}x{{end}}`}, notify.Rendered{}, "subject"},
-		{"huge output", notify.Template{Text: `{{printf "%01000000d" 1}}{{printf "%01000000d" 1}}`}, notify.Rendered{}, "text"},
+		{"all parts", templates.Template{Subject: "Hi {{.Handle}}", Text: "code {{.Code}}", HTML: "<p>{{.AppName}}</p>"},
+			templates.Rendered{Subject: "Hi jane@example.com", Text: "code 123456", HTML: "<p>Acme</p>"}, ""},
+		{"empty parts", templates.Template{Text: "only"}, templates.Rendered{Text: "only"}, ""},
+		{"subject on one line", templates.Template{Subject: "Hello\n  {{.AppName}}\r\n"}, templates.Rendered{Subject: "Hello Acme"}, ""},
+		{"conditional", templates.Template{Text: "{{if .Link}}{{.Link}}{{else}}none{{end}}"}, templates.Rendered{Text: v.Link}, ""},
+		{"unsafe link neutralized", templates.Template{HTML: `<a href="{{.Link}}">x</a>`}, templates.Rendered{HTML: `<a href="#ZgotmplZ">x</a>`}, "html-js"},
+		{"unknown macro in subject", templates.Template{Subject: "{{.Nope}}"}, templates.Rendered{}, "subject"},
+		{"unknown macro in text", templates.Template{Text: "{{.Password}}"}, templates.Rendered{}, "text"},
+		{"unknown macro in html", templates.Template{HTML: "<p>{{.Token}}</p>"}, templates.Rendered{}, "html"},
+		{"parse error in subject", templates.Template{Subject: "{{.Code"}, templates.Rendered{}, "subject"},
+		{"parse error in text", templates.Template{Text: "{{if .Code}}x"}, templates.Rendered{}, "text"},
+		{"parse error in html", templates.Template{HTML: "{{end}}"}, templates.Rendered{}, "html"},
+		{"unknown function", templates.Template{Text: "{{exec .Code}}"}, templates.Rendered{}, "text"},
+		{"range", templates.Template{Text: "{{range 1000000000}}x{{end}}"}, templates.Rendered{}, "text"},
+		{"template call", templates.Template{HTML: `{{define "a"}}{{template "a"}}{{end}}{{template "a"}}`}, templates.Rendered{}, "html"},
+		{"block", templates.Template{Subject: `{{block "b" .}}x{{end}}`}, templates.Rendered{}, "subject"},
+		{"huge output", templates.Template{Text: `{{printf "%01000000d" 1}}{{printf "%01000000d" 1}}`}, templates.Rendered{}, "text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,7 +188,7 @@ func TestRender(t *testing.T) {
 				vars.Link = "javascript:alert(1)"
 				tt.part = ""
 			}
-			got, err := notify.Render(tmpl, vars)
+			got, err := templates.Render(tmpl, vars)
 			if tt.part != "" {
 				if err == nil {
 					t.Fatalf("Render(%+v) = %+v, want an error in %s", tmpl, got, tt.part)
@@ -213,24 +213,24 @@ func TestRender(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	mail := func(subject, text, html string) notify.Template {
-		return notify.Template{Kind: notify.KindWelcome, Locale: "en", Subject: subject, Text: text, HTML: html}
+	mail := func(subject, text, html string) templates.Template {
+		return templates.Template{Kind: templates.KindWelcome, Locale: "en", Subject: subject, Text: text, HTML: html}
 	}
 	tests := []struct {
 		name  string
-		tmpl  notify.Template
+		tmpl  templates.Template
 		field string // "" when the template is fine
 	}{
 		{"good mail", mail("Hi", "Welcome to {{.AppName}}", "<p>{{.AppName}}</p>"), ""},
 		{"text only mail", mail("Hi", "Welcome", ""), ""},
 		{"html only mail", mail("Hi", "", "<p>Welcome</p>"), ""},
-		{"good sms", notify.Template{Kind: notify.KindSMS, Text: "{{.Code}}"}, ""},
-		{"landing page without subject", notify.Template{Kind: notify.KindLinkLanding, HTML: "<p>Done</p>"}, ""},
-		{"unknown kind", notify.Template{Kind: "newsletter", Subject: "s", Text: "t"}, "kind"},
+		{"good sms", templates.Template{Kind: templates.KindSMS, Text: "{{.Code}}"}, ""},
+		{"landing page without subject", templates.Template{Kind: templates.KindLinkLanding, HTML: "<p>Done</p>"}, ""},
+		{"unknown kind", templates.Template{Kind: "newsletter", Subject: "s", Text: "t"}, "kind"},
 		{"mail without subject", mail(" ", "Welcome", ""), "subject"},
 		{"mail without body", mail("Hi", "", "  "), "text"},
-		{"sms without text", notify.Template{Kind: notify.KindSMS, HTML: "<p>{{.Code}}</p>"}, "text"},
-		{"landing page without html", notify.Template{Kind: notify.KindLinkLanding, Text: "Done"}, "html"},
+		{"sms without text", templates.Template{Kind: templates.KindSMS, HTML: "<p>{{.Code}}</p>"}, "text"},
+		{"landing page without html", templates.Template{Kind: templates.KindLinkLanding, Text: "Done"}, "html"},
 		{"bad subject", mail("{{.AppName", "Welcome", ""), "subject"},
 		{"bad html", mail("Hi", "Welcome", "<p>{{.Code}</p>"), "html"},
 		{"unknown macro in text", mail("Hi", "{{.FirstName}}", ""), "text"},
@@ -238,7 +238,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := notify.Check(tt.tmpl)
+			err := templates.Check(tt.tmpl)
 			if tt.field == "" {
 				if err != nil {
 					t.Errorf("Check(%+v) = %v, want nil", tt.tmpl, err)

@@ -1,4 +1,8 @@
-package notify
+// Package templates holds the per-locale message templates of an
+// application ([Template]) with their built-in defaults ([Default]), and
+// renders them in a sandbox of bounded output ([Render]). It is pure: it
+// sends nothing and imports no delivery library, so the domain can use it.
+package templates
 
 import (
 	"errors"
@@ -102,7 +106,7 @@ var errTooLarge = errors.New("rendered output larger than 1 MiB")
 // whose violation field is the part: "subject", "html" or "text". Empty parts
 // render empty. Render is safe for concurrent use.
 func Render(t Template, v Vars) (Rendered, error) {
-	const op = "notify.Render"
+	const op = "templates.Render"
 	var r Rendered
 	var err error
 	if r.Subject, err = renderText("subject", t.Subject, v); err != nil {
@@ -124,7 +128,7 @@ func Render(t Template, v Vars) (Rendered, error) {
 // KindSMS, HTML for KindLinkLanding), and each part renders with SampleVars.
 // Errors are apperr Invalid with the offending part as the violation field.
 func Check(t Template) error {
-	const op = "notify.Check"
+	const op = "templates.Check"
 	if !t.Kind.Valid() {
 		return apperr.Field("kind", "unknown template kind").With(op, nil)
 	}
@@ -145,7 +149,7 @@ func Check(t Template) error {
 			vs = append(vs, apperr.Violation{Field: "text", Description: "text or html required"})
 		}
 	}
-	if err := apperr.Fields("INVALID_ARGUMENT", vs); err != nil {
+	if err := apperr.Fields(apperr.ReasonInvalidArgument, vs); err != nil {
 		return err.(*apperr.Error).With(op, nil)
 	}
 	if _, err := Render(t, SampleVars("")); err != nil {
