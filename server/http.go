@@ -31,6 +31,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/config"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/rpc"
+	"github.com/cosync/cosync-auth/portal"
 )
 
 // handler is the whole HTTP surface: both services (Connect, gRPC and
@@ -100,6 +101,9 @@ func handler(p *parts) http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
+	// The portal: every path no route above claims (its pages are hash
+	// routes, so it takes no server path beyond its own files).
+	mux.Handle("/", portal.Handler())
 
 	c := cors.New(cors.Options{
 		AllowedOrigins: p.cfg.CORSOrigins,
