@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -109,7 +108,7 @@ func newEnv(tb testing.TB, st *store.Store, opts ...envOption) *env {
 		o(&cfg)
 	}
 	clk := &clock{t: time.Now().UTC()}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		log = newLogger(cfg, testWriter{tb})
 	}

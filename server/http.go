@@ -257,14 +257,14 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, p, 5*time.Minute)
-	p.log.Info("cosync-auth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+	p.log.InfoContext(ctx, "cosync-auth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"version", version, "database", p.store.Dialect(), "mail", mailMode(cfg))
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	p.log.Info("shutting down", "wait", cfg.ShutdownWait.String())
+	p.log.InfoContext(ctx, "shutting down", "wait", cfg.ShutdownWait.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

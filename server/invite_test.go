@@ -164,22 +164,23 @@ func TestSignupLink(t *testing.T) {
 		t.Fatal("a GET of the link created the user")
 	}
 	u, _ := url.Parse(link)
-	post := func() *http.Response {
+	// post answers the status and Location of a POST of the link.
+	post := func() (int, string) {
 		r, err := noFollow.PostForm(link, u.Query())
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.Body.Close()
-		return r
+		return r.StatusCode, r.Header.Get("Location")
 	}
-	if r := post(); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "fieldnotes://signed-up" {
-		t.Fatalf("POST link = %d to %q, want 303 to the deep link", r.StatusCode, r.Header.Get("Location"))
+	if code, loc := post(); code != http.StatusSeeOther || loc != "fieldnotes://signed-up" {
+		t.Fatalf("POST link = %d to %q, want 303 to the deep link", code, loc)
 	}
 	if _, err := e.p.store.FindUserByEmail(ctx, app, "ann@example.com"); err != nil {
 		t.Fatalf("after the POST: %v", err)
 	}
-	if r := post(); r.StatusCode != http.StatusBadRequest {
-		t.Errorf("second POST = %d, want 400 (the link works once)", r.StatusCode)
+	if code, _ := post(); code != http.StatusBadRequest {
+		t.Errorf("second POST = %d, want 400 (the link works once)", code)
 	}
 	e.login(t, app, "ann@example.com", "long-enough-pw")
 

@@ -96,7 +96,7 @@ func vaultParts(ctx context.Context, cfg config.Config, log *slog.Logger, st *st
 			return keyParts{}, fmt.Errorf("COSYNC_MASTER_KEY: %w", err)
 		}
 		kp.box = secrets.Chain(transit, kp.local)
-		log.Info("vault signer: the local master key still opens secrets sealed before the move; run `cosync-auth secrets rekey` to seal them with Vault")
+		log.InfoContext(ctx, "vault signer: the local master key still opens secrets sealed before the move; run `cosync-auth secrets rekey` to seal them with Vault")
 	}
 	if kp.pepper, err = deploymentSecret(ctx, st, kp.box, codePepperSecret, func() []byte {
 		if master != nil {

@@ -172,8 +172,8 @@ func TestVaultSignIn(t *testing.T) {
 		if r := recs[0]; r.KID != kid || r.Backend != keys.BackendVault || r.BackendRef != "cosync-auth-app-"+app+":1" || r.SealedPrivateKey != nil {
 			t.Errorf("stored key = %+v; want the token's kid, in Vault, no private key", r)
 		}
-		if r, err := e.http.Get(e.url + "/readyz"); err != nil || r.StatusCode != http.StatusOK {
-			t.Errorf("GET /readyz = %v, %v; want 200", r, err)
+		if code, err := getStatus(e.http, e.url+"/readyz"); err != nil || code != http.StatusOK {
+			t.Errorf("GET /readyz = %v, %v; want 200", code, err)
 		}
 	})
 }
@@ -671,8 +671,8 @@ path "transit/decrypt/cosync-auth-secrets" { capabilities = ["update"] }
 	if _, err := e.admin.RotateSigningKey(as(context.Background(), "", dev), &adminv1.RotateSigningKeyRequest{AppId: app}); err != nil {
 		t.Errorf("RotateSigningKey = %v", err)
 	}
-	if r, err := e.http.Get(e.url + "/readyz"); err != nil || r.StatusCode != http.StatusOK {
-		t.Errorf("GET /readyz = %v, %v; want 200", r, err)
+	if code, err := getStatus(e.http, e.url+"/readyz"); err != nil || code != http.StatusOK {
+		t.Errorf("GET /readyz = %v, %v; want 200", code, err)
 	}
 }
 

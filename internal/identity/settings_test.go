@@ -266,7 +266,7 @@ func TestSecretRedacted(t *testing.T) {
 		got  string
 	}{
 		{"%v", fmt.Sprintf("%v", s)},
-		{"%s", fmt.Sprintf("%s", s)},
+		{"%s", fmt.Sprintf("%s", s)}, //nolint:staticcheck // the %s verb itself is under test, not a way to call String
 		{"%q", fmt.Sprintf("%q", s)},
 		{"%+v in a struct", fmt.Sprintf("%+v", struct{ Password Secret }{s})},
 		{"%v in a slice", fmt.Sprintf("%v", []Secret{s})},

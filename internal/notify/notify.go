@@ -9,6 +9,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"net/mail"
 	"strings"
 
@@ -48,7 +49,11 @@ func validate(op string, m Message) error {
 		vs = append(vs, apperr.Violation{Field: "text", Description: "text or html required"})
 	}
 	if err := apperr.Fields(apperr.ReasonInvalidArgument, vs); err != nil {
-		return err.(*apperr.Error).With(op, nil)
+		var e *apperr.Error
+		if errors.As(err, &e) {
+			return e.With(op, nil)
+		}
+		return err
 	}
 	return nil
 }

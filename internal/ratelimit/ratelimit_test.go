@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,7 +48,7 @@ func TestAllow(t *testing.T) {
 		if !apperr.Is(err, apperr.RateLimited) {
 			t.Fatalf("Allow past the limit = %v", err)
 		}
-		if e = err.(*apperr.Error); e.RetryAfter() != 55*time.Second {
+		if !errors.As(err, &e) || e.RetryAfter() != 55*time.Second {
 			t.Errorf("RetryAfter = %v, want 55s (to the end of the window)", e.RetryAfter())
 		}
 		if err := l.Allow(context.Background(), rule, "5.6.7.8"); err != nil {

@@ -304,7 +304,7 @@ func TestErrorPassThrough(t *testing.T) {
 		t.Errorf("Error(nil) = %v, want nil", got)
 	}
 	orig := connect.NewError(connect.CodeAborted, errors.New("aborted"))
-	if got := rpc.Error(context.Background(), slog.New(slog.DiscardHandler), fmt.Errorf("wrapped: %w", orig)); got != orig {
+	if got := rpc.Error(context.Background(), slog.New(slog.DiscardHandler), fmt.Errorf("wrapped: %w", orig)); got != orig { //nolint:errorlint // identity is the point: the Connect error itself passes through
 		t.Errorf("Error(wrapped Connect error) = %v, want the Connect error %v", got, orig)
 	}
 

@@ -158,7 +158,7 @@ func createKeyFile(path string) ([]byte, error) {
 // file is complete either way, and some platforms cannot sync directories.
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+		_ = d.Sync() // best effort, as said above
+		_ = d.Close()
 	}
 }

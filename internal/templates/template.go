@@ -150,7 +150,11 @@ func Check(t Template) error {
 		}
 	}
 	if err := apperr.Fields(apperr.ReasonInvalidArgument, vs); err != nil {
-		return err.(*apperr.Error).With(op, nil)
+		var e *apperr.Error
+		if errors.As(err, &e) {
+			return e.With(op, nil)
+		}
+		return err
 	}
 	if _, err := Render(t, SampleVars("")); err != nil {
 		var e *apperr.Error

@@ -304,7 +304,11 @@ func (s *Server) waitHealth(tb testing.TB, ok func(status int) bool) {
 	hc := &http.Client{Timeout: time.Second}
 	var last error
 	for deadline := time.Now().Add(startTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		resp, err := hc.Get(s.Addr + "/v1/sys/health")
+		req, err := http.NewRequestWithContext(tb.Context(), http.MethodGet, s.Addr+"/v1/sys/health", nil)
+		if err != nil {
+			tb.Fatalf("vaulttest: %v", err)
+		}
+		resp, err := hc.Do(req)
 		if err != nil {
 			last = err
 			continue

@@ -43,7 +43,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("serve: %v", err)
 	}
-	fmt.Printf("portal listening on http://%s\n", ln.Addr())
+	log.Printf("portal listening on http://%s", ln.Addr())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.Serve(ln))
 }
