@@ -60,6 +60,8 @@ func settingsProto(s identity.AppSettings) *adminv1.AppSettings {
 		LinkVerifiedEmails:   s.LinkVerifiedEmails,
 		SocialSkipsTwoFactor: s.SocialSkipsTwoFactor,
 		EmailFrom:            s.EmailFrom,
+		CosyncjwtAppToken:     s.CosyncJWT.AppTokenHint,
+		Md5PrehashedPasswords: s.CosyncJWT.MD5PrehashedPasswords,
 	}
 }
 
@@ -103,7 +105,22 @@ func settingsOf(p *adminv1.AppSettings, prev identity.AppSettings) identity.AppS
 		LinkVerifiedEmails:   p.GetLinkVerifiedEmails(),
 		SocialSkipsTwoFactor: p.GetSocialSkipsTwoFactor(),
 		EmailFrom:            p.GetEmailFrom(),
+		CosyncJWT:            cosyncJWTOf(p, prev.CosyncJWT),
 	}
+}
+
+// cosyncJWTOf keeps the stored app token while the message carries its
+// hint, and hashes a new one.
+func cosyncJWTOf(p *adminv1.AppSettings, prev identity.CosyncJWTSettings) identity.CosyncJWTSettings {
+	out := identity.CosyncJWTSettings{MD5PrehashedPasswords: p.GetMd5PrehashedPasswords()}
+	switch t := p.GetCosyncjwtAppToken(); {
+	case t == "":
+	case t == prev.AppTokenHint:
+		out.AppTokenHash, out.AppTokenHint = prev.AppTokenHash, prev.AppTokenHint
+	default:
+		out.AppTokenHash, out.AppTokenHint = identity.CosyncJWTTokenHash(t), "****"+t[max(0, len(t)-4):]
+	}
+	return out
 }
 
 // newTwilioToken returns a Twilio auth token the developer typed, if the

@@ -36,6 +36,7 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 		return LoginResult{}, err
 	}
 	invalid := apperr.New(apperr.Unauthenticated, ReasonInvalidCredentials, "the handle or password is wrong")
+	pw = storedPassword(a, c.Prehashed, pw)
 	u, err := s.findByHandle(ctx, a, handle)
 	if apperr.Is(err, apperr.NotFound) {
 		s.passwords.VerifyDummy(ctx, pw.Reveal())
