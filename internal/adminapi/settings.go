@@ -60,6 +60,7 @@ func settingsProto(s identity.AppSettings) *adminv1.AppSettings {
 		LinkVerifiedEmails:   s.LinkVerifiedEmails,
 		SocialSkipsTwoFactor: s.SocialSkipsTwoFactor,
 		EmailFrom:            s.EmailFrom,
+
 		CosyncjwtAppToken:     s.CosyncJWT.AppTokenHint,
 		Md5PrehashedPasswords: s.CosyncJWT.MD5PrehashedPasswords,
 	}
