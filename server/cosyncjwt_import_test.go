@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"golang.org/x/crypto/bcrypt"
 
 	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
@@ -217,4 +218,27 @@ func mustUser(tb testing.TB, st *store.Store, app, email string) identity.User {
 		tb.Fatalf("FindUserByEmail(%q) = %v", email, err)
 	}
 	return u
+}
+
+// TestCosyncJWTImportRPC: the portal's way in, AdminService.ImportCosyncJwtUsers.
+func TestCosyncJWTImportRPC(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sqliteStore(t))
+	dev := e.developer(t, "dev@example.com")
+	app := e.cjwtApp(t, dev, authv1.SignupFlow_SIGNUP_FLOW_CODE)
+	ctx := as(context.Background(), "", dev)
+	req := &adminv1.ImportCosyncJwtUsersRequest{AppId: app, Export: exportZip(t), DryRun: true}
+	res, err := e.admin.ImportCosyncJwtUsers(ctx, req)
+	if err != nil || !res.GetDryRun() || res.GetImported() != 3 || len(res.GetSkipped()) != 5 {
+		t.Fatalf("ImportCosyncJwtUsers(dry) = %v, %v; want 3 imported, 5 skipped", res, err)
+	}
+	req.DryRun = false
+	if res, err = e.admin.ImportCosyncJwtUsers(ctx, req); err != nil || res.GetImported() != 3 {
+		t.Fatalf("ImportCosyncJwtUsers = %v, %v; want 3 imported", res, err)
+	}
+	_, err = e.admin.ImportCosyncJwtUsers(ctx, &adminv1.ImportCosyncJwtUsersRequest{AppId: app, Export: []byte("not,a,user,export\n")})
+	wantReason(t, "ImportCosyncJwtUsers(garbage)", err, connect.CodeInvalidArgument, identity.ReasonInvalidArgument, "export")
+	other := e.developer(t, "other@example.com")
+	_, err = e.admin.ImportCosyncJwtUsers(as(context.Background(), "", other), req)
+	wantReason(t, "ImportCosyncJwtUsers by a non-member", err, connect.CodeNotFound, identity.ReasonAppNotFound)
 }

@@ -42,7 +42,11 @@ func handler(p *parts) http.Handler {
 	mux := http.NewServeMux()
 	opts := []connect.HandlerOption{connect.WithInterceptors(validate.NewInterceptor())}
 	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts...))
-	mux.Handle(adminapi.Mount(adminapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts...))
+	admin := adminapi.New(p.svc, p.log)
+	admin.ImportCosyncJWT = func(ctx context.Context, appID string, ex cosyncjwt.Export, dryRun bool) (cosyncjwt.ImportReport, error) {
+		return cosyncjwt.Import(ctx, p.store, appID, ex, dryRun, p.svc.Now)
+	}
+	mux.Handle(adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts...))
 	services := []string{authv1connect.AuthServiceName, adminv1connect.AdminServiceName}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)

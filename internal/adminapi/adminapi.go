@@ -23,6 +23,10 @@ type Handler struct {
 	adminv1connect.UnimplementedAdminServiceHandler
 	svc *identity.Service
 	log *slog.Logger
+
+	// ImportCosyncJWT runs a CosyncJWT import (ImportCosyncJwtUsers); nil
+	// answers Unimplemented.
+	ImportCosyncJWT CosyncJWTImporter
 }
 
 var _ adminv1connect.AdminServiceHandler = (*Handler)(nil)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -80,7 +81,7 @@ func ReadExport(r io.Reader) (Export, error) {
 		case "invite-collection.csv":
 			ex.Invites, err = readHandles(body, func(row map[string]string) bool { return row["status"] == "" || row["status"] == "pending" })
 		case "app-collection.csv":
-			err = eachRow(body, func(_ int, row map[string]string) error {
+			err = eachRow(body, "", func(_ int, row map[string]string) error {
 				if ex.AppToken == "" {
 					ex.AppToken = row["appToken"]
 				}
@@ -98,20 +99,27 @@ func ReadExport(r io.Reader) (Export, error) {
 	return ex, nil
 }
 
-// eachRow calls fn with each record keyed by the header's titles.
-func eachRow(r io.Reader, fn func(line int, row map[string]string) error) error {
+// eachRow calls fn with each record keyed by the header's titles; the
+// header must have the title need.
+func eachRow(r io.Reader, need string, fn func(line int, row map[string]string) error) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil
+		if need == "" {
+			return nil
+		}
+		return fmt.Errorf("empty: no %s column", need)
 	}
 	if err != nil {
 		return err
 	}
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
+	}
+	if need != "" && !slices.Contains(header, need) {
+		return fmt.Errorf("no %s column: not a CosyncJWT export file", need)
 	}
 	row := make(map[string]string, len(header))
 	for {
@@ -139,10 +147,7 @@ func eachRow(r io.Reader, fn func(line int, row map[string]string) error) error 
 
 func readUsers(r io.Reader) ([]ExportUser, error) {
 	var out []ExportUser
-	err := eachRow(r, func(line int, row map[string]string) error {
-		if _, ok := row["handle"]; !ok {
-			return errors.New("no handle column: not a CosyncJWT user export")
-		}
+	err := eachRow(r, "handle", func(line int, row map[string]string) error {
 		out = append(out, ExportUser{
 			Line: line, Handle: row["handle"], PasswordBcrypt: strings.TrimSpace(row["password"]),
 			Status: strings.TrimSpace(row["status"]), Phone: strings.TrimSpace(row["phone"]),
@@ -157,7 +162,7 @@ func readUsers(r io.Reader) ([]ExportUser, error) {
 
 func readHandles(r io.Reader, keep func(map[string]string) bool) ([]string, error) {
 	var out []string
-	err := eachRow(r, func(_ int, row map[string]string) error {
+	err := eachRow(r, "handle", func(_ int, row map[string]string) error {
 		if keep(row) && row["handle"] != "" {
 			out = append(out, row["handle"])
 		}

@@ -32,10 +32,10 @@ const (
 	SkipPendingSignup = "pending_signup"      // the user signs up again
 	SkipOpenInvite    = "open_invitation"     // the inviter invites again
 
-	NoteMetadataLost = "metadata_not_json"             // the cell held no JSON object ("[object Object]")
-	NoteNoPassword   = "no_password"                   // social user: signs in after a password reset
+	NoteMetadataLost = "metadata_not_json"              // the cell held no JSON object ("[object Object]")
+	NoteNoPassword   = "no_password"                    // social user: signs in after a password reset
 	NoteTOTPDropped  = "authenticator_2fa_not_imported" // the export's secret is not carried; the user enrolls again
-	NoteLocale       = "locale_not_in_app"             // the app's first locale was used
+	NoteLocale       = "locale_not_in_app"              // the app's first locale was used
 )
 
 // ImportRow is one handle in a report.
