@@ -115,7 +115,7 @@ type endpoint struct {
 	fn   func(h *Handler, ctx context.Context, c *call) (any, error)
 }
 
-// ServeHTTP routes by the last path segment.
+// ServeHTTP answers one CosyncJWT call, routed by the path's last segment.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := strings.TrimPrefix(strings.TrimLeft(r.URL.Path, "/"), Prefix[1:])

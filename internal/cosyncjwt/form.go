@@ -17,9 +17,6 @@ type fields map[string]string
 
 func (f fields) get(name string) string { return f[name] }
 
-// has reports whether name was sent (a bare name counts).
-func (f fields) has(name string) bool { _, ok := f[name]; return ok }
-
 // readFields reads a POST body as JSON (application/json, any charset) or
 // as a form, leniently: see parseForm.
 func readFields(r *http.Request) (fields, error) {

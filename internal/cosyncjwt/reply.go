@@ -99,7 +99,8 @@ var byReason = map[string]int{
 // wire converts a flow's error to what a CosyncJWT client reads. Rate
 // limits, which CosyncJWT never had, read as 500 with a Retry-After header.
 func wire(err error) (*wireError, time.Duration) {
-	if we, ok := err.(*wireError); ok {
+	var we *wireError
+	if errors.As(err, &we) {
 		return we, 0
 	}
 	var ae *apperr.Error
