@@ -5,7 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"connectrpc.com/connect"
+
+	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // TestCosyncJWTSwift replays, request by request, what CosyncJWTSwift 1.1.22
@@ -215,4 +220,23 @@ func (e *env) swiftLogin2FA(tb testing.TB, dev, app, handle, pw, phone string) s
 	_, access := e.swift(tb, "api/appuser/loginComplete", "app-token", cjwtAppToken,
 		"loginToken="+lt+"&code="+e.outboxCode(tb, dev, app, phone)).wantSession(tb, "loginComplete")
 	return access
+}
+
+// TestCosyncJWTSharesRules: the facade is no second path: wrong passwords
+// through it count toward the same lockout as Connect's.
+func TestCosyncJWTSharesRules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sqliteStore(t))
+	dev := e.developer(t, "dev@example.com")
+	app := e.cjwtApp(t, dev, authv1.SignupFlow_SIGNUP_FLOW_NONE)
+	e.update(t, dev, app, &adminv1.AppSettings{MaxLoginAttempts: 2}, "settings.max_login_attempts")
+	pw := md5hex("Shared pass 1")
+	e.react(t, "POST", "signup", "app-token", cjwtAppToken, map[string]any{"handle": "sam@example.com", "password": pw,
+		"metaData": `{"user_data":{"name":{"first":"Sam"}}}`}).wantSession(t, "signup")
+	for range 2 {
+		e.react(t, "POST", "login", "app-token", cjwtAppToken, map[string]any{"handle": "sam@example.com", "password": md5hex("wrong")}).wantError(t, "login with a wrong password", 600)
+	}
+	_, err := e.auth.Login(as(context.Background(), app, ""), &authv1.LoginRequest{Handle: "sam@example.com", Password: "Shared pass 1"})
+	wantReason(t, "Connect Login after two wrong passwords through the facade", err, connect.CodeResourceExhausted, identity.ReasonAccountLocked)
+	e.react(t, "POST", "login", "app-token", cjwtAppToken, map[string]any{"handle": "sam@example.com", "password": pw}).wantError(t, "facade login while locked", 600)
 }
