@@ -29,7 +29,9 @@ import (
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/authapi"
 	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/cosyncjwt"
 	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/otp"
 	"github.com/cosync/cosync-auth/internal/rpc"
 	"github.com/cosync/cosync-auth/portal"
 )
@@ -41,7 +43,11 @@ func handler(p *parts) http.Handler {
 	mux := http.NewServeMux()
 	opts := []connect.HandlerOption{connect.WithInterceptors(validate.NewInterceptor())}
 	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts...))
-	mux.Handle(adminapi.Mount(adminapi.New(p.svc, p.console, p.log), p.svc, p.cfg.TrustProxy, opts...))
+	admin := adminapi.New(p.svc, p.console, p.log)
+	admin.ImportCosyncJWT = func(ctx context.Context, appID string, ex cosyncjwt.Export, dryRun bool) (cosyncjwt.ImportReport, error) {
+		return cosyncjwt.Import(ctx, p.store, appID, ex, dryRun, p.svc.Now)
+	}
+	mux.Handle(adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts...))
 	services := []string{authv1connect.AuthServiceName, adminv1connect.AdminServiceName}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -112,7 +118,21 @@ func handler(p *parts) http.Handler {
 		ExposedHeaders: append(connectcors.ExposedHeaders(), "Retry-After", "X-Request-Id"),
 		MaxAge:         7200,
 	})
-	return withRequestLog(p.log, c.Handler(mux))
+	return withRequestLog(p.log, withCosyncJWT(p, c.Handler(mux)))
+}
+
+// withCosyncJWT serves CosyncJWT's /api/appuser/ ahead of the mux, so the
+// `//api/appuser/…` paths Swift SDKs send are not redirected (ServeMux
+// cleans paths with a redirect, which a POST client does not follow).
+func withCosyncJWT(p *parts, next http.Handler) http.Handler {
+	facade := cosyncjwt.New(p.svc, p.store, otp.NewHasher(p.pepper), p.log, p.cfg.TrustProxy)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cosyncjwt.Match(r) {
+			facade.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func appExists(w http.ResponseWriter, r *http.Request, p *parts, id string) bool {

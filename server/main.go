@@ -6,6 +6,7 @@
 //	                                          bootstrap an operator in the console app
 //	cosync-auth keys rotate --app ID          give an app a new signing key
 //	cosync-auth secrets rekey                 seal every stored secret again
+//	cosync-auth import cosyncjwt --app ID FILE  import the users of a CosyncJWT export
 //	cosync-auth version                       print the version
 //
 // Every command reads the same settings (flags or COSYNC_* variables); see
@@ -74,11 +75,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return keysCmd(ctx, args, stdout, stderr)
 	case "secrets":
 		return secretsCmd(ctx, args, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "cosync-auth", version)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, developer create, keys rotate, secrets rekey, version)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, developer create, keys rotate, secrets rekey, import cosyncjwt, version)", cmd)
 }
 
 func loadConfig(name string, args []string, stderr io.Writer) (config.Config, error) {

@@ -25,6 +25,10 @@ type Handler struct {
 	svc *identity.Service // what an admin does to app users (invitations, second factors)
 	con *console.Service  // apps, settings, keys, templates, outbox
 	log *slog.Logger
+
+	// ImportCosyncJWT runs a CosyncJWT import (ImportCosyncJwtUsers); nil
+	// answers Unimplemented.
+	ImportCosyncJWT CosyncJWTImporter
 }
 
 var _ adminv1connect.AdminServiceHandler = (*Handler)(nil)

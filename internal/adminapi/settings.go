@@ -61,6 +61,9 @@ func settingsProto(s identity.AppSettings) *adminv1.AppSettings {
 		LinkVerifiedEmails:   s.LinkVerifiedEmails,
 		SocialSkipsTwoFactor: s.SocialSkipsTwoFactor,
 		EmailFrom:            s.EmailFrom,
+
+		CosyncjwtAppToken:     s.CosyncJWT.AppTokenHint,
+		Md5PrehashedPasswords: s.CosyncJWT.MD5PrehashedPasswords,
 	}
 }
 
@@ -104,7 +107,14 @@ func settingsOf(p *adminv1.AppSettings, prev identity.AppSettings) identity.AppS
 		LinkVerifiedEmails:   p.GetLinkVerifiedEmails(),
 		SocialSkipsTwoFactor: p.GetSocialSkipsTwoFactor(),
 		EmailFrom:            p.GetEmailFrom(),
+		CosyncJWT:            cosyncJWTOf(p, prev.CosyncJWT),
 	}
+}
+
+// cosyncJWTOf reads the drop-in settings; console decides what the app
+// token field means (a new token, or the hint it was shown).
+func cosyncJWTOf(p *adminv1.AppSettings, prev identity.CosyncJWTSettings) identity.CosyncJWTSettings {
+	return console.CosyncJWTSettings(prev, p.GetCosyncjwtAppToken(), p.GetMd5PrehashedPasswords())
 }
 
 // newTwilioToken returns a Twilio auth token the developer typed, if the

@@ -160,25 +160,41 @@ func (s *Service) sealTwilio(ctx context.Context, appID string, st *identity.App
 	return nil
 }
 
-// twilioHintPrefix starts the hint developers see in place of the Twilio
-// auth token.
-const twilioHintPrefix = "****"
+// secretHintPrefix starts the hint developers see in place of a secret
+// they set (the Twilio auth token, the CosyncJWT app token).
+const secretHintPrefix = "****"
 
 // twilioHint is what developers see of a Twilio auth token: its last four
 // characters behind the prefix.
 func twilioHint(tok identity.Secret) string {
 	t := tok.Reveal()
-	return twilioHintPrefix + t[max(0, len(t)-4):]
+	return secretHintPrefix + t[max(0, len(t)-4):]
 }
 
 // NewTwilioToken returns the Twilio auth token a developer typed, or ""
 // when s is empty or is the hint they were shown (sent back unchanged by a
 // form), which never replaces the stored token.
 func NewTwilioToken(s string) identity.Secret {
-	if s == "" || strings.HasPrefix(s, twilioHintPrefix) {
+	if s == "" || strings.HasPrefix(s, secretHintPrefix) {
 		return ""
 	}
 	return identity.Secret(s)
+}
+
+// CosyncJWTSettings returns an app's CosyncJWT drop-in settings after a
+// developer sent appToken: empty removes the token, the hint they were
+// shown keeps the stored one, anything else is a new token, kept only as
+// its hash and a hint.
+func CosyncJWTSettings(prev identity.CosyncJWTSettings, appToken string, md5Prehashed bool) identity.CosyncJWTSettings {
+	out := identity.CosyncJWTSettings{MD5PrehashedPasswords: md5Prehashed}
+	switch {
+	case appToken == "":
+	case appToken == prev.AppTokenHint:
+		out.AppTokenHash, out.AppTokenHint = prev.AppTokenHash, prev.AppTokenHint
+	default:
+		out.AppTokenHash, out.AppTokenHint = identity.CosyncJWTTokenHash(appToken), secretHintPrefix+appToken[max(0, len(appToken)-4):]
+	}
+	return out
 }
 
 // DeleteApp deletes an app and everything in it. Owners only; never the console.

@@ -28,7 +28,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p Principal, in DeleteAccou
 	}
 	switch {
 	case in.Password != "":
-		if err := s.checkCurrentPassword(ctx, a, u, in.Password); err != nil {
+		if err := s.checkCurrentPassword(ctx, a, u, storedPassword(a, p.Prehashed, in.Password)); err != nil {
 			return err
 		}
 	case in.IDToken != "":

@@ -162,7 +162,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, "invite:"+email)); err != nil {
 		return SessionTokens{}, err
 	}
-	if err := checkPassword("password", a.Settings.PasswordPolicy, in.Password); err != nil {
+	if err := checkNewPassword("password", a, c.Prehashed, in.Password); err != nil {
 		return SessionTokens{}, err
 	}
 	md, err := checkMetadata(a.Settings.SignupMetadataFields, in.Metadata, true)
@@ -185,7 +185,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 			setPath(merged, f.Path, v)
 		}
 	}
-	hash, err := s.passwords.Hash(ctx, in.Password.Reveal())
+	hash, err := s.passwords.Hash(ctx, storedPassword(a, c.Prehashed, in.Password).Reveal())
 	if err != nil {
 		return SessionTokens{}, apperr.Wrap(err, apperr.Internal, op)
 	}

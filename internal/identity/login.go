@@ -72,6 +72,7 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	// has no id: the same statements (finding no row), one hash and the
 	// same audit event, so neither wording, hashing nor round trips tell a
 	// prober whether the handle exists (TestLoginCost counts them).
+	pw = storedPassword(a, c.Prehashed, pw)
 	u, err := s.findByHandle(ctx, a, handle)
 	known := err == nil
 	if err != nil && !apperr.Is(err, apperr.NotFound) {

@@ -79,7 +79,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Caller, handle string, co
 	if err != nil {
 		return err
 	}
-	if err := checkPassword("new_password", a.Settings.PasswordPolicy, newPassword); err != nil {
+	if err := checkNewPassword("new_password", a, c.Prehashed, newPassword); err != nil {
 		return err
 	}
 	email := NormalizeEmail(handle)
@@ -97,7 +97,7 @@ func (s *Service) ResetPassword(ctx context.Context, c Caller, handle string, co
 	if err != nil {
 		return err
 	}
-	hash, err := s.passwords.Hash(ctx, newPassword.Reveal())
+	hash, err := s.passwords.Hash(ctx, storedPassword(a, c.Prehashed, newPassword).Reveal())
 	if err != nil {
 		return apperr.Wrap(err, apperr.Internal, op)
 	}
@@ -128,18 +128,18 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	if err != nil {
 		return SessionTokens{}, err
 	}
-	if err := s.checkCurrentPassword(ctx, a, u, current); err != nil {
+	if err := s.checkCurrentPassword(ctx, a, u, storedPassword(a, p.Prehashed, current)); err != nil {
 		return SessionTokens{}, err
 	}
-	if err := checkPassword("new_password", a.Settings.PasswordPolicy, next); err != nil {
+	if err := checkNewPassword("new_password", a, p.Prehashed, next); err != nil {
 		return SessionTokens{}, err
 	}
-	hash, err := s.passwords.Hash(ctx, next.Reveal())
+	hash, err := s.passwords.Hash(ctx, storedPassword(a, p.Prehashed, next).Reveal())
 	if err != nil {
 		return SessionTokens{}, apperr.Wrap(err, apperr.Internal, op)
 	}
 	now := s.clock()
-	return s.signIn(ctx, Caller{AppID: a.ID, IP: p.IP}, a, u, "user.password.change", func(tx Store) error {
+	return s.signIn(ctx, Caller{AppID: a.ID, IP: p.IP, Prehashed: p.Prehashed}, a, u, "user.password.change", func(tx Store) error {
 		if err := tx.SetPasswordHash(ctx, a.ID, u.ID, hash, now); err != nil {
 			return err
 		}

@@ -166,6 +166,9 @@ func New(d Deps, cfg Config) *Service {
 type Caller struct {
 	AppID string
 	IP    string
+	// Prehashed: password fields hold the lowercase hex MD5 of the
+	// password already (CosyncJWT clients; see CosyncJWTSettings).
+	Prehashed bool
 }
 
 // Principal is a signed-in user, from a verified access token.
@@ -174,6 +177,7 @@ type Principal struct {
 	UserID    string
 	SessionID string
 	IP        string
+	Prehashed bool // as in Caller
 }
 
 // SessionTokens is what a sign-in returns.

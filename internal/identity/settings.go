@@ -39,6 +39,9 @@ type AppSettings struct {
 	LinkVerifiedEmails    bool            `json:"link_verified_emails"`
 	SocialSkipsTwoFactor  bool            `json:"social_skips_two_factor"`
 	EmailFrom             string          `json:"email_from,omitempty"`
+
+	// CosyncJWT serves apps built on the CosyncJWT SDKs (internal/cosyncjwt).
+	CosyncJWT CosyncJWTSettings `json:"cosyncjwt,omitzero"`
 }
 
 // TwilioSettings is an application's Twilio account. The auth token is kept

@@ -97,7 +97,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if err := s.limit(ctx, a.ID, byKey(LimitSignupIP, c.IP), byKey(LimitSignupHandle, email)); err != nil {
 		return SignUpResult{}, err
 	}
-	if err := checkPassword("password", st.PasswordPolicy, in.Password); err != nil {
+	if err := checkNewPassword("password", a, c.Prehashed, in.Password); err != nil {
 		return SignUpResult{}, err
 	}
 	md, err := checkMetadata(st.SignupMetadataFields, in.Metadata, true)
@@ -108,7 +108,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if err != nil {
 		return SignUpResult{}, err
 	}
-	hash, err := s.passwords.Hash(ctx, in.Password.Reveal())
+	hash, err := s.passwords.Hash(ctx, storedPassword(a, c.Prehashed, in.Password).Reveal())
 	if err != nil {
 		return SignUpResult{}, apperr.Wrap(err, apperr.Internal, op)
 	}

@@ -26,7 +26,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p Principal, password, c
 	spend := func(Store) error { return nil }
 	switch {
 	case password != "":
-		if err := s.checkCurrentPassword(ctx, a, u, password); err != nil {
+		if err := s.checkCurrentPassword(ctx, a, u, storedPassword(a, p.Prehashed, password)); err != nil {
 			if apperr.ReasonOf(err) == apperr.ReasonInvalidCredentials {
 				s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.2fa.disable", SubjectID: u.ID, IP: c.IP, Reason: apperr.ReasonInvalidCredentials})
 			}

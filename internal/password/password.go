@@ -137,10 +137,17 @@ func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
 // meaningful only when ok is true. Verify computes with phc's own
 // parameters, within the limits decode enforces.
 //
-// A phc that is not an argon2id v19 PHC string, or whose parameters are out
+// A bcrypt hash ($2a$, $2b$, $2y$: users imported from CosyncJWT) is
+// checked with bcrypt and always needs a rehash, so it is replaced by
+// argon2id at the first successful login.
+//
+// A phc that is not an argon2id v19 PHC string nor bcrypt, or whose parameters are out
 // of range, yields an error wrapping ErrMalformed. When ctx ends while Verify
 // waits for a slot, the error is ctx's.
 func (h *Hasher) Verify(ctx context.Context, plain, phc string) (ok, needsRehash bool, err error) {
+	if isBcrypt(phc) {
+		return h.verifyBcrypt(ctx, plain, phc)
+	}
 	p, salt, want, err := decode(phc)
 	if err != nil {
 		return false, false, err

@@ -19,6 +19,9 @@ type appRow struct {
 	Settings  string    `bun:"settings"` // identity.AppSettings as JSON
 	CreatedAt time.Time `bun:"created_at,nullzero"`
 	UpdatedAt time.Time `bun:"updated_at,nullzero"`
+
+	// CosyncJWTTokenHash mirrors Settings.CosyncJWT.AppTokenHash for lookup.
+	CosyncJWTTokenHash string `bun:"cosyncjwt_token_hash,nullzero"`
 }
 
 func toAppRow(a identity.App) (appRow, error) {
@@ -32,6 +35,8 @@ func toAppRow(a identity.App) (appRow, error) {
 		Settings:  string(settings),
 		CreatedAt: utc(a.CreatedAt),
 		UpdatedAt: utc(a.UpdatedAt),
+
+		CosyncJWTTokenHash: a.Settings.CosyncJWT.AppTokenHash,
 	}, nil
 }
 
@@ -126,7 +131,7 @@ func (s *Store) UpdateApp(ctx context.Context, a identity.App) error {
 		return apperr.Wrap(err, apperr.Internal, op)
 	}
 	res, err := s.idb.NewUpdate().Model(&row).
-		Column("name", "settings", "updated_at").
+		Column("name", "settings", "updated_at", "cosyncjwt_token_hash").
 		WherePK().
 		Exec(ctx)
 	return oneRow(res, err, op)

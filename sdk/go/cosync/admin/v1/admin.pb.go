@@ -3810,6 +3810,212 @@ func (x *InvitationInput) GetMetadata() *structpb.Struct {
 	return nil
 }
 
+type ImportCosyncJwtUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	AppId string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// The export's ZIP, or its user-collection.csv. At most 64 MiB: import a
+	// larger export with `cosync-auth import cosyncjwt`.
+	Export        []byte `protobuf:"bytes,2,opt,name=export,proto3" json:"export,omitempty"`
+	DryRun        bool   `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCosyncJwtUsersRequest) Reset() {
+	*x = ImportCosyncJwtUsersRequest{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCosyncJwtUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCosyncJwtUsersRequest) ProtoMessage() {}
+
+func (x *ImportCosyncJwtUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCosyncJwtUsersRequest.ProtoReflect.Descriptor instead.
+func (*ImportCosyncJwtUsersRequest) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *ImportCosyncJwtUsersRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *ImportCosyncJwtUsersRequest) GetExport() []byte {
+	if x != nil {
+		return x.Export
+	}
+	return nil
+}
+
+func (x *ImportCosyncJwtUsersRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+type ImportCosyncJwtUsersResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	DryRun bool                   `protobuf:"varint,1,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Users created (or, dry, that would be).
+	Imported int32 `protobuf:"varint,2,opt,name=imported,proto3" json:"imported,omitempty"`
+	// Rows not imported, with why (exists, duplicate_in_export, not_an_email,
+	// anonymous, pending_signup, open_invitation).
+	Skipped []*ImportRow `protobuf:"bytes,3,rep,name=skipped,proto3" json:"skipped,omitempty"`
+	// Users imported with a caveat (metadata_not_json, no_password,
+	// authenticator_2fa_not_imported, locale_not_in_app).
+	Notes []*ImportRow `protobuf:"bytes,4,rep,name=notes,proto3" json:"notes,omitempty"`
+	// The export's app token now names the app.
+	AppTokenSet   bool `protobuf:"varint,5,opt,name=app_token_set,json=appTokenSet,proto3" json:"app_token_set,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCosyncJwtUsersResponse) Reset() {
+	*x = ImportCosyncJwtUsersResponse{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCosyncJwtUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCosyncJwtUsersResponse) ProtoMessage() {}
+
+func (x *ImportCosyncJwtUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCosyncJwtUsersResponse.ProtoReflect.Descriptor instead.
+func (*ImportCosyncJwtUsersResponse) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetImported() int32 {
+	if x != nil {
+		return x.Imported
+	}
+	return 0
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetSkipped() []*ImportRow {
+	if x != nil {
+		return x.Skipped
+	}
+	return nil
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetNotes() []*ImportRow {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetAppTokenSet() bool {
+	if x != nil {
+		return x.AppTokenSet
+	}
+	return false
+}
+
+// ImportRow is one row of an import report.
+type ImportRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Line in user-collection.csv; 0 for rows of other files.
+	Line          int32  `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	Handle        string `protobuf:"bytes,2,opt,name=handle,proto3" json:"handle,omitempty"`
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRow) Reset() {
+	*x = ImportRow{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRow) ProtoMessage() {}
+
+func (x *ImportRow) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
+func (*ImportRow) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *ImportRow) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ImportRow) GetHandle() string {
+	if x != nil {
+		return x.Handle
+	}
+	return ""
+}
+
+func (x *ImportRow) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_cosync_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_cosync_admin_v1_admin_proto_rawDesc = "" +
@@ -4050,7 +4256,21 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x0fInvitationInput\x12\"\n" +
 	"\x06handle\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x06handle\x123\n" +
-	"\bmetadata\x18\x02 \x01(\v2\x17.google.protobuf.StructR\bmetadata2\xcd\x1c\n" +
+	"\bmetadata\x18\x02 \x01(\v2\x17.google.protobuf.StructR\bmetadata\"~\n" +
+	"\x1bImportCosyncJwtUsersRequest\x12 \n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12$\n" +
+	"\x06export\x18\x02 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x80\x80 R\x06export\x12\x17\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"\xdf\x01\n" +
+	"\x1cImportCosyncJwtUsersResponse\x12\x17\n" +
+	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12\x1a\n" +
+	"\bimported\x18\x02 \x01(\x05R\bimported\x124\n" +
+	"\askipped\x18\x03 \x03(\v2\x1a.cosync.admin.v1.ImportRowR\askipped\x120\n" +
+	"\x05notes\x18\x04 \x03(\v2\x1a.cosync.admin.v1.ImportRowR\x05notes\x12\"\n" +
+	"\rapp_token_set\x18\x05 \x01(\bR\vappTokenSet\"O\n" +
+	"\tImportRow\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x16\n" +
+	"\x06handle\x18\x02 \x01(\tR\x06handle\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason2\xc2\x1d\n" +
 	"\fAdminService\x12R\n" +
 	"\tCreateApp\x12!.cosync.admin.v1.CreateAppRequest\x1a\".cosync.admin.v1.CreateAppResponse\x12T\n" +
 	"\bListApps\x12 .cosync.admin.v1.ListAppsRequest\x1a!.cosync.admin.v1.ListAppsResponse\"\x03\x90\x02\x01\x12N\n" +
@@ -4090,7 +4310,8 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x0fListAuditEvents\x12'.cosync.admin.v1.ListAuditEventsRequest\x1a(.cosync.admin.v1.ListAuditEventsResponse\"\x03\x90\x02\x01\x12^\n" +
 	"\rSendTestEmail\x12%.cosync.admin.v1.SendTestEmailRequest\x1a&.cosync.admin.v1.SendTestEmailResponse\x12X\n" +
 	"\vSendTestSms\x12#.cosync.admin.v1.SendTestSmsRequest\x1a$.cosync.admin.v1.SendTestSmsResponse\x12~\n" +
-	"\x16GetIntegrationSnippets\x12..cosync.admin.v1.GetIntegrationSnippetsRequest\x1a/.cosync.admin.v1.GetIntegrationSnippetsResponse\"\x03\x90\x02\x01\x12Z\n" +
+	"\x16GetIntegrationSnippets\x12..cosync.admin.v1.GetIntegrationSnippetsRequest\x1a/.cosync.admin.v1.GetIntegrationSnippetsResponse\"\x03\x90\x02\x01\x12s\n" +
+	"\x14ImportCosyncJwtUsers\x12,.cosync.admin.v1.ImportCosyncJwtUsersRequest\x1a-.cosync.admin.v1.ImportCosyncJwtUsersResponse\x12Z\n" +
 	"\n" +
 	"ListOutbox\x12\".cosync.admin.v1.ListOutboxRequest\x1a#.cosync.admin.v1.ListOutboxResponse\"\x03\x90\x02\x01B\xbd\x01\n" +
 	"\x13com.cosync.admin.v1B\n" +
@@ -4108,7 +4329,7 @@ func file_cosync_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_cosync_admin_v1_admin_proto_rawDescData
 }
 
-var file_cosync_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
+var file_cosync_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 78)
 var file_cosync_admin_v1_admin_proto_goTypes = []any{
 	(*CreateAppRequest)(nil),               // 0: cosync.admin.v1.CreateAppRequest
 	(*CreateAppResponse)(nil),              // 1: cosync.admin.v1.CreateAppResponse
@@ -4185,151 +4406,158 @@ var file_cosync_admin_v1_admin_proto_goTypes = []any{
 	(*ListOutboxRequest)(nil),              // 72: cosync.admin.v1.ListOutboxRequest
 	(*ListOutboxResponse)(nil),             // 73: cosync.admin.v1.ListOutboxResponse
 	(*InvitationInput)(nil),                // 74: cosync.admin.v1.InvitationInput
-	(*AppSettings)(nil),                    // 75: cosync.admin.v1.AppSettings
-	(*App)(nil),                            // 76: cosync.admin.v1.App
-	(*fieldmaskpb.FieldMask)(nil),          // 77: google.protobuf.FieldMask
-	(*SigningKey)(nil),                     // 78: cosync.admin.v1.SigningKey
-	(*Member)(nil),                         // 79: cosync.admin.v1.Member
-	(MemberRole)(0),                        // 80: cosync.admin.v1.MemberRole
-	(*ApiKey)(nil),                         // 81: cosync.admin.v1.ApiKey
-	(v1.UserStatus)(0),                     // 82: cosync.auth.v1.UserStatus
-	(*v1.User)(nil),                        // 83: cosync.auth.v1.User
-	(*structpb.Struct)(nil),                // 84: google.protobuf.Struct
-	(*Invitation)(nil),                     // 85: cosync.admin.v1.Invitation
-	(InvitationState)(0),                   // 86: cosync.admin.v1.InvitationState
-	(*PendingSignup)(nil),                  // 87: cosync.admin.v1.PendingSignup
-	(*EmailTemplate)(nil),                  // 88: cosync.admin.v1.EmailTemplate
-	(*DailyStats)(nil),                     // 89: cosync.admin.v1.DailyStats
-	(*timestamppb.Timestamp)(nil),          // 90: google.protobuf.Timestamp
-	(*AuditEvent)(nil),                     // 91: cosync.admin.v1.AuditEvent
-	(TemplateKind)(0),                      // 92: cosync.admin.v1.TemplateKind
-	(*Snippet)(nil),                        // 93: cosync.admin.v1.Snippet
-	(*OutboxMessage)(nil),                  // 94: cosync.admin.v1.OutboxMessage
+	(*ImportCosyncJwtUsersRequest)(nil),    // 75: cosync.admin.v1.ImportCosyncJwtUsersRequest
+	(*ImportCosyncJwtUsersResponse)(nil),   // 76: cosync.admin.v1.ImportCosyncJwtUsersResponse
+	(*ImportRow)(nil),                      // 77: cosync.admin.v1.ImportRow
+	(*AppSettings)(nil),                    // 78: cosync.admin.v1.AppSettings
+	(*App)(nil),                            // 79: cosync.admin.v1.App
+	(*fieldmaskpb.FieldMask)(nil),          // 80: google.protobuf.FieldMask
+	(*SigningKey)(nil),                     // 81: cosync.admin.v1.SigningKey
+	(*Member)(nil),                         // 82: cosync.admin.v1.Member
+	(MemberRole)(0),                        // 83: cosync.admin.v1.MemberRole
+	(*ApiKey)(nil),                         // 84: cosync.admin.v1.ApiKey
+	(v1.UserStatus)(0),                     // 85: cosync.auth.v1.UserStatus
+	(*v1.User)(nil),                        // 86: cosync.auth.v1.User
+	(*structpb.Struct)(nil),                // 87: google.protobuf.Struct
+	(*Invitation)(nil),                     // 88: cosync.admin.v1.Invitation
+	(InvitationState)(0),                   // 89: cosync.admin.v1.InvitationState
+	(*PendingSignup)(nil),                  // 90: cosync.admin.v1.PendingSignup
+	(*EmailTemplate)(nil),                  // 91: cosync.admin.v1.EmailTemplate
+	(*DailyStats)(nil),                     // 92: cosync.admin.v1.DailyStats
+	(*timestamppb.Timestamp)(nil),          // 93: google.protobuf.Timestamp
+	(*AuditEvent)(nil),                     // 94: cosync.admin.v1.AuditEvent
+	(TemplateKind)(0),                      // 95: cosync.admin.v1.TemplateKind
+	(*Snippet)(nil),                        // 96: cosync.admin.v1.Snippet
+	(*OutboxMessage)(nil),                  // 97: cosync.admin.v1.OutboxMessage
 }
 var file_cosync_admin_v1_admin_proto_depIdxs = []int32{
-	75, // 0: cosync.admin.v1.CreateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
-	76, // 1: cosync.admin.v1.CreateAppResponse.app:type_name -> cosync.admin.v1.App
-	76, // 2: cosync.admin.v1.ListAppsResponse.apps:type_name -> cosync.admin.v1.App
-	76, // 3: cosync.admin.v1.GetAppResponse.app:type_name -> cosync.admin.v1.App
-	75, // 4: cosync.admin.v1.UpdateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
-	77, // 5: cosync.admin.v1.UpdateAppRequest.update_mask:type_name -> google.protobuf.FieldMask
-	76, // 6: cosync.admin.v1.UpdateAppResponse.app:type_name -> cosync.admin.v1.App
-	78, // 7: cosync.admin.v1.ListSigningKeysResponse.keys:type_name -> cosync.admin.v1.SigningKey
-	78, // 8: cosync.admin.v1.RotateSigningKeyResponse.key:type_name -> cosync.admin.v1.SigningKey
-	79, // 9: cosync.admin.v1.ListMembersResponse.members:type_name -> cosync.admin.v1.Member
-	80, // 10: cosync.admin.v1.AddMemberRequest.role:type_name -> cosync.admin.v1.MemberRole
-	79, // 11: cosync.admin.v1.AddMemberResponse.member:type_name -> cosync.admin.v1.Member
-	80, // 12: cosync.admin.v1.CreateApiKeyRequest.role:type_name -> cosync.admin.v1.MemberRole
-	81, // 13: cosync.admin.v1.CreateApiKeyResponse.api_key:type_name -> cosync.admin.v1.ApiKey
-	81, // 14: cosync.admin.v1.ListApiKeysResponse.api_keys:type_name -> cosync.admin.v1.ApiKey
-	82, // 15: cosync.admin.v1.ListUsersRequest.status:type_name -> cosync.auth.v1.UserStatus
-	83, // 16: cosync.admin.v1.ListUsersResponse.users:type_name -> cosync.auth.v1.User
-	83, // 17: cosync.admin.v1.GetUserResponse.user:type_name -> cosync.auth.v1.User
-	84, // 18: cosync.admin.v1.CreateUserRequest.metadata:type_name -> google.protobuf.Struct
-	83, // 19: cosync.admin.v1.CreateUserResponse.user:type_name -> cosync.auth.v1.User
-	82, // 20: cosync.admin.v1.UpdateUserRequest.status:type_name -> cosync.auth.v1.UserStatus
-	84, // 21: cosync.admin.v1.UpdateUserRequest.metadata:type_name -> google.protobuf.Struct
-	77, // 22: cosync.admin.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	83, // 23: cosync.admin.v1.UpdateUserResponse.user:type_name -> cosync.auth.v1.User
-	83, // 24: cosync.admin.v1.ResetUserTwoFactorResponse.user:type_name -> cosync.auth.v1.User
+	78, // 0: cosync.admin.v1.CreateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
+	79, // 1: cosync.admin.v1.CreateAppResponse.app:type_name -> cosync.admin.v1.App
+	79, // 2: cosync.admin.v1.ListAppsResponse.apps:type_name -> cosync.admin.v1.App
+	79, // 3: cosync.admin.v1.GetAppResponse.app:type_name -> cosync.admin.v1.App
+	78, // 4: cosync.admin.v1.UpdateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
+	80, // 5: cosync.admin.v1.UpdateAppRequest.update_mask:type_name -> google.protobuf.FieldMask
+	79, // 6: cosync.admin.v1.UpdateAppResponse.app:type_name -> cosync.admin.v1.App
+	81, // 7: cosync.admin.v1.ListSigningKeysResponse.keys:type_name -> cosync.admin.v1.SigningKey
+	81, // 8: cosync.admin.v1.RotateSigningKeyResponse.key:type_name -> cosync.admin.v1.SigningKey
+	82, // 9: cosync.admin.v1.ListMembersResponse.members:type_name -> cosync.admin.v1.Member
+	83, // 10: cosync.admin.v1.AddMemberRequest.role:type_name -> cosync.admin.v1.MemberRole
+	82, // 11: cosync.admin.v1.AddMemberResponse.member:type_name -> cosync.admin.v1.Member
+	83, // 12: cosync.admin.v1.CreateApiKeyRequest.role:type_name -> cosync.admin.v1.MemberRole
+	84, // 13: cosync.admin.v1.CreateApiKeyResponse.api_key:type_name -> cosync.admin.v1.ApiKey
+	84, // 14: cosync.admin.v1.ListApiKeysResponse.api_keys:type_name -> cosync.admin.v1.ApiKey
+	85, // 15: cosync.admin.v1.ListUsersRequest.status:type_name -> cosync.auth.v1.UserStatus
+	86, // 16: cosync.admin.v1.ListUsersResponse.users:type_name -> cosync.auth.v1.User
+	86, // 17: cosync.admin.v1.GetUserResponse.user:type_name -> cosync.auth.v1.User
+	87, // 18: cosync.admin.v1.CreateUserRequest.metadata:type_name -> google.protobuf.Struct
+	86, // 19: cosync.admin.v1.CreateUserResponse.user:type_name -> cosync.auth.v1.User
+	85, // 20: cosync.admin.v1.UpdateUserRequest.status:type_name -> cosync.auth.v1.UserStatus
+	87, // 21: cosync.admin.v1.UpdateUserRequest.metadata:type_name -> google.protobuf.Struct
+	80, // 22: cosync.admin.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	86, // 23: cosync.admin.v1.UpdateUserResponse.user:type_name -> cosync.auth.v1.User
+	86, // 24: cosync.admin.v1.ResetUserTwoFactorResponse.user:type_name -> cosync.auth.v1.User
 	74, // 25: cosync.admin.v1.CreateInvitationsRequest.invitations:type_name -> cosync.admin.v1.InvitationInput
-	85, // 26: cosync.admin.v1.CreateInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
-	86, // 27: cosync.admin.v1.ListInvitationsRequest.state:type_name -> cosync.admin.v1.InvitationState
-	85, // 28: cosync.admin.v1.ListInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
-	85, // 29: cosync.admin.v1.ResendInvitationResponse.invitation:type_name -> cosync.admin.v1.Invitation
-	87, // 30: cosync.admin.v1.ListPendingSignupsResponse.pending_signups:type_name -> cosync.admin.v1.PendingSignup
-	88, // 31: cosync.admin.v1.ListEmailTemplatesResponse.templates:type_name -> cosync.admin.v1.EmailTemplate
-	88, // 32: cosync.admin.v1.UpdateEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
-	88, // 33: cosync.admin.v1.UpdateEmailTemplateResponse.template:type_name -> cosync.admin.v1.EmailTemplate
-	88, // 34: cosync.admin.v1.PreviewEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
-	89, // 35: cosync.admin.v1.GetStatsResponse.days:type_name -> cosync.admin.v1.DailyStats
-	89, // 36: cosync.admin.v1.GetStatsResponse.totals:type_name -> cosync.admin.v1.DailyStats
-	90, // 37: cosync.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	90, // 38: cosync.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	91, // 39: cosync.admin.v1.ListAuditEventsResponse.events:type_name -> cosync.admin.v1.AuditEvent
-	92, // 40: cosync.admin.v1.SendTestEmailRequest.kind:type_name -> cosync.admin.v1.TemplateKind
-	93, // 41: cosync.admin.v1.GetIntegrationSnippetsResponse.snippets:type_name -> cosync.admin.v1.Snippet
-	94, // 42: cosync.admin.v1.ListOutboxResponse.messages:type_name -> cosync.admin.v1.OutboxMessage
-	84, // 43: cosync.admin.v1.InvitationInput.metadata:type_name -> google.protobuf.Struct
-	0,  // 44: cosync.admin.v1.AdminService.CreateApp:input_type -> cosync.admin.v1.CreateAppRequest
-	2,  // 45: cosync.admin.v1.AdminService.ListApps:input_type -> cosync.admin.v1.ListAppsRequest
-	4,  // 46: cosync.admin.v1.AdminService.GetApp:input_type -> cosync.admin.v1.GetAppRequest
-	6,  // 47: cosync.admin.v1.AdminService.UpdateApp:input_type -> cosync.admin.v1.UpdateAppRequest
-	8,  // 48: cosync.admin.v1.AdminService.DeleteApp:input_type -> cosync.admin.v1.DeleteAppRequest
-	10, // 49: cosync.admin.v1.AdminService.ListSigningKeys:input_type -> cosync.admin.v1.ListSigningKeysRequest
-	12, // 50: cosync.admin.v1.AdminService.RotateSigningKey:input_type -> cosync.admin.v1.RotateSigningKeyRequest
-	14, // 51: cosync.admin.v1.AdminService.ListMembers:input_type -> cosync.admin.v1.ListMembersRequest
-	16, // 52: cosync.admin.v1.AdminService.AddMember:input_type -> cosync.admin.v1.AddMemberRequest
-	18, // 53: cosync.admin.v1.AdminService.RemoveMember:input_type -> cosync.admin.v1.RemoveMemberRequest
-	20, // 54: cosync.admin.v1.AdminService.CreateApiKey:input_type -> cosync.admin.v1.CreateApiKeyRequest
-	22, // 55: cosync.admin.v1.AdminService.ListApiKeys:input_type -> cosync.admin.v1.ListApiKeysRequest
-	24, // 56: cosync.admin.v1.AdminService.RevokeApiKey:input_type -> cosync.admin.v1.RevokeApiKeyRequest
-	26, // 57: cosync.admin.v1.AdminService.ListUsers:input_type -> cosync.admin.v1.ListUsersRequest
-	28, // 58: cosync.admin.v1.AdminService.GetUser:input_type -> cosync.admin.v1.GetUserRequest
-	30, // 59: cosync.admin.v1.AdminService.CreateUser:input_type -> cosync.admin.v1.CreateUserRequest
-	32, // 60: cosync.admin.v1.AdminService.UpdateUser:input_type -> cosync.admin.v1.UpdateUserRequest
-	34, // 61: cosync.admin.v1.AdminService.DeleteUser:input_type -> cosync.admin.v1.DeleteUserRequest
-	36, // 62: cosync.admin.v1.AdminService.RevokeUserSessions:input_type -> cosync.admin.v1.RevokeUserSessionsRequest
-	38, // 63: cosync.admin.v1.AdminService.ResetUserTwoFactor:input_type -> cosync.admin.v1.ResetUserTwoFactorRequest
-	40, // 64: cosync.admin.v1.AdminService.SendPasswordReset:input_type -> cosync.admin.v1.SendPasswordResetRequest
-	42, // 65: cosync.admin.v1.AdminService.CreateInvitations:input_type -> cosync.admin.v1.CreateInvitationsRequest
-	44, // 66: cosync.admin.v1.AdminService.ListInvitations:input_type -> cosync.admin.v1.ListInvitationsRequest
-	46, // 67: cosync.admin.v1.AdminService.ResendInvitation:input_type -> cosync.admin.v1.ResendInvitationRequest
-	48, // 68: cosync.admin.v1.AdminService.RevokeInvitation:input_type -> cosync.admin.v1.RevokeInvitationRequest
-	50, // 69: cosync.admin.v1.AdminService.ListPendingSignups:input_type -> cosync.admin.v1.ListPendingSignupsRequest
-	52, // 70: cosync.admin.v1.AdminService.DeletePendingSignup:input_type -> cosync.admin.v1.DeletePendingSignupRequest
-	54, // 71: cosync.admin.v1.AdminService.ListEmailTemplates:input_type -> cosync.admin.v1.ListEmailTemplatesRequest
-	56, // 72: cosync.admin.v1.AdminService.UpdateEmailTemplate:input_type -> cosync.admin.v1.UpdateEmailTemplateRequest
-	58, // 73: cosync.admin.v1.AdminService.PreviewEmailTemplate:input_type -> cosync.admin.v1.PreviewEmailTemplateRequest
-	60, // 74: cosync.admin.v1.AdminService.ListLocales:input_type -> cosync.admin.v1.ListLocalesRequest
-	62, // 75: cosync.admin.v1.AdminService.GetStats:input_type -> cosync.admin.v1.GetStatsRequest
-	64, // 76: cosync.admin.v1.AdminService.ListAuditEvents:input_type -> cosync.admin.v1.ListAuditEventsRequest
-	66, // 77: cosync.admin.v1.AdminService.SendTestEmail:input_type -> cosync.admin.v1.SendTestEmailRequest
-	68, // 78: cosync.admin.v1.AdminService.SendTestSms:input_type -> cosync.admin.v1.SendTestSmsRequest
-	70, // 79: cosync.admin.v1.AdminService.GetIntegrationSnippets:input_type -> cosync.admin.v1.GetIntegrationSnippetsRequest
-	72, // 80: cosync.admin.v1.AdminService.ListOutbox:input_type -> cosync.admin.v1.ListOutboxRequest
-	1,  // 81: cosync.admin.v1.AdminService.CreateApp:output_type -> cosync.admin.v1.CreateAppResponse
-	3,  // 82: cosync.admin.v1.AdminService.ListApps:output_type -> cosync.admin.v1.ListAppsResponse
-	5,  // 83: cosync.admin.v1.AdminService.GetApp:output_type -> cosync.admin.v1.GetAppResponse
-	7,  // 84: cosync.admin.v1.AdminService.UpdateApp:output_type -> cosync.admin.v1.UpdateAppResponse
-	9,  // 85: cosync.admin.v1.AdminService.DeleteApp:output_type -> cosync.admin.v1.DeleteAppResponse
-	11, // 86: cosync.admin.v1.AdminService.ListSigningKeys:output_type -> cosync.admin.v1.ListSigningKeysResponse
-	13, // 87: cosync.admin.v1.AdminService.RotateSigningKey:output_type -> cosync.admin.v1.RotateSigningKeyResponse
-	15, // 88: cosync.admin.v1.AdminService.ListMembers:output_type -> cosync.admin.v1.ListMembersResponse
-	17, // 89: cosync.admin.v1.AdminService.AddMember:output_type -> cosync.admin.v1.AddMemberResponse
-	19, // 90: cosync.admin.v1.AdminService.RemoveMember:output_type -> cosync.admin.v1.RemoveMemberResponse
-	21, // 91: cosync.admin.v1.AdminService.CreateApiKey:output_type -> cosync.admin.v1.CreateApiKeyResponse
-	23, // 92: cosync.admin.v1.AdminService.ListApiKeys:output_type -> cosync.admin.v1.ListApiKeysResponse
-	25, // 93: cosync.admin.v1.AdminService.RevokeApiKey:output_type -> cosync.admin.v1.RevokeApiKeyResponse
-	27, // 94: cosync.admin.v1.AdminService.ListUsers:output_type -> cosync.admin.v1.ListUsersResponse
-	29, // 95: cosync.admin.v1.AdminService.GetUser:output_type -> cosync.admin.v1.GetUserResponse
-	31, // 96: cosync.admin.v1.AdminService.CreateUser:output_type -> cosync.admin.v1.CreateUserResponse
-	33, // 97: cosync.admin.v1.AdminService.UpdateUser:output_type -> cosync.admin.v1.UpdateUserResponse
-	35, // 98: cosync.admin.v1.AdminService.DeleteUser:output_type -> cosync.admin.v1.DeleteUserResponse
-	37, // 99: cosync.admin.v1.AdminService.RevokeUserSessions:output_type -> cosync.admin.v1.RevokeUserSessionsResponse
-	39, // 100: cosync.admin.v1.AdminService.ResetUserTwoFactor:output_type -> cosync.admin.v1.ResetUserTwoFactorResponse
-	41, // 101: cosync.admin.v1.AdminService.SendPasswordReset:output_type -> cosync.admin.v1.SendPasswordResetResponse
-	43, // 102: cosync.admin.v1.AdminService.CreateInvitations:output_type -> cosync.admin.v1.CreateInvitationsResponse
-	45, // 103: cosync.admin.v1.AdminService.ListInvitations:output_type -> cosync.admin.v1.ListInvitationsResponse
-	47, // 104: cosync.admin.v1.AdminService.ResendInvitation:output_type -> cosync.admin.v1.ResendInvitationResponse
-	49, // 105: cosync.admin.v1.AdminService.RevokeInvitation:output_type -> cosync.admin.v1.RevokeInvitationResponse
-	51, // 106: cosync.admin.v1.AdminService.ListPendingSignups:output_type -> cosync.admin.v1.ListPendingSignupsResponse
-	53, // 107: cosync.admin.v1.AdminService.DeletePendingSignup:output_type -> cosync.admin.v1.DeletePendingSignupResponse
-	55, // 108: cosync.admin.v1.AdminService.ListEmailTemplates:output_type -> cosync.admin.v1.ListEmailTemplatesResponse
-	57, // 109: cosync.admin.v1.AdminService.UpdateEmailTemplate:output_type -> cosync.admin.v1.UpdateEmailTemplateResponse
-	59, // 110: cosync.admin.v1.AdminService.PreviewEmailTemplate:output_type -> cosync.admin.v1.PreviewEmailTemplateResponse
-	61, // 111: cosync.admin.v1.AdminService.ListLocales:output_type -> cosync.admin.v1.ListLocalesResponse
-	63, // 112: cosync.admin.v1.AdminService.GetStats:output_type -> cosync.admin.v1.GetStatsResponse
-	65, // 113: cosync.admin.v1.AdminService.ListAuditEvents:output_type -> cosync.admin.v1.ListAuditEventsResponse
-	67, // 114: cosync.admin.v1.AdminService.SendTestEmail:output_type -> cosync.admin.v1.SendTestEmailResponse
-	69, // 115: cosync.admin.v1.AdminService.SendTestSms:output_type -> cosync.admin.v1.SendTestSmsResponse
-	71, // 116: cosync.admin.v1.AdminService.GetIntegrationSnippets:output_type -> cosync.admin.v1.GetIntegrationSnippetsResponse
-	73, // 117: cosync.admin.v1.AdminService.ListOutbox:output_type -> cosync.admin.v1.ListOutboxResponse
-	81, // [81:118] is the sub-list for method output_type
-	44, // [44:81] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	88, // 26: cosync.admin.v1.CreateInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
+	89, // 27: cosync.admin.v1.ListInvitationsRequest.state:type_name -> cosync.admin.v1.InvitationState
+	88, // 28: cosync.admin.v1.ListInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
+	88, // 29: cosync.admin.v1.ResendInvitationResponse.invitation:type_name -> cosync.admin.v1.Invitation
+	90, // 30: cosync.admin.v1.ListPendingSignupsResponse.pending_signups:type_name -> cosync.admin.v1.PendingSignup
+	91, // 31: cosync.admin.v1.ListEmailTemplatesResponse.templates:type_name -> cosync.admin.v1.EmailTemplate
+	91, // 32: cosync.admin.v1.UpdateEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
+	91, // 33: cosync.admin.v1.UpdateEmailTemplateResponse.template:type_name -> cosync.admin.v1.EmailTemplate
+	91, // 34: cosync.admin.v1.PreviewEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
+	92, // 35: cosync.admin.v1.GetStatsResponse.days:type_name -> cosync.admin.v1.DailyStats
+	92, // 36: cosync.admin.v1.GetStatsResponse.totals:type_name -> cosync.admin.v1.DailyStats
+	93, // 37: cosync.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	93, // 38: cosync.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	94, // 39: cosync.admin.v1.ListAuditEventsResponse.events:type_name -> cosync.admin.v1.AuditEvent
+	95, // 40: cosync.admin.v1.SendTestEmailRequest.kind:type_name -> cosync.admin.v1.TemplateKind
+	96, // 41: cosync.admin.v1.GetIntegrationSnippetsResponse.snippets:type_name -> cosync.admin.v1.Snippet
+	97, // 42: cosync.admin.v1.ListOutboxResponse.messages:type_name -> cosync.admin.v1.OutboxMessage
+	87, // 43: cosync.admin.v1.InvitationInput.metadata:type_name -> google.protobuf.Struct
+	77, // 44: cosync.admin.v1.ImportCosyncJwtUsersResponse.skipped:type_name -> cosync.admin.v1.ImportRow
+	77, // 45: cosync.admin.v1.ImportCosyncJwtUsersResponse.notes:type_name -> cosync.admin.v1.ImportRow
+	0,  // 46: cosync.admin.v1.AdminService.CreateApp:input_type -> cosync.admin.v1.CreateAppRequest
+	2,  // 47: cosync.admin.v1.AdminService.ListApps:input_type -> cosync.admin.v1.ListAppsRequest
+	4,  // 48: cosync.admin.v1.AdminService.GetApp:input_type -> cosync.admin.v1.GetAppRequest
+	6,  // 49: cosync.admin.v1.AdminService.UpdateApp:input_type -> cosync.admin.v1.UpdateAppRequest
+	8,  // 50: cosync.admin.v1.AdminService.DeleteApp:input_type -> cosync.admin.v1.DeleteAppRequest
+	10, // 51: cosync.admin.v1.AdminService.ListSigningKeys:input_type -> cosync.admin.v1.ListSigningKeysRequest
+	12, // 52: cosync.admin.v1.AdminService.RotateSigningKey:input_type -> cosync.admin.v1.RotateSigningKeyRequest
+	14, // 53: cosync.admin.v1.AdminService.ListMembers:input_type -> cosync.admin.v1.ListMembersRequest
+	16, // 54: cosync.admin.v1.AdminService.AddMember:input_type -> cosync.admin.v1.AddMemberRequest
+	18, // 55: cosync.admin.v1.AdminService.RemoveMember:input_type -> cosync.admin.v1.RemoveMemberRequest
+	20, // 56: cosync.admin.v1.AdminService.CreateApiKey:input_type -> cosync.admin.v1.CreateApiKeyRequest
+	22, // 57: cosync.admin.v1.AdminService.ListApiKeys:input_type -> cosync.admin.v1.ListApiKeysRequest
+	24, // 58: cosync.admin.v1.AdminService.RevokeApiKey:input_type -> cosync.admin.v1.RevokeApiKeyRequest
+	26, // 59: cosync.admin.v1.AdminService.ListUsers:input_type -> cosync.admin.v1.ListUsersRequest
+	28, // 60: cosync.admin.v1.AdminService.GetUser:input_type -> cosync.admin.v1.GetUserRequest
+	30, // 61: cosync.admin.v1.AdminService.CreateUser:input_type -> cosync.admin.v1.CreateUserRequest
+	32, // 62: cosync.admin.v1.AdminService.UpdateUser:input_type -> cosync.admin.v1.UpdateUserRequest
+	34, // 63: cosync.admin.v1.AdminService.DeleteUser:input_type -> cosync.admin.v1.DeleteUserRequest
+	36, // 64: cosync.admin.v1.AdminService.RevokeUserSessions:input_type -> cosync.admin.v1.RevokeUserSessionsRequest
+	38, // 65: cosync.admin.v1.AdminService.ResetUserTwoFactor:input_type -> cosync.admin.v1.ResetUserTwoFactorRequest
+	40, // 66: cosync.admin.v1.AdminService.SendPasswordReset:input_type -> cosync.admin.v1.SendPasswordResetRequest
+	42, // 67: cosync.admin.v1.AdminService.CreateInvitations:input_type -> cosync.admin.v1.CreateInvitationsRequest
+	44, // 68: cosync.admin.v1.AdminService.ListInvitations:input_type -> cosync.admin.v1.ListInvitationsRequest
+	46, // 69: cosync.admin.v1.AdminService.ResendInvitation:input_type -> cosync.admin.v1.ResendInvitationRequest
+	48, // 70: cosync.admin.v1.AdminService.RevokeInvitation:input_type -> cosync.admin.v1.RevokeInvitationRequest
+	50, // 71: cosync.admin.v1.AdminService.ListPendingSignups:input_type -> cosync.admin.v1.ListPendingSignupsRequest
+	52, // 72: cosync.admin.v1.AdminService.DeletePendingSignup:input_type -> cosync.admin.v1.DeletePendingSignupRequest
+	54, // 73: cosync.admin.v1.AdminService.ListEmailTemplates:input_type -> cosync.admin.v1.ListEmailTemplatesRequest
+	56, // 74: cosync.admin.v1.AdminService.UpdateEmailTemplate:input_type -> cosync.admin.v1.UpdateEmailTemplateRequest
+	58, // 75: cosync.admin.v1.AdminService.PreviewEmailTemplate:input_type -> cosync.admin.v1.PreviewEmailTemplateRequest
+	60, // 76: cosync.admin.v1.AdminService.ListLocales:input_type -> cosync.admin.v1.ListLocalesRequest
+	62, // 77: cosync.admin.v1.AdminService.GetStats:input_type -> cosync.admin.v1.GetStatsRequest
+	64, // 78: cosync.admin.v1.AdminService.ListAuditEvents:input_type -> cosync.admin.v1.ListAuditEventsRequest
+	66, // 79: cosync.admin.v1.AdminService.SendTestEmail:input_type -> cosync.admin.v1.SendTestEmailRequest
+	68, // 80: cosync.admin.v1.AdminService.SendTestSms:input_type -> cosync.admin.v1.SendTestSmsRequest
+	70, // 81: cosync.admin.v1.AdminService.GetIntegrationSnippets:input_type -> cosync.admin.v1.GetIntegrationSnippetsRequest
+	75, // 82: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:input_type -> cosync.admin.v1.ImportCosyncJwtUsersRequest
+	72, // 83: cosync.admin.v1.AdminService.ListOutbox:input_type -> cosync.admin.v1.ListOutboxRequest
+	1,  // 84: cosync.admin.v1.AdminService.CreateApp:output_type -> cosync.admin.v1.CreateAppResponse
+	3,  // 85: cosync.admin.v1.AdminService.ListApps:output_type -> cosync.admin.v1.ListAppsResponse
+	5,  // 86: cosync.admin.v1.AdminService.GetApp:output_type -> cosync.admin.v1.GetAppResponse
+	7,  // 87: cosync.admin.v1.AdminService.UpdateApp:output_type -> cosync.admin.v1.UpdateAppResponse
+	9,  // 88: cosync.admin.v1.AdminService.DeleteApp:output_type -> cosync.admin.v1.DeleteAppResponse
+	11, // 89: cosync.admin.v1.AdminService.ListSigningKeys:output_type -> cosync.admin.v1.ListSigningKeysResponse
+	13, // 90: cosync.admin.v1.AdminService.RotateSigningKey:output_type -> cosync.admin.v1.RotateSigningKeyResponse
+	15, // 91: cosync.admin.v1.AdminService.ListMembers:output_type -> cosync.admin.v1.ListMembersResponse
+	17, // 92: cosync.admin.v1.AdminService.AddMember:output_type -> cosync.admin.v1.AddMemberResponse
+	19, // 93: cosync.admin.v1.AdminService.RemoveMember:output_type -> cosync.admin.v1.RemoveMemberResponse
+	21, // 94: cosync.admin.v1.AdminService.CreateApiKey:output_type -> cosync.admin.v1.CreateApiKeyResponse
+	23, // 95: cosync.admin.v1.AdminService.ListApiKeys:output_type -> cosync.admin.v1.ListApiKeysResponse
+	25, // 96: cosync.admin.v1.AdminService.RevokeApiKey:output_type -> cosync.admin.v1.RevokeApiKeyResponse
+	27, // 97: cosync.admin.v1.AdminService.ListUsers:output_type -> cosync.admin.v1.ListUsersResponse
+	29, // 98: cosync.admin.v1.AdminService.GetUser:output_type -> cosync.admin.v1.GetUserResponse
+	31, // 99: cosync.admin.v1.AdminService.CreateUser:output_type -> cosync.admin.v1.CreateUserResponse
+	33, // 100: cosync.admin.v1.AdminService.UpdateUser:output_type -> cosync.admin.v1.UpdateUserResponse
+	35, // 101: cosync.admin.v1.AdminService.DeleteUser:output_type -> cosync.admin.v1.DeleteUserResponse
+	37, // 102: cosync.admin.v1.AdminService.RevokeUserSessions:output_type -> cosync.admin.v1.RevokeUserSessionsResponse
+	39, // 103: cosync.admin.v1.AdminService.ResetUserTwoFactor:output_type -> cosync.admin.v1.ResetUserTwoFactorResponse
+	41, // 104: cosync.admin.v1.AdminService.SendPasswordReset:output_type -> cosync.admin.v1.SendPasswordResetResponse
+	43, // 105: cosync.admin.v1.AdminService.CreateInvitations:output_type -> cosync.admin.v1.CreateInvitationsResponse
+	45, // 106: cosync.admin.v1.AdminService.ListInvitations:output_type -> cosync.admin.v1.ListInvitationsResponse
+	47, // 107: cosync.admin.v1.AdminService.ResendInvitation:output_type -> cosync.admin.v1.ResendInvitationResponse
+	49, // 108: cosync.admin.v1.AdminService.RevokeInvitation:output_type -> cosync.admin.v1.RevokeInvitationResponse
+	51, // 109: cosync.admin.v1.AdminService.ListPendingSignups:output_type -> cosync.admin.v1.ListPendingSignupsResponse
+	53, // 110: cosync.admin.v1.AdminService.DeletePendingSignup:output_type -> cosync.admin.v1.DeletePendingSignupResponse
+	55, // 111: cosync.admin.v1.AdminService.ListEmailTemplates:output_type -> cosync.admin.v1.ListEmailTemplatesResponse
+	57, // 112: cosync.admin.v1.AdminService.UpdateEmailTemplate:output_type -> cosync.admin.v1.UpdateEmailTemplateResponse
+	59, // 113: cosync.admin.v1.AdminService.PreviewEmailTemplate:output_type -> cosync.admin.v1.PreviewEmailTemplateResponse
+	61, // 114: cosync.admin.v1.AdminService.ListLocales:output_type -> cosync.admin.v1.ListLocalesResponse
+	63, // 115: cosync.admin.v1.AdminService.GetStats:output_type -> cosync.admin.v1.GetStatsResponse
+	65, // 116: cosync.admin.v1.AdminService.ListAuditEvents:output_type -> cosync.admin.v1.ListAuditEventsResponse
+	67, // 117: cosync.admin.v1.AdminService.SendTestEmail:output_type -> cosync.admin.v1.SendTestEmailResponse
+	69, // 118: cosync.admin.v1.AdminService.SendTestSms:output_type -> cosync.admin.v1.SendTestSmsResponse
+	71, // 119: cosync.admin.v1.AdminService.GetIntegrationSnippets:output_type -> cosync.admin.v1.GetIntegrationSnippetsResponse
+	76, // 120: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:output_type -> cosync.admin.v1.ImportCosyncJwtUsersResponse
+	73, // 121: cosync.admin.v1.AdminService.ListOutbox:output_type -> cosync.admin.v1.ListOutboxResponse
+	84, // [84:122] is the sub-list for method output_type
+	46, // [46:84] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_cosync_admin_v1_admin_proto_init() }
@@ -4344,7 +4572,7 @@ func file_cosync_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cosync_admin_v1_admin_proto_rawDesc), len(file_cosync_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   75,
+			NumMessages:   78,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

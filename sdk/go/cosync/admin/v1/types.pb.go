@@ -590,9 +590,16 @@ type AppSettings struct {
 	// Skip the second factor on social sign-in (off: social sign-in asks for it).
 	SocialSkipsTwoFactor bool `protobuf:"varint,25,opt,name=social_skips_two_factor,json=socialSkipsTwoFactor,proto3" json:"social_skips_two_factor,omitempty"`
 	// From address for this application's mail; default the server's.
-	EmailFrom     string `protobuf:"bytes,26,opt,name=email_from,json=emailFrom,proto3" json:"email_from,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EmailFrom string `protobuf:"bytes,26,opt,name=email_from,json=emailFrom,proto3" json:"email_from,omitempty"`
+	// The CosyncJWT app token the app's unchanged CosyncJWT clients send
+	// (docs/cosyncjwt.md). Write it in full; it reads back as "****" and its
+	// last four characters; empty turns the /api/appuser facade off.
+	CosyncjwtAppToken string `protobuf:"bytes,27,opt,name=cosyncjwt_app_token,json=cosyncjwtAppToken,proto3" json:"cosyncjwt_app_token,omitempty"`
+	// Store and check passwords as argon2id over the lowercase hex MD5 of the
+	// password, which CosyncJWT clients send; required by the facade.
+	Md5PrehashedPasswords bool `protobuf:"varint,28,opt,name=md5_prehashed_passwords,json=md5PrehashedPasswords,proto3" json:"md5_prehashed_passwords,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *AppSettings) Reset() {
@@ -805,6 +812,20 @@ func (x *AppSettings) GetEmailFrom() string {
 		return x.EmailFrom
 	}
 	return ""
+}
+
+func (x *AppSettings) GetCosyncjwtAppToken() string {
+	if x != nil {
+		return x.CosyncjwtAppToken
+	}
+	return ""
+}
+
+func (x *AppSettings) GetMd5PrehashedPasswords() bool {
+	if x != nil {
+		return x.Md5PrehashedPasswords
+	}
+	return false
 }
 
 // App is an application as its developers see it.
@@ -1813,7 +1834,7 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"client_ids\x18\x02 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\x14\"\ar\x05\x10\x01\x18\x80\x02R\tclientIds\"\x82\x01\n" +
 	"\vKeyRotation\x125\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12<\n" +
-	"\fretire_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vretireAfter\"\x93\f\n" +
+	"\fretire_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vretireAfter\"\x85\r\n" +
 	"\vAppSettings\x12%\n" +
 	"\x0esignup_enabled\x18\x01 \x01(\bR\rsignupEnabled\x12;\n" +
 	"\vsignup_flow\x18\x02 \x01(\x0e2\x1a.cosync.auth.v1.SignupFlowR\n" +
@@ -1847,7 +1868,9 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\x14link_verified_emails\x18\x18 \x01(\bR\x12linkVerifiedEmails\x125\n" +
 	"\x17social_skips_two_factor\x18\x19 \x01(\bR\x14socialSkipsTwoFactor\x12'\n" +
 	"\n" +
-	"email_from\x18\x1a \x01(\tB\b\xbaH\x05r\x03\x18\xfe\x01R\temailFrom\"\x82\x02\n" +
+	"email_from\x18\x1a \x01(\tB\b\xbaH\x05r\x03\x18\xfe\x01R\temailFrom\x128\n" +
+	"\x13cosyncjwt_app_token\x18\x1b \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x11cosyncjwtAppToken\x126\n" +
+	"\x17md5_prehashed_passwords\x18\x1c \x01(\bR\x15md5PrehashedPasswords\"\x82\x02\n" +
 	"\x03App\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x128\n" +

@@ -129,6 +129,9 @@ const (
 	// AdminServiceGetIntegrationSnippetsProcedure is the fully-qualified name of the AdminService's
 	// GetIntegrationSnippets RPC.
 	AdminServiceGetIntegrationSnippetsProcedure = "/cosync.admin.v1.AdminService/GetIntegrationSnippets"
+	// AdminServiceImportCosyncJwtUsersProcedure is the fully-qualified name of the AdminService's
+	// ImportCosyncJwtUsers RPC.
+	AdminServiceImportCosyncJwtUsersProcedure = "/cosync.admin.v1.AdminService/ImportCosyncJwtUsers"
 	// AdminServiceListOutboxProcedure is the fully-qualified name of the AdminService's ListOutbox RPC.
 	AdminServiceListOutboxProcedure = "/cosync.admin.v1.AdminService/ListOutbox"
 )
@@ -211,6 +214,9 @@ type AdminServiceClient interface {
 	GetIntegrationSnippets(context.Context, *v1.GetIntegrationSnippetsRequest) (*v1.GetIntegrationSnippetsResponse, error)
 	// ListOutbox lists what the dev outbox kept for an application, newest first.
 	// FailedPrecondition OUTBOX_DISABLED when real mail is configured.
+	// Import the users of a CosyncJWT export into the app (docs/cosyncjwt.md);
+	// with dry_run, report what would happen and write nothing.
+	ImportCosyncJwtUsers(context.Context, *v1.ImportCosyncJwtUsersRequest) (*v1.ImportCosyncJwtUsersResponse, error)
 	ListOutbox(context.Context, *v1.ListOutboxRequest) (*v1.ListOutboxResponse, error)
 }
 
@@ -456,6 +462,12 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		importCosyncJwtUsers: connect.NewClient[v1.ImportCosyncJwtUsersRequest, v1.ImportCosyncJwtUsersResponse](
+			httpClient,
+			baseURL+AdminServiceImportCosyncJwtUsersProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ImportCosyncJwtUsers")),
+			connect.WithClientOptions(opts...),
+		),
 		listOutbox: connect.NewClient[v1.ListOutboxRequest, v1.ListOutboxResponse](
 			httpClient,
 			baseURL+AdminServiceListOutboxProcedure,
@@ -504,6 +516,7 @@ type adminServiceClient struct {
 	sendTestEmail          *connect.Client[v1.SendTestEmailRequest, v1.SendTestEmailResponse]
 	sendTestSms            *connect.Client[v1.SendTestSmsRequest, v1.SendTestSmsResponse]
 	getIntegrationSnippets *connect.Client[v1.GetIntegrationSnippetsRequest, v1.GetIntegrationSnippetsResponse]
+	importCosyncJwtUsers   *connect.Client[v1.ImportCosyncJwtUsersRequest, v1.ImportCosyncJwtUsersResponse]
 	listOutbox             *connect.Client[v1.ListOutboxRequest, v1.ListOutboxResponse]
 }
 
@@ -831,6 +844,15 @@ func (c *adminServiceClient) GetIntegrationSnippets(ctx context.Context, req *v1
 	return nil, err
 }
 
+// ImportCosyncJwtUsers calls cosync.admin.v1.AdminService.ImportCosyncJwtUsers.
+func (c *adminServiceClient) ImportCosyncJwtUsers(ctx context.Context, req *v1.ImportCosyncJwtUsersRequest) (*v1.ImportCosyncJwtUsersResponse, error) {
+	response, err := c.importCosyncJwtUsers.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ListOutbox calls cosync.admin.v1.AdminService.ListOutbox.
 func (c *adminServiceClient) ListOutbox(ctx context.Context, req *v1.ListOutboxRequest) (*v1.ListOutboxResponse, error) {
 	response, err := c.listOutbox.CallUnary(ctx, connect.NewRequest(req))
@@ -918,6 +940,9 @@ type AdminServiceHandler interface {
 	GetIntegrationSnippets(context.Context, *v1.GetIntegrationSnippetsRequest) (*v1.GetIntegrationSnippetsResponse, error)
 	// ListOutbox lists what the dev outbox kept for an application, newest first.
 	// FailedPrecondition OUTBOX_DISABLED when real mail is configured.
+	// Import the users of a CosyncJWT export into the app (docs/cosyncjwt.md);
+	// with dry_run, report what would happen and write nothing.
+	ImportCosyncJwtUsers(context.Context, *v1.ImportCosyncJwtUsersRequest) (*v1.ImportCosyncJwtUsersResponse, error)
 	ListOutbox(context.Context, *v1.ListOutboxRequest) (*v1.ListOutboxResponse, error)
 }
 
@@ -1159,6 +1184,12 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceImportCosyncJwtUsersHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceImportCosyncJwtUsersProcedure,
+		svc.ImportCosyncJwtUsers,
+		connect.WithSchema(adminServiceMethods.ByName("ImportCosyncJwtUsers")),
+		connect.WithHandlerOptions(opts...),
+	)
 	adminServiceListOutboxHandler := connect.NewUnaryHandlerSimple(
 		AdminServiceListOutboxProcedure,
 		svc.ListOutbox,
@@ -1240,6 +1271,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceSendTestSmsHandler.ServeHTTP(w, r)
 		case AdminServiceGetIntegrationSnippetsProcedure:
 			adminServiceGetIntegrationSnippetsHandler.ServeHTTP(w, r)
+		case AdminServiceImportCosyncJwtUsersProcedure:
+			adminServiceImportCosyncJwtUsersHandler.ServeHTTP(w, r)
 		case AdminServiceListOutboxProcedure:
 			adminServiceListOutboxHandler.ServeHTTP(w, r)
 		default:
@@ -1393,6 +1426,10 @@ func (UnimplementedAdminServiceHandler) SendTestSms(context.Context, *v1.SendTes
 
 func (UnimplementedAdminServiceHandler) GetIntegrationSnippets(context.Context, *v1.GetIntegrationSnippetsRequest) (*v1.GetIntegrationSnippetsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.GetIntegrationSnippets is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ImportCosyncJwtUsers(context.Context, *v1.ImportCosyncJwtUsersRequest) (*v1.ImportCosyncJwtUsersResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.ImportCosyncJwtUsers is not implemented"))
 }
 
 func (UnimplementedAdminServiceHandler) ListOutbox(context.Context, *v1.ListOutboxRequest) (*v1.ListOutboxResponse, error) {
