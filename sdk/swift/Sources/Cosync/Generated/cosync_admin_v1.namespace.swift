@@ -96,5 +96,8 @@ public enum AdminV1 {
         AdminV1.ListOutboxRequest.self,
         AdminV1.ListOutboxResponse.self,
         AdminV1.InvitationInput.self,
+        AdminV1.ImportCosyncJwtUsersRequest.self,
+        AdminV1.ImportCosyncJwtUsersResponse.self,
+        AdminV1.ImportRow.self,
     ]
 }

@@ -2016,6 +2016,125 @@ extension AdminV1 {
 }
 
 extension AdminV1 {
+    public struct ImportCosyncJwtUsersRequest: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.ImportCosyncJwtUsersRequest"
+
+        public var appId: String = ""
+
+        /// The export's ZIP, or its user-collection.csv. At most 64 MiB: import a
+        /// larger export with `cosync-auth import cosyncjwt`.
+        public var export: Data = Data()
+
+        public var dryRun: Bool = false
+
+        public init(appId: String = "", export: Data = Data(), dryRun: Bool = false) {
+            self.appId = appId
+            self.export = export
+            self.dryRun = dryRun
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(String.self, json: "appId", proto: "app_id") { appId = v }
+            if let v = try c.decodeProto(Data.self, json: "export", proto: "export") { export = v }
+            if let v = try c.decodeProto(Bool.self, json: "dryRun", proto: "dry_run") { dryRun = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !appId.isEmpty { try c.encodeProto(appId, "appId") }
+            if !export.isEmpty { try c.encodeProto(export, "export") }
+            if dryRun { try c.encodeProto(dryRun, "dryRun") }
+        }
+    }
+}
+
+extension AdminV1 {
+    public struct ImportCosyncJwtUsersResponse: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.ImportCosyncJwtUsersResponse"
+
+        public var dryRun: Bool = false
+
+        /// Users created (or, dry, that would be).
+        public var imported: Int32 = 0
+
+        /// Rows not imported, with why (exists, duplicate_in_export, not_an_email,
+        /// anonymous, pending_signup, open_invitation).
+        public var skipped: [AdminV1.ImportRow] = []
+
+        /// Users imported with a caveat (metadata_not_json, no_password,
+        /// authenticator_2fa_not_imported, locale_not_in_app).
+        public var notes: [AdminV1.ImportRow] = []
+
+        /// The export's app token now names the app.
+        public var appTokenSet: Bool = false
+
+        public init(dryRun: Bool = false, imported: Int32 = 0, skipped: [AdminV1.ImportRow] = [], notes: [AdminV1.ImportRow] = [], appTokenSet: Bool = false) {
+            self.dryRun = dryRun
+            self.imported = imported
+            self.skipped = skipped
+            self.notes = notes
+            self.appTokenSet = appTokenSet
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(Bool.self, json: "dryRun", proto: "dry_run") { dryRun = v }
+            if let v = try c.decodeProto(Int32.self, json: "imported", proto: "imported") { imported = v }
+            if let v = try c.decodeProtoArray(AdminV1.ImportRow.self, json: "skipped", proto: "skipped") { skipped = v }
+            if let v = try c.decodeProtoArray(AdminV1.ImportRow.self, json: "notes", proto: "notes") { notes = v }
+            if let v = try c.decodeProto(Bool.self, json: "appTokenSet", proto: "app_token_set") { appTokenSet = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if dryRun { try c.encodeProto(dryRun, "dryRun") }
+            if imported != 0 { try c.encodeProto(imported, "imported") }
+            if !skipped.isEmpty { try c.encodeProtoArray(skipped, "skipped") }
+            if !notes.isEmpty { try c.encodeProtoArray(notes, "notes") }
+            if appTokenSet { try c.encodeProto(appTokenSet, "appTokenSet") }
+        }
+    }
+}
+
+extension AdminV1 {
+    /// ImportRow is one row of an import report.
+    public struct ImportRow: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.ImportRow"
+
+        /// Line in user-collection.csv; 0 for rows of other files.
+        public var line: Int32 = 0
+
+        public var handle: String = ""
+
+        public var reason: String = ""
+
+        public init(line: Int32 = 0, handle: String = "", reason: String = "") {
+            self.line = line
+            self.handle = handle
+            self.reason = reason
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(Int32.self, json: "line", proto: "line") { line = v }
+            if let v = try c.decodeProto(String.self, json: "handle", proto: "handle") { handle = v }
+            if let v = try c.decodeProto(String.self, json: "reason", proto: "reason") { reason = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if line != 0 { try c.encodeProto(line, "line") }
+            if !handle.isEmpty { try c.encodeProto(handle, "handle") }
+            if !reason.isEmpty { try c.encodeProto(reason, "reason") }
+        }
+    }
+}
+
+extension AdminV1 {
     /// AdminService is what developers (signed in to the built-in `console`
     /// application, `Authorization: Bearer <access token>`) and API keys
     /// (`Authorization: Bearer <secret>`, one application each) call. A developer
@@ -2062,6 +2181,7 @@ extension AdminV1 {
             ConnectMethod(path: "/cosync.admin.v1.AdminService/SendTestEmail", requestType: AdminV1.SendTestEmailRequest.self, responseType: AdminV1.SendTestEmailResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/SendTestSms", requestType: AdminV1.SendTestSmsRequest.self, responseType: AdminV1.SendTestSmsResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/GetIntegrationSnippets", requestType: AdminV1.GetIntegrationSnippetsRequest.self, responseType: AdminV1.GetIntegrationSnippetsResponse.self),
+            ConnectMethod(path: "/cosync.admin.v1.AdminService/ImportCosyncJwtUsers", requestType: AdminV1.ImportCosyncJwtUsersRequest.self, responseType: AdminV1.ImportCosyncJwtUsersResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/ListOutbox", requestType: AdminV1.ListOutboxRequest.self, responseType: AdminV1.ListOutboxResponse.self),
         ]
 
@@ -2253,6 +2373,12 @@ extension AdminV1 {
 
         /// ListOutbox lists what the dev outbox kept for an application, newest first.
         /// FailedPrecondition OUTBOX_DISABLED when real mail is configured.
+        /// Import the users of a CosyncJWT export into the app (docs/cosyncjwt.md);
+        /// with dry_run, report what would happen and write nothing.
+        public func importCosyncJwtUsers(_ request: AdminV1.ImportCosyncJwtUsersRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ImportCosyncJwtUsersResponse {
+            try await transport.unary("/cosync.admin.v1.AdminService/ImportCosyncJwtUsers", request, options: options)
+        }
+
         public func listOutbox(_ request: AdminV1.ListOutboxRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ListOutboxResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/ListOutbox", request, options: options)
         }

@@ -541,7 +541,16 @@ extension AdminV1 {
         /// From address for this application's mail; default the server's.
         public var emailFrom: String = ""
 
-        public init(signupEnabled: Bool = false, signupFlow: AuthV1.SignupFlow = AuthV1.SignupFlow(), invitesEnabled: Bool = false, anonymousLoginEnabled: Bool = false, userNamesEnabled: Bool = false, twoFactor: AuthV1.TwoFactorMethod = AuthV1.TwoFactorMethod(), authenticatorLabel: String = "", twilio: AdminV1.TwilioSettings? = nil, apple: AdminV1.AppleSettings? = nil, google: AdminV1.GoogleSettings? = nil, passwordPolicy: AuthV1.PasswordPolicy? = nil, tokenLifetime: ProtoDuration? = nil, refreshTokenLifetime: ProtoDuration? = nil, audience: [String] = [], signupMetadataFields: [AuthV1.MetadataField] = [], inviteMetadataFields: [AuthV1.MetadataField] = [], emailClaim: Bool = false, locales: [String] = [], maxLoginAttempts: Int32 = 0, status: AdminV1.AppStatus = AdminV1.AppStatus(), redirectUrls: [String] = [], inviteLifetime: ProtoDuration? = nil, keyRotation: AdminV1.KeyRotation? = nil, linkVerifiedEmails: Bool = false, socialSkipsTwoFactor: Bool = false, emailFrom: String = "") {
+        /// The CosyncJWT app token the app's unchanged CosyncJWT clients send
+        /// (docs/cosyncjwt.md). Write it in full; it reads back as "****" and its
+        /// last four characters; empty turns the /api/appuser facade off.
+        public var cosyncjwtAppToken: String = ""
+
+        /// Store and check passwords as argon2id over the lowercase hex MD5 of the
+        /// password, which CosyncJWT clients send; required by the facade.
+        public var md5PrehashedPasswords: Bool = false
+
+        public init(signupEnabled: Bool = false, signupFlow: AuthV1.SignupFlow = AuthV1.SignupFlow(), invitesEnabled: Bool = false, anonymousLoginEnabled: Bool = false, userNamesEnabled: Bool = false, twoFactor: AuthV1.TwoFactorMethod = AuthV1.TwoFactorMethod(), authenticatorLabel: String = "", twilio: AdminV1.TwilioSettings? = nil, apple: AdminV1.AppleSettings? = nil, google: AdminV1.GoogleSettings? = nil, passwordPolicy: AuthV1.PasswordPolicy? = nil, tokenLifetime: ProtoDuration? = nil, refreshTokenLifetime: ProtoDuration? = nil, audience: [String] = [], signupMetadataFields: [AuthV1.MetadataField] = [], inviteMetadataFields: [AuthV1.MetadataField] = [], emailClaim: Bool = false, locales: [String] = [], maxLoginAttempts: Int32 = 0, status: AdminV1.AppStatus = AdminV1.AppStatus(), redirectUrls: [String] = [], inviteLifetime: ProtoDuration? = nil, keyRotation: AdminV1.KeyRotation? = nil, linkVerifiedEmails: Bool = false, socialSkipsTwoFactor: Bool = false, emailFrom: String = "", cosyncjwtAppToken: String = "", md5PrehashedPasswords: Bool = false) {
             self.signupEnabled = signupEnabled
             self.signupFlow = signupFlow
             self.invitesEnabled = invitesEnabled
@@ -568,6 +577,8 @@ extension AdminV1 {
             self.linkVerifiedEmails = linkVerifiedEmails
             self.socialSkipsTwoFactor = socialSkipsTwoFactor
             self.emailFrom = emailFrom
+            self.cosyncjwtAppToken = cosyncjwtAppToken
+            self.md5PrehashedPasswords = md5PrehashedPasswords
         }
 
         public init(from decoder: any Decoder) throws {
@@ -599,6 +610,8 @@ extension AdminV1 {
             if let v = try c.decodeProto(Bool.self, json: "linkVerifiedEmails", proto: "link_verified_emails") { linkVerifiedEmails = v }
             if let v = try c.decodeProto(Bool.self, json: "socialSkipsTwoFactor", proto: "social_skips_two_factor") { socialSkipsTwoFactor = v }
             if let v = try c.decodeProto(String.self, json: "emailFrom", proto: "email_from") { emailFrom = v }
+            if let v = try c.decodeProto(String.self, json: "cosyncjwtAppToken", proto: "cosyncjwt_app_token") { cosyncjwtAppToken = v }
+            if let v = try c.decodeProto(Bool.self, json: "md5PrehashedPasswords", proto: "md5_prehashed_passwords") { md5PrehashedPasswords = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -629,6 +642,8 @@ extension AdminV1 {
             if linkVerifiedEmails { try c.encodeProto(linkVerifiedEmails, "linkVerifiedEmails") }
             if socialSkipsTwoFactor { try c.encodeProto(socialSkipsTwoFactor, "socialSkipsTwoFactor") }
             if !emailFrom.isEmpty { try c.encodeProto(emailFrom, "emailFrom") }
+            if !cosyncjwtAppToken.isEmpty { try c.encodeProto(cosyncjwtAppToken, "cosyncjwtAppToken") }
+            if md5PrehashedPasswords { try c.encodeProto(md5PrehashedPasswords, "md5PrehashedPasswords") }
         }
     }
 }
