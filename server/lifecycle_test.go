@@ -46,7 +46,7 @@ func TestPasswordReset(t *testing.T) {
 			t.Fatalf("ForgotPassword(%q) = %v, want the same empty answer for any handle", h, err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a give-up bound, not a speed check
 	for len(mail.Messages()) < before+1 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -80,7 +80,7 @@ func TestPasswordReset(t *testing.T) {
 	if _, err := e.auth.ForgotPassword(as(ctx, app, ""), &authv1.ForgotPasswordRequest{Handle: "ann@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(time.Minute)
 	for len(mail.Messages()) < before+2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -440,13 +440,11 @@ func TestVaultOutage(t *testing.T) {
 	}
 	down := func(what string) {
 		t.Helper()
-		start := time.Now()
+		// That the signer fails by refusal rather than by waiting out its
+		// timeout is checked in internal/keys (TestVaultOutage), without a clock.
 		_, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "long-enough-pw"})
 		if code, r := reason(err); code != connect.CodeUnavailable || r != apperr.ReasonSignerUnavailable {
 			t.Errorf("%s: Login = %v, want Unavailable SIGNER_UNAVAILABLE", what, err)
-		}
-		if took := time.Since(start); took > 3*time.Second {
-			t.Errorf("%s: Login took %v to fail, want fast", what, took)
 		}
 		_, err = e.auth.RefreshSession(as(ctx, app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
 		if code, r := reason(err); code != connect.CodeUnavailable || r != apperr.ReasonSignerUnavailable {

@@ -243,6 +243,9 @@ func TestProviderDown(t *testing.T) {
 }
 
 // TestFetchTimeout: a JWKS endpoint that never answers costs a bounded wait.
+// The endpoint hangs until the test ends and the HTTP client allows an
+// hour, so only the 300ms fetch timeout can end Verify: its return proves
+// the bound, with no clock read.
 func TestFetchTimeout(t *testing.T) {
 	t.Parallel()
 	block := make(chan struct{})
@@ -252,15 +255,11 @@ func TestFetchTimeout(t *testing.T) {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { close(block); _ = srv.Close() })
 	v := social.New(social.Config{AppleJWKSURL: "http://" + ln.Addr().String() + "/keys", FetchTimeout: 300 * time.Millisecond},
-		&http.Client{Timeout: 30 * time.Second}, nil)
+		&http.Client{Timeout: time.Hour}, nil)
 	t.Cleanup(v.Close)
-	start := time.Now()
 	_, err := v.Verify(context.Background(), social.Apple, idp.MustMint(t, socialtest.Token{Subject: "s", Audience: appleAud[0]}), appleAud, "")
 	if !errors.Is(err, social.ErrUnavailable) {
 		t.Fatalf("Verify(hanging JWKS) = %v, want ErrUnavailable", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Verify(hanging JWKS) took %v, want about the 300ms fetch timeout", d)
 	}
 }
 
