@@ -45,8 +45,12 @@ vet:
 test: ## everything CI checks (scripts/test.sh): lint, generated code, every suite; the first run builds Vault once
 	@scripts/test.sh
 
-bench: ## benchmarks (token minting: local, Vault unbatched and batched when Vault is built; password hashing)
-	go test -run '^$$' -bench . -benchmem ./internal/token/ ./internal/password/ ./internal/keys/
+bench: ## benchmarks: token minting (local, Vault unbatched and batched when Vault is built), hashing, the Login paths, a 100,000-user CosyncJWT import
+	COSYNC_VAULT_BIN="$${COSYNC_VAULT_BIN:-$$(COSYNC_VAULT_CHECK_ONLY=1 scripts/ensure-vault.sh || true)}" \
+	COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
+	go test -run '^$$' -bench . -benchmem ./internal/token/ ./internal/password/ ./internal/keys/ ./internal/identity/
+	COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
+	go test -run '^$$' -bench CosyncJWT -benchtime 1x ./server/
 
 docker: ## the container image (needs a Docker engine)
 	docker build -t cosync-auth:$(VERSION) .

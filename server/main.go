@@ -10,7 +10,7 @@
 //	cosync-auth version                       print the version
 //
 // Every command reads the same settings (flags or COSYNC_* variables); see
-// `cosync-auth serve -h` or the README.
+// `cosync-auth serve -h` or docs/configuration.md.
 package main
 
 import (

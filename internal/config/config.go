@@ -59,7 +59,7 @@ type Config struct {
 	VaultTransitMount string // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
 }
 
-// Setting describes one setting for flags, errors and the README table.
+// Setting describes one setting for flags, errors and the table in docs/configuration.md.
 // Shown, when set, is how the README describes a machine-dependent default.
 type Setting struct {
 	Env, Flag, Default, Usage, Shown string

@@ -20,7 +20,7 @@ type Limiter interface {
 
 // The rate limits, per client IP and per target (handle, phone, app). They
 // sit above what a person or a busy office behind one NAT does, and below
-// what guessing needs. The README lists them.
+// what guessing needs. docs/security.md lists them.
 var (
 	LimitLoginIP      = LimitRule{Name: "login:ip", Limit: 60, Window: 10 * time.Minute}
 	LimitLoginHandle  = LimitRule{Name: "login:handle", Limit: 20, Window: 10 * time.Minute}
