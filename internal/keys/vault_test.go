@@ -2,11 +2,11 @@ package keys_test
 
 import (
 	"context"
-	"errors"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
