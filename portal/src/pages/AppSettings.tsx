@@ -77,6 +77,11 @@ export const groups: Group[] = [
     paths: ["settings.audience", "settings.email_claim", "settings.token_lifetime", "settings.refresh_token_lifetime", "settings.key_rotation"],
   },
   { id: "mail", title: "Languages", paths: ["settings.locales"] },
+  {
+    id: "cosyncjwt",
+    title: "Moving from CosyncJWT",
+    paths: ["settings.cosyncjwt_app_token", "settings.md5_prehashed_passwords"],
+  },
 ];
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -430,6 +435,25 @@ export function AppSettingsPage({ app }: { app: App }) {
       {section(
         "mail",
         listField("settings.locales", "Locales", (x) => x.locales, (v) => ({ locales: v }), "Language tags, one a line, like en or pt-BR; the first is the default for mail."),
+      )}
+      {section(
+        "cosyncjwt",
+        <>
+          <TextField
+            label="CosyncJWT app token"
+            value={s.cosyncjwtAppToken}
+            onChange={(v) => setS({ cosyncjwtAppToken: v })}
+            hint="Paste the app token your CosyncJWT apps send, so they keep working when pointed at this server. Only its last four characters are shown again."
+            error={err("settings.cosyncjwt_app_token")}
+            disabled={readOnly}
+          />
+          <CheckboxField
+            label="Passwords arrive MD5-hashed, as CosyncJWT SDKs send them"
+            checked={s.md5PrehashedPasswords}
+            onChange={(v) => setS({ md5PrehashedPasswords: v })}
+            disabled={readOnly}
+          />
+        </>,
       )}
     </>
   );
