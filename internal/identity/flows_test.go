@@ -10,6 +10,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/secrets"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
@@ -26,10 +27,15 @@ func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.
 
 // flowEnv is a Service with the real dev outbox as its mailer over st,
 // on costEnv's app and users, with a clock the test moves.
+// Its tokens name their session (fakeTokens), so Authenticate works; it
+// seals with a local box and texts through sms, a recording SMSSender.
 type flowEnv struct {
 	*costEnv
+	st     *store.Store
 	svc    *identity.Service
 	outbox *notify.Outbox
+	box    identity.SecretBox
+	sms    *fakeSMS
 	clock  *testClock
 	caller identity.Caller
 }
@@ -39,9 +45,14 @@ func newFlowEnv(t *testing.T, st *store.Store) *flowEnv {
 	e := newCostEnv(t, st, cheapArgon2)
 	clk := &testClock{t: time.Now().UTC().Truncate(time.Second)}
 	outbox := notify.NewOutbox(st, nil, clk.Now)
+	box, err := secrets.NewLocal(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := &fakeSMS{}
 	svc := identity.New(identity.Deps{Store: st, Passwords: e.hasher, Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")),
-		Tokens: fakeTokens{}, Mailer: outbox, Now: clk.Now}, identity.Config{})
-	return &flowEnv{costEnv: e, svc: svc, outbox: outbox, clock: clk, caller: identity.Caller{AppID: e.app, IP: "192.0.2.1"}}
+		Tokens: fakeTokens{}, Mailer: outbox, Secrets: box, SMS: texts, Now: clk.Now}, identity.Config{})
+	return &flowEnv{costEnv: e, st: st, svc: svc, outbox: outbox, box: box, sms: texts, clock: clk, caller: identity.Caller{AppID: e.app, IP: "192.0.2.1"}}
 }
 
 // lastCode returns the six-digit code of the newest mail to to.
