@@ -215,7 +215,9 @@ func TestDeleteAccount(t *testing.T) {
 		ctx := context.Background()
 		sess, p := f.login(t, "ann@example.com", rightPassword)
 		del := func(pw string) func() error {
-			return func() error { return f.svc.DeleteAccount(ctx, p, identity.DeleteAccountInput{Password: identity.Secret(pw)}) }
+			return func() error {
+				return f.svc.DeleteAccount(ctx, p, identity.DeleteAccountInput{Password: identity.Secret(pw)})
+			}
 		}
 		f.refuse(t, []string{"ann@example.com"}, []refusal{
 			{"no proof", del(""), apperr.ReasonInvalidArgument},
