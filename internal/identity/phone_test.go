@@ -142,7 +142,9 @@ func TestSMSSecondFactor(t *testing.T) {
 
 		// SMS users turn the factor off with the password.
 		disable := func(pw, code string) func() error {
-			return func() error { return errOf(f.svc.DisableTwoFactor(ctx, ann, identity.Secret(pw), identity.Secret(code))) }
+			return func() error {
+				return errOf(f.svc.DisableTwoFactor(ctx, ann, identity.Secret(pw), identity.Secret(code)))
+			}
 		}
 		f.refuse(t, anns, []refusal{
 			{"DisableTwoFactor with a six-digit code", disable("", "123456"), apperr.ReasonInvalidCode},
