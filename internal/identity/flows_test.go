@@ -108,9 +108,14 @@ func TestSignUpCode(t *testing.T) {
 			{"the right code", "new@example.com", code, ""},
 			{"the same code again", "new@example.com", code, apperr.ReasonInvalidCode},
 		}
+		users := []string{"new@example.com", "ann@example.com"}
 		for _, s := range steps {
+			before := f.snapshot(t, users...)
 			sess, err := f.svc.CompleteSignUp(ctx, f.caller, s.handle, identity.Secret(s.code))
 			wantReason(t, s.name+": CompleteSignUp("+s.handle+")", err, s.want)
+			if after := f.snapshot(t, users...); s.want != "" && after != before {
+				t.Errorf("%s: the refused CompleteSignUp changed the state:\n%s\n%s", s.name, before, after)
+			}
 			if err == nil && sess.User.Email != s.handle {
 				t.Errorf("%s: CompleteSignUp signed in %q, want %q", s.name, sess.User.Email, s.handle)
 			}
