@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,6 +120,9 @@ func TestSignUpCode(t *testing.T) {
 			if err == nil && sess.User.Email != s.handle {
 				t.Errorf("%s: CompleteSignUp signed in %q, want %q", s.name, sess.User.Email, s.handle)
 			}
+		}
+		if m := f.lastMail(t); m.To != "new@example.com" || !strings.Contains(m.Subject, "Welcome") {
+			t.Errorf("the newest mail after the signup is %q to %s, want the welcome mail to new@example.com", m.Subject, m.To)
 		}
 		_, err := f.svc.Login(ctx, f.caller, "new@example.com", "a-good-password")
 		wantReason(t, "Login after signup", err, "")
