@@ -288,15 +288,3 @@ func TestDeleteAccount(t *testing.T) {
 		e.signUp(t, dev, app, "ann@example.com") // the address is free again
 	})
 }
-
-// TestWelcomeMail: a completed signup gets the app's welcome mail.
-func TestWelcomeMail(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, sqliteStore(t))
-	dev := e.developer(t, "dev@example.com")
-	app := e.appWithNameField(t, dev)
-	e.signUp(t, dev, app, "ann@example.com")
-	if m := e.outboxTo(t, dev, app, "ann@example.com"); !strings.Contains(m.GetSubject(), "Welcome") {
-		t.Errorf("newest mail to a new user = %q, want the welcome mail", m.GetSubject())
-	}
-}

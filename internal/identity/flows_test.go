@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/secrets"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
@@ -26,10 +28,15 @@ func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.
 
 // flowEnv is a Service with the real dev outbox as its mailer over st,
 // on costEnv's app and users, with a clock the test moves.
+// Its tokens name their session (fakeTokens), so Authenticate works; it
+// seals with a local box and texts through sms, a recording SMSSender.
 type flowEnv struct {
 	*costEnv
+	st     *store.Store
 	svc    *identity.Service
 	outbox *notify.Outbox
+	box    identity.SecretBox
+	sms    *fakeSMS
 	clock  *testClock
 	caller identity.Caller
 }
@@ -39,9 +46,14 @@ func newFlowEnv(t *testing.T, st *store.Store) *flowEnv {
 	e := newCostEnv(t, st, cheapArgon2)
 	clk := &testClock{t: time.Now().UTC().Truncate(time.Second)}
 	outbox := notify.NewOutbox(st, nil, clk.Now)
+	box, err := secrets.NewLocal(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := &fakeSMS{}
 	svc := identity.New(identity.Deps{Store: st, Passwords: e.hasher, Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")),
-		Tokens: fakeTokens{}, Mailer: outbox, Now: clk.Now}, identity.Config{})
-	return &flowEnv{costEnv: e, svc: svc, outbox: outbox, clock: clk, caller: identity.Caller{AppID: e.app, IP: "192.0.2.1"}}
+		Tokens: fakeTokens{}, Mailer: outbox, Secrets: box, SMS: texts, Now: clk.Now}, identity.Config{})
+	return &flowEnv{costEnv: e, st: st, svc: svc, outbox: outbox, box: box, sms: texts, clock: clk, caller: identity.Caller{AppID: e.app, IP: "192.0.2.1"}}
 }
 
 // lastCode returns the six-digit code of the newest mail to to.
@@ -97,12 +109,20 @@ func TestSignUpCode(t *testing.T) {
 			{"the right code", "new@example.com", code, ""},
 			{"the same code again", "new@example.com", code, apperr.ReasonInvalidCode},
 		}
+		users := []string{"new@example.com", "ann@example.com"}
 		for _, s := range steps {
+			before := f.snapshot(t, users...)
 			sess, err := f.svc.CompleteSignUp(ctx, f.caller, s.handle, identity.Secret(s.code))
 			wantReason(t, s.name+": CompleteSignUp("+s.handle+")", err, s.want)
+			if after := f.snapshot(t, users...); s.want != "" && after != before {
+				t.Errorf("%s: the refused CompleteSignUp changed the state:\n%s\n%s", s.name, before, after)
+			}
 			if err == nil && sess.User.Email != s.handle {
 				t.Errorf("%s: CompleteSignUp signed in %q, want %q", s.name, sess.User.Email, s.handle)
 			}
+		}
+		if m := f.lastMail(t); m.To != "new@example.com" || !strings.Contains(m.Subject, "Welcome") {
+			t.Errorf("the newest mail after the signup is %q to %s, want the welcome mail to new@example.com", m.Subject, m.To)
 		}
 		_, err := f.svc.Login(ctx, f.caller, "new@example.com", "a-good-password")
 		wantReason(t, "Login after signup", err, "")
