@@ -116,6 +116,9 @@ func render(ctx context.Context, timeout time.Duration, op string, t Template, v
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTooSlow)
 	defer cancel()
 	s := &sandbox{ctx: ctx}
+	if err := s.step(); err != nil {
+		return Rendered{}, s.partError(op, "subject", err)
+	}
 	var r Rendered
 	var err error
 	if r.Subject, err = s.renderText("subject", t.Subject, v); err != nil {
