@@ -151,7 +151,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom,
 		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
-	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now})
+	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains})
 	if err := con.EnsureConsoleApp(ctx); err != nil {
 		if kp.vault != nil {
 			kp.vault.Close()

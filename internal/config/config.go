@@ -36,6 +36,8 @@ type Config struct {
 	LogFormat    string        // COSYNC_LOG_FORMAT, "json" (or "text")
 	ShutdownWait time.Duration // COSYNC_SHUTDOWN_TIMEOUT, 15s
 
+	MailFromDomains []string // COSYNC_MAIL_FROM_DOMAINS, the domain of MailFrom: the domains an app's email_from may use
+
 	Argon2MemoryKiB   int // COSYNC_ARGON2_MEMORY_KIB, 19456 (OWASP minimum)
 	Argon2Iterations  int // COSYNC_ARGON2_ITERATIONS, 2
 	Argon2Parallelism int // COSYNC_ARGON2_PARALLELISM, 1
@@ -90,6 +92,7 @@ func Settings() []Setting {
 		{"COSYNC_MASTER_KEY", "master-key", "", "32-byte key (base64 or hex) that encrypts secrets at rest; empty: master.key in the data dir, created 0600", "", str(func(c *Config) *string { return &c.MasterKey })},
 		{"COSYNC_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty: dev outbox", "", str(func(c *Config) *string { return &c.SMTPURL })},
 		{"COSYNC_MAIL_FROM", "mail-from", "CoSync Auth <no-reply@localhost>", "default sender of application mail", "", str(func(c *Config) *string { return &c.MailFrom })},
+		{"COSYNC_MAIL_FROM_DOMAINS", "mail-from-domains", "", "comma-separated domains an application's own sender (email_from) may use", "the domain of COSYNC_MAIL_FROM", func(c *Config, v string) error { return c.setMailFromDomains(v) }},
 		{"COSYNC_CORS_ORIGINS", "cors-origins", "*", "comma-separated browser origins allowed to call the API", "", func(c *Config, v string) error {
 			c.CORSOrigins = nil
 			for _, o := range strings.Split(v, ",") {

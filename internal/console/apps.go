@@ -49,7 +49,7 @@ func (s *Service) CreateApp(ctx context.Context, d identity.Developer, name stri
 // harmless, a stored app without a key is not.
 func (s *Service) createApp(ctx context.Context, a identity.App, ownerID, ip string) error {
 	const op = "console.CreateApp"
-	if err := a.Settings.Validate(); err != nil {
+	if err := s.validate(a.Settings); err != nil {
 		return err
 	}
 	now := s.clock()
@@ -127,7 +127,7 @@ func (s *Service) UpdateApp(ctx context.Context, d identity.Developer, appID str
 		if err := s.sealTwilio(ctx, appID, &next.Settings, ch.TwilioAuthToken); err != nil {
 			return err
 		}
-		if err := next.Settings.Validate(); err != nil {
+		if err := s.validate(next.Settings); err != nil {
 			return err
 		}
 		next.UpdatedAt = s.clock()

@@ -37,13 +37,17 @@ type OutboxReader interface {
 // Deps are the parts a Service is built from. Store, Keys and Secrets are
 // required; Outbox is nil when real mail is configured (Outbox answers
 // OUTBOX_DISABLED), Log nil discards, Now nil is time.Now.
+// MailFromDomains are the domains an app's email_from may use
+// (COSYNC_MAIL_FROM_DOMAINS); nil allows none, so apps mail from the
+// server's sender.
 type Deps struct {
-	Store   Store
-	Keys    KeyMaker
-	Secrets identity.SecretBox
-	Outbox  OutboxReader
-	Log     *slog.Logger
-	Now     func() time.Time
+	Store           Store
+	Keys            KeyMaker
+	Secrets         identity.SecretBox
+	Outbox          OutboxReader
+	Log             *slog.Logger
+	Now             func() time.Time
+	MailFromDomains []string
 }
 
 // Service runs the developers' operations. It is safe for concurrent use.
@@ -54,6 +58,7 @@ type Service struct {
 	outbox  OutboxReader
 	log     *slog.Logger
 	now     func() time.Time
+	senders []string // domains allowed in email_from
 }
 
 // New returns a Service over d.
@@ -64,7 +69,7 @@ func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: d.Store, keys: d.Keys, secrets: d.Secrets, outbox: d.Outbox, log: d.Log, now: d.Now}
+	return &Service{store: d.Store, keys: d.Keys, secrets: d.Secrets, outbox: d.Outbox, log: d.Log, now: d.Now, senders: d.MailFromDomains}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

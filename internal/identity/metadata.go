@@ -9,6 +9,51 @@ import (
 	"github.com/cosync/cosync-auth/internal/apperr"
 )
 
+// reservedMetadataNames are the claim names a metadata path may not start
+// with, because a token verifier trusts them as the server's word rather
+// than the user's. Chosen from the registered claims of JWT (RFC 7519
+// §4.1); OpenID Connect Core 1.0: the ID-token claims (§2) and the standard
+// claims that name or verify a person (§5.1: name, preferred_username,
+// email, phone_number and their _verified flags); token exchange (RFC 8693
+// §4: act, may_act, scope, client_id); JWT access tokens (RFC 9068 §2.2:
+// auth_time, acr, amr, groups, roles, entitlements); proof of possession
+// (RFC 7800: cnf); Security Event Tokens (RFC 8417: events, txn, toe); the
+// "scp" spelling of scope and "role", which Supabase, Hasura and PostgREST
+// read; and the claims this server sets itself (ReservedClaims).
+//
+// The purely descriptive profile claims of OIDC §5.1 (given_name,
+// family_name, nickname, picture, birthdate, locale, …) stay allowed: an
+// OIDC provider takes them from the user too, and apps collect them at
+// signup. A path under a reserved name ("email.work") is refused as well:
+// the claim would become an object no verifier expects.
+var reservedMetadataNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, group := range [][]string{
+		{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"},                                                  // RFC 7519
+		{"nonce", "auth_time", "acr", "amr", "azp", "at_hash", "c_hash", "s_hash", "sid"},                  // OIDC ID token
+		{"name", "preferred_username", "email", "email_verified", "phone_number", "phone_number_verified"}, // OIDC §5.1
+		{"act", "may_act", "scope", "scp", "client_id"},                                                    // RFC 8693
+		{"groups", "roles", "entitlements", "role"},                                                        // RFC 9068, SCIM; role: Supabase, Hasura
+		{"cnf"},                  // RFC 7800
+		{"events", "txn", "toe"}, // RFC 8417
+	} {
+		for _, n := range group {
+			m[n] = true
+		}
+	}
+	for n := range ReservedClaims {
+		m[n] = true
+	}
+	return m
+}()
+
+// reservedMetadataName reports whether a metadata path may not start with
+// the segment seg. Case is ignored: "Email_Verified" reads as the claim to a
+// person and to a verifier that folds case.
+func reservedMetadataName(seg string) bool {
+	return reservedMetadataNames[strings.ToLower(seg)]
+}
+
 // checkMetadata validates in against fields and returns a new nested object
 // holding exactly the declared values present in in. Unknown paths, wrong
 // types and missing required fields are named as `metadata.<path>`.
@@ -136,11 +181,16 @@ func leafPaths(m map[string]any, prefix string) []string {
 }
 
 // metadataClaims returns the claims for a user's metadata: every field of
-// the app (signup or invite) whose value the user has, at its path.
+// the app (signup or invite) whose value the user has, at its path. A field
+// under a reserved name (an app saved before the name was reserved) gives
+// no claim.
 func metadataClaims(a App, md map[string]any) map[string]any {
 	out := map[string]any{}
 	for _, fields := range [][]MetadataField{a.Settings.SignupMetadataFields, a.Settings.InviteMetadataFields} {
 		for _, f := range fields {
+			if seg, _, _ := strings.Cut(f.Path, "."); reservedMetadataName(seg) {
+				continue // saved before the name was reserved: never a claim
+			}
 			if v, ok := lookupPath(md, f.Path); ok && v != nil {
 				setPath(out, f.Path, v)
 			}

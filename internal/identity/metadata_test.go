@@ -273,3 +273,67 @@ func TestMetadataClaims(t *testing.T) {
 		})
 	}
 }
+
+// TestReservedMetadataPaths: no metadata field, signup or invite, may sit at
+// or under a claim a verifier trusts; the error names the field.
+func TestReservedMetadataPaths(t *testing.T) {
+	t.Parallel()
+	reserved := []string{
+		"iss", "sub", "aud", "exp", "nbf", "iat", "jti", // RFC 7519
+		"sid", "nonce", "auth_time", "acr", "amr", "azp", "at_hash", "c_hash", "s_hash", // OIDC ID token
+		"name", "preferred_username", "email", "email_verified", "phone_number", "phone_number_verified", // OIDC §5.1
+		"act", "may_act", "scope", "scp", "client_id", // RFC 8693
+		"groups", "roles", "entitlements", "role", "cnf", "events", "txn", "toe",
+		"user_name",                     // set by this server
+		"Email_Verified", "ROLE", "Sub", // case does not matter
+	}
+	for _, name := range reserved {
+		for _, path := range []string{name, name + ".x"} {
+			for _, list := range []string{"signup_metadata_fields", "invite_metadata_fields"} {
+				t.Run(list+"/"+path, func(t *testing.T) {
+					t.Parallel()
+					s := DefaultSettings()
+					fields := []MetadataField{{Path: "user_data.name", Type: FieldString}, {Path: path, Type: FieldString}}
+					if list == "signup_metadata_fields" {
+						s.SignupMetadataFields = fields
+					} else {
+						s.InviteMetadataFields = fields
+					}
+					err := s.Validate()
+					if apperr.KindOf(err) != apperr.Invalid || apperr.ReasonOf(err) != apperr.ReasonInvalidArgument {
+						t.Fatalf("Validate(%s %q) = %v, want Invalid", list, path, err)
+					}
+					want := []string{"settings." + list + "[1].path"}
+					if got := violationFields(t, err); !slices.Equal(got, want) {
+						t.Errorf("Validate(%s %q) names %q, want %q", list, path, got, want)
+					}
+				})
+			}
+		}
+	}
+	// Descriptive profile claims, and reserved names deeper in a path, are fine.
+	s := DefaultSettings()
+	s.SignupMetadataFields = []MetadataField{
+		{Path: "given_name", Type: FieldString}, {Path: "family_name", Type: FieldString},
+		{Path: "profile.picture", Type: FieldString}, {Path: "user_data.email", Type: FieldString},
+		{Path: "user_data.role", Type: FieldString}, {Path: "emails", Type: FieldString},
+	}
+	s.InviteMetadataFields = []MetadataField{{Path: "team.roles", Type: FieldString}, {Path: "locale", Type: FieldString}}
+	if err := s.Validate(); err != nil {
+		t.Errorf("Validate(descriptive paths) = %v, want nil", err)
+	}
+}
+
+// TestMetadataClaimsSkipReserved: an app saved before a name was reserved
+// keeps its field, but the field never becomes a claim.
+func TestMetadataClaimsSkipReserved(t *testing.T) {
+	t.Parallel()
+	var a App
+	a.Settings.SignupMetadataFields = []MetadataField{{Path: "role", Type: FieldString}, {Path: "user_data.name", Type: FieldString}}
+	a.Settings.InviteMetadataFields = []MetadataField{{Path: "email_verified", Type: FieldBool}}
+	md := map[string]any{"role": "admin", "email_verified": true, "user_data": map[string]any{"name": "Ann"}}
+	want := map[string]any{"user_data": map[string]any{"name": "Ann"}}
+	if got := metadataClaims(a, md); !reflect.DeepEqual(got, want) {
+		t.Errorf("metadataClaims = %v, want %v", got, want)
+	}
+}

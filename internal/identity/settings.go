@@ -209,7 +209,7 @@ func checkFields(name string, fields []MetadataField) []apperr.Violation {
 		switch {
 		case !ok:
 			vs = append(vs, apperr.Violation{Field: at + ".path", Description: fmt.Sprintf("%q must be dotted names like user_data.name", f.Path)})
-		case ReservedClaims[segs[0]]:
+		case reservedMetadataName(segs[0]):
 			vs = append(vs, apperr.Violation{Field: at + ".path", Description: fmt.Sprintf("%q would overwrite the reserved claim %q", f.Path, segs[0])})
 		}
 		for p := range seen {

@@ -1,15 +1,15 @@
 // Package templates holds the per-locale message templates of an
 // application ([Template]) with their built-in defaults ([Default]), and
-// renders them in a sandbox of bounded output ([Render]). It is pure: it
+// renders them in a sandbox of bounded time, memory and output ([Render]). It is pure: it
 // sends nothing and imports no delivery library, so the domain can use it.
 package templates
 
 import (
+	"context"
 	"errors"
-	htmltemplate "html/template"
+	"fmt"
 	"strings"
-	"text/template"
-	"text/template/parse"
+	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 )
@@ -95,38 +95,61 @@ type Rendered struct {
 	HTML    string
 }
 
-// maxOutput caps each rendered part, so that a template cannot make the
-// server build huge strings (printf widths go up to a million).
-const maxOutput = 1 << 20
-
-var errTooLarge = errors.New("rendered output larger than 1 MiB")
-
-// Render fills t with v. A part that does not parse, uses a macro Vars does
-// not have, or uses {{range}} or {{template}} gives an apperr Invalid error
-// whose violation field is the part: "subject", "html" or "text". Empty parts
-// render empty. Render is safe for concurrent use.
+// Render fills t with v in the sandbox (see sandbox.go): bounded in time,
+// in the values it may build and in its output. A part that does not parse,
+// uses a macro Vars does not have, uses {{range}}, {{template}} or a function
+// the sandbox does not offer, builds too much or runs too long gives an
+// apperr Invalid error whose violation field is the part: "subject", "html"
+// or "text". Empty parts render empty. Render is safe for concurrent use.
 func Render(t Template, v Vars) (Rendered, error) {
+	return RenderContext(context.Background(), t, v)
+}
+
+// RenderContext is Render that also stops when ctx is done; it then returns
+// ctx's error (not an Invalid one: the template is not at fault).
+func RenderContext(ctx context.Context, t Template, v Vars) (Rendered, error) {
 	const op = "templates.Render"
+	return render(ctx, renderTimeout, op, t, v)
+}
+
+func render(ctx context.Context, timeout time.Duration, op string, t Template, v Vars) (Rendered, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTooSlow)
+	defer cancel()
+	s := &sandbox{ctx: ctx}
+	if err := s.step(); err != nil {
+		return Rendered{}, s.partError(op, "subject", err)
+	}
 	var r Rendered
 	var err error
-	if r.Subject, err = renderText("subject", t.Subject, v); err != nil {
-		return Rendered{}, partError(op, "subject", err)
+	if r.Subject, err = s.renderText("subject", t.Subject, v); err != nil {
+		return Rendered{}, s.partError(op, "subject", err)
 	}
 	// One line, so it can go into a mail header and an HTML <title>.
 	r.Subject = strings.Join(strings.Fields(r.Subject), " ")
-	if r.Text, err = renderText("text", t.Text, v); err != nil {
-		return Rendered{}, partError(op, "text", err)
+	if r.Text, err = s.renderText("text", t.Text, v); err != nil {
+		return Rendered{}, s.partError(op, "text", err)
 	}
-	if r.HTML, err = renderHTML("html", t.HTML, v); err != nil {
-		return Rendered{}, partError(op, "html", err)
+	if r.HTML, err = s.renderHTML("html", t.HTML, v); err != nil {
+		return Rendered{}, s.partError(op, "html", err)
 	}
 	return r, nil
 }
 
+// partError is an Invalid error naming the part, unless the caller's
+// context ended the render.
+func (s *sandbox) partError(op, part string, err error) error {
+	if cerr := s.step(); cerr != nil && !errors.Is(cerr, errTooSlow) {
+		return fmt.Errorf("%s: %w", op, cerr)
+	}
+	return apperr.Field(part, err.Error()).With(op, nil)
+}
+
 // Check reports whether t is fit to save: its kind is known, it has the parts
 // its kind needs (a subject and a text or HTML body for mail, text for
-// KindSMS, HTML for KindLinkLanding), and each part renders with SampleVars.
-// Errors are apperr Invalid with the offending part as the violation field.
+// KindSMS, HTML for KindLinkLanding), and each part renders in the sandbox
+// with SampleVars and with what sends of its kind carry (checkVars), so a
+// saved template does not fail at send time. Errors are apperr Invalid with
+// the offending part as the violation field.
 func Check(t Template) error {
 	const op = "templates.Check"
 	if !t.Kind.Valid() {
@@ -156,109 +179,69 @@ func Check(t Template) error {
 		}
 		return err
 	}
-	if _, err := Render(t, SampleVars("")); err != nil {
+	for i, v := range checkVars(t.Kind) {
+		_, err := render(context.Background(), renderTimeout, op, t, v)
 		var e *apperr.Error
-		if errors.As(err, &e) {
-			return e.With(op, nil)
+		if i > 0 && errors.As(err, &e) && e.Kind() == apperr.Invalid {
+			// Say why the preview may render what the save refuses.
+			vs := e.Violations()
+			for j := range vs {
+				vs[j].Description += " (with the values a send of this kind carries)"
+			}
+			return apperr.Fields(apperr.ReasonInvalidArgument, vs)
 		}
-		return err
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func partError(op, part string, err error) error {
-	return apperr.Field(part, err.Error()).With(op, nil)
+// sendFields lists, per kind, the Vars a send fills; the others are empty
+// when it renders. Optional ones may be empty too (an invitation made
+// without a link).
+var sendFields = map[Kind]struct{ code, link, expires, optionalLink bool }{
+	KindSignupCode:    {code: true, expires: true},
+	KindSignupLink:    {code: true, link: true, expires: true},
+	KindLinkLanding:   {},
+	KindWelcome:       {},
+	KindPasswordReset: {code: true, expires: true},
+	KindInvite:        {code: true, link: true, expires: true, optionalLink: true},
+	KindTOTPQR:        {code: true, link: true, expires: true},
+	KindSMS:           {code: true, expires: true},
+	KindAccountExists: {},
 }
 
-func renderText(name, src string, v Vars) (string, error) {
-	if src == "" {
-		return "", nil
+// checkVars are the values Check renders a template of kind with, so that
+// a template saved now does not fail when it is sent: the preview's sample
+// values, and what sends of that kind carry, both short and at the longest
+// a send can produce (with characters that escaping expands), with the
+// fields the kind leaves empty empty.
+func checkVars(kind Kind) []Vars {
+	long := Vars{
+		AppName:   strings.Repeat(`"<𝕏`, 128/3+1), // 128 characters is the longest app name
+		Handle:    strings.Repeat(`"`, 254),       // the longest email address
+		Code:      strings.Repeat("A", 64),        // a TOTP key is 32
+		Link:      "https://auth.example.com/" + strings.Repeat("%22", 2048/3),
+		ExpiresIn: "1000 minutes",
 	}
-	t, err := template.New(name).Option("missingkey=error").Parse(src)
-	if err != nil {
-		return "", err
-	}
-	for _, tt := range t.Templates() {
-		if err := allowed(tt.Tree); err != nil {
-			return "", err
+	out := []Vars{SampleVars("")}
+	f := sendFields[kind]
+	for _, v := range []Vars{SampleVars(""), long} {
+		if !f.code {
+			v.Code = ""
+		}
+		if !f.link {
+			v.Link = ""
+		}
+		if !f.expires {
+			v.ExpiresIn = ""
+		}
+		out = append(out, v)
+		if f.optionalLink {
+			v.Link = ""
+			out = append(out, v)
 		}
 	}
-	var w limitWriter
-	if err := t.Execute(&w, v); err != nil {
-		return "", err
-	}
-	return w.String(), nil
-}
-
-func renderHTML(name, src string, v Vars) (string, error) {
-	if src == "" {
-		return "", nil
-	}
-	t, err := htmltemplate.New(name).Option("missingkey=error").Parse(src)
-	if err != nil {
-		return "", err
-	}
-	for _, tt := range t.Templates() {
-		if err := allowed(tt.Tree); err != nil {
-			return "", err
-		}
-	}
-	var w limitWriter
-	if err := t.Execute(&w, v); err != nil {
-		return "", err
-	}
-	return w.String(), nil
-}
-
-// allowed rejects the actions that can repeat work: {{range}} (over an
-// integer it loops) and {{template}} or {{block}} (which can recurse).
-func allowed(tree *parse.Tree) error {
-	if tree == nil || tree.Root == nil {
-		return nil
-	}
-	var walk func(parse.Node) error
-	walk = func(n parse.Node) error {
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return nil
-			}
-			for _, c := range n.Nodes {
-				if err := walk(c); err != nil {
-					return err
-				}
-			}
-		case *parse.IfNode:
-			return walkBranch(walk, &n.BranchNode)
-		case *parse.WithNode:
-			return walkBranch(walk, &n.BranchNode)
-		case *parse.RangeNode:
-			return errors.New("{{range}} is not supported")
-		case *parse.TemplateNode:
-			return errors.New("{{template}} and {{block}} are not supported")
-		}
-		return nil
-	}
-	return walk(tree.Root)
-}
-
-func walkBranch(walk func(parse.Node) error, b *parse.BranchNode) error {
-	if err := walk(b.List); err != nil {
-		return err
-	}
-	if b.ElseList != nil {
-		return walk(b.ElseList)
-	}
-	return nil
-}
-
-// limitWriter collects output up to maxOutput and fails past it, which stops
-// the template's execution.
-type limitWriter struct{ strings.Builder }
-
-func (w *limitWriter) Write(p []byte) (int, error) {
-	if w.Len()+len(p) > maxOutput {
-		return 0, errTooLarge
-	}
-	return w.Builder.Write(p)
+	return out
 }

@@ -177,7 +177,19 @@ func TestRender(t *testing.T) {
 		{"range", templates.Template{Text: "{{range 1000000000}}x{{end}}"}, templates.Rendered{}, "text"},
 		{"template call", templates.Template{HTML: `{{define "a"}}{{template "a"}}{{end}}{{template "a"}}`}, templates.Rendered{}, "html"},
 		{"block", templates.Template{Subject: `{{block "b" .}}x{{end}}`}, templates.Rendered{}, "subject"},
-		{"huge output", templates.Template{Text: `{{printf "%01000000d" 1}}{{printf "%01000000d" 1}}`}, templates.Rendered{}, "text"},
+		{"huge printf width", templates.Template{Text: `{{printf "%01000000d" 1}}`}, templates.Rendered{}, "text"},
+		{"huge printf precision", templates.Template{Subject: `{{printf "%.1000000f" 1.0}}`}, templates.Rendered{}, "subject"},
+		{"printf star width", templates.Template{Text: `{{printf "%*d" 1000000 1}}`}, templates.Rendered{}, "text"},
+		{"printf argument index", templates.Template{HTML: `{{printf "%[1]s%[1]s%[1]s" .Link}}`}, templates.Rendered{}, "html"},
+		{"small printf width", templates.Template{Text: `{{printf "%08d|%-6s|%.2f" 42 .Code 1.5}}`}, templates.Rendered{Text: "00000042|123456|1.50"}, ""},
+		{"call", templates.Template{Text: `{{call .Code}}`}, templates.Rendered{}, "text"},
+		{"call nested", templates.Template{Text: `{{if (call .Code)}}x{{end}}`}, templates.Rendered{}, "text"},
+		{"escapers", templates.Template{Text: `{{html "<b>"}} {{js "'"}} {{urlquery "a b"}} {{len .Code}} {{slice .Code 0 2}}`},
+			templates.Rendered{Text: `&lt;b&gt; \' a+b 6 12`}, ""},
+		{"huge output", templates.Template{Text: strings.Repeat("{{.Link}}", 30000)}, templates.Rendered{}, "text"},
+		{"doubling by print", templates.Template{Text: `{{$a := print .Link .Link}}` + strings.Repeat(`{{$a = print $a $a}}`, 40) + `{{len $a}}`}, templates.Rendered{}, "text"},
+		{"doubling by printf", templates.Template{HTML: `{{$a := printf "%064d" 0}}` + strings.Repeat(`{{$a = printf "%s%s" $a $a}}`, 40)}, templates.Rendered{}, "html"},
+		{"many arguments", templates.Template{Text: `{{$a := printf "%064d" 0}}{{$a = print $a $a $a $a $a $a $a $a}}{{$a = print $a $a $a $a $a $a $a $a}}{{$a = print $a $a $a $a $a $a $a $a}}{{$a = print $a $a $a $a $a $a $a $a}}`}, templates.Rendered{}, "text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
