@@ -37,7 +37,9 @@ func gzipOf(tb testing.TB, prefix string, n int, suffix string) []byte {
 	spaces := bytes.Repeat([]byte(" "), 1<<20)
 	for n > 0 {
 		k := min(n, len(spaces))
-		zw.Write(spaces[:k])
+		if _, err := zw.Write(spaces[:k]); err != nil {
+			tb.Fatal(err)
+		}
 		n -= k
 	}
 	io.WriteString(zw, suffix)
@@ -200,7 +202,9 @@ func withTimeouts(header, read, idle time.Duration) envOption {
 // keeps a broken server from hanging the suite; reaching it fails.
 func waitClosed(tb testing.TB, conn net.Conn, what string) {
 	tb.Helper()
-	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if err := conn.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		tb.Fatal(err)
+	}
 	_, err := io.Copy(io.Discard, conn)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -262,10 +266,14 @@ func TestSlowClientsCutOff(t *testing.T) {
 		conn := dial()
 		io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
 		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil || res.StatusCode != http.StatusOK || res.Close {
-			t.Fatalf("GET /healthz = %v, %v; want a kept-alive 200", res, err)
+		if err != nil {
+			t.Fatalf("GET /healthz: %v", err)
 		}
-		io.Copy(io.Discard, res.Body)
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || res.Close {
+			t.Fatalf("GET /healthz = %d (close %v), want a kept-alive 200", res.StatusCode, res.Close)
+		}
 		waitClosed(t, conn, "idle connection")
 	})
 }

@@ -74,7 +74,7 @@ func TestHTMLPagesHeaders(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		io.Copy(io.Discard, res.Body)
+		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 		if res.StatusCode != pg.status {
 			t.Errorf("%s = %d, want %d", what, res.StatusCode, pg.status)

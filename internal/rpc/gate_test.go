@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
@@ -27,10 +28,7 @@ func TestGateSheds(t *testing.T) {
 		t.Fatalf("Enter when full = %v, want Unavailable/UNAVAILABLE", err)
 	}
 	var ae *apperr.Error
-	if e, ok := err.(*apperr.Error); ok {
-		ae = e
-	}
-	if ae == nil || ae.RetryAfter() != GateRetryAfter {
+	if !errors.As(err, &ae) || ae.RetryAfter() != GateRetryAfter {
 		t.Errorf("Enter when full: retry after = %v, want %v", ae, GateRetryAfter)
 	}
 	releases[0]()
