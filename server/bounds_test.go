@@ -254,6 +254,52 @@ func TestSlowClientsCutOff(t *testing.T) {
 		go trickle(conn, []byte(" "), stop)
 		waitClosed(t, conn, "slow body")
 	})
+	t.Run("slow body over h2c", func(t *testing.T) {
+		var protocols http.Protocols
+		protocols.SetUnencryptedHTTP2(true)
+		hc := &http.Client{Transport: &http.Transport{Protocols: &protocols}}
+		t.Cleanup(hc.CloseIdleConnections)
+		pr, pw := io.Pipe()
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			defer pw.Close()
+			for {
+				if _, err := pw.Write([]byte(" ")); err != nil {
+					return
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/cosync.auth.v1.AuthService/Login", pr)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cosync-App-Id", "console")
+		type outcome struct {
+			res *http.Response
+			err error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			res, err := hc.Do(req)
+			if err == nil {
+				res.Body.Close()
+			}
+			done <- outcome{res, err}
+		}()
+		select {
+		case o := <-done:
+			// A reset stream (o.err) or an error reply both cut the body off.
+			if o.err == nil && (o.res.ProtoMajor != 2 || o.res.StatusCode == http.StatusOK) {
+				t.Errorf("a trickling body over h2c = %s %d, want it cut off over HTTP/2", o.res.Proto, o.res.StatusCode)
+			}
+		case <-time.After(20 * time.Second): // a guard against a hang, not a measure
+			t.Fatal("the server never ended a stream whose body trickles")
+		}
+	})
 	t.Run("slow headers", func(t *testing.T) {
 		conn := dial()
 		io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
