@@ -17,6 +17,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/otp"
 	"github.com/cosync/cosync-auth/internal/password"
 	"github.com/cosync/cosync-auth/internal/ratelimit"
+	"github.com/cosync/cosync-auth/internal/rpc"
 	"github.com/cosync/cosync-auth/internal/secrets"
 	"github.com/cosync/cosync-auth/internal/sms"
 	"github.com/cosync/cosync-auth/internal/social"
@@ -35,6 +36,7 @@ type parts struct {
 	svc     *identity.Service
 	console *console.Service
 	limiter *ratelimit.Limiter
+	gate    *rpc.Gate // bounds calls that hash or sign
 	keyParts
 }
 
@@ -158,7 +160,8 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		}
 		return nil, fmt.Errorf("console application: %w", err)
 	}
-	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter, keyParts: kp}, nil
+	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter,
+		gate: rpc.NewGate(cfg.MaxExpensiveCalls, expensiveProcedures...), keyParts: kp}, nil
 }
 
 func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {

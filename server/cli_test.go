@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"flag"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // These tests drive run as the binary would be driven. They set process
@@ -63,11 +67,18 @@ func cliEnv(tb testing.TB, extra ...string) string {
 	return dir
 }
 
-// runCLI runs the command line args and returns its output and error.
+// runCLI runs the command line args with an empty stdin and returns its
+// output and error.
 func runCLI(tb testing.TB, args ...string) (stdout, stderr string, err error) {
 	tb.Helper()
+	return runCLIIn(tb, "", args...)
+}
+
+// runCLIIn runs the command line args with stdin piped from in.
+func runCLIIn(tb testing.TB, in string, args ...string) (stdout, stderr string, err error) {
+	tb.Helper()
 	var out, errOut lockedBuffer
-	err = run(args, &out, &errOut)
+	err = run(args, strings.NewReader(in), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
@@ -156,11 +167,13 @@ func TestCLIMigrate(t *testing.T) {
 	}
 }
 
+// TestCLIDeveloperCreate: the password comes from stdin when piped or from
+// $COSYNC_DEVELOPER_PASSWORD, never from argv.
 func TestCLIDeveloperCreate(t *testing.T) {
 	cliEnv(t)
-	args := []string{"developer", "create", "--email", "A@Example.com", "--password", "long enough pw"}
+	args := []string{"developer", "create", "--email", "A@Example.com"}
 
-	out, stderr, err := runCLI(t, args...)
+	out, stderr, err := runCLIIn(t, "long enough pw\n", args...)
 	if err != nil {
 		t.Fatalf("run(%q) = %v, want nil; log:\n%s", args, err, stderr)
 	}
@@ -168,7 +181,7 @@ func TestCLIDeveloperCreate(t *testing.T) {
 		t.Errorf("run(%q) printed %q, want the normalized email", args, out)
 	}
 
-	out, _, err = runCLI(t, args...)
+	out, _, err = runCLIIn(t, "long enough pw\n", args...)
 	if !apperr.Is(err, apperr.Exists) {
 		t.Errorf("run(%q) again = %v, want an exists error", args, err)
 	}
@@ -176,9 +189,46 @@ func TestCLIDeveloperCreate(t *testing.T) {
 		t.Errorf("run(%q) again printed %q, want nothing", args, out)
 	}
 
-	short := []string{"developer", "create", "--email", "b@example.com", "--password", "short"}
-	if _, _, err := runCLI(t, short...); !apperr.Is(err, apperr.Invalid) {
-		t.Errorf("run(%q) = %v, want an invalid-password error", short, err)
+	short := []string{"developer", "create", "--email", "b@example.com"}
+	if _, _, err := runCLIIn(t, "short\n", short...); !apperr.Is(err, apperr.Invalid) {
+		t.Errorf("run(%q) with a short password = %v, want an invalid-password error", short, err)
+	}
+	// Nothing piped: no password, and nothing was created.
+	if _, _, err := runCLI(t, short...); err == nil || !strings.Contains(err.Error(), "no password") {
+		t.Errorf("run(%q) with an empty stdin = %v, want a no-password error", short, err)
+	}
+
+	// The password on the command line is refused before anything runs,
+	// whatever its spelling.
+	for _, flag := range [][]string{{"--password", "long enough pw"}, {"-password=long enough pw"}, {"--password=x"}} {
+		argv := append([]string{"developer", "create", "--email", "c@example.com"}, flag...)
+		if _, _, err := runCLIIn(t, "long enough pw\n", argv...); err == nil || !strings.Contains(err.Error(), "--password is not accepted") {
+			t.Errorf("run(%q) = %v, want the --password refusal", argv, err)
+		}
+	}
+
+	// Scripts: the variable wins over stdin.
+	t.Setenv("COSYNC_DEVELOPER_PASSWORD", "from the environment")
+	if _, stderr, err := runCLIIn(t, "ignored\n", "developer", "create", "--email", "d@example.com"); err != nil {
+		t.Fatalf("run(developer create) with $COSYNC_DEVELOPER_PASSWORD = %v; log:\n%s", err, stderr)
+	}
+	ctx := context.Background()
+	cfg, err := config.Load(flag.NewFlagSet("t", flag.ContinueOnError), nil, config.Environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := build(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	for _, tc := range []struct{ email, pw string }{{"a@example.com", "long enough pw"}, {"d@example.com", "from the environment"}} {
+		if _, err := p.svc.Login(ctx, identity.Caller{AppID: identity.ConsoleAppID, IP: "127.0.0.1"}, tc.email, identity.Secret(tc.pw)); err != nil {
+			t.Errorf("Login(%s) with the password given = %v, want a session", tc.email, err)
+		}
+	}
+	if _, err := p.store.FindUserByEmail(ctx, identity.ConsoleAppID, "c@example.com"); err == nil {
+		t.Errorf("a refused developer create made c@example.com")
 	}
 }
 
@@ -239,7 +289,7 @@ func TestCLIServeGracefulShutdown(t *testing.T) {
 
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run([]string{"serve"}, &stdout, &stderr) }()
+	go func() { done <- run([]string{"serve"}, strings.NewReader(""), &stdout, &stderr) }()
 
 	hc := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(60 * time.Second)

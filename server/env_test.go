@@ -103,6 +103,7 @@ func newEnv(tb testing.TB, st *store.Store, opts ...envOption) *env {
 		DataDir: tb.TempDir(), Signer: "local", MasterKey: base64.StdEncoding.EncodeToString(key),
 		MailFrom: "Test <test@example.com>", CORSOrigins: []string{"*"}, LogLevel: "debug", LogFormat: "json",
 		ShutdownWait: time.Second, Argon2MemoryKiB: 1024, Argon2Iterations: 1, Argon2Parallelism: 1, HashConcurrency: 4,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxExpensiveCalls: 64,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -116,11 +117,8 @@ func newEnv(tb testing.TB, st *store.Store, opts ...envOption) *env {
 	if err != nil {
 		tb.Fatalf("assemble: %v", err)
 	}
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
 	srv.Config.Handler = handler(p)
-	srv.Config.Protocols = &protocols
+	configureServer(srv.Config, cfg, log)
 	srv.Start()
 	tb.Cleanup(srv.Close)
 	hc := &http.Client{Timeout: 30 * time.Second}

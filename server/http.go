@@ -41,13 +41,20 @@ import (
 // /readyz, behind request ids, access logs and CORS.
 func handler(p *parts) http.Handler {
 	mux := http.NewServeMux()
-	opts := []connect.HandlerOption{connect.WithInterceptors(validate.NewInterceptor())}
-	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts...))
+	gate := p.gate.Interceptor()
+	opts := func(max int) []connect.HandlerOption {
+		return append(readBound(max), connect.WithInterceptors(gate, validate.NewInterceptor()))
+	}
+	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts(authMaxBytes)...))
 	admin := adminapi.New(p.svc, p.console, p.log)
 	admin.ImportCosyncJWT = func(ctx context.Context, appID string, ex cosyncjwt.Export, dryRun bool) (cosyncjwt.ImportReport, error) {
 		return cosyncjwt.Import(ctx, p.store, appID, ex, dryRun, p.svc.Now)
 	}
-	mux.Handle(adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts...))
+	mux.Handle(adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts(adminMaxBytes)...))
+	// The import carries a whole export: the same service with a larger
+	// bound, for that one procedure (the more specific pattern wins).
+	_, importHandler := adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts(importMaxBytes)...)
+	mux.Handle(adminv1connect.AdminServiceImportCosyncJwtUsersProcedure, importHandler)
 	services := []string{authv1connect.AuthServiceName, adminv1connect.AdminServiceName}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -82,7 +89,8 @@ func handler(p *parts) http.Handler {
 		writeCached(w, r, "application/json", body, etagOf(body))
 	})
 	mux.HandleFunc("GET /apps/{id}/signup/confirm", signupLanding(p))
-	mux.HandleFunc("POST /apps/{id}/signup/confirm", signupLanding(p))
+	mux.Handle("POST /apps/{id}/signup/confirm", p.gate.Handler(signupLanding(p)))
+	mux.HandleFunc("GET /apps/{id}/invite", invitePage(p))
 	mux.HandleFunc("GET /apps/{id}/totp-qr", totpQR(p))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -118,14 +126,14 @@ func handler(p *parts) http.Handler {
 		ExposedHeaders: append(connectcors.ExposedHeaders(), "Retry-After", "X-Request-Id"),
 		MaxAge:         7200,
 	})
-	return withRequestLog(p.log, withCosyncJWT(p, c.Handler(mux)))
+	return withRequestLog(p.log, withSecurityHeaders(withBodyLimit(withCosyncJWT(p, c.Handler(mux)))))
 }
 
 // withCosyncJWT serves CosyncJWT's /api/appuser/ ahead of the mux, so the
 // `//api/appuser/…` paths Swift SDKs send are not redirected (ServeMux
 // cleans paths with a redirect, which a POST client does not follow).
 func withCosyncJWT(p *parts, next http.Handler) http.Handler {
-	facade := cosyncjwt.New(p.svc, p.store, otp.NewHasher(p.pepper), p.log, p.cfg.TrustProxy)
+	facade := p.gate.Handler(cosyncjwt.New(p.svc, p.store, otp.NewHasher(p.pepper), p.log, p.cfg.TrustProxy))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if cosyncjwt.Match(r) {
 			facade.ServeHTTP(w, r)
@@ -259,17 +267,8 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("COSYNC_ADDR: %w", err)
 	}
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{
-		Handler:           handler(p),
-		Protocols:         &protocols,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
-	}
+	srv := &http.Server{Handler: handler(p)}
+	configureServer(srv, cfg, p.log)
 	// A pass at start moves apps onto a changed signer (local to Vault) before
 	// the first token is asked for; later passes retire and rotate on schedule.
 	upkeepKeys(ctx, p)

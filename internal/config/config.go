@@ -36,7 +36,11 @@ type Config struct {
 	LogFormat    string        // COSYNC_LOG_FORMAT, "json" (or "text")
 	ShutdownWait time.Duration // COSYNC_SHUTDOWN_TIMEOUT, 15s
 
-	MailFromDomains []string // COSYNC_MAIL_FROM_DOMAINS, the domain of MailFrom: the domains an app's email_from may use
+	MailFromDomains   []string      // COSYNC_MAIL_FROM_DOMAINS, the domain of MailFrom: the domains an app's email_from may use
+	ReadHeaderTimeout time.Duration // COSYNC_READ_HEADER_TIMEOUT, 10s: a request's headers must arrive within it
+	ReadTimeout       time.Duration // COSYNC_READ_TIMEOUT, 30s: a whole request, body included, must arrive within it
+	IdleTimeout       time.Duration // COSYNC_IDLE_TIMEOUT, 2m: an idle keep-alive connection is closed after it
+	MaxExpensiveCalls int           // COSYNC_MAX_EXPENSIVE_CALLS, 8 per CPU: calls that hash or sign at once; more are refused
 
 	Argon2MemoryKiB   int // COSYNC_ARGON2_MEMORY_KIB, 19456 (OWASP minimum)
 	Argon2Iterations  int // COSYNC_ARGON2_ITERATIONS, 2
@@ -72,6 +76,16 @@ type Setting struct {
 func Settings() []Setting {
 	str := func(f func(*Config) *string) func(*Config, string) error {
 		return func(c *Config, v string) error { *f(c) = v; return nil }
+	}
+	dur := func(f func(*Config) *time.Duration) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration like 30s", v)
+			}
+			*f(c) = d
+			return nil
+		}
 	}
 	num := func(f func(*Config) *int) func(*Config, string) error {
 		return func(c *Config, v string) error {
@@ -120,6 +134,10 @@ func Settings() []Setting {
 			c.ShutdownWait = d
 			return nil
 		}},
+		{"COSYNC_READ_HEADER_TIMEOUT", "read-header-timeout", "10s", "how long a client may take to send a request's headers", "", dur(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+		{"COSYNC_READ_TIMEOUT", "read-timeout", "30s", "how long a client may take to send a whole request, body included (a slow body is cut off)", "", dur(func(c *Config) *time.Duration { return &c.ReadTimeout })},
+		{"COSYNC_IDLE_TIMEOUT", "idle-timeout", "2m", "how long an idle keep-alive connection stays open", "", dur(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+		{"COSYNC_MAX_EXPENSIVE_CALLS", "max-expensive-calls", strconv.Itoa(8 * runtime.NumCPU()), "calls that hash a password or sign a token in progress at once; more are refused with Unavailable and a retry delay", "8 per CPU", num(func(c *Config) *int { return &c.MaxExpensiveCalls })},
 		{"COSYNC_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory per hash in KiB (at least 19456)", "", num(func(c *Config) *int { return &c.Argon2MemoryKiB })},
 		{"COSYNC_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id passes (at least 2)", "", num(func(c *Config) *int { return &c.Argon2Iterations })},
 		{"COSYNC_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes", "", num(func(c *Config) *int { return &c.Argon2Parallelism })},
@@ -236,6 +254,20 @@ func (c *Config) validate() []error {
 	}
 	if c.ShutdownWait <= 0 {
 		bad("COSYNC_SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	for _, t := range []struct {
+		env string
+		d   time.Duration
+	}{{"COSYNC_READ_HEADER_TIMEOUT", c.ReadHeaderTimeout}, {"COSYNC_READ_TIMEOUT", c.ReadTimeout}, {"COSYNC_IDLE_TIMEOUT", c.IdleTimeout}} {
+		if t.d <= 0 {
+			bad(t.env, "must be positive")
+		}
+	}
+	if c.ReadHeaderTimeout > c.ReadTimeout && c.ReadTimeout > 0 {
+		bad("COSYNC_READ_HEADER_TIMEOUT", "%s is longer than COSYNC_READ_TIMEOUT (%s), which covers the headers too", c.ReadHeaderTimeout, c.ReadTimeout)
+	}
+	if c.MaxExpensiveCalls < 1 {
+		bad("COSYNC_MAX_EXPENSIVE_CALLS", "%d must be at least 1", c.MaxExpensiveCalls)
 	}
 	if c.Argon2MemoryKiB < 19456 {
 		bad("COSYNC_ARGON2_MEMORY_KIB", "%d is below the OWASP minimum of 19456", c.Argon2MemoryKiB)

@@ -64,6 +64,10 @@ func TestLoadDefaults(t *testing.T) {
 		{"Argon2Iterations", c.Argon2Iterations, 2},
 		{"Argon2Parallelism", c.Argon2Parallelism, 1},
 		{"HashConcurrency", c.HashConcurrency, runtime.NumCPU()},
+		{"ReadHeaderTimeout", c.ReadHeaderTimeout, 10 * time.Second},
+		{"ReadTimeout", c.ReadTimeout, 30 * time.Second},
+		{"IdleTimeout", c.IdleTimeout, 2 * time.Minute},
+		{"MaxExpensiveCalls", c.MaxExpensiveCalls, 8 * runtime.NumCPU()},
 		{"VaultTransitMount", c.VaultTransitMount, "transit"},
 		{"MasterKeyPath", c.MasterKeyPath(), filepath.Join("./var", "master.key")},
 	}
@@ -147,6 +151,18 @@ func TestLoadValues(t *testing.T) {
 			want: 90 * time.Second,
 		},
 		{
+			name: "read timeout",
+			env:  map[string]string{"COSYNC_READ_TIMEOUT": "20s"},
+			get:  func(c config.Config) any { return c.ReadTimeout },
+			want: 20 * time.Second,
+		},
+		{
+			name: "expensive call cap",
+			env:  map[string]string{"COSYNC_MAX_EXPENSIVE_CALLS": "3"},
+			get:  func(c config.Config) any { return c.MaxExpensiveCalls },
+			want: 3,
+		},
+		{
 			name: "valid SMTP URL",
 			env:  map[string]string{"COSYNC_SMTP_URL": "smtps://user:pw@mail.example.com:465"},
 			get:  func(c config.Config) any { return c.SMTPURL },
@@ -188,6 +204,10 @@ func TestLoadBadSetting(t *testing.T) {
 		want string // the variable the error must name
 	}{
 		{"addr without port", map[string]string{"COSYNC_ADDR": "localhost"}, nil, "COSYNC_ADDR"},
+		{"read timeout not a duration", map[string]string{"COSYNC_READ_TIMEOUT": "30"}, nil, "COSYNC_READ_TIMEOUT"},
+		{"idle timeout zero", map[string]string{"COSYNC_IDLE_TIMEOUT": "0s"}, nil, "COSYNC_IDLE_TIMEOUT"},
+		{"header timeout past the read timeout", map[string]string{"COSYNC_READ_HEADER_TIMEOUT": "1m"}, nil, "COSYNC_READ_HEADER_TIMEOUT"},
+		{"no expensive calls", map[string]string{"COSYNC_MAX_EXPENSIVE_CALLS": "0"}, nil, "COSYNC_MAX_EXPENSIVE_CALLS"},
 		{"addr with empty port", map[string]string{"COSYNC_ADDR": "localhost:"}, nil, "COSYNC_ADDR"},
 		{"addr by flag", nil, []string{"-addr", "nope"}, "COSYNC_ADDR"},
 		{"public URL not http", map[string]string{"COSYNC_PUBLIC_URL": "ftp://auth.example.com"}, nil, "COSYNC_PUBLIC_URL"},
