@@ -65,8 +65,8 @@ func loginLockRule(a App) LimitRule {
 // a server-wide default; docs/security.md lists them. Invitations count
 // one per address, and one call takes at most MaxInvitationsPerCall.
 var (
-	LimitInvitesApp        = LimitRule{Name: "invites:app", Limit: 2000, Window: 24 * time.Hour}
-	LimitInvitesDeveloper  = LimitRule{Name: "invites:developer", Limit: 5000, Window: 24 * time.Hour}
+	LimitInvitesApp        = LimitRule{Name: "invites:app", Limit: 1000, Window: 24 * time.Hour}
+	LimitInvitesDeveloper  = LimitRule{Name: "invites:developer", Limit: 3000, Window: 24 * time.Hour}
 	LimitAppsDeveloper     = LimitRule{Name: "apps:developer", Limit: 20, Window: 24 * time.Hour}
 	LimitTestSendApp       = LimitRule{Name: "testsend:app", Limit: 20, Window: time.Hour}
 	LimitTestSendDeveloper = LimitRule{Name: "testsend:developer", Limit: 50, Window: time.Hour}
