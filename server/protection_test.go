@@ -105,3 +105,36 @@ func TestRateLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestDeveloperLimits over the Connect edge: app creations past the
+// developer's daily limit answer ResourceExhausted RATE_LIMITED with a
+// retry delay (a failed creation counts nothing), and an anonymous user's
+// Invite is PermissionDenied.
+func TestDeveloperLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sqliteStore(t))
+	ctx := context.Background()
+	dev := e.developer(t, "dev@example.com")
+	_, err := e.admin.CreateApp(as(ctx, "", dev), &adminv1.CreateAppRequest{Name: " "})
+	wantReason(t, "CreateApp with a blank name", err, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument)
+	app := e.appWithNameField(t, dev)
+	for i := 1; i < identity.LimitAppsDeveloper.Limit; i++ {
+		if _, err := e.admin.CreateApp(as(ctx, "", dev), &adminv1.CreateAppRequest{Name: "App"}); err != nil {
+			t.Fatalf("CreateApp %d = %v", i, err)
+		}
+	}
+	_, err = e.admin.CreateApp(as(ctx, "", dev), &adminv1.CreateAppRequest{Name: "One too many"})
+	wantReason(t, "CreateApp past the daily limit", err, connect.CodeResourceExhausted, apperr.ReasonRateLimited)
+	if d := retryDelay(err); d <= 0 || d > identity.LimitAppsDeveloper.Window {
+		t.Errorf("retry delay %v, want within the day", d)
+	}
+
+	e.update(t, dev, app, &adminv1.AppSettings{AnonymousLoginEnabled: true, InvitesEnabled: true},
+		"settings.anonymous_login_enabled", "settings.invites_enabled")
+	anon, err := e.auth.LoginAnonymous(as(ctx, app, ""), &authv1.LoginAnonymousRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.auth.Invite(as(ctx, app, anon.GetSession().GetAccessToken()), &authv1.InviteRequest{Handle: "victim@example.com"})
+	wantReason(t, "Invite by an anonymous user", err, connect.CodePermissionDenied, apperr.ReasonPermissionDenied)
+}
