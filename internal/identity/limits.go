@@ -28,8 +28,9 @@ type Limiter interface {
 // what guessing needs. docs/security.md lists them.
 var (
 	LimitLoginIP = LimitRule{Name: "login:ip", Limit: 60, Window: 10 * time.Minute}
-	// LimitLoginHandle is the slow limit on failed logins to one handle
-	// from every client together (Login counts failures only). Reaching it
+	// LimitLoginHandle is the slow limit on failed logins to one account
+	// (or unknown handle) from every client together; Login counts only
+	// failures. Reaching it
 	// answers RATE_LIMITED to everyone, owner included, for the rest of
 	// the hour: it bounds distributed guessing, and is high enough that a
 	// stranger needs 100 guesses an hour to keep an account shut.
@@ -50,11 +51,11 @@ var (
 )
 
 // LoginLockWindow is the window of the per-client lockout: an app's
-// MaxLoginAttempts failed logins to one handle from one client within it
-// lock that client (and only it) out of that handle until it ends.
+// MaxLoginAttempts failed logins to one account (or unknown handle) from
+// one client within it lock that client, and only it, out until it ends.
 const LoginLockWindow = 15 * time.Minute
 
-// loginLockRule is the per-(handle, client) lockout of app a; Limit 0
+// loginLockRule is app a's per-(account, client) lockout; Limit 0
 // (MaxLoginAttempts 0) is off.
 func loginLockRule(a App) LimitRule {
 	return LimitRule{Name: "login:lock", Limit: a.Settings.MaxLoginAttempts, Window: LoginLockWindow}
