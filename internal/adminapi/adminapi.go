@@ -101,8 +101,14 @@ func (h *Handler) CreateApp(ctx context.Context, req *adminv1.CreateAppRequest) 
 		}
 		return settingsOf(p, defaults)
 	}
+	// Each app makes an RSA key: creations are limited per developer.
+	giveBack, err := h.svc.TakeAppCreation(ctx, developer(ctx))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	m, err := h.con.CreateApp(ctx, developer(ctx), req.GetName(), overRequest, newTwilioToken(req.GetSettings()))
 	if err != nil {
+		giveBack()
 		return nil, h.fail(ctx, err)
 	}
 	return &adminv1.CreateAppResponse{App: h.app(m)}, nil

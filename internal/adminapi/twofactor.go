@@ -17,7 +17,12 @@ func (h *Handler) ResetUserTwoFactor(ctx context.Context, req *adminv1.ResetUser
 }
 
 func (h *Handler) SendTestSms(ctx context.Context, req *adminv1.SendTestSmsRequest) (*adminv1.SendTestSmsResponse, error) {
+	giveBack, err := h.svc.TakeTestSend(ctx, developer(ctx), req.GetAppId())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	if err := h.svc.SendTestSMS(ctx, developer(ctx), req.GetAppId(), req.GetPhone()); err != nil {
+		giveBack()
 		return nil, h.fail(ctx, err)
 	}
 	return &adminv1.SendTestSmsResponse{}, nil

@@ -66,16 +66,38 @@ type InviteInput struct {
 
 // Invite mails an invitation code from a signed-in user. An email that
 // already has an account gets a notice instead, and the answer is the same.
+// Anonymous users cannot invite: they are anyone who asked, and would make
+// the server mail any address for free. An invitation counts against the
+// app's daily limit (LimitInvitesApp) like a developer's.
 func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) error {
 	a, u, err := s.principalUser(ctx, p)
 	if err != nil {
 		return err
 	}
+	if u.Anonymous {
+		return apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "anonymous users cannot invite; sign up first")
+	}
 	if err := s.limit(ctx, a.ID, byKey(LimitInviteIP, p.IP), byKey(LimitInviteUser, u.ID)); err != nil {
+		return err
+	}
+	if err := s.take(ctx, a.ID, 1, byKey(LimitInvitesApp, "app")); err != nil {
 		return err
 	}
 	_, err = s.invite(ctx, Caller{AppID: a.ID, IP: p.IP}, a, u.ID, in)
 	return err
+}
+
+// takeInvites counts n invitations a developer sends for an app against
+// the app's and the developer's daily limits, all or none.
+func (s *Service) takeInvites(ctx context.Context, d Developer, appID string, n int) error {
+	if err := s.take(ctx, appID, n, byKey(LimitInvitesApp, "app")); err != nil {
+		return err
+	}
+	if err := s.take(ctx, "", n, byKey(LimitInvitesDeveloper, d.ID)); err != nil {
+		s.give(ctx, appID, n, byKey(LimitInvitesApp, "app"))
+		return err
+	}
+	return nil
 }
 
 // invite checks and stores one invitation and mails it; the invitation is
@@ -243,8 +265,14 @@ func (s *Service) checkInvite(ctx context.Context, a App, email string, code Sec
 
 // CreateInvitations invites many emails for a developer. Every input is
 // checked before anything is sent, so one bad entry sends none; emails
-// that already have an account get a notice and no invitation.
+// that already have an account get a notice and no invitation. A call
+// takes at most MaxInvitationsPerCall, and every address counts against
+// the app's and the developer's daily limits before any is mailed; a
+// refused call counts nothing.
 func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID string, ins []InviteInput) ([]Invitation, error) {
+	if len(ins) > MaxInvitationsPerCall {
+		return nil, apperr.Field("invitations", fmt.Sprintf("must hold at most %d invitations per call", MaxInvitationsPerCall))
+	}
 	m, err := s.member(ctx, d, appID, true)
 	if err != nil {
 		return nil, err
@@ -268,6 +296,9 @@ func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID stri
 		}
 	}
 	if err := apperr.Fields(apperr.ReasonMetadataInvalid, vs); err != nil {
+		return nil, err
+	}
+	if err := s.takeInvites(ctx, d, appID, len(ins)); err != nil {
 		return nil, err
 	}
 	var out []Invitation
@@ -333,6 +364,9 @@ func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id s
 	now := s.clock()
 	if st := iv.State(now); st != InvitePending && st != InviteExpired {
 		return Invitation{}, apperr.New(apperr.Precondition, inviteStateReason(st), "only a pending or expired invitation can be resent")
+	}
+	if err := s.takeInvites(ctx, d, appID, 1); err != nil {
+		return Invitation{}, err
 	}
 	code, err := otp.NewCode()
 	if err != nil {

@@ -2,190 +2,201 @@ package identity_test
 
 import (
 	"context"
-	"sync"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/notify"
+	"github.com/cosync/cosync-auth/internal/otp"
+	"github.com/cosync/cosync-auth/internal/password"
+	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
 
-// concurrently runs call n times at once and counts the reasons answered
-// ("" for success).
-func concurrently(n int, call func(i int) error) map[apperr.Reason]int {
-	var mu sync.Mutex
-	counts := map[apperr.Reason]int{}
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			r := apperr.ReasonOf(call(i))
-			mu.Lock()
-			counts[r]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	return counts
+// limitsEnv is an app with invitations and anonymous sign-in on, owned by
+// developer dev1, and a Service that keeps the rate limits, over st.
+type limitsEnv struct {
+	svc    *identity.Service
+	outbox *notify.Outbox
+	clock  *testClock
+	app    string
+	dev    identity.Developer
 }
 
-// enrollTOTP turns authenticators on for the app and enrolls p, and
-// returns the secret; the clock is moved past the confirming code's step.
-func (f *flowEnv) enrollTOTP(t *testing.T, p identity.Principal) string {
+func newLimitsEnv(t *testing.T, st *store.Store) *limitsEnv {
 	t.Helper()
 	ctx := context.Background()
-	f.settings(t, func(s *identity.AppSettings) { s.TwoFactor = identity.TwoFactorTOTP })
-	enr, err := f.svc.BeginTotpEnrollment(ctx, p)
-	if err != nil {
-		t.Fatalf("BeginTotpEnrollment = %v", err)
+	clk := &testClock{t: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
+	settings := identity.DefaultSettings()
+	settings.InvitesEnabled, settings.AnonymousLoginEnabled = true, true
+	a := identity.App{ID: "app1", Name: "Notes", Settings: settings, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}
+	if err := st.CreateApp(ctx, a); err != nil {
+		t.Fatal(err)
 	}
-	if _, _, err := f.svc.ConfirmTotpEnrollment(ctx, p, identity.Secret(totpCode(t, enr.Secret.Reveal(), f.clock.Now()))); err != nil {
-		t.Fatalf("ConfirmTotpEnrollment = %v", err)
+	dev := identity.Developer{ID: "dev1", IP: "192.0.2.1"}
+	if err := st.PutMember(ctx, identity.Member{AppID: a.ID, DeveloperID: dev.ID, Role: identity.RoleOwner, CreatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
 	}
-	f.clock.Advance(30 * time.Second)
-	return enr.Secret.Reveal()
+	outbox := notify.NewOutbox(st, nil, clk.Now)
+	svc := identity.New(identity.Deps{Store: st, Passwords: password.NewHasher(cheapArgon2, 4),
+		Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")), Tokens: fakeTokens{}, Mailer: outbox,
+		Now: clk.Now, Limiter: ratelimit.New(st, clk.Now)}, identity.Config{})
+	return &limitsEnv{svc: svc, outbox: outbox, clock: clk, app: a.ID, dev: dev}
 }
 
-// challenge signs handle in with rightPassword and returns the challenge's token.
-func (f *flowEnv) challenge(t *testing.T, handle string) identity.Secret {
+// mails counts the app's messages in the outbox.
+func (e *limitsEnv) mails(t *testing.T) int {
 	t.Helper()
-	res, err := f.svc.Login(context.Background(), f.caller, handle, rightPassword)
-	if err != nil || res.Challenge == nil {
-		t.Fatalf("Login(%s) = %+v, %v; want a challenge", handle, res, err)
+	msgs, err := e.outbox.List(context.Background(), e.app, 5000)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return res.Challenge.LoginToken
+	return len(msgs)
 }
 
-// TestCodeGuessing: of 50 concurrent wrong guesses at one signup code at
-// most five are checked, the rest refused as too many; the right code
-// afterwards is refused too, and no account is made.
-func TestCodeGuessing(t *testing.T) {
+func invitations(from, n int) []identity.InviteInput {
+	ins := make([]identity.InviteInput, n)
+	for i := range ins {
+		ins[i] = identity.InviteInput{Handle: fmt.Sprintf("p%d@example.com", from+i)}
+	}
+	return ins
+}
+
+// TestAnonymousCannotInvite: an anonymous user's Invite is refused with
+// PERMISSION_DENIED and mails nothing.
+func TestAnonymousCannotInvite(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
-		f := newFlowEnv(t, st)
+		e := newLimitsEnv(t, st)
 		ctx := context.Background()
-		if _, err := f.svc.SignUp(ctx, f.caller, identity.SignUpInput{Handle: "cy@example.com", Password: "a-good-password"}); err != nil {
+		sess, err := e.svc.LoginAnonymous(ctx, identity.Caller{AppID: e.app, IP: "192.0.2.9"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		right := f.lastCode(t, "cy@example.com")
-		counts := concurrently(50, func(int) error {
-			return errOf(f.svc.CompleteSignUp(ctx, f.caller, "cy@example.com", identity.Secret(otherCode(right))))
-		})
-		if counts[apperr.ReasonInvalidCode] > 5 || counts[apperr.ReasonInvalidCode]+counts[apperr.ReasonTooManyAttempts] != 50 {
-			t.Errorf("50 concurrent wrong guesses answered %v; want at most 5 INVALID_CODE, the rest TOO_MANY_ATTEMPTS", counts)
+		before := e.mails(t)
+		err = e.svc.Invite(ctx, identity.Principal{AppID: e.app, UserID: sess.User.ID, IP: "192.0.2.9"}, identity.InviteInput{Handle: "victim@example.com"})
+		if !apperr.Is(err, apperr.Permission) || apperr.ReasonOf(err) != apperr.ReasonPermissionDenied {
+			t.Errorf("Invite by an anonymous user = %v, want PermissionDenied PERMISSION_DENIED", err)
 		}
-		f.refuse(t, []string{"cy@example.com"}, []refusal{
-			{"the right code after the guesses", func() error {
-				return errOf(f.svc.CompleteSignUp(ctx, f.caller, "cy@example.com", identity.Secret(right)))
-			}, apperr.ReasonTooManyAttempts},
-		})
-		if _, err := st.FindUserByEmail(ctx, f.app, "cy@example.com"); !apperr.Is(err, apperr.NotFound) {
-			t.Errorf("after 50 wrong guesses FindUserByEmail = %v, want NotFound", err)
+		if n := e.mails(t); n != before {
+			t.Errorf("the refused invite mailed %d messages", n-before)
 		}
 	})
 }
 
-// TestCodeExpiry: a signup code is dead after its lifetime (24 hours by
-// default) and a reset code after an hour; neither refusal changes anything.
-func TestCodeExpiry(t *testing.T) {
+// TestInvitationLimits: one call takes at most MaxInvitationsPerCall; every
+// address counts against the app's daily limit; a call that does not fit
+// is refused whole (RATE_LIMITED with a retry delay), mails nothing and
+// counts nothing; the next day starts afresh.
+func TestInvitationLimits(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
-		f := newFlowEnv(t, st)
+		e := newLimitsEnv(t, st)
 		ctx := context.Background()
-		if _, err := f.svc.SignUp(ctx, f.caller, identity.SignUpInput{Handle: "di@example.com", Password: "a-good-password"}); err != nil {
-			t.Fatal(err)
+		_, err := e.svc.CreateInvitations(ctx, e.dev, e.app, invitations(0, identity.MaxInvitationsPerCall+1))
+		if !apperr.Is(err, apperr.Invalid) || !hasViolation(err, "invitations") {
+			t.Fatalf("CreateInvitations of %d = %v, want InvalidArgument on invitations", identity.MaxInvitationsPerCall+1, err)
 		}
-		signup := f.lastCode(t, "di@example.com")
-		if err := f.svc.ForgotPassword(ctx, f.caller, "ann@example.com"); err != nil {
-			t.Fatal(err)
+		limit, sent := identity.LimitInvitesApp.Limit, 0
+		for sent < limit-100 {
+			n := min(identity.MaxInvitationsPerCall, limit-100-sent)
+			if _, err := e.svc.CreateInvitations(ctx, e.dev, e.app, invitations(sent, n)); err != nil {
+				t.Fatalf("CreateInvitations of %d after %d = %v", n, sent, err)
+			}
+			sent += n
 		}
-		reset := f.lastCode(t, "ann@example.com")
-		f.clock.Advance(identity.ResetCodeTTL + time.Second)
-		f.refuse(t, []string{"ann@example.com"}, []refusal{
-			{"a reset code after an hour", func() error {
-				return f.svc.ResetPassword(ctx, f.caller, "ann@example.com", identity.Secret(reset), "brand-new-password")
-			}, apperr.ReasonCodeExpired},
-		})
-		f.clock.Advance(24 * time.Hour)
-		f.refuse(t, []string{"di@example.com"}, []refusal{
-			{"a signup code after 24 hours", func() error {
-				return errOf(f.svc.CompleteSignUp(ctx, f.caller, "di@example.com", identity.Secret(signup)))
-			}, apperr.ReasonCodeExpired},
-		})
-	})
-}
-
-// TestChallengeLimits: a challenge checks five codes however many arrive
-// at once, and the sixth is refused even when right; challenges expire; a
-// made-up token is refused; one code sent by three challenges at once
-// signs in once.
-func TestChallengeLimits(t *testing.T) {
-	t.Parallel()
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		t.Parallel()
-		f := newFlowEnv(t, st)
-		ctx := context.Background()
-		_, ann := f.login(t, "ann@example.com", rightPassword)
-		secret := f.enrollTOTP(t, ann)
-		right := func() string { return totpCode(t, secret, f.clock.Now()) }
-		complete := func(token identity.Secret, code string) error {
-			return errOf(f.svc.CompleteLogin(ctx, f.caller, token, identity.Secret(code)))
+		before := e.mails(t)
+		_, err = e.svc.CreateInvitations(ctx, e.dev, e.app, invitations(sent, 101))
+		if apperr.ReasonOf(err) != apperr.ReasonRateLimited || retryAfter(err) <= 0 {
+			t.Fatalf("CreateInvitations of 101 with 100 left = %v, want RATE_LIMITED with a retry delay", err)
 		}
-
-		ch := f.challenge(t, "ann@example.com")
-		wrong := otherCode(right())
-		counts := concurrently(12, func(int) error { return complete(ch, wrong) })
-		if counts[apperr.ReasonInvalidCode] != identity.MaxLoginTokenAttempts || counts[apperr.ReasonTooManyAttempts] != 12-identity.MaxLoginTokenAttempts {
-			t.Errorf("12 concurrent wrong codes answered %v; want 5 INVALID_CODE and 7 TOO_MANY_ATTEMPTS", counts)
+		if n := e.mails(t); n != before {
+			t.Errorf("the refused call mailed %d messages", n-before)
 		}
-		wantReason(t, "the right code after five wrong ones", complete(ch, right()), apperr.ReasonTooManyAttempts)
-
-		ch = f.challenge(t, "ann@example.com")
-		f.clock.Advance(identity.LoginTokenTTL + time.Second)
-		for _, s := range []struct {
-			name  string
-			token identity.Secret
-			want  apperr.Reason
-		}{
-			{"an expired challenge", ch, apperr.ReasonLoginTokenExpired},
-			{"a made-up token", "made-up-token", apperr.ReasonLoginTokenInvalid},
-		} {
-			wantReason(t, s.name, complete(s.token, right()), s.want)
+		if _, err := e.svc.CreateInvitations(ctx, e.dev, e.app, invitations(sent, 100)); err != nil {
+			t.Fatalf("CreateInvitations of the 100 left = %v (the refused call must count nothing)", err)
 		}
-
-		f.clock.Advance(30 * time.Second)
-		chs := []identity.Secret{f.challenge(t, "ann@example.com"), f.challenge(t, "ann@example.com"), f.challenge(t, "ann@example.com")}
-		code := right()
-		counts = concurrently(len(chs), func(i int) error { return complete(chs[i], code) })
-		if counts[""] != 1 || counts[apperr.ReasonInvalidCode] != len(chs)-1 {
-			t.Errorf("one code in %d concurrent challenges answered %v; want 1 session and %d INVALID_CODE", len(chs), counts, len(chs)-1)
+		sent += 100
+		_, err = e.svc.CreateInvitations(ctx, e.dev, e.app, invitations(sent, 1))
+		wantReason(t, "CreateInvitations past the daily limit", err, apperr.ReasonRateLimited)
+		e.clock.Advance(identity.LimitInvitesApp.Window)
+		if _, err := e.svc.CreateInvitations(ctx, e.dev, e.app, invitations(sent, 1)); err != nil {
+			t.Errorf("CreateInvitations the next day = %v", err)
 		}
 	})
 }
 
-// TestLogout: a logged-out session stops authenticating and refreshing at
-// once; the user's other sessions live until Logout(all).
-func TestLogout(t *testing.T) {
+// TestDeveloperLimits: app creations and test sends count per developer
+// (and per app), answer RATE_LIMITED past the limit, and a developer who
+// is not a member counts nothing against the app.
+func TestDeveloperLimits(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
-		f := newFlowEnv(t, st)
+		e := newLimitsEnv(t, st)
 		ctx := context.Background()
-		s, p := f.login(t, "ann@example.com", rightPassword)
-		other, op := f.login(t, "ann@example.com", rightPassword)
-		if err := f.svc.Logout(ctx, p, false); err != nil {
-			t.Fatal(err)
+		for i := range identity.LimitAppsDeveloper.Limit {
+			giveBack, err := e.svc.TakeAppCreation(ctx, e.dev)
+			if err != nil {
+				t.Fatalf("app creation %d = %v", i, err)
+			}
+			if i == 0 { // a failed creation gives its count back
+				giveBack()
+			}
 		}
-		wantReason(t, "Authenticate after Logout", f.authErr(s), apperr.ReasonSessionRevoked)
-		wantReason(t, "RefreshSession after Logout", errOf(f.svc.RefreshSession(ctx, f.caller, s.RefreshToken)), apperr.ReasonSessionRevoked)
-		wantReason(t, "the other session after Logout", f.authErr(other), "")
-		if err := f.svc.Logout(ctx, op, true); err != nil {
-			t.Fatal(err)
+		if _, err := e.svc.TakeAppCreation(ctx, e.dev); err != nil {
+			t.Fatalf("the last app creation (one was given back) = %v", err)
 		}
-		wantReason(t, "the other session after Logout(all)", f.authErr(other), apperr.ReasonSessionRevoked)
-		wantReason(t, "its refresh token after Logout(all)", errOf(f.svc.RefreshSession(ctx, f.caller, other.RefreshToken)), apperr.ReasonSessionRevoked)
+		_, err := e.svc.TakeAppCreation(ctx, e.dev)
+		if apperr.ReasonOf(err) != apperr.ReasonRateLimited || retryAfter(err) <= 0 {
+			t.Errorf("app creation past the daily limit = %v, want RATE_LIMITED with a retry delay", err)
+		}
+		if _, err := e.svc.TakeAppCreation(ctx, identity.Developer{ID: "dev2"}); err != nil {
+			t.Errorf("another developer's app creation = %v", err)
+		}
+
+		stranger := identity.Developer{ID: "dev2"}
+		for range identity.LimitTestSendApp.Limit + 5 {
+			_, err := e.svc.TakeTestSend(ctx, stranger, e.app)
+			wantReason(t, "a test send by a non-member", err, apperr.ReasonAppNotFound)
+		}
+		for i := range identity.LimitTestSendApp.Limit {
+			if _, err := e.svc.TakeTestSend(ctx, e.dev, e.app); err != nil {
+				t.Fatalf("test send %d = %v (a non-member's tries must count nothing)", i, err)
+			}
+		}
+		_, err = e.svc.TakeTestSend(ctx, e.dev, e.app)
+		wantReason(t, "a test send past the app's hourly limit", err, apperr.ReasonRateLimited)
+		e.clock.Advance(identity.LimitTestSendApp.Window)
+		if _, err := e.svc.TakeTestSend(ctx, e.dev, e.app); err != nil {
+			t.Errorf("a test send the next hour = %v", err)
+		}
 	})
+}
+
+func hasViolation(err error, field string) bool {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, v := range e.Violations() {
+		if v.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func retryAfter(err error) time.Duration {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		return 0
+	}
+	return e.RetryAfter()
 }

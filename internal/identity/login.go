@@ -7,6 +7,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -58,13 +59,25 @@ type LoginToken struct {
 // Login checks a password. An unknown handle, a user without a password and
 // a wrong password all read INVALID_CREDENTIALS and cost one password hash
 // and the same statements, so neither wording nor timing tells which.
+//
+// Failed logins are counted per handle and client (the caller's IP), and
+// the app's MaxLoginAttempts of them within LoginLockWindow lock that
+// client out of that handle: ACCOUNT_LOCKED until the window ends. The
+// owner signing in from elsewhere is not locked out. A slower limit counts
+// failures to the handle from every client (LimitLoginHandle): RATE_LIMITED.
+// Both are counted for any handle, existing or not (per account when it
+// exists, else per handle), so a locked or limited handle answers the
+// same whether or not it exists, with the same statements and no password
+// hash. A right password gives its counts back (and clears the client's
+// failures): only failures count.
+// docs/security.md says why.
 func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret) (LoginResult, error) {
 	const op = "identity.Login"
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitLoginIP, c.IP), byKey(LimitLoginHandle, NormalizeEmail(handle))); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(LimitLoginIP, c.IP)); err != nil {
 		return LoginResult{}, err
 	}
 	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonInvalidCredentials, "the handle or password is wrong")
@@ -78,14 +91,40 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return LoginResult{}, err
 	}
+	// Failures count per account (its email and user name are one), or
+	// per handle when there is none; the statements are the same.
+	key := "h:" + NormalizeEmail(handle)
 	if !known {
 		u = User{}
+	} else {
+		key = "u:" + u.ID
 	}
+	lock := byKey(loginLockRule(a), key+"|"+c.IP)
+	if err := s.take(ctx, a.ID, 1, lock); err != nil {
+		return LoginResult{}, lockedOut(err)
+	}
+	global := byKey(LimitLoginHandle, key)
+	if err := s.take(ctx, a.ID, 1, global); err != nil {
+		s.give(ctx, a.ID, 1, lock)
+		return LoginResult{}, err
+	}
+	// Only a wrong password keeps its counts. A right one also clears this
+	// client's earlier failures (giving back more than was counted stops
+	// at zero), as a lockout counter does; the global count keeps them.
+	failed, verified := false, false
+	defer func() {
+		if failed {
+			return
+		}
+		ctx := context.WithoutCancel(ctx)
+		n := 1
+		if verified {
+			n = max(lock.rule.Limit, 1)
+		}
+		s.give(ctx, a.ID, n, lock)
+		s.give(ctx, a.ID, 1, global)
+	}()
 	now := s.clock()
-	if now.Before(u.LockedUntil) {
-		s.passwords.VerifyDummy(ctx, pw.Reveal())
-		return LoginResult{}, apperr.New(apperr.RateLimited, apperr.ReasonAccountLocked, "too many failed logins; try again later").WithRetryAfter(u.LockedUntil.Sub(now).Round(time.Second))
-	}
 	hash, err := s.store.PasswordHash(ctx, a.ID, u.ID)
 	if err != nil && (known || !apperr.Is(err, apperr.NotFound)) {
 		return LoginResult{}, err
@@ -96,11 +135,8 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	} else if ok, rehash, err = s.passwords.Verify(ctx, pw.Reveal(), hash); err != nil {
 		return LoginResult{}, apperr.Wrap(err, apperr.Internal, op)
 	}
+	failed, verified = !ok, ok
 	if !ok {
-		_, _, err := s.store.RecordLoginFailure(ctx, a.ID, u.ID, now, a.Settings.MaxLoginAttempts, Backoff)
-		if err != nil && (known || !apperr.Is(err, apperr.NotFound)) {
-			return LoginResult{}, err
-		}
 		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.login", SubjectID: u.ID, IP: c.IP, Reason: apperr.ReasonInvalidCredentials})
 		return LoginResult{}, invalid
 	}
@@ -136,6 +172,17 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 		return LoginResult{}, err
 	}
 	return LoginResult{Session: &sess}, nil
+}
+
+// lockedOut turns the per-client lockout's refusal into ACCOUNT_LOCKED,
+// keeping its retry delay. The wording names no account: an unknown
+// handle is locked out the same way.
+func lockedOut(err error) error {
+	var e *apperr.Error
+	if !apperr.Is(err, apperr.RateLimited) || !errors.As(err, &e) {
+		return err
+	}
+	return apperr.New(apperr.RateLimited, apperr.ReasonAccountLocked, "too many failed logins from this client; try again later").WithRetryAfter(e.RetryAfter())
 }
 
 // findByHandle looks a user up by email, or by user name where the app

@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/password"
+	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
@@ -101,13 +103,28 @@ func (fakeTokens) Verify(_ context.Context, appID, _, raw string, _ time.Time) (
 	return identity.Claims{Subject: parts[2], SessionID: parts[3]}, nil
 }
 
-// costEnv is an app with four users over st: ann (a password and the user
-// name "ann"), sue (suspended), lou (locked out) and nop (no password).
+// costEnv is an app with five users over st: ann (a password and the user
+// name "ann"), sue (suspended), lou and kim (more password users) and nop
+// (no password). The app locks a client out after 3 failed logins, which
+// only a Service with a Limiter (limited) enforces.
 type costEnv struct {
 	svc    *identity.Service
 	hasher *countingHasher
 	log    *queryLog
 	app    string
+	st     *store.Store
+	now    func() time.Time
+}
+
+// limited returns a Service over the same parts that keeps the rate limits
+// and lockout (ratelimit.Limiter over the same database), on the clock now
+// (nil: the env's fixed one).
+func (e *costEnv) limited(now func() time.Time) *identity.Service {
+	if now == nil {
+		now = e.now
+	}
+	return identity.New(identity.Deps{Store: e.st, Passwords: e.hasher, Tokens: fakeTokens{}, Now: now,
+		Limiter: ratelimit.New(e.st, now)}, identity.Config{})
 }
 
 const rightPassword = "right-password"
@@ -124,7 +141,7 @@ func newCostEnv(t testing.TB, st *store.Store, p password.Params) *costEnv {
 	h := &countingHasher{PasswordHasher: password.NewHasher(p, 4)}
 	settings := identity.DefaultSettings()
 	settings.UserNamesEnabled = true
-	settings.MaxLoginAttempts = 0 // the wrong-password cases must not lock ann out
+	settings.MaxLoginAttempts = 3
 	a := identity.App{ID: "app1", Name: "Notes", Settings: settings, CreatedAt: now, UpdatedAt: now}
 	if err := st.CreateApp(ctx, a); err != nil {
 		t.Fatal(err)
@@ -141,6 +158,7 @@ func newCostEnv(t testing.TB, st *store.Store, p password.Params) *costEnv {
 		{"ann", "ann", identity.UserActive, hash},
 		{"sue", "", identity.UserSuspended, hash},
 		{"lou", "", identity.UserActive, hash},
+		{"kim", "", identity.UserActive, hash},
 		{"nop", "", identity.UserActive, ""},
 	} {
 		user := identity.User{ID: u.id, AppID: a.ID, Email: u.id + "@example.com", UserName: u.userName, Status: u.status,
@@ -149,51 +167,78 @@ func newCostEnv(t testing.TB, st *store.Store, p password.Params) *costEnv {
 			t.Fatal(err)
 		}
 	}
-	// One failure with a limit of one locks lou out past now.
-	if _, until, err := st.RecordLoginFailure(ctx, a.ID, "lou", now, 1, identity.Backoff); err != nil || !until.After(now) {
-		t.Fatalf("lock lou out: until %v, %v", until, err)
-	}
 	l := &queryLog{}
 	st.ObserveQueries(l.observe)
 	svc := identity.New(identity.Deps{Store: st, Passwords: h, Tokens: fakeTokens{}, Now: clk}, identity.Config{})
-	return &costEnv{svc: svc, hasher: h, log: l, app: a.ID}
+	return &costEnv{svc: svc, hasher: h, log: l, app: a.ID, st: st, now: clk}
 }
 
 // TestLoginCost replaces a wall-clock comparison with what can be counted
-// exactly: every path of Login does one argon2 verification, and the paths
-// that answer INVALID_CREDENTIALS (unknown handle, wrong password) run the
-// same statements in the same order, so neither wording, hashing nor round
-// trips tell a prober whether the handle exists. The benchmarks below
-// measure the time.
+// exactly: every path of Login that checks a password does one argon2
+// verification, and the paths that answer INVALID_CREDENTIALS (unknown
+// handle, wrong password) run the same statements in the same order, so
+// neither wording, hashing nor round trips tell a prober whether the
+// handle exists. A handle locked out for one client (ACCOUNT_LOCKED) or
+// past the handle's global limit (RATE_LIMITED) answers the same error,
+// with the same statements and no verification, whether it exists or not.
+// The benchmarks below measure the time.
 func TestLoginCost(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
 		e := newCostEnv(t, st, cheapArgon2)
+		svc := e.limited(nil)
+		ctx := context.Background()
+		const (
+			home     = "192.0.2.1"    // the owner's client
+			stranger = "198.51.100.7" // has failed 3 times for lou and for ghost
+		)
+		for range 3 {
+			for _, h := range []string{"lou@example.com", "ghost@example.com"} {
+				if _, err := svc.Login(ctx, identity.Caller{AppID: e.app, IP: stranger}, h, "guess"); apperr.ReasonOf(err) != apperr.ReasonInvalidCredentials {
+					t.Fatalf("a stranger's guess for %s = %v", h, err)
+				}
+			}
+		}
+		// 100 failures for kim and for nobody2, from clients that each stay
+		// under the lockout, reach the handles' global limit.
+		for i := range identity.LimitLoginHandle.Limit {
+			ip := fmt.Sprintf("203.0.113.%d", i/3)
+			for _, h := range []string{"kim@example.com", "nobody2@example.com"} {
+				if _, err := svc.Login(ctx, identity.Caller{AppID: e.app, IP: ip}, h, "guess"); apperr.ReasonOf(err) != apperr.ReasonInvalidCredentials {
+					t.Fatalf("guess %d for %s = %v", i, h, err)
+				}
+			}
+		}
 		tests := []struct {
-			name, handle, password string
-			reason                 apperr.Reason // "" for a session
-			// group names the paths that must cost the same statements:
-			// those whose answers a prober cannot tell apart.
+			name, ip, handle, password string
+			reason                     apperr.Reason // "" for a session
+			verifies                   int
+			// group names the paths that must cost the same statements and
+			// answer the same error: those a prober cannot tell apart.
 			group string
 		}{
-			{"unknown email", "nobody@example.com", rightPassword, apperr.ReasonInvalidCredentials, "by email"},
-			{"wrong password", "ann@example.com", "wrong-password", apperr.ReasonInvalidCredentials, "by email"},
-			{"no password", "nop@example.com", "wrong-password", apperr.ReasonInvalidCredentials, "by email"},
-			{"unknown user name", "nobody", rightPassword, apperr.ReasonInvalidCredentials, "by user name"},
-			{"wrong password by user name", "ann", "wrong-password", apperr.ReasonInvalidCredentials, "by user name"},
-			{"suspended", "sue@example.com", rightPassword, apperr.ReasonAccountSuspended, ""},
-			{"locked", "lou@example.com", rightPassword, apperr.ReasonAccountLocked, ""},
-			{"right password by user name", "ann", rightPassword, "", ""},
-			{"right password", "ann@example.com", rightPassword, "", ""},
+			{"unknown email", home, "nobody@example.com", rightPassword, apperr.ReasonInvalidCredentials, 1, "by email"},
+			{"wrong password", home, "ann@example.com", "wrong-password", apperr.ReasonInvalidCredentials, 1, "by email"},
+			{"no password", home, "nop@example.com", "wrong-password", apperr.ReasonInvalidCredentials, 1, "by email"},
+			{"unknown user name", home, "nobody", rightPassword, apperr.ReasonInvalidCredentials, 1, "by user name"},
+			{"wrong password by user name", home, "ann", "wrong-password", apperr.ReasonInvalidCredentials, 1, "by user name"},
+			{"suspended", home, "sue@example.com", rightPassword, apperr.ReasonAccountSuspended, 1, ""},
+			{"limited", home, "kim@example.com", rightPassword, apperr.ReasonRateLimited, 0, "limited"},
+			{"unknown, limited", home, "nobody2@example.com", rightPassword, apperr.ReasonRateLimited, 0, "limited"},
+			{"locked for the stranger", stranger, "lou@example.com", rightPassword, apperr.ReasonAccountLocked, 0, "locked"},
+			{"unknown, locked for the stranger", stranger, "ghost@example.com", rightPassword, apperr.ReasonAccountLocked, 0, "locked"},
+			{"the owner from home", home, "lou@example.com", rightPassword, "", 1, ""},
+			{"right password by user name", home, "ann", rightPassword, "", 1, ""},
+			{"right password", home, "ann@example.com", rightPassword, "", 1, ""},
 		}
 		groups := map[string][]string{}
+		groupErr := map[string]string{}
 		groupFirst := map[string]string{}
 		e.hasher.take()
 		e.log.take()
-		ctx := context.Background()
 		for _, tc := range tests {
-			res, err := e.svc.Login(ctx, identity.Caller{AppID: e.app, IP: "192.0.2.1"}, tc.handle, identity.Secret(tc.password))
+			res, err := svc.Login(ctx, identity.Caller{AppID: e.app, IP: tc.ip}, tc.handle, identity.Secret(tc.password))
 			if got := apperr.ReasonOf(err); got != tc.reason || (err != nil) != (tc.reason != "") {
 				t.Fatalf("%s: Login(%q) = %v (%q), want reason %q", tc.name, tc.handle, err, got, tc.reason)
 			}
@@ -202,17 +247,22 @@ func TestLoginCost(t *testing.T) {
 			}
 			verifies, hashes := e.hasher.take()
 			queries := e.log.take()
-			if verifies != 1 || hashes != 0 {
-				t.Errorf("%s: Login(%q) did %d argon2 verifications and %d hashes, want 1 and 0", tc.name, tc.handle, verifies, hashes)
+			if verifies != tc.verifies || hashes != 0 {
+				t.Errorf("%s: Login(%q) did %d argon2 verifications and %d hashes, want %d and 0", tc.name, tc.handle, verifies, hashes, tc.verifies)
 			}
 			if tc.group == "" {
 				t.Logf("%s: %q", tc.name, queries)
 				continue
 			}
 			if want, ok := groups[tc.group]; !ok {
-				groups[tc.group], groupFirst[tc.group] = queries, tc.name
-			} else if !slices.Equal(queries, want) {
-				t.Errorf("%s: Login(%q) ran\n\t%q\nwant what %q ran\n\t%q", tc.name, tc.handle, queries, groupFirst[tc.group], want)
+				groups[tc.group], groupErr[tc.group], groupFirst[tc.group] = queries, err.Error(), tc.name
+			} else {
+				if !slices.Equal(queries, want) {
+					t.Errorf("%s: Login(%q) ran\n\t%q\nwant what %q ran\n\t%q", tc.name, tc.handle, queries, groupFirst[tc.group], want)
+				}
+				if err.Error() != groupErr[tc.group] {
+					t.Errorf("%s: Login(%q) = %v, want what %q answered: %v", tc.name, tc.handle, err, groupFirst[tc.group], groupErr[tc.group])
+				}
 			}
 		}
 		if n, m := len(groups["by email"]), len(groups["by user name"]); n == 0 || n != m {

@@ -18,6 +18,11 @@ type Store interface {
 	// and returns the window's count including it. It must be atomic under
 	// concurrent callers on any replica.
 	HitRateLimit(ctx context.Context, key string, start, expires time.Time) (int, error)
+	// AddRateLimit adds n (negative: gives back, never below zero) to key's
+	// count in the window [start, expires) unless the count would pass
+	// limit, and reports whether it added. It must be atomic under
+	// concurrent callers on any replica, and change nothing when it refuses.
+	AddRateLimit(ctx context.Context, key string, start, expires time.Time, n, limit int) (bool, error)
 	// DeleteRateLimitsBefore drops windows that ended before t.
 	DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int, error)
 }
@@ -58,9 +63,49 @@ func (l *Limiter) Allow(ctx context.Context, rule Rule, key string) error {
 		return err
 	}
 	if n > rule.Limit {
-		return apperr.New(apperr.RateLimited, apperr.ReasonRateLimited, "too many attempts; try again later").WithRetryAfter(end.Sub(now))
+		return limited(end.Sub(now))
 	}
 	return nil
+}
+
+func limited(retry time.Duration) error {
+	return apperr.New(apperr.RateLimited, apperr.ReasonRateLimited, "too many attempts; try again later").WithRetryAfter(retry)
+}
+
+// Take counts n events for key under rule unless that would pass the
+// limit; a refusal counts nothing and returns the same RateLimited error as
+// Allow. Concurrent takes on any replica never together pass the limit, so
+// a batch (n invitations in one call) is all counted or not at all. An
+// empty key or a rule with Limit <= 0 is never limited.
+func (l *Limiter) Take(ctx context.Context, rule Rule, key string, n int) error {
+	if key == "" || rule.Limit <= 0 {
+		return nil
+	}
+	now := l.now().UTC()
+	start := now.Truncate(rule.Window)
+	end := start.Add(rule.Window)
+	ok, err := l.store.AddRateLimit(ctx, rule.Name+":"+key, start, end, n, rule.Limit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return limited(end.Sub(now))
+	}
+	return nil
+}
+
+// Give gives back n events taken for key under rule in the current window:
+// an attempt that turned out not to count (a right password). Giving back
+// more than was taken leaves the count at zero; a take in a window that
+// has since ended is not given back to the new one.
+func (l *Limiter) Give(ctx context.Context, rule Rule, key string, n int) error {
+	if key == "" || rule.Limit <= 0 || n <= 0 {
+		return nil
+	}
+	now := l.now().UTC()
+	start := now.Truncate(rule.Window)
+	_, err := l.store.AddRateLimit(ctx, rule.Name+":"+key, start, start.Add(rule.Window), -n, rule.Limit)
+	return err
 }
 
 // Sweep drops the counters of finished windows. The server calls it now and

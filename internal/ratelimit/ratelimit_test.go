@@ -72,3 +72,81 @@ func TestAllow(t *testing.T) {
 		}
 	})
 }
+
+// TestTake runs on both databases: concurrent takes never together pass
+// the limit, a refused take (a batch too big for what is left) counts
+// nothing, and Give hands counts back but never below zero.
+func TestTake(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		now := time.Date(2026, 11, 23, 10, 0, 5, 0, time.UTC)
+		var mu sync.Mutex
+		l := ratelimit.New(s, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		rule := ratelimit.Rule{Name: "take", Limit: 10, Window: time.Minute}
+		var taken, refused atomic.Int32
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Go(func() {
+				err := l.Take(ctx, rule, "k", 3)
+				switch {
+				case err == nil:
+					taken.Add(1)
+				case apperr.Is(err, apperr.RateLimited) && apperr.ReasonOf(err) == apperr.ReasonRateLimited:
+					refused.Add(1)
+				default:
+					t.Errorf("Take = %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if taken.Load() != 3 || refused.Load() != 9 {
+			t.Fatalf("12 concurrent takes of 3 under 10: %d taken, %d refused; want 3 and 9", taken.Load(), refused.Load())
+		}
+		// 9 are counted; the refusals counted nothing, so one more fits.
+		if err := l.Take(ctx, rule, "k", 1); err != nil {
+			t.Fatalf("Take(1) with 9 of 10 counted = %v", err)
+		}
+		err := l.Take(ctx, rule, "k", 1)
+		var e *apperr.Error
+		if !errors.As(err, &e) || e.RetryAfter() != 55*time.Second {
+			t.Fatalf("Take past the limit = %v, want RATE_LIMITED with 55s to the window's end", err)
+		}
+		if err := l.Take(ctx, rule, "new", 11); !apperr.Is(err, apperr.RateLimited) {
+			t.Errorf("a batch bigger than the limit = %v, want RATE_LIMITED", err)
+		}
+		if err := l.Take(ctx, rule, "new", 10); err != nil {
+			t.Errorf("after the refused batch, a batch of the whole limit = %v", err)
+		}
+		// Give hands back: 10 counted, give 4, take 4 fits, the 5th does not.
+		if err := l.Give(ctx, rule, "k", 4); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Take(ctx, rule, "k", 4); err != nil {
+			t.Errorf("Take(4) after Give(4) = %v", err)
+		}
+		if err := l.Take(ctx, rule, "k", 1); !apperr.Is(err, apperr.RateLimited) {
+			t.Errorf("Take(1) at the limit again = %v", err)
+		}
+		// Giving back more than was counted stops at zero.
+		if err := l.Give(ctx, rule, "k", 100); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Take(ctx, rule, "k", 10); err != nil {
+			t.Errorf("Take of the whole limit after an over-give = %v", err)
+		}
+		if err := l.Take(ctx, rule, "k", 1); !apperr.Is(err, apperr.RateLimited) {
+			t.Errorf("an over-give let more than the limit through: %v", err)
+		}
+		mu.Lock()
+		now = now.Add(time.Minute)
+		mu.Unlock()
+		if err := l.Take(ctx, rule, "k", 10); err != nil {
+			t.Errorf("next window = %v, want a fresh count", err)
+		}
+		if err := l.Take(ctx, ratelimit.Rule{Name: "off", Window: time.Minute}, "k", 1000); err != nil {
+			t.Errorf("a rule with no limit = %v", err)
+		}
+	})
+}

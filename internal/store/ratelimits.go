@@ -37,6 +37,33 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, start, expires tim
 	return row.Count, nil
 }
 
+// AddRateLimit adds n to key's count in the window starting at start,
+// unless the new count would pass limit, and reports whether it added. A
+// negative n gives events back (the count never drops below zero). It is
+// one statement (an upsert whose update is conditional), so concurrent
+// callers on any replica together never pass limit, and a refusal changes
+// nothing.
+func (s *Store) AddRateLimit(ctx context.Context, key string, start, expires time.Time, n, limit int) (bool, error) {
+	const op = "store.AddRateLimit"
+	if n > limit {
+		return false, nil
+	}
+	row := &rateLimitRow{Key: key, WindowStart: utc(start), Count: max(n, 0), ExpiresAt: utc(expires)}
+	res, err := s.idb.NewInsert().Model(row).
+		On("CONFLICT (key, window_start) DO UPDATE").
+		Set("count = CASE WHEN rl.count + ? < 0 THEN 0 ELSE rl.count + ? END", n, n).
+		Where("rl.count + ? <= ?", n, limit).
+		Exec(ctx)
+	if err != nil {
+		return false, wrap(err, op)
+	}
+	added, err := res.RowsAffected()
+	if err != nil {
+		return false, wrap(err, op)
+	}
+	return added > 0, nil
+}
+
 // DeleteRateLimitsBefore drops the counters of windows that ended before t
 // and returns how many it dropped.
 func (s *Store) DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int, error) {

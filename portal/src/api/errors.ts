@@ -18,7 +18,7 @@ export interface Problem {
 const plain: Record<string, string> = {
   INVALID_ARGUMENT: "Some fields need fixing; see the notes beside them.",
   INVALID_CREDENTIALS: "That email and password do not match an account.",
-  ACCOUNT_LOCKED: "Too many failed sign-ins on this account. Wait a few minutes, then try again.",
+  ACCOUNT_LOCKED: "Too many failed sign-ins from this device. Wait a few minutes, then try again.",
   ACCOUNT_SUSPENDED: "This account is suspended. Ask the server's operator.",
   RATE_LIMITED: "Too many attempts in a short time. Wait a moment, then try again.",
   INVALID_CODE: "That code is not right. Check it and try again.",

@@ -577,7 +577,8 @@ type AppSettings struct {
 	EmailClaim bool `protobuf:"varint,17,opt,name=email_claim,json=emailClaim,proto3" json:"email_claim,omitempty"`
 	// Locales the application mails in; the first is the default. Default ["en"].
 	Locales []string `protobuf:"bytes,18,rep,name=locales,proto3" json:"locales,omitempty"`
-	// Failed logins before the account is locked with backoff; default 10.
+	// Failed logins from one client before that client is locked out of the
+	// account for the rest of a 15-minute window; default 10.
 	MaxLoginAttempts int32     `protobuf:"varint,19,opt,name=max_login_attempts,json=maxLoginAttempts,proto3" json:"max_login_attempts,omitempty"`
 	Status           AppStatus `protobuf:"varint,20,opt,name=status,proto3,enum=cosync.admin.v1.AppStatus" json:"status,omitempty"`
 	// Where the signup-link landing page may send users (https or custom scheme).

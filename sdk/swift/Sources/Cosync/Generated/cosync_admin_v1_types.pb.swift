@@ -519,7 +519,8 @@ extension AdminV1 {
         /// Locales the application mails in; the first is the default. Default ["en"].
         public var locales: [String] = []
 
-        /// Failed logins before the account is locked with backoff; default 10.
+        /// Failed logins from one client before that client is locked out of the
+        /// account for the rest of a 15-minute window; default 10.
         public var maxLoginAttempts: Int32 = 0
 
         public var status: AdminV1.AppStatus = AdminV1.AppStatus()

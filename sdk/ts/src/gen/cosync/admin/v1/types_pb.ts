@@ -246,7 +246,8 @@ export type AppSettings = Message<"cosync.admin.v1.AppSettings"> & {
   locales: string[];
 
   /**
-   * Failed logins before the account is locked with backoff; default 10.
+   * Failed logins from one client before that client is locked out of the
+   * account for the rest of a 15-minute window; default 10.
    *
    * @generated from field: int32 max_login_attempts = 19;
    */
