@@ -7,10 +7,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +70,7 @@ func EmptyPostgres(tb testing.TB) string {
 	defer cancel()
 	admin := sql.OpenDB(adminConnector(serverURL))
 	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	if err := createDatabase(ctx, admin, name); err != nil {
 		tb.Fatalf("storetest: creating a test database on the Postgres server at %s (set COSYNC_TEST_POSTGRES_URL, or run `make test`, which starts one): %v", u.Redacted(), err)
 	}
 	tb.Cleanup(func() {
@@ -82,7 +85,36 @@ func EmptyPostgres(tb testing.TB) string {
 		}
 	})
 	u.Path = "/" + name
+	// Many tests hold a store at once (t.Parallel, packages side by side);
+	// a small pool each keeps them under the server's max_connections.
+	q := u.Query()
+	if q.Get("pool_max_conns") == "" {
+		q.Set("pool_max_conns", strconv.Itoa(testPoolSize))
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// testPoolSize is the pool of each test database's store: enough for the
+// races tests run, small enough for many tests on one server.
+const testPoolSize = 4
+
+// createDatabase creates name, waiting while the server has no connection
+// to spare (SQLSTATE 53300: other tests hold them all for a moment) rather
+// than failing the test for it; ctx bounds the wait.
+func createDatabase(ctx context.Context, admin *sql.DB, name string) error {
+	for {
+		_, err := admin.ExecContext(ctx, "CREATE DATABASE "+name)
+		var pgErr pgdriver.Error
+		if err == nil || !errors.As(err, &pgErr) || pgErr.Field('C') != "53300" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (the server had no connection to spare until then)", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // SQLite opens a fresh, migrated database file under tb.TempDir().
