@@ -34,6 +34,12 @@ var endpoints = map[string]endpoint{
 	"setUserName":                    {http.MethodPost, true, (*Handler).setUserName},
 	"setLocale":                      {http.MethodPost, true, (*Handler).setLocale},
 	"deleteAccount":                  {http.MethodPost, true, (*Handler).deleteAccount},
+	"socialLogin":                    {http.MethodPost, false, (*Handler).socialLogin},
+	"socialSignup":                   {http.MethodPost, false, (*Handler).socialSignup},
+	"appleLogin":                     {http.MethodPost, false, (*Handler).appleLogin},
+	"googleLogin":                    {http.MethodPost, false, (*Handler).googleLogin},
+	"appleSignup":                    {http.MethodPost, false, (*Handler).appleSignup},
+	"googleSignup":                   {http.MethodPost, false, (*Handler).googleSignup},
 }
 
 // handle decodes a handle field: trimmed, and a space put back as the `+`
