@@ -64,6 +64,15 @@ func TestCosyncJWTSocial(t *testing.T) {
 		e.swift(t, "api/appuser/completeSignup", A, cjwtAppToken, "handle=dee@example.com&code="+e.outboxCode(t, e.dev, app, "dee@example.com")).wantSession(t, "completeSignup dee")
 		post("googleSignup", "token="+e.token(t, google, "2001", "dee@example.com")+"&handle=dee@example.com"+md).wantError(t, "googleSignup over an email account", 610)
 
+		// deleteAccount of a social account: a fresh ID token of a linked
+		// identity (1.1.22 sends no provider; 1.1.21 sends loginProvider).
+		_, cyAccess := post("appleLogin", "token="+e.token(t, apple, "002.cy", "")).wantSession(t, "appleLogin cy")
+		e.swift(t, "api/appuser/deleteAccount", U, cyAccess, "token="+e.token(t, google, "1098", "bob@example.com")).wantError(t, "deleteAccount with another person's token", 613)
+		e.swift(t, "api/appuser/deleteAccount", U, cyAccess, "token="+e.token(t, apple, "002.cy", "")).wantTrue(t, "deleteAccount (1.1.22)")
+		e.swiftGet(t, "api/appuser/getUser", U, cyAccess).wantError(t, "getUser after deleteAccount", 405)
+		_, bobAccess := post("googleLogin", "token="+e.token(t, google, "1098", "bob@example.com")).wantSession(t, "googleLogin bob")
+		e.swift(t, "api/appuser/deleteAccount", U, bobAccess, "token="+e.token(t, google, "1098", "bob@example.com")+"&loginProvider=google").wantTrue(t, "deleteAccount (1.1.21)")
+
 		e.set(t, app, &adminv1.AppSettings{}, "apple")
 		post("socialLogin", "token="+e.token(t, apple, "001.ann", "")+"&provider=apple").wantError(t, "socialLogin with Apple off", 415)
 		post("appleSignup", "token="+cy+"&handle=cy@example.com"+md).wantError(t, "appleSignup with Apple off", 415)

@@ -345,10 +345,11 @@ func (h *Handler) setLocale(ctx context.Context, c *call) (any, error) {
 	return nil, err
 }
 
-// deleteAccount re-checks the password; the handle must be the user's.
+// deleteAccount re-checks the password (the handle must be the user's),
+// or for a social account a fresh ID token of a linked identity.
 func (h *Handler) deleteAccount(ctx context.Context, c *call) (any, error) {
-	if c.f.get("token") != "" {
-		return nil, fail(codeInvalidSocialToken, "social accounts are deleted with the new SDK")
+	if strings.TrimSpace(c.f.get("token")) != "" {
+		return nil, h.deleteSocialAccount(ctx, c)
 	}
 	if err := need(c.f, "handle", "password"); err != nil {
 		return nil, err

@@ -92,3 +92,37 @@ func (h *Handler) social(ctx context.Context, c *call, p identity.Provider, sign
 	}
 	return h.session(*res.Session, false)
 }
+
+// deleteSocialAccount deletes the user after a fresh ID token (`token`) of
+// one of their linked identities. Swift 1.1.21 names the provider in
+// `loginProvider`; 1.1.22 does not, so each linked provider is tried.
+func (h *Handler) deleteSocialAccount(ctx context.Context, c *call) error {
+	var providers []identity.Provider
+	if name := strings.TrimSpace(c.f.get("loginProvider")); name != "" {
+		p, err := identity.ParseProvider(name)
+		if err != nil {
+			return fail(codeInvalidData, "loginProvider must be apple or google")
+		}
+		providers = append(providers, p)
+	} else {
+		ids, err := h.flows.Identities(ctx, *c.user)
+		if err != nil {
+			return err
+		}
+		for _, li := range ids {
+			providers = append(providers, li.Provider)
+		}
+	}
+	err := error(fail(codeInvalidSocialToken, "this account has no Apple or Google sign-in"))
+	for _, p := range providers {
+		err = h.flows.DeleteAccount(ctx, *c.user, identity.DeleteAccountInput{Provider: string(p), IDToken: identity.Secret(strings.TrimSpace(c.f.get("token")))})
+		if apperr.ReasonOf(err) != apperr.ReasonIDTokenInvalid {
+			break
+		}
+	}
+	switch apperr.ReasonOf(err) {
+	case apperr.ReasonProviderDisabled, apperr.ReasonNonceInvalid:
+		return fail(codeInvalidSocialToken, "the ID token is not valid")
+	}
+	return err
+}
