@@ -27,7 +27,7 @@ const ImportBatch = 500
 
 // Why a row was skipped or imported with a caveat, as the report says it.
 const (
-	SkipExists        = "exists"                          // a user with this email is already in the app (a second run skips everyone)
+	SkipExists        = "exists"                          // the email is already a user (or has a pending signup or invitation), or the app has the authenticator: a second run skips everything
 	SkipDuplicate     = "duplicate_in_export"             // the same email twice in the export
 	SkipNotEmail      = "not_an_email"                    // the handle is not an email address
 	SkipAnonymous     = "anonymous"                       // ANON_ users sign in again anonymously
@@ -40,8 +40,8 @@ const (
 	SkipKeyNotWired   = "signing_key_not_imported"        // the import was run without a key importer
 
 	NoteMetadataLost = "metadata_not_json"              // the cell held no JSON object ("[object Object]")
-	NoteNoPassword   = "no_password"                    // social user: signs in after a password reset
-	NoteTOTPDropped  = "authenticator_2fa_not_imported" // the export's secret is not carried; the user enrolls again
+	NoteNoPassword   = "no_password"                    // social user: the next Apple/Google sign-in links to them where the app links verified emails
+	NoteTOTPDropped  = "authenticator_2fa_not_imported" // no secret (or no InFlight) to carry: the user enrolls again
 	NoteLocale       = "locale_not_in_app"              // the app's first locale was used
 	NoteTOTPInvalid  = "authenticator_secret_invalid"   // googleSecretKey is not base32: the user enrolls again
 	NoteKeyRotation  = "scheduled_key_rotation"         // the app rotates keys on a schedule, which would replace the imported key
