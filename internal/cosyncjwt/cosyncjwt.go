@@ -31,6 +31,8 @@ type Flows interface {
 	Login(ctx context.Context, c identity.Caller, handle string, pw identity.Secret) (identity.LoginResult, error)
 	CompleteLogin(ctx context.Context, c identity.Caller, loginToken, code identity.Secret) (identity.SessionTokens, error)
 	LoginAnonymous(ctx context.Context, c identity.Caller) (identity.SessionTokens, error)
+	SocialLogin(ctx context.Context, c identity.Caller, in identity.SocialLoginInput) (identity.SocialLoginResult, error)
+	Identities(ctx context.Context, p identity.Principal) ([]identity.LinkedIdentity, error)
 	SignUp(ctx context.Context, c identity.Caller, in identity.SignUpInput) (identity.SignUpResult, error)
 	CompleteSignUp(ctx context.Context, c identity.Caller, handle string, code identity.Secret) (identity.SessionTokens, error)
 	Invite(ctx context.Context, p identity.Principal, in identity.InviteInput) error

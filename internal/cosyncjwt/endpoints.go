@@ -34,6 +34,12 @@ var endpoints = map[string]endpoint{
 	"setUserName":                    {http.MethodPost, true, (*Handler).setUserName},
 	"setLocale":                      {http.MethodPost, true, (*Handler).setLocale},
 	"deleteAccount":                  {http.MethodPost, true, (*Handler).deleteAccount},
+	"socialLogin":                    {http.MethodPost, false, (*Handler).socialLogin},
+	"socialSignup":                   {http.MethodPost, false, (*Handler).socialSignup},
+	"appleLogin":                     {http.MethodPost, false, (*Handler).appleLogin},
+	"googleLogin":                    {http.MethodPost, false, (*Handler).googleLogin},
+	"appleSignup":                    {http.MethodPost, false, (*Handler).appleSignup},
+	"googleSignup":                   {http.MethodPost, false, (*Handler).googleSignup},
 }
 
 // handle decodes a handle field: trimmed, and a space put back as the `+`
@@ -339,10 +345,11 @@ func (h *Handler) setLocale(ctx context.Context, c *call) (any, error) {
 	return nil, err
 }
 
-// deleteAccount re-checks the password; the handle must be the user's.
+// deleteAccount re-checks the password (the handle must be the user's),
+// or for a social account a fresh ID token of a linked identity.
 func (h *Handler) deleteAccount(ctx context.Context, c *call) (any, error) {
-	if c.f.get("token") != "" {
-		return nil, fail(codeInvalidSocialToken, "social accounts are deleted with the new SDK")
+	if strings.TrimSpace(c.f.get("token")) != "" {
+		return nil, h.deleteSocialAccount(ctx, c)
 	}
 	if err := need(c.f, "handle", "password"); err != nil {
 		return nil, err

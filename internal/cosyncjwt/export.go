@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // An Export is what a CosyncJWT export holds that the import uses: the
@@ -19,10 +21,34 @@ import (
 // email-template collections) or user-collection.csv alone.
 type Export struct {
 	Users   []ExportUser
-	Signups []string // handles of pending signups (not imported: see Import)
-	Invites []string // handles of open invitations (likewise)
+	Signups []ExportSignup // pending signups (signup-collection.csv)
+	Invites []ExportInvite // open invitations (invite-collection.csv)
 	// AppToken is the app's token when app-collection.csv carries one.
 	AppToken string
+	// AppPrivateKey is the RSA key (PEM) CosyncJWT signed the app's jwts
+	// with, when app-collection.csv carries it.
+	AppPrivateKey identity.Secret
+}
+
+// ExportSignup is one pending row of signup-collection.csv.
+type ExportSignup struct {
+	Line           int
+	Handle         string
+	PasswordBcrypt string
+	Code           identity.Secret
+	Locale         string
+	MetaData       string
+	CreatedAt      time.Time
+}
+
+// ExportInvite is one open row of invite-collection.csv.
+type ExportInvite struct {
+	Line         int
+	Handle       string
+	SenderHandle string
+	Code         identity.Secret
+	MetaData     string
+	CreatedAt    time.Time
 }
 
 // ExportUser is one row of user-collection.csv.
@@ -35,7 +61,8 @@ type ExportUser struct {
 	PhoneVerified  bool
 	TwoFactorPhone bool
 	TwoFactorTOTP  bool
-	MetaData       string // JSON text, or what the exporter wrote for an object
+	GoogleSecret   identity.Secret // the authenticator's base32 secret
+	MetaData       string          // JSON text, or what the exporter wrote for an object
 	Locale         string
 	LastLogin      time.Time
 	CreatedAt      time.Time
@@ -77,13 +104,33 @@ func ReadExport(r io.Reader) (Export, error) {
 			ex.Users, err = readUsers(body)
 			found = true
 		case "signup-collection.csv":
-			ex.Signups, err = readHandles(body, func(row map[string]string) bool { return row["status"] != "verified" })
+			err = eachRow(body, "handle", func(line int, row map[string]string) error {
+				if row["status"] != "verified" && strings.TrimSpace(row["handle"]) != "" {
+					ex.Signups = append(ex.Signups, ExportSignup{
+						Line: line, Handle: strings.TrimSpace(row["handle"]), PasswordBcrypt: strings.TrimSpace(row["password"]),
+						Code: identity.Secret(strings.TrimSpace(row["code"])), Locale: strings.TrimSpace(row["locale"]),
+						MetaData: row["metaData"], CreatedAt: jsDate(row["createdAt"]),
+					})
+				}
+				return nil
+			})
 		case "invite-collection.csv":
-			ex.Invites, err = readHandles(body, func(row map[string]string) bool { return row["status"] == "" || row["status"] == "pending" })
+			err = eachRow(body, "handle", func(line int, row map[string]string) error {
+				if st := row["status"]; (st == "" || st == "pending") && strings.TrimSpace(row["handle"]) != "" {
+					ex.Invites = append(ex.Invites, ExportInvite{
+						Line: line, Handle: strings.TrimSpace(row["handle"]), SenderHandle: strings.TrimSpace(row["senderHandle"]),
+						Code: identity.Secret(strings.TrimSpace(row["code"])), MetaData: row["metaData"], CreatedAt: jsDate(row["createdAt"]),
+					})
+				}
+				return nil
+			})
 		case "app-collection.csv":
 			err = eachRow(body, "", func(_ int, row map[string]string) error {
 				if ex.AppToken == "" {
 					ex.AppToken = row["appToken"]
+				}
+				if ex.AppPrivateKey == "" {
+					ex.AppPrivateKey = identity.Secret(strings.TrimSpace(row["appPrivateKey"]))
 				}
 				return nil
 			})
@@ -152,20 +199,10 @@ func readUsers(r io.Reader) ([]ExportUser, error) {
 			Line: line, Handle: row["handle"], PasswordBcrypt: strings.TrimSpace(row["password"]),
 			Status: strings.TrimSpace(row["status"]), Phone: strings.TrimSpace(row["phone"]),
 			PhoneVerified: row["phoneVerified"] == "true", TwoFactorPhone: row["twoFactorPhoneVerification"] == "true",
-			TwoFactorTOTP: row["twoFactorGoogleVerification"] == "true", MetaData: row["metaData"],
-			Locale: strings.TrimSpace(row["locale"]), LastLogin: jsDate(row["lastLogin"]), CreatedAt: jsDate(row["createdAt"]),
+			TwoFactorTOTP: row["twoFactorGoogleVerification"] == "true", GoogleSecret: identity.Secret(strings.TrimSpace(row["googleSecretKey"])),
+			MetaData: row["metaData"],
+			Locale:   strings.TrimSpace(row["locale"]), LastLogin: jsDate(row["lastLogin"]), CreatedAt: jsDate(row["createdAt"]),
 		})
-		return nil
-	})
-	return out, err
-}
-
-func readHandles(r io.Reader, keep func(map[string]string) bool) ([]string, error) {
-	var out []string
-	err := eachRow(r, "handle", func(_ int, row map[string]string) error {
-		if keep(row) && row["handle"] != "" {
-			out = append(out, row["handle"])
-		}
 		return nil
 	})
 	return out, err

@@ -33,6 +33,7 @@ const (
 	codeInvalidCredentials    = 600
 	codeHandleRegistered      = 601
 	codeInvalidData           = 602
+	codeAccountDoesNotExist   = 603
 	codeInvalidMetaData       = 604
 	codeUserNameInUse         = 605
 	codeUserNamesNotSupported = 606
