@@ -47,12 +47,19 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer p.close()
-	rep, err := cosyncjwt.Import(ctx, p.store, *appID, ex, *dry, time.Now)
+	rep, err := p.cosyncImporter(time.Now).Import(ctx, *appID, ex, *dry)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	printImport(stdout, rep)
 	return nil
+}
+
+// cosyncImporter carries a CosyncJWT export into the server: users, what
+// was in flight (pending signups, invitations, authenticator secrets) and
+// the app's signing key.
+func (p *parts) cosyncImporter(now func() time.Time) cosyncjwt.Importer {
+	return cosyncjwt.Importer{Store: p.store, InFlight: p.svc, Keys: p.keyring, KeyStore: p.store.Console(), Now: now}
 }
 
 func printImport(w io.Writer, rep cosyncjwt.ImportReport) {
@@ -66,6 +73,10 @@ func printImport(w io.Writer, rep cosyncjwt.ImportReport) {
 	}
 	for _, r := range rep.Notes {
 		fmt.Fprintf(w, "note\t%d\t%s\t%s\n", r.Line, r.Handle, r.Reason)
+	}
+	fmt.Fprintf(w, "carried over %d pending signups, %d open invitations, %d authenticator secrets\n", rep.Signups, rep.Invites, rep.Authenticators)
+	if rep.SigningKey != "" {
+		fmt.Fprintf(w, "the app's CosyncJWT signing key is now its active key (kid %s)\n", rep.SigningKey)
 	}
 	if rep.AppTokenSet {
 		fmt.Fprintln(w, "the export's app token now names this application")

@@ -48,7 +48,7 @@ func handler(p *parts) http.Handler {
 	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts(authMaxBytes)...))
 	admin := adminapi.New(p.svc, p.console, p.log)
 	admin.ImportCosyncJWT = func(ctx context.Context, appID string, ex cosyncjwt.Export, dryRun bool) (cosyncjwt.ImportReport, error) {
-		return cosyncjwt.Import(ctx, p.store, appID, ex, dryRun, p.svc.Now)
+		return p.cosyncImporter(p.svc.Now).Import(ctx, appID, ex, dryRun)
 	}
 	mux.Handle(adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts(adminMaxBytes)...))
 	// The import carries a whole export: the same service with a larger

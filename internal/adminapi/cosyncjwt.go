@@ -37,6 +37,8 @@ func (h *Handler) ImportCosyncJwtUsers(ctx context.Context, req *adminv1.ImportC
 	return &adminv1.ImportCosyncJwtUsersResponse{
 		DryRun: rep.DryRun, Imported: int32(rep.Imported), AppTokenSet: rep.AppTokenSet,
 		Skipped: importRows(rep.Skipped), Notes: importRows(rep.Notes),
+		Signups: int32(rep.Signups), Invites: int32(rep.Invites), Authenticators: int32(rep.Authenticators),
+		SigningKeyId: rep.SigningKey,
 	}, nil
 }
 

@@ -3884,7 +3884,15 @@ type ImportCosyncJwtUsersResponse struct {
 	// authenticator_2fa_not_imported, locale_not_in_app).
 	Notes []*ImportRow `protobuf:"bytes,4,rep,name=notes,proto3" json:"notes,omitempty"`
 	// The export's app token now names the app.
-	AppTokenSet   bool `protobuf:"varint,5,opt,name=app_token_set,json=appTokenSet,proto3" json:"app_token_set,omitempty"`
+	AppTokenSet bool `protobuf:"varint,5,opt,name=app_token_set,json=appTokenSet,proto3" json:"app_token_set,omitempty"`
+	// Pending signups, open invitations and authenticator secrets carried
+	// over, whose codes and secrets keep working.
+	Signups        int32 `protobuf:"varint,6,opt,name=signups,proto3" json:"signups,omitempty"`
+	Invites        int32 `protobuf:"varint,7,opt,name=invites,proto3" json:"invites,omitempty"`
+	Authenticators int32 `protobuf:"varint,8,opt,name=authenticators,proto3" json:"authenticators,omitempty"`
+	// The kid of the app's CosyncJWT key, now its active signing key; empty
+	// when it was not imported (skipped says why).
+	SigningKeyId  string `protobuf:"bytes,9,opt,name=signing_key_id,json=signingKeyId,proto3" json:"signing_key_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3952,6 +3960,34 @@ func (x *ImportCosyncJwtUsersResponse) GetAppTokenSet() bool {
 		return x.AppTokenSet
 	}
 	return false
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetSignups() int32 {
+	if x != nil {
+		return x.Signups
+	}
+	return 0
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetInvites() int32 {
+	if x != nil {
+		return x.Invites
+	}
+	return 0
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetAuthenticators() int32 {
+	if x != nil {
+		return x.Authenticators
+	}
+	return 0
+}
+
+func (x *ImportCosyncJwtUsersResponse) GetSigningKeyId() string {
+	if x != nil {
+		return x.SigningKeyId
+	}
+	return ""
 }
 
 // ImportRow is one row of an import report.
@@ -4260,13 +4296,17 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x1bImportCosyncJwtUsersRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12$\n" +
 	"\x06export\x18\x02 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x80\x80 R\x06export\x12\x17\n" +
-	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"\xdf\x01\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"\xe1\x02\n" +
 	"\x1cImportCosyncJwtUsersResponse\x12\x17\n" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12\x1a\n" +
 	"\bimported\x18\x02 \x01(\x05R\bimported\x124\n" +
 	"\askipped\x18\x03 \x03(\v2\x1a.cosync.admin.v1.ImportRowR\askipped\x120\n" +
 	"\x05notes\x18\x04 \x03(\v2\x1a.cosync.admin.v1.ImportRowR\x05notes\x12\"\n" +
-	"\rapp_token_set\x18\x05 \x01(\bR\vappTokenSet\"O\n" +
+	"\rapp_token_set\x18\x05 \x01(\bR\vappTokenSet\x12\x18\n" +
+	"\asignups\x18\x06 \x01(\x05R\asignups\x12\x18\n" +
+	"\ainvites\x18\a \x01(\x05R\ainvites\x12&\n" +
+	"\x0eauthenticators\x18\b \x01(\x05R\x0eauthenticators\x12$\n" +
+	"\x0esigning_key_id\x18\t \x01(\tR\fsigningKeyId\"O\n" +
 	"\tImportRow\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x16\n" +
 	"\x06handle\x18\x02 \x01(\tR\x06handle\x12\x16\n" +

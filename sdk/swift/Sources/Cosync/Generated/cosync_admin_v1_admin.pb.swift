@@ -2070,12 +2070,28 @@ extension AdminV1 {
         /// The export's app token now names the app.
         public var appTokenSet: Bool = false
 
-        public init(dryRun: Bool = false, imported: Int32 = 0, skipped: [AdminV1.ImportRow] = [], notes: [AdminV1.ImportRow] = [], appTokenSet: Bool = false) {
+        /// Pending signups, open invitations and authenticator secrets carried
+        /// over, whose codes and secrets keep working.
+        public var signups: Int32 = 0
+
+        public var invites: Int32 = 0
+
+        public var authenticators: Int32 = 0
+
+        /// The kid of the app's CosyncJWT key, now its active signing key; empty
+        /// when it was not imported (skipped says why).
+        public var signingKeyId: String = ""
+
+        public init(dryRun: Bool = false, imported: Int32 = 0, skipped: [AdminV1.ImportRow] = [], notes: [AdminV1.ImportRow] = [], appTokenSet: Bool = false, signups: Int32 = 0, invites: Int32 = 0, authenticators: Int32 = 0, signingKeyId: String = "") {
             self.dryRun = dryRun
             self.imported = imported
             self.skipped = skipped
             self.notes = notes
             self.appTokenSet = appTokenSet
+            self.signups = signups
+            self.invites = invites
+            self.authenticators = authenticators
+            self.signingKeyId = signingKeyId
         }
 
         public init(from decoder: any Decoder) throws {
@@ -2086,6 +2102,10 @@ extension AdminV1 {
             if let v = try c.decodeProtoArray(AdminV1.ImportRow.self, json: "skipped", proto: "skipped") { skipped = v }
             if let v = try c.decodeProtoArray(AdminV1.ImportRow.self, json: "notes", proto: "notes") { notes = v }
             if let v = try c.decodeProto(Bool.self, json: "appTokenSet", proto: "app_token_set") { appTokenSet = v }
+            if let v = try c.decodeProto(Int32.self, json: "signups", proto: "signups") { signups = v }
+            if let v = try c.decodeProto(Int32.self, json: "invites", proto: "invites") { invites = v }
+            if let v = try c.decodeProto(Int32.self, json: "authenticators", proto: "authenticators") { authenticators = v }
+            if let v = try c.decodeProto(String.self, json: "signingKeyId", proto: "signing_key_id") { signingKeyId = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -2095,6 +2115,10 @@ extension AdminV1 {
             if !skipped.isEmpty { try c.encodeProtoArray(skipped, "skipped") }
             if !notes.isEmpty { try c.encodeProtoArray(notes, "notes") }
             if appTokenSet { try c.encodeProto(appTokenSet, "appTokenSet") }
+            if signups != 0 { try c.encodeProto(signups, "signups") }
+            if invites != 0 { try c.encodeProto(invites, "invites") }
+            if authenticators != 0 { try c.encodeProto(authenticators, "authenticators") }
+            if !signingKeyId.isEmpty { try c.encodeProto(signingKeyId, "signingKeyId") }
         }
     }
 }
