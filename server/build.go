@@ -35,6 +35,7 @@ type parts struct {
 	svc     *identity.Service
 	console *console.Service
 	limiter *ratelimit.Limiter
+	queue   *notify.Worker // sends what the flows queued; serve runs it
 	keyParts
 }
 
@@ -116,7 +117,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	ring := keys.NewKeyring(st, signer, keys.KeyringConfig{}, now)
 
 	var mailer identity.Mailer
-	var outbox console.OutboxReader
+	var ob *notify.Outbox
 	var devSMS identity.DevSMS // apps without Twilio settings text into the dev outbox
 	if cfg.SMTPURL != "" {
 		m, err := notify.NewSMTP(notify.SMTPConfig{URL: cfg.SMTPURL, From: cfg.MailFrom})
@@ -125,8 +126,15 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		}
 		mailer = m
 	} else {
-		ob := notify.NewOutbox(st, log, now)
-		mailer, outbox, devSMS = ob, ob, ob
+		ob = notify.NewOutbox(st, log, now)
+		mailer, devSMS = ob, ob
+	}
+	// Flows queue mail in their transactions; the worker (started by serve)
+	// sends it.
+	queue := notify.NewWorker(st, mailer, nil, notify.WorkerConfig{}, log, now)
+	var outbox console.OutboxReader
+	if ob != nil {
+		outbox = notify.FlushedOutbox{Worker: queue, Outbox: ob}
 	}
 	hasher := password.NewHasher(password.Params{
 		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
@@ -141,7 +149,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Passwords: hasher,
 		Codes:     otp.NewHasher(kp.pepper),
 		Tokens:    token.NewIssuer(ring),
-		Mailer:    mailer,
+		Wake:      queue.Wake,
 		Limiter:   limiter,
 		Log:       log,
 		Now:       now,
@@ -158,7 +166,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		}
 		return nil, fmt.Errorf("console application: %w", err)
 	}
-	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter, keyParts: kp}, nil
+	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter, keyParts: kp, queue: queue}, nil
 }
 
 func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {

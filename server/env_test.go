@@ -123,6 +123,11 @@ func newEnv(tb testing.TB, st *store.Store, opts ...envOption) *env {
 	srv.Config.Protocols = &protocols
 	srv.Start()
 	tb.Cleanup(srv.Close)
+	// The send queue's worker, as serve runs it.
+	qctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.queue.Run(qctx) }()
+	tb.Cleanup(func() { stop(); <-done })
 	hc := &http.Client{Timeout: 30 * time.Second}
 	o := connect.WithInterceptors(headers())
 	return &env{

@@ -24,12 +24,12 @@ func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// flowEnv is a Service with the real dev outbox as its mailer over st,
+// flowEnv is a Service whose queued mail the real dev outbox keeps, over st,
 // on costEnv's app and users, with a clock the test moves.
 type flowEnv struct {
 	*costEnv
 	svc    *identity.Service
-	outbox *notify.Outbox
+	outbox notify.FlushedOutbox // the dev outbox, read after a pass of the send queue
 	clock  *testClock
 	caller identity.Caller
 }
@@ -38,9 +38,10 @@ func newFlowEnv(t *testing.T, st *store.Store) *flowEnv {
 	t.Helper()
 	e := newCostEnv(t, st, cheapArgon2)
 	clk := &testClock{t: time.Now().UTC().Truncate(time.Second)}
-	outbox := notify.NewOutbox(st, nil, clk.Now)
+	ob := notify.NewOutbox(st, nil, clk.Now)
+	outbox := notify.FlushedOutbox{Worker: notify.NewWorker(st, ob, nil, notify.WorkerConfig{}, nil, clk.Now), Outbox: ob}
 	svc := identity.New(identity.Deps{Store: st, Passwords: e.hasher, Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")),
-		Tokens: fakeTokens{}, Mailer: outbox, Now: clk.Now}, identity.Config{})
+		Tokens: fakeTokens{}, Now: clk.Now}, identity.Config{})
 	return &flowEnv{costEnv: e, svc: svc, outbox: outbox, clock: clk, caller: identity.Caller{AppID: e.app, IP: "192.0.2.1"}}
 }
 
