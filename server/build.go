@@ -129,13 +129,10 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		ob = notify.NewOutbox(st, log, now)
 		mailer, devSMS = ob, ob
 	}
-	// Flows queue mail in their transactions; the worker (started by serve)
-	// sends it.
-	queue := notify.NewWorker(st, mailer, nil, notify.WorkerConfig{}, log, now)
-	var outbox console.OutboxReader
-	if ob != nil {
-		outbox = notify.FlushedOutbox{Worker: queue, Outbox: ob}
-	}
+	// Flows queue mail and texts in their transactions; the worker (started
+	// by serve) sends them, texts through svc's app settings. No request
+	// reaches svc before assemble returns, so queue is set by then.
+	var queue *notify.Worker
 	hasher := password.NewHasher(password.Params{
 		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
 	}, cfg.HashConcurrency)
@@ -149,7 +146,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Passwords: hasher,
 		Codes:     otp.NewHasher(kp.pepper),
 		Tokens:    token.NewIssuer(ring),
-		Wake:      queue.Wake,
+		Wake:      func() { queue.Wake() },
 		Limiter:   limiter,
 		Log:       log,
 		Now:       now,
@@ -159,6 +156,11 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom,
 		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
+	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{}, log, now)
+	var outbox console.OutboxReader
+	if ob != nil {
+		outbox = notify.FlushedOutbox{Worker: queue, Outbox: ob}
+	}
 	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now})
 	if err := con.EnsureConsoleApp(ctx); err != nil {
 		if kp.vault != nil {

@@ -137,6 +137,34 @@ func newEnv(tb testing.TB, st *store.Store, opts ...envOption) *env {
 	}
 }
 
+// flush delivers what the requests so far queued, as the running worker
+// would, so a test reads the fake Twilio or the SMTP server right after.
+func (e *env) flush(tb testing.TB) {
+	tb.Helper()
+	if _, err := e.p.queue.Pass(context.Background()); err != nil {
+		tb.Fatalf("queue pass: %v", err)
+	}
+}
+
+// wantFailedDelivery checks that the newest delivery to to is still
+// queued after a failed attempt, its error kept for the developer.
+func (e *env) wantFailedDelivery(tb testing.TB, app, to string) {
+	tb.Helper()
+	ds, err := e.p.store.ListDeliveries(context.Background(), app, identity.DeliveryPending, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, d := range ds { // newest first
+		if d.To == to {
+			if d.Attempts < 1 || d.LastError == "" {
+				tb.Errorf("delivery to %s = %+v; want a failed attempt with its error", to, d)
+			}
+			return
+		}
+	}
+	tb.Errorf("no delivery to %s is waiting for a retry (%d pending)", to, len(ds))
+}
+
 type testWriter struct{ tb testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) { w.tb.Log(string(b)); return len(b), nil }

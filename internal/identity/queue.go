@@ -51,6 +51,7 @@ type Delivery struct {
 	NextAttemptAt time.Time
 	LastError     string
 	CreatedAt     time.Time
+	ExpiresAt     time.Time // zero: never; past it the worker gives up (a code that expired)
 	SentAt        time.Time // when delivered or declared dead
 }
 

@@ -175,9 +175,14 @@ func (w *Worker) Backoff(attempts int) time.Duration {
 // deliver sends one claimed row and settles it; only a failure to settle
 // is returned (the lease then brings the row back).
 func (w *Worker) deliver(ctx context.Context, d Delivery) error {
+	log := w.log.With("delivery_id", d.ID, "app_id", d.AppID, "channel", d.Channel, "attempt", d.Attempts)
+	if now := w.now(); !d.ExpiresAt.IsZero() && !now.Before(d.ExpiresAt) {
+		// The code it carries is dead; sending it would only confuse.
+		log.WarnContext(ctx, "queue: dead letter, expired before delivery", "last_error", d.LastError)
+		return w.store.KillDelivery(ctx, d.ID, now, "expired before delivery; last error: "+d.LastError)
+	}
 	err := w.send(ctx, d)
 	now := w.now()
-	log := w.log.With("delivery_id", d.ID, "app_id", d.AppID, "channel", d.Channel, "attempt", d.Attempts)
 	switch {
 	case err == nil:
 		log.DebugContext(ctx, "queue: delivered")

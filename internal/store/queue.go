@@ -29,6 +29,7 @@ type deliveryRow struct {
 	LeaseUntil    time.Time `bun:"lease_until,nullzero"`
 	LastError     string    `bun:"last_error"`
 	CreatedAt     time.Time `bun:"created_at"`
+	ExpiresAt     time.Time `bun:"expires_at,nullzero"`
 	SentAt        time.Time `bun:"sent_at,nullzero"`
 }
 
@@ -37,7 +38,7 @@ func toDeliveryRow(d identity.Delivery) deliveryRow {
 		ID: d.ID, AppID: d.AppID, Channel: d.Channel, ToAddr: d.To, FromAddr: d.From,
 		Subject: d.Subject, TextBody: d.Text, HTMLBody: d.HTML, State: string(d.State),
 		Attempts: d.Attempts, NextAttemptAt: utc(d.NextAttemptAt), LastError: d.LastError,
-		CreatedAt: utc(d.CreatedAt), SentAt: utc(d.SentAt),
+		CreatedAt: utc(d.CreatedAt), ExpiresAt: utc(d.ExpiresAt), SentAt: utc(d.SentAt),
 	}
 }
 
@@ -46,7 +47,7 @@ func (r deliveryRow) delivery() identity.Delivery {
 		ID: r.ID, AppID: r.AppID, Channel: r.Channel, To: r.ToAddr, From: r.FromAddr,
 		Subject: r.Subject, Text: r.TextBody, HTML: r.HTMLBody, State: identity.DeliveryState(r.State),
 		Attempts: r.Attempts, NextAttemptAt: utc(r.NextAttemptAt), LastError: r.LastError,
-		CreatedAt: utc(r.CreatedAt), SentAt: utc(r.SentAt),
+		CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt), SentAt: utc(r.SentAt),
 	}
 }
 

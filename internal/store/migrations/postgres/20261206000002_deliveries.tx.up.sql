@@ -17,6 +17,7 @@ CREATE TABLE deliveries (
     lease_until     timestamptz,
     last_error      text NOT NULL DEFAULT '',
     created_at      timestamptz NOT NULL,
+    expires_at      timestamptz,
     sent_at         timestamptz
 );
 

@@ -17,6 +17,7 @@ CREATE TABLE deliveries (
     lease_until     TEXT,
     last_error      TEXT NOT NULL DEFAULT '',
     created_at      TEXT NOT NULL,
+    expires_at      TEXT,
     sent_at         TEXT
 ) STRICT;
 
