@@ -146,23 +146,34 @@ func (e *env) flush(tb testing.TB) {
 	}
 }
 
-// wantFailedDelivery checks that the newest delivery to to is still
-// queued after a failed attempt, its error kept for the developer.
-func (e *env) wantFailedDelivery(tb testing.TB, app, to string) {
+// deliveries lists app's send queue in state through the Admin API.
+func (e *env) deliveries(tb testing.TB, dev, app string, state adminv1.DeliveryState) []*adminv1.Delivery {
 	tb.Helper()
-	ds, err := e.p.store.ListDeliveries(context.Background(), app, identity.DeliveryPending, 0)
+	res, err := e.admin.ListDeliveries(as(context.Background(), "", dev), &adminv1.ListDeliveriesRequest{AppId: app, State: state})
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("ListDeliveries = %v", err)
 	}
+	return res.GetDeliveries()
+}
+
+// findDelivery returns the newest delivery to to, or nil.
+func findDelivery(ds []*adminv1.Delivery, to string) *adminv1.Delivery {
 	for _, d := range ds { // newest first
-		if d.To == to {
-			if d.Attempts < 1 || d.LastError == "" {
-				tb.Errorf("delivery to %s = %+v; want a failed attempt with its error", to, d)
-			}
-			return
+		if d.GetTo() == to {
+			return d
 		}
 	}
-	tb.Errorf("no delivery to %s is waiting for a retry (%d pending)", to, len(ds))
+	return nil
+}
+
+// wantFailedDelivery checks, as the developer sees it, that the newest
+// delivery to to waits for a retry after a failed attempt, its error kept.
+func (e *env) wantFailedDelivery(tb testing.TB, dev, app, to string) {
+	tb.Helper()
+	d := findDelivery(e.deliveries(tb, dev, app, adminv1.DeliveryState_DELIVERY_STATE_PENDING), to)
+	if d == nil || d.GetAttempts() < 1 || d.GetLastError() == "" || d.GetNextAttemptAt() == nil {
+		tb.Errorf("pending delivery to %s = %v; want a failed attempt with its error and a next attempt", to, d)
+	}
 }
 
 type testWriter struct{ tb testing.TB }

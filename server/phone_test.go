@@ -290,7 +290,7 @@ func TestTwilioFailures(t *testing.T) {
 				t.Fatalf("SetPhone while Twilio fails = %v, want the text queued", err)
 			}
 			e.flush(t)
-			e.wantFailedDelivery(t, app, "+14155550122")
+			e.wantFailedDelivery(t, dev, app, "+14155550122")
 			res, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "on@example.com", Password: "long-enough-pw"})
 			if err != nil || res.GetChallenge() == nil {
 				t.Fatalf("Login of an SMS user while Twilio fails = %v, %v; want a challenge, its text queued", res, err)
@@ -312,6 +312,18 @@ func TestTwilioFailures(t *testing.T) {
 			ch := e.challenge(t, app, "on@example.com")
 			if _, err := e.completeLogin(app, ch.GetLoginToken(), e.textedCode(t, fake, "+14155550111")); err != nil {
 				t.Errorf("CompleteLogin once Twilio is back = %v", err)
+			}
+			// A text whose code expired before it could go is a dead letter
+			// the developer sees, with Twilio's last error; it is not sent.
+			sent := len(fake.Messages())
+			e.clock.Advance(10 * time.Minute) // identity.PhoneCodeTTL
+			e.flush(t)
+			if n := len(fake.Messages()); n != sent {
+				t.Errorf("%d texts with expired codes went out", n-sent)
+			}
+			dead := e.deliveries(t, dev, app, adminv1.DeliveryState_DELIVERY_STATE_DEAD)
+			if d := findDelivery(dead, "+14155550122"); d == nil || d.GetLastError() == "" || d.GetFinishedAt() == nil {
+				t.Errorf("dead letters = %v; want SetPhone's text, its last error and when it died", dead)
 			}
 		})
 	}
@@ -383,7 +395,7 @@ func TestSMSNotConfigured(t *testing.T) {
 		if n := len(fake.Messages()); n != 0 {
 			t.Errorf("%d messages went out with wrong credentials", n)
 		}
-		e.wantFailedDelivery(t, app, "+14155550100")
+		e.wantFailedDelivery(t, dev, app, "+14155550100")
 	})
 }
 
