@@ -26,7 +26,16 @@ type QueueStore interface {
 	MarkDeliverySent(ctx context.Context, id string, now time.Time) error
 	RetryDelivery(ctx context.Context, id string, next time.Time, lastErr string) error
 	KillDelivery(ctx context.Context, id string, now time.Time, lastErr string) error
+	// SweepDeliveries deletes sent and suppressed rows created before done
+	// and dead rows that died before dead.
+	SweepDeliveries(ctx context.Context, done, dead time.Time) (int64, error)
 }
+
+// How long settled rows stay for the developer to read (ListDeliveries).
+const (
+	KeepSent = 7 * 24 * time.Hour  // sent and suppressed
+	KeepDead = 30 * 24 * time.Hour // dead letters
+)
 
 // SMSDeliverer sends a queued text for an app (identity.Service resolves
 // the app's Twilio account, or the dev outbox). nil: texts go dead.
@@ -155,6 +164,13 @@ func (w *Worker) Pass(ctx context.Context) (int, error) {
 	}
 }
 
+// Sweep deletes settled rows past KeepSent and KeepDead (the server's
+// janitor calls it) and returns how many.
+func (w *Worker) Sweep(ctx context.Context) (int64, error) {
+	now := w.now()
+	return w.store.SweepDeliveries(ctx, now.Add(-KeepSent), now.Add(-KeepDead))
+}
+
 // Backoff is the wait after the attempts-th failed attempt: BaseDelay
 // doubled per earlier failure, capped at MaxDelay, of which a random half
 // is taken off ("equal jitter"), so replicas that failed together do not
@@ -182,6 +198,11 @@ func (w *Worker) deliver(ctx context.Context, d Delivery) error {
 		return w.store.KillDelivery(ctx, d.ID, now, "expired before delivery; last error: "+d.LastError)
 	}
 	err := w.send(ctx, d)
+	if err != nil && ctx.Err() != nil {
+		// Shutting down: the attempt says nothing of the message. Leave the
+		// row claimed; its lease brings it back.
+		return ctx.Err()
+	}
 	now := w.now()
 	switch {
 	case err == nil:

@@ -280,3 +280,47 @@ func TestQueueTwoWorkersOnePostgres(t *testing.T) {
 		t.Errorf("the SMTP server received %d messages, want %d", len(srv.Messages()), n)
 	}
 }
+
+// TestQueueSweep: settled rows leave after KeepSent (sent, suppressed) and
+// KeepDead (dead letters); pending rows never do.
+func TestQueueSweep(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		clk := &queueClock{t: time.Now().UTC().Truncate(time.Second)}
+		a := queueApp(t, st, clk.Now())
+		for _, state := range []identity.DeliveryState{identity.DeliveryPending, identity.DeliverySuppressed, identity.DeliverySent, identity.DeliveryDead} {
+			d := newDelivery(a.ID, string(state)+"@example.com", clk.Now())
+			d.State = state
+			if state == identity.DeliveryDead || state == identity.DeliverySent {
+				d.SentAt = clk.Now()
+			}
+			if err := st.EnqueueDelivery(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := notify.NewWorker(st, nil, nil, notify.WorkerConfig{}, nil, clk.Now)
+		left := func() map[identity.DeliveryState]bool {
+			m := map[identity.DeliveryState]bool{}
+			for _, d := range deliveries(t, st, a.ID, "") {
+				m[d.State] = true
+			}
+			return m
+		}
+		clk.Advance(notify.KeepSent + time.Second)
+		if n, err := w.Sweep(ctx); n != 2 || err != nil {
+			t.Fatalf("Sweep after KeepSent = %d, %v; want the sent and the suppressed row", n, err)
+		}
+		if l := left(); !l[identity.DeliveryPending] || !l[identity.DeliveryDead] || len(l) != 2 {
+			t.Errorf("after KeepSent the queue holds %v; want pending and dead", l)
+		}
+		clk.Advance(notify.KeepDead)
+		if n, err := w.Sweep(ctx); n != 1 || err != nil {
+			t.Fatalf("Sweep after KeepDead = %d, %v; want the dead letter", n, err)
+		}
+		if l := left(); !l[identity.DeliveryPending] || len(l) != 1 {
+			t.Errorf("after KeepDead the queue holds %v; want the pending row only", l)
+		}
+	})
+}

@@ -154,3 +154,21 @@ func (s *Store) ListDeliveries(ctx context.Context, appID string, state identity
 	}
 	return ds, nil
 }
+
+// SweepDeliveries deletes settled deliveries: sent and suppressed ones
+// created before done, dead letters that died before dead. It returns how
+// many rows it deleted. Pending rows are never swept.
+func (s *Store) SweepDeliveries(ctx context.Context, done, dead time.Time) (int64, error) {
+	res, err := s.idb.NewDelete().Model((*deliveryRow)(nil)).
+		WhereGroup(" AND ", func(q *bun.DeleteQuery) *bun.DeleteQuery {
+			return q.
+				WhereOr("state IN (?) AND created_at < ?", bun.In([]string{string(identity.DeliverySent), string(identity.DeliverySuppressed)}), utc(done)).
+				WhereOr("state = ? AND sent_at < ?", string(identity.DeliveryDead), utc(dead))
+		}).
+		Exec(ctx)
+	if err != nil {
+		return 0, wrap(err, "store.SweepDeliveries")
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
