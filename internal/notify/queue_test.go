@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sync"
@@ -112,14 +113,14 @@ func TestQueueRolledBackChangeSendsNothing(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)
 		a := queueApp(t, st, now)
-		boom := fmt.Errorf("the change failed")
+		boom := errors.New("the change failed")
 		err := st.InTx(ctx, func(tx identity.Store) error {
 			if err := tx.EnqueueDelivery(ctx, newDelivery(a.ID, "x@example.com", now)); err != nil {
 				return err
 			}
 			return boom
 		})
-		if err != boom {
+		if !errors.Is(err, boom) {
 			t.Fatalf("InTx = %v, want %v", err, boom)
 		}
 		if ds := deliveries(t, st, a.ID, ""); len(ds) != 0 {

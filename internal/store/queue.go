@@ -162,7 +162,7 @@ func (s *Store) SweepDeliveries(ctx context.Context, done, dead time.Time) (int6
 	res, err := s.idb.NewDelete().Model((*deliveryRow)(nil)).
 		WhereGroup(" AND ", func(q *bun.DeleteQuery) *bun.DeleteQuery {
 			return q.
-				WhereOr("state IN (?) AND created_at < ?", bun.In([]string{string(identity.DeliverySent), string(identity.DeliverySuppressed)}), utc(done)).
+				WhereOr("state IN (?) AND created_at < ?", bun.List([]string{string(identity.DeliverySent), string(identity.DeliverySuppressed)}), utc(done)).
 				WhereOr("state = ? AND sent_at < ?", string(identity.DeliveryDead), utc(dead))
 		}).
 		Exec(ctx)
