@@ -272,6 +272,42 @@ func TestForgotPasswordCost(t *testing.T) {
 	})
 }
 
+// TestSignUpCost: a code signup for an address that has an account runs
+// the statements a new address runs — both hash the password once, render
+// one template, and write a code, a queued mail and an audit event in one
+// transaction — so neither the answer nor the work tells a prober which
+// addresses have accounts.
+func TestSignUpCost(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newCostEnv(t, st, cheapArgon2)
+		ctx := context.Background()
+		e.hasher.take()
+		e.log.take()
+		var first []string
+		for i, handle := range []string{"new@example.com", "ann@example.com"} {
+			res, err := e.svc.SignUp(ctx, identity.Caller{AppID: e.app, IP: "192.0.2.1"}, identity.SignUpInput{Handle: handle, Password: "a-good-password"})
+			if err != nil || res.Session != nil {
+				t.Fatalf("SignUp(%q) = %+v, %v; want a code flow answer", handle, res, err)
+			}
+			if verifies, hashes := e.hasher.take(); verifies != 0 || hashes != 1 {
+				t.Errorf("SignUp(%q) did %d verifications and %d hashes, want 0 and 1", handle, verifies, hashes)
+			}
+			q := e.log.take()
+			if i == 0 {
+				first = q
+				t.Logf("SignUp(%q) ran %q", handle, q)
+			} else if !slices.Equal(q, first) {
+				t.Errorf("SignUp(%q) ran\n\t%q\nwant what a new address ran\n\t%q", handle, q, first)
+			}
+		}
+		if !slices.Contains(first, "INSERT deliveries") {
+			t.Errorf("SignUp ran %q; want its mail queued (INSERT deliveries)", first)
+		}
+	})
+}
+
 // BenchmarkLogin measures the two paths a prober compares, a wrong
 // password for a known handle and an unknown handle, with production
 // argon2 parameters on SQLite. Run by `make bench`, never by `make test`:

@@ -134,11 +134,33 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	existing, err := s.store.FindUserByEmail(ctx, a.ID, email)
 	switch {
 	case err == nil:
-		// Same answer as a new address; the owner learns someone tried.
+		// Same answer as a new address, and the same work (TestSignUpCost):
+		// the owner's notice is queued in a transaction shaped like a new
+		// signup's, with a decoy code whose hash no code matches (a guess
+		// answers INVALID_CODE, as for a real one) and a failed audit event.
 		vars := templates.Vars{AppName: a.Name, Handle: existing.Email}
-		if err := s.mailNow(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars); err != nil {
+		notice, err := s.mail(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars)
+		if err != nil {
 			return SignUpResult{}, err
 		}
+		decoy, _, err := s.newCode(a, PurposeSignup, email, s.cfg.SignupCodeTTL, nil)
+		if err != nil {
+			return SignUpResult{}, err
+		}
+		decoy.Hash = ""
+		err = s.store.InTx(ctx, func(tx Store) error {
+			if err := tx.PutCode(ctx, decoy); err != nil {
+				return err
+			}
+			if err := enqueue(ctx, tx, notice); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.signup.start", SubjectID: email, IP: c.IP, Outcome: OutcomeFailure})
+		})
+		if err != nil {
+			return SignUpResult{}, err
+		}
+		s.queued()
 		return SignUpResult{Flow: st.SignupFlow}, nil
 	case !apperr.Is(err, apperr.NotFound):
 		return SignUpResult{}, err
