@@ -36,7 +36,8 @@ type parts struct {
 	svc     *identity.Service
 	console *console.Service
 	limiter *ratelimit.Limiter
-	gate    *rpc.Gate // bounds calls that hash or sign
+	gate    *rpc.Gate      // bounds calls that hash or sign
+	queue   *notify.Worker // sends what the flows queued; serve runs it
 	keyParts
 }
 
@@ -118,7 +119,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	ring := keys.NewKeyring(st, signer, keys.KeyringConfig{}, now)
 
 	var mailer identity.Mailer
-	var outbox console.OutboxReader
+	var ob *notify.Outbox
 	var devSMS identity.DevSMS // apps without Twilio settings text into the dev outbox
 	if cfg.SMTPURL != "" {
 		m, err := notify.NewSMTP(notify.SMTPConfig{URL: cfg.SMTPURL, From: cfg.MailFrom})
@@ -127,9 +128,13 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		}
 		mailer = m
 	} else {
-		ob := notify.NewOutbox(st, log, now)
-		mailer, outbox, devSMS = ob, ob, ob
+		ob = notify.NewOutbox(st, log, now)
+		mailer, devSMS = ob, ob
 	}
+	// Flows queue mail and texts in their transactions; the worker (started
+	// by serve) sends them, texts through svc's app settings. No request
+	// reaches svc before assemble returns, so queue is set by then.
+	var queue *notify.Worker
 	hasher := password.NewHasher(password.Params{
 		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
 	}, cfg.HashConcurrency)
@@ -143,7 +148,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Passwords: hasher,
 		Codes:     otp.NewHasher(kp.pepper),
 		Tokens:    token.NewIssuer(ring),
-		Mailer:    mailer,
+		Wake:      func() { queue.Wake() },
 		Limiter:   limiter,
 		Log:       log,
 		Now:       now,
@@ -153,6 +158,11 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom,
 		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
+	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{}, log, now)
+	var outbox console.OutboxReader
+	if ob != nil {
+		outbox = notify.FlushedOutbox{Worker: queue, Outbox: ob}
+	}
 	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains})
 	if err := con.EnsureConsoleApp(ctx); err != nil {
 		if kp.vault != nil {
@@ -161,7 +171,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		return nil, fmt.Errorf("console application: %w", err)
 	}
 	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter,
-		gate: rpc.NewGate(cfg.MaxExpensiveCalls, expensiveProcedures...), keyParts: kp}, nil
+		gate: rpc.NewGate(cfg.MaxExpensiveCalls, expensiveProcedures...), keyParts: kp, queue: queue}, nil
 }
 
 func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {

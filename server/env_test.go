@@ -121,12 +121,56 @@ func newEnv(tb testing.TB, st *store.Store, opts ...envOption) *env {
 	configureServer(srv.Config, cfg, log)
 	srv.Start()
 	tb.Cleanup(srv.Close)
+	// The send queue's worker, as serve runs it.
+	qctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.queue.Run(qctx) }()
+	tb.Cleanup(func() { stop(); <-done })
 	hc := &http.Client{Timeout: 30 * time.Second}
 	o := connect.WithInterceptors(headers())
 	return &env{
 		url: srv.URL, p: p, clock: clk, http: hc,
 		auth:  authv1connect.NewAuthServiceClient(hc, srv.URL, o),
 		admin: adminv1connect.NewAdminServiceClient(hc, srv.URL, o),
+	}
+}
+
+// flush delivers what the requests so far queued, as the running worker
+// would, so a test reads the fake Twilio or the SMTP server right after.
+func (e *env) flush(tb testing.TB) {
+	tb.Helper()
+	if _, err := e.p.queue.Pass(context.Background()); err != nil {
+		tb.Fatalf("queue pass: %v", err)
+	}
+}
+
+// deliveries lists app's send queue in state through the Admin API.
+func (e *env) deliveries(tb testing.TB, dev, app string, state adminv1.DeliveryState) []*adminv1.Delivery {
+	tb.Helper()
+	res, err := e.admin.ListDeliveries(as(context.Background(), "", dev), &adminv1.ListDeliveriesRequest{AppId: app, State: state})
+	if err != nil {
+		tb.Fatalf("ListDeliveries = %v", err)
+	}
+	return res.GetDeliveries()
+}
+
+// findDelivery returns the newest delivery to to, or nil.
+func findDelivery(ds []*adminv1.Delivery, to string) *adminv1.Delivery {
+	for _, d := range ds { // newest first
+		if d.GetTo() == to {
+			return d
+		}
+	}
+	return nil
+}
+
+// wantFailedDelivery checks, as the developer sees it, that the newest
+// delivery to to waits for a retry after a failed attempt, its error kept.
+func (e *env) wantFailedDelivery(tb testing.TB, dev, app, to string) {
+	tb.Helper()
+	d := findDelivery(e.deliveries(tb, dev, app, adminv1.DeliveryState_DELIVERY_STATE_PENDING), to)
+	if d == nil || d.GetAttempts() < 1 || d.GetLastError() == "" || d.GetNextAttemptAt() == nil {
+		tb.Errorf("pending delivery to %s = %v; want a failed attempt with its error and a next attempt", to, d)
 	}
 }
 

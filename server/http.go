@@ -276,6 +276,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, p, 5*time.Minute)
+	go p.queue.Run(ctx)
 	p.log.InfoContext(ctx, "cosync-auth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"version", version, "database", p.store.Dialect(), "mail", mailMode(cfg))
 	select {

@@ -6,7 +6,8 @@ import (
 )
 
 // janitor drops expired rows that nothing reads any more (finished
-// rate-limit windows) every interval until ctx ends. Several replicas
+// rate-limit windows, settled deliveries past notify.KeepSent and
+// notify.KeepDead) every interval until ctx ends. Several replicas
 // running it at once only repeat a cheap DELETE.
 func janitor(ctx context.Context, p *parts, every time.Duration) {
 	t := time.NewTicker(every)
@@ -20,6 +21,11 @@ func janitor(ctx context.Context, p *parts, every time.Duration) {
 				p.log.WarnContext(ctx, "janitor: rate limits", "err", err)
 			} else if n > 0 {
 				p.log.DebugContext(ctx, "janitor: rate limits swept", "rows", n)
+			}
+			if n, err := p.queue.Sweep(ctx); err != nil {
+				p.log.WarnContext(ctx, "janitor: deliveries", "err", err)
+			} else if n > 0 {
+				p.log.DebugContext(ctx, "janitor: deliveries swept", "rows", n)
 			}
 		}
 	}

@@ -51,8 +51,11 @@ func testTwilio() *adminv1.TwilioSettings {
 }
 
 // textedCode returns the code in the newest text the fake sent to phone.
-func textedCode(tb testing.TB, fake *twiliotest.Server, phone string) string {
+// textedCode delivers what the requests so far queued and returns the code
+// of the newest text to phone.
+func (e *env) textedCode(tb testing.TB, fake *twiliotest.Server, phone string) string {
 	tb.Helper()
+	e.flush(tb)
 	msgs := fake.To(phone)
 	if len(msgs) == 0 {
 		tb.Fatalf("nothing was texted to %s", phone)
@@ -71,7 +74,7 @@ func (e *env) verifyPhone(tb testing.TB, fake *twiliotest.Server, app, access, p
 	if _, err := e.auth.SetPhone(ctx, &authv1.SetPhoneRequest{Phone: phone}); err != nil {
 		tb.Fatalf("SetPhone(%s) = %v", phone, err)
 	}
-	if _, err := e.auth.VerifyPhone(ctx, &authv1.VerifyPhoneRequest{Code: textedCode(tb, fake, phone)}); err != nil {
+	if _, err := e.auth.VerifyPhone(ctx, &authv1.VerifyPhoneRequest{Code: e.textedCode(tb, fake, phone)}); err != nil {
 		tb.Fatalf("VerifyPhone(%s) = %v", phone, err)
 	}
 }
@@ -109,11 +112,12 @@ func TestSMS(t *testing.T) {
 		if _, err := e.auth.SetPhone(uctx, &authv1.SetPhoneRequest{Phone: phone}); err != nil {
 			t.Fatalf("SetPhone = %v", err)
 		}
+		e.flush(t)
 		msgs := fake.To(phone)
 		if len(msgs) != 1 || msgs[0].From != twilioFrom || msgs[0].AccountSID != twilioSID || !strings.Contains(msgs[0].Body, "is your Field Notes code") {
 			t.Fatalf("texts to %s = %+v; want one from the app's account and template", phone, msgs)
 		}
-		code := textedCode(t, fake, phone)
+		code := e.textedCode(t, fake, phone)
 		_, err = e.auth.VerifyPhone(uctx, &authv1.VerifyPhoneRequest{Code: fmt.Sprintf("%06d", (mustAtoi(t, code)+1)%1000000)})
 		wantReason(t, "VerifyPhone(wrong code)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode, "code")
 		u, err := e.auth.GetUser(uctx, &authv1.GetUserRequest{})
@@ -143,10 +147,11 @@ func TestSMS(t *testing.T) {
 		if ch.GetMethod() != authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS || ch.GetPhoneHint() != "0100" {
 			t.Errorf("challenge = %v, want SMS to …0100", ch)
 		}
+		e.flush(t)
 		if n := len(fake.To(phone)); n != before+1 {
 			t.Fatalf("Login texted %d messages, want 1", n-before)
 		}
-		s2, err := e.completeLogin(app, ch.GetLoginToken(), textedCode(t, fake, phone))
+		s2, err := e.completeLogin(app, ch.GetLoginToken(), e.textedCode(t, fake, phone))
 		if err != nil {
 			t.Fatalf("CompleteLogin(texted code) = %v", err)
 		}
@@ -156,7 +161,7 @@ func TestSMS(t *testing.T) {
 
 		// The sixth wrong code is refused, even the right one.
 		ch = e.challenge(t, app, "ann@example.com")
-		right := textedCode(t, fake, phone)
+		right := e.textedCode(t, fake, phone)
 		wrong := fmt.Sprintf("%06d", (mustAtoi(t, right)+1)%1000000)
 		for i := range 5 {
 			_, err := e.completeLogin(app, ch.GetLoginToken(), wrong)
@@ -168,7 +173,7 @@ func TestSMS(t *testing.T) {
 		// An expired challenge is refused.
 		ch = e.challenge(t, app, "ann@example.com")
 		e.clock.Advance(5*time.Minute + time.Second)
-		_, err = e.completeLogin(app, ch.GetLoginToken(), textedCode(t, fake, phone))
+		_, err = e.completeLogin(app, ch.GetLoginToken(), e.textedCode(t, fake, phone))
 		wantReason(t, "CompleteLogin(expired challenge)", err, connect.CodeUnauthenticated, apperr.ReasonLoginTokenExpired)
 
 		// SMS users turn the factor off with the password.
@@ -179,7 +184,9 @@ func TestSMS(t *testing.T) {
 			t.Errorf("DisableTwoFactor(password) = %v, %v; want the factor off and the phone kept", off.GetUser(), err)
 		}
 		before = len(fake.Messages())
-		if e.login(t, app, "ann@example.com", "long-enough-pw") == "" || len(fake.Messages()) != before {
+		signedIn := e.login(t, app, "ann@example.com", "long-enough-pw") != ""
+		e.flush(t)
+		if !signedIn || len(fake.Messages()) != before {
 			t.Error("Login after disabling SMS should sign in without a text")
 		}
 
@@ -212,7 +219,7 @@ func TestPhoneTaken(t *testing.T) {
 			if _, err := e.auth.SetPhone(as(ctx, app, u.GetAccessToken()), &authv1.SetPhoneRequest{Phone: phone}); err != nil {
 				t.Fatalf("SetPhone(user %d) = %v", i, err)
 			}
-			codes[i] = textedCode(t, fake, phone)
+			codes[i] = e.textedCode(t, fake, phone)
 		}
 		errs := make([]error, 2)
 		var wg sync.WaitGroup
@@ -237,6 +244,7 @@ func TestPhoneTaken(t *testing.T) {
 		sent := len(fake.Messages())
 		_, err := e.auth.SetPhone(as(ctx, app, users[2].GetAccessToken()), &authv1.SetPhoneRequest{Phone: phone})
 		wantReason(t, "SetPhone(a number another user verified)", err, connect.CodeAlreadyExists, apperr.ReasonPhoneTaken)
+		e.flush(t)
 		if len(fake.Messages()) != sent {
 			t.Error("SetPhone texted a number another user verified")
 		}
@@ -244,8 +252,10 @@ func TestPhoneTaken(t *testing.T) {
 }
 
 // TestTwilioFailures: Twilio refusing the credentials, throttling, failing
-// or not answering reaches the caller as a clear FailedPrecondition or
-// Unavailable, and leaves no phone, code or challenge half-made.
+// or not answering reaches the developer's test message as a clear
+// FailedPrecondition or Unavailable. A user's SetPhone and Login only queue
+// their texts, so they answer as usual; the failure shows on the queued
+// delivery, and nothing is half-made: no phone until a code is proven.
 func TestTwilioFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -276,10 +286,15 @@ func TestTwilioFailures(t *testing.T) {
 			fctx := as(ctx, app, fresh.GetAccessToken())
 
 			fake.Fail(tc.failure)
-			_, err := e.auth.SetPhone(fctx, &authv1.SetPhoneRequest{Phone: "+14155550122"})
-			wantReason(t, "SetPhone", err, tc.code, tc.reason)
-			_, err = e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "on@example.com", Password: "long-enough-pw"})
-			wantReason(t, "Login of an SMS user", err, tc.code, tc.reason)
+			if _, err := e.auth.SetPhone(fctx, &authv1.SetPhoneRequest{Phone: "+14155550122"}); err != nil {
+				t.Fatalf("SetPhone while Twilio fails = %v, want the text queued", err)
+			}
+			e.flush(t)
+			e.wantFailedDelivery(t, dev, app, "+14155550122")
+			res, err := e.auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: "on@example.com", Password: "long-enough-pw"})
+			if err != nil || res.GetChallenge() == nil {
+				t.Fatalf("Login of an SMS user while Twilio fails = %v, %v; want a challenge, its text queued", res, err)
+			}
 			_, err = e.admin.SendTestSms(as(ctx, "", dev), &adminv1.SendTestSmsRequest{AppId: app, Phone: "+14155550133"})
 			wantReason(t, "SendTestSms", err, tc.code, tc.reason)
 
@@ -295,8 +310,20 @@ func TestTwilioFailures(t *testing.T) {
 			}
 			// With Twilio back, the SMS user signs in as before.
 			ch := e.challenge(t, app, "on@example.com")
-			if _, err := e.completeLogin(app, ch.GetLoginToken(), textedCode(t, fake, "+14155550111")); err != nil {
+			if _, err := e.completeLogin(app, ch.GetLoginToken(), e.textedCode(t, fake, "+14155550111")); err != nil {
 				t.Errorf("CompleteLogin once Twilio is back = %v", err)
+			}
+			// A text whose code expired before it could go is a dead letter
+			// the developer sees, with Twilio's last error; it is not sent.
+			sent := len(fake.Messages())
+			e.clock.Advance(10 * time.Minute) // identity.PhoneCodeTTL
+			e.flush(t)
+			if n := len(fake.Messages()); n != sent {
+				t.Errorf("%d texts with expired codes went out", n-sent)
+			}
+			dead := e.deliveries(t, dev, app, adminv1.DeliveryState_DELIVERY_STATE_DEAD)
+			if d := findDelivery(dead, "+14155550122"); d == nil || d.GetLastError() == "" || d.GetFinishedAt() == nil {
+				t.Errorf("dead letters = %v; want SetPhone's text, its last error and when it died", dead)
 			}
 		})
 	}
@@ -358,11 +385,17 @@ func TestSMSNotConfigured(t *testing.T) {
 		bad.AuthToken = "00000000000000000000000000000000"
 		app := e.tfApp(t, dev, authv1.TwoFactorMethod_TWO_FACTOR_METHOD_SMS, bad)
 		sess := e.signUp(t, dev, app, "cy@example.com")
-		_, err := e.auth.SetPhone(as(ctx, app, sess.GetAccessToken()), &authv1.SetPhoneRequest{Phone: "+14155550100"})
-		wantReason(t, "SetPhone with a wrong Twilio token", err, connect.CodeFailedPrecondition, apperr.ReasonSMSNotConfigured)
+		// SetPhone only queues the text; Twilio's refusal shows on the
+		// delivery, which the worker retries (the developer may fix the
+		// settings) and, in the end, gives up as a dead letter.
+		if _, err := e.auth.SetPhone(as(ctx, app, sess.GetAccessToken()), &authv1.SetPhoneRequest{Phone: "+14155550100"}); err != nil {
+			t.Fatalf("SetPhone with a wrong Twilio token = %v, want the text queued", err)
+		}
+		e.flush(t)
 		if n := len(fake.Messages()); n != 0 {
 			t.Errorf("%d messages went out with wrong credentials", n)
 		}
+		e.wantFailedDelivery(t, dev, app, "+14155550100")
 	})
 }
 
@@ -399,12 +432,14 @@ func TestSMSCaps(t *testing.T) {
 					t.Fatalf("text %d = %d %s, want it sent", i+1, st, body)
 				}
 			}
+			e.flush(t)
 			sent := fake.Requests()
 			n := tc.wantAccepted
 			st, body := e.setPhoneFrom(t, app, sess.GetAccessToken(), tc.ip(n), tc.phone(n))
 			if st != http.StatusTooManyRequests || !strings.Contains(body, "resource_exhausted") || !strings.Contains(body, "RATE_LIMITED") {
 				t.Errorf("text %d past the cap = %d %s, want 429 resource_exhausted", n+1, st, body)
 			}
+			e.flush(t)
 			if fake.Requests() != sent {
 				t.Error("a capped text reached Twilio")
 			}

@@ -161,6 +161,28 @@ func (h *Handler) DeleteApp(ctx context.Context, req *adminv1.DeleteAppRequest) 
 	return &adminv1.DeleteAppResponse{}, nil
 }
 
+var deliveryStates = rpc.NewEnum(map[identity.DeliveryState]adminv1.DeliveryState{
+	identity.DeliveryPending: adminv1.DeliveryState_DELIVERY_STATE_PENDING, identity.DeliverySent: adminv1.DeliveryState_DELIVERY_STATE_SENT,
+	identity.DeliveryDead: adminv1.DeliveryState_DELIVERY_STATE_DEAD, identity.DeliverySuppressed: adminv1.DeliveryState_DELIVERY_STATE_SUPPRESSED,
+})
+
+func (h *Handler) ListDeliveries(ctx context.Context, req *adminv1.ListDeliveriesRequest) (*adminv1.ListDeliveriesResponse, error) {
+	state, _ := deliveryStates.Domain(req.GetState()) // UNSPECIFIED: every state
+	ds, err := h.con.Deliveries(ctx, developer(ctx), req.GetAppId(), state, pageSize(req.GetPageSize()))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &adminv1.ListDeliveriesResponse{}
+	for _, d := range ds {
+		out.Deliveries = append(out.Deliveries, &adminv1.Delivery{
+			Id: d.ID, Channel: d.Channel, To: d.To, Subject: d.Subject, State: deliveryStates.Proto(d.State),
+			Attempts: int32(d.Attempts), LastError: d.LastError, CreatedAt: rpc.Timestamp(d.CreatedAt),
+			NextAttemptAt: rpc.Timestamp(d.NextAttemptAt), FinishedAt: rpc.Timestamp(d.SentAt),
+		})
+	}
+	return out, nil
+}
+
 func (h *Handler) ListOutbox(ctx context.Context, req *adminv1.ListOutboxRequest) (*adminv1.ListOutboxResponse, error) {
 	msgs, err := h.con.Outbox(ctx, developer(ctx), req.GetAppId(), pageSize(req.GetPageSize()))
 	if err != nil {

@@ -69,5 +69,6 @@ type Store interface {
 	SigningKeys
 	Templates
 	Audit
+	Deliveries
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }

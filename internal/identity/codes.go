@@ -30,8 +30,8 @@ const (
 )
 
 // One-time codes (signup, reset, phone) live in the Store's codes: newCode
-// makes one, checkCode guesses at it, spendCode uses it up, discardCode
-// drops one whose message never went out. The hash binds a code to its
+// makes one (its message is queued in the same transaction), checkCode
+// guesses at it, spendCode uses it up. The hash binds a code to its
 // purpose, app and handle in one place for all of them.
 
 // invalidCode is the answer to a wrong, unknown or already used code; the
@@ -76,12 +76,4 @@ func spendCode(ctx context.Context, tx Store, pc Code) error {
 		return invalidCode()
 	}
 	return nil
-}
-
-// discardCode drops a code whose message could not be sent: a code nobody
-// received must not linger. A failure is logged; the send error matters more.
-func (s *Service) discardCode(ctx context.Context, pc Code) {
-	if _, err := s.store.ConsumeCode(ctx, pc.AppID, pc.ID); err != nil {
-		s.log.WarnContext(ctx, "could not discard an unsent code", "purpose", pc.Purpose, "err", err)
-	}
 }

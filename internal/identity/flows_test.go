@@ -26,7 +26,7 @@ func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// flowEnv is a Service with the real dev outbox as its mailer over st,
+// flowEnv is a Service whose queued mail the real dev outbox keeps, over st,
 // on costEnv's app and users, with a clock the test moves.
 // Its tokens name their session (fakeTokens), so Authenticate works; it
 // seals with a local box and texts through sms, a recording SMSSender.
@@ -34,7 +34,7 @@ type flowEnv struct {
 	*costEnv
 	st     *store.Store
 	svc    *identity.Service
-	outbox *notify.Outbox
+	outbox notify.FlushedOutbox // the dev outbox, read after a pass of the send queue
 	box    identity.SecretBox
 	sms    *fakeSMS
 	clock  *testClock
@@ -45,14 +45,23 @@ func newFlowEnv(t *testing.T, st *store.Store) *flowEnv {
 	t.Helper()
 	e := newCostEnv(t, st, cheapArgon2)
 	clk := &testClock{t: time.Now().UTC().Truncate(time.Second)}
-	outbox := notify.NewOutbox(st, nil, clk.Now)
+	ob := notify.NewOutbox(st, nil, clk.Now)
 	box, err := secrets.NewLocal(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	texts := &fakeSMS{}
 	svc := identity.New(identity.Deps{Store: st, Passwords: e.hasher, Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")),
-		Tokens: fakeTokens{}, Mailer: outbox, Secrets: box, SMS: texts, Now: clk.Now}, identity.Config{})
+		Tokens: fakeTokens{}, Secrets: box, SMS: texts, Now: clk.Now}, identity.Config{})
+	// Mail and texts leave through the send queue: reading either runs a
+	// pass of the worker first, as the dev outbox's readers do.
+	worker := notify.NewWorker(st, ob, svc, notify.WorkerConfig{}, nil, clk.Now)
+	texts.flush = func() {
+		if _, err := worker.Pass(context.Background()); err != nil {
+			t.Errorf("a pass of the send queue: %v", err)
+		}
+	}
+	outbox := notify.FlushedOutbox{Worker: worker, Outbox: ob}
 	return &flowEnv{costEnv: e, st: st, svc: svc, outbox: outbox, box: box, sms: texts, clock: clk, caller: identity.Caller{AppID: e.app, IP: "192.0.2.1"}}
 }
 

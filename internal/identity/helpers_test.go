@@ -17,9 +17,10 @@ import (
 // Twilio. With fail set, every Send fails with it. It is safe for
 // concurrent use.
 type fakeSMS struct {
-	mu   sync.Mutex
-	sent []sentSMS
-	fail error
+	mu    sync.Mutex
+	sent  []sentSMS
+	fail  error
+	flush func() // runs the send queue before a read; nil: nothing to run
 }
 
 type sentSMS struct {
@@ -41,6 +42,7 @@ func (f *fakeSMS) failWith(err error) { f.mu.Lock(); f.fail = err; f.mu.Unlock()
 
 // to returns the texts sent to phone, oldest first.
 func (f *fakeSMS) to(phone string) []sentSMS {
+	f.runQueue()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []sentSMS
@@ -52,7 +54,20 @@ func (f *fakeSMS) to(phone string) []sentSMS {
 	return out
 }
 
-func (f *fakeSMS) count() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.sent) }
+func (f *fakeSMS) count() int {
+	f.runQueue()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent)
+}
+
+// runQueue delivers what the flows queued, so reads see every text a
+// committed call caused.
+func (f *fakeSMS) runQueue() {
+	if f.flush != nil {
+		f.flush()
+	}
+}
 
 // lastCode returns the six-digit code of the newest text to phone.
 func (f *fakeSMS) lastCode(t *testing.T, phone string) string {

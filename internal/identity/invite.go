@@ -120,7 +120,7 @@ func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string,
 	switch {
 	case err == nil:
 		vars := templates.Vars{AppName: a.Name, Handle: existing.Email}
-		return Invitation{}, s.send(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars)
+		return Invitation{}, s.mailNow(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars)
 	case !apperr.Is(err, apperr.NotFound):
 		return Invitation{}, err
 	}
@@ -133,8 +133,15 @@ func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string,
 		ID: newID(), AppID: a.ID, Handle: email, Hash: s.codeHash(a, purposeInvite, email, code),
 		InviterID: inviterID, Metadata: md, Locale: locale, CreatedAt: now, ExpiresAt: now.Add(a.Settings.InviteLifetime),
 	}
+	d, err := s.inviteMail(ctx, a, iv, code)
+	if err != nil {
+		return Invitation{}, err
+	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.CreateInvitation(ctx, iv); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, d); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "invite.create", ActorID: inviterID, SubjectID: iv.ID, IP: c.IP})
@@ -142,20 +149,16 @@ func (s *Service) invite(ctx context.Context, c Caller, a App, inviterID string,
 	if err != nil {
 		return Invitation{}, err
 	}
-	if err := s.mailInvite(ctx, a, iv, code); err != nil {
-		if _, rerr := s.store.RevokeInvitation(ctx, a.ID, iv.ID, now); rerr != nil {
-			s.log.WarnContext(ctx, "could not revoke unsent invitation", "err", rerr)
-		}
-		return Invitation{}, err
-	}
+	s.queued()
 	return iv, nil
 }
 
-func (s *Service) mailInvite(ctx context.Context, a App, iv Invitation, code string) error {
+// inviteMail renders the invitation mail, to be queued with the change.
+func (s *Service) inviteMail(ctx context.Context, a App, iv Invitation, code string) (Delivery, error) {
 	q := url.Values{"handle": {iv.Handle}, "invite_code": {code}}
 	vars := templates.Vars{AppName: a.Name, Handle: iv.Handle, Code: code, ExpiresIn: humanDuration(iv.ExpiresAt.Sub(iv.CreatedAt)),
 		Link: Issuer(s.cfg.PublicURL, a.ID) + "/invite?" + q.Encode()}
-	return s.send(ctx, a, iv.Locale, templates.KindInvite, iv.Handle, vars)
+	return s.mail(ctx, a, iv.Locale, templates.KindInvite, iv.Handle, vars)
 }
 
 // RegisterInput is an invited person's registration.
@@ -221,12 +224,12 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 			return apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "this invitation was already used")
 		}
 		return nil
-	})
+	}, s.welcome(ctx, a))
 	if apperr.Is(err, apperr.Exists) {
 		return SessionTokens{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 	}
 	if err == nil {
-		s.welcome(ctx, a, sess.User)
+		s.queued()
 	}
 	return sess, err
 }
@@ -373,6 +376,10 @@ func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id s
 		return Invitation{}, apperr.Wrap(err, apperr.Internal, op)
 	}
 	iv.Hash, iv.CreatedAt, iv.ExpiresAt, iv.Attempts = s.codeHash(m.App, purposeInvite, iv.Handle, code), now, now.Add(m.Settings.InviteLifetime), 0
+	mail, err := s.inviteMail(ctx, m.App, iv, code)
+	if err != nil {
+		return Invitation{}, err
+	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		ok, err := tx.RenewInvitation(ctx, appID, iv.ID, iv.Hash, iv.ExpiresAt)
 		if err != nil {
@@ -381,12 +388,16 @@ func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id s
 		if !ok {
 			return apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "the invitation was used or revoked meanwhile")
 		}
+		if err := enqueue(ctx, tx, mail); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "invite.resend", ActorID: d.ID, SubjectID: iv.ID, IP: d.IP})
 	})
 	if err != nil {
 		return Invitation{}, err
 	}
-	return iv, s.mailInvite(ctx, m.App, iv, code)
+	s.queued()
+	return iv, nil
 }
 
 func inviteStateReason(state string) apperr.Reason {

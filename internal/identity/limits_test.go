@@ -21,7 +21,7 @@ import (
 // developer dev1, and a Service that keeps the rate limits, over st.
 type limitsEnv struct {
 	svc    *identity.Service
-	outbox *notify.Outbox
+	outbox notify.FlushedOutbox
 	clock  *testClock
 	app    string
 	dev    identity.Developer
@@ -41,10 +41,12 @@ func newLimitsEnv(t *testing.T, st *store.Store) *limitsEnv {
 	if err := st.PutMember(ctx, identity.Member{AppID: a.ID, DeveloperID: dev.ID, Role: identity.RoleOwner, CreatedAt: clk.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	outbox := notify.NewOutbox(st, nil, clk.Now)
+	ob := notify.NewOutbox(st, nil, clk.Now)
 	svc := identity.New(identity.Deps{Store: st, Passwords: password.NewHasher(cheapArgon2, 4),
-		Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")), Tokens: fakeTokens{}, Mailer: outbox,
+		Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")), Tokens: fakeTokens{},
 		Now: clk.Now, Limiter: ratelimit.New(st, clk.Now)}, identity.Config{})
+	// Mail leaves through the send queue; counting it runs a pass first.
+	outbox := notify.FlushedOutbox{Worker: notify.NewWorker(st, ob, svc, notify.WorkerConfig{}, nil, clk.Now), Outbox: ob}
 	return &limitsEnv{svc: svc, outbox: outbox, clock: clk, app: a.ID, dev: dev}
 }
 

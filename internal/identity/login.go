@@ -232,8 +232,7 @@ func (s *Service) secondFactor(ctx context.Context, c Caller, a App, u User) (*C
 		if !u.PhoneVerified || u.Phone == "" {
 			return nil, apperr.New(apperr.Precondition, apperr.ReasonPhoneNotVerified, "the account's phone is not verified; ask the developer to reset two-step verification")
 		}
-		route, err := s.smsRoute(ctx, a, true)
-		if err != nil {
+		if _, err := s.smsRoute(ctx, a, true); err != nil {
 			return nil, err
 		}
 		if err := s.smsCaps(ctx, c, a, u.Phone); err != nil {
@@ -244,15 +243,21 @@ func (s *Service) secondFactor(ctx context.Context, c Caller, a App, u User) (*C
 			return nil, apperr.Wrap(err, apperr.Internal, op)
 		}
 		lt.CodeHash = s.codeHash(a, purposeLoginSMS, lt.ID, code)
-		if err := s.store.CreateLoginToken(ctx, lt); err != nil {
+		// The code is queued with the challenge (see SetPhone).
+		text, err := s.text(ctx, a, u.Locale, u.Phone, code, LoginTokenTTL)
+		if err != nil {
 			return nil, err
 		}
-		if err := s.textCode(ctx, a, route, u.Locale, u.Phone, code, LoginTokenTTL); err != nil {
-			if _, derr := s.store.ConsumeLoginToken(ctx, a.ID, lt.ID); derr != nil {
-				s.log.WarnContext(ctx, "could not discard an unsent login code", "err", derr)
+		err = s.store.InTx(ctx, func(tx Store) error {
+			if err := tx.CreateLoginToken(ctx, lt); err != nil {
+				return err
 			}
+			return enqueue(ctx, tx, text)
+		})
+		if err != nil {
 			return nil, err
 		}
+		s.queued()
 		ch.PhoneHint = phoneHint(u.Phone)
 		return ch, nil
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/otp"
 	"github.com/cosync/cosync-auth/internal/password"
 	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/store"
@@ -169,7 +170,7 @@ func newCostEnv(t testing.TB, st *store.Store, p password.Params) *costEnv {
 	}
 	l := &queryLog{}
 	st.ObserveQueries(l.observe)
-	svc := identity.New(identity.Deps{Store: st, Passwords: h, Tokens: fakeTokens{}, Now: clk}, identity.Config{})
+	svc := identity.New(identity.Deps{Store: st, Passwords: h, Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")), Tokens: fakeTokens{}, Now: clk}, identity.Config{})
 	return &costEnv{svc: svc, hasher: h, log: l, app: a.ID, st: st, now: clk}
 }
 
@@ -272,10 +273,13 @@ func TestLoginCost(t *testing.T) {
 }
 
 // TestForgotPasswordCost: ForgotPassword hashes no password on any path,
-// and the paths that mail nothing (unknown handle, no password, suspended)
-// run the same statements. The path that mails still differs: it stores
-// the code and renders the template inside the request (until mail goes
-// through a queue written in the same transaction).
+// and every path runs the same statements, the one that mails included.
+// The known path writes its code, its queued mail and its audit event in
+// one transaction and waits on no SMTP server; the silent paths (unknown
+// handle, no password, suspended) render and commit the same rows as
+// decoys (a code no code matches, a suppressed delivery that is never
+// sent), so what a prober can count — argon2 work, statements, their
+// order, the commit — is equal.
 func TestForgotPasswordCost(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
@@ -284,8 +288,8 @@ func TestForgotPasswordCost(t *testing.T) {
 		ctx := context.Background()
 		e.hasher.take()
 		e.log.take()
-		var silent []string
-		for i, handle := range []string{"nobody@example.com", "nop@example.com", "sue@example.com"} {
+		var first []string
+		for i, handle := range []string{"ann@example.com", "nobody@example.com", "nop@example.com", "sue@example.com"} {
 			if err := e.svc.ForgotPassword(ctx, identity.Caller{AppID: e.app, IP: "192.0.2.1"}, handle); err != nil {
 				t.Fatalf("ForgotPassword(%q) = %v", handle, err)
 			}
@@ -295,13 +299,66 @@ func TestForgotPasswordCost(t *testing.T) {
 			}
 			q := e.log.take()
 			if i == 0 {
-				silent = q
-			} else if !slices.Equal(q, silent) {
-				t.Errorf("ForgotPassword(%q) ran\n\t%q\nwant what an unknown handle ran\n\t%q", handle, q, silent)
+				first = q
+				t.Logf("ForgotPassword(%q) ran %q", handle, q)
+			} else if !slices.Equal(q, first) {
+				t.Errorf("ForgotPassword(%q) ran\n\t%q\nwant what a known handle ran\n\t%q", handle, q, first)
 			}
 		}
-		if len(silent) == 0 {
-			t.Fatal("ForgotPassword ran no statement; the observer sees nothing")
+		if !slices.Contains(first, "INSERT deliveries") {
+			t.Errorf("ForgotPassword of a known handle ran %q; want its mail queued (INSERT deliveries)", first)
+		}
+		// Only the known handle's mail is on its way; the others are decoys.
+		for _, to := range []string{"ann@example.com", "nobody@example.com", "nop@example.com", "sue@example.com"} {
+			ds, err := st.ListDeliveries(ctx, e.app, "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, d := range ds {
+				if d.To == to && d.State == identity.DeliveryPending {
+					n++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[to == "ann@example.com"]; n != want {
+				t.Errorf("queued %d mails to %s, want %d", n, to, want)
+			}
+		}
+	})
+}
+
+// TestSignUpCost: a code signup for an address that has an account runs
+// the statements a new address runs — both hash the password once, render
+// one template, and write a code, a queued mail and an audit event in one
+// transaction — so neither the answer nor the work tells a prober which
+// addresses have accounts.
+func TestSignUpCost(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newCostEnv(t, st, cheapArgon2)
+		ctx := context.Background()
+		e.hasher.take()
+		e.log.take()
+		var first []string
+		for i, handle := range []string{"new@example.com", "ann@example.com"} {
+			res, err := e.svc.SignUp(ctx, identity.Caller{AppID: e.app, IP: "192.0.2.1"}, identity.SignUpInput{Handle: handle, Password: "a-good-password"})
+			if err != nil || res.Session != nil {
+				t.Fatalf("SignUp(%q) = %+v, %v; want a code flow answer", handle, res, err)
+			}
+			if verifies, hashes := e.hasher.take(); verifies != 0 || hashes != 1 {
+				t.Errorf("SignUp(%q) did %d verifications and %d hashes, want 0 and 1", handle, verifies, hashes)
+			}
+			q := e.log.take()
+			if i == 0 {
+				first = q
+				t.Logf("SignUp(%q) ran %q", handle, q)
+			} else if !slices.Equal(q, first) {
+				t.Errorf("SignUp(%q) ran\n\t%q\nwant what a new address ran\n\t%q", handle, q, first)
+			}
+		}
+		if !slices.Contains(first, "INSERT deliveries") {
+			t.Errorf("SignUp ran %q; want its mail queued (INSERT deliveries)", first)
 		}
 	})
 }

@@ -31,41 +31,57 @@ func (s *Service) ForgotPassword(ctx context.Context, c Caller, handle string) e
 		return err
 	}
 	// An unknown handle looks up its (absent) password too, so it runs the
-	// same statements as a known handle that gets no mail
-	// (TestForgotPasswordCost). The path that mails still costs more: it
-	// stores the code and sends inside the request.
+	// same statements as a known handle that gets no mail. Every path then
+	// does the same store work (TestForgotPasswordCost): the path that mails
+	// writes the code, the queued mail and the audit event in one
+	// transaction and never waits on SMTP; the silent paths render and
+	// commit the same rows as decoys that do nothing (see mailResetCode).
 	hash, err := s.store.PasswordHash(ctx, a.ID, u.ID)
-	if !known {
-		return nil
-	}
-	if err != nil {
+	if known && err != nil {
 		return err
 	}
-	if hash == "" || u.Email == "" || u.Status != UserActive {
-		return nil
+	if !known || hash == "" || u.Email == "" || u.Status != UserActive {
+		return s.mailResetCode(ctx, c, a, User{AppID: a.ID, Email: key}, op, true)
 	}
-	return s.mailResetCode(ctx, c, a, u, op)
+	return s.mailResetCode(ctx, c, a, u, op, false)
 }
 
-// mailResetCode stores a fresh reset code for u and mails it.
-func (s *Service) mailResetCode(ctx context.Context, c Caller, a App, u User, op string) error {
+// mailResetCode stores a fresh reset code for u and queues its mail, in one
+// transaction. A decoy does the same work with rows that do nothing: a code
+// whose hash no code matches (a guess at it is INVALID_CODE, as at a real
+// one), a delivery in state suppressed without bodies (never sent; the
+// developer sees the attempt in ListDeliveries) and a failed audit event.
+// Rolling back instead would leave COMMIT against ROLLBACK to time.
+func (s *Service) mailResetCode(ctx context.Context, c Caller, a App, u User, op string, decoy bool) error {
 	rc, code, err := s.newCode(a, PurposeReset, u.Email, ResetCodeTTL, nil)
 	if err != nil {
 		return err
+	}
+	vars := templates.Vars{AppName: a.Name, Handle: u.Email, Code: code, ExpiresIn: humanDuration(ResetCodeTTL)}
+	d, err := s.mail(ctx, a, u.Locale, templates.KindPasswordReset, u.Email, vars)
+	if err != nil {
+		return err
+	}
+	ev := AuditEvent{AppID: a.ID, Action: "user.password.reset_requested", SubjectID: u.ID, IP: c.IP}
+	if decoy {
+		rc.Hash = ""
+		d.State, d.Text, d.HTML = DeliverySuppressed, "", ""
+		ev.Outcome = OutcomeFailure
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.PutCode(ctx, rc); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.password.reset_requested", SubjectID: u.ID, IP: c.IP})
+		if err := enqueue(ctx, tx, d); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, ev)
 	})
 	if err != nil {
 		return err
 	}
-	vars := templates.Vars{AppName: a.Name, Handle: u.Email, Code: code, ExpiresIn: humanDuration(ResetCodeTTL)}
-	if err := s.send(ctx, a, u.Locale, templates.KindPasswordReset, u.Email, vars); err != nil {
-		s.discardCode(ctx, rc)
-		return err
+	if !decoy {
+		s.queued()
 	}
 	return nil
 }

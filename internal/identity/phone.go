@@ -80,8 +80,7 @@ func (s *Service) SetPhone(ctx context.Context, p Principal, phone string) error
 		return err
 	}
 	c := Caller{AppID: a.ID, IP: p.IP}
-	route, err := s.smsRoute(ctx, a, true)
-	if err != nil {
+	if _, err := s.smsRoute(ctx, a, true); err != nil {
 		return err
 	}
 	if err := s.smsCaps(ctx, c, a, phone); err != nil {
@@ -95,15 +94,30 @@ func (s *Service) SetPhone(ctx context.Context, p Principal, phone string) error
 	if err != nil {
 		return err
 	}
-	if err := s.store.PutCode(ctx, pc); err != nil {
+	text, err := s.text(ctx, a, u.Locale, phone, code, PhoneCodeTTL)
+	if err != nil {
 		return err
 	}
-	if err := s.textCode(ctx, a, route, u.Locale, phone, code, PhoneCodeTTL); err != nil {
-		s.discardCode(ctx, pc)
-		s.auditFailure(ctx, AuditEvent{AppID: a.ID, Action: "user.phone.set", ActorID: u.ID, SubjectID: u.ID, IP: p.IP, Reason: apperr.ReasonOf(err)})
+	// The text is queued with the code: SetPhone answers once both are
+	// stored and never waits on Twilio, so a failure Twilio reports later
+	// cannot be this answer. It shows as the delivery's last error and,
+	// once the worker gives up, as a dead letter (ListDeliveries); the
+	// user asks again. What can be known now is still refused now:
+	// incomplete Twilio settings (SMS_NOT_CONFIGURED) and the SMS caps.
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.PutCode(ctx, pc); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, text); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.phone.set", ActorID: u.ID, SubjectID: u.ID, IP: p.IP})
+	})
+	if err != nil {
 		return err
 	}
-	return s.audit(ctx, s.store, AuditEvent{AppID: a.ID, Action: "user.phone.set", ActorID: u.ID, SubjectID: u.ID, IP: p.IP})
+	s.queued()
+	return nil
 }
 
 // VerifyPhone checks the texted code and makes its number the user's
@@ -247,13 +261,40 @@ func (s *Service) smsCaps(ctx context.Context, c Caller, a App, phone string) er
 		byKey(rule(LimitSMSApp, l.PerApp), "all"))
 }
 
-// textCode texts a code from the app's SMS template in locale.
-func (s *Service) textCode(ctx context.Context, a App, route smsRoute, locale, to, code string, ttl time.Duration) error {
+// text renders the app's SMS template in locale into a queued text of
+// code to to, valid until ttl from now: the worker gives up on it then.
+func (s *Service) text(ctx context.Context, a App, locale, to, code string, ttl time.Duration) (Delivery, error) {
 	r, err := s.render(ctx, a, locale, templates.KindSMS, templates.Vars{AppName: a.Name, Handle: to, Code: code, ExpiresIn: humanDuration(ttl)})
+	if err != nil {
+		return Delivery{}, err
+	}
+	d := s.delivery(a, ChannelSMS, to, Delivery{Text: r.Text})
+	d.ExpiresAt = d.CreatedAt.Add(ttl)
+	return d, nil
+}
+
+// DeliverSMS sends a queued text for appID (the send queue's worker calls
+// it): through the app's Twilio account as its settings are now, or into
+// the dev outbox. A message Twilio refuses is Invalid (retrying cannot
+// help: the worker gives up at once); refused credentials and incomplete
+// settings are Precondition and a network failure Unavailable, which the
+// worker retries, so a developer who fixes the settings in time gets the
+// text through.
+func (s *Service) DeliverSMS(ctx context.Context, appID, to, body string) error {
+	const op = "identity.DeliverSMS"
+	a, err := s.store.GetApp(ctx, appID)
 	if err != nil {
 		return err
 	}
-	return s.deliverSMS(ctx, a, route, to, r.Text)
+	route, err := s.smsRoute(ctx, a, true)
+	if err != nil {
+		return err
+	}
+	err = s.deliverSMS(ctx, a, route, to, body)
+	if apperr.KindOf(err) == apperr.Precondition && apperr.ReasonOf(err) == apperr.ReasonSMSDeliveryFailed {
+		return apperr.Wrap(err, apperr.Invalid, op)
+	}
+	return err
 }
 
 // deliverSMS sends body and maps Twilio's failures: refused credentials

@@ -53,7 +53,8 @@ type Mail struct {
 }
 
 // Mailer sends mail (SMTP, or the dev outbox: notify.SMTP, notify.Outbox).
-// Send returns an Invalid error for a malformed message and an Unavailable
+// The flows never call it: they queue Deliveries, and the queue's worker
+// (notify.Worker) sends them through a Mailer. Send returns an Invalid error for a malformed message and an Unavailable
 // error when delivery fails.
 type Mailer interface {
 	Send(ctx context.Context, m Mail) error
@@ -82,7 +83,8 @@ type SecretBox interface {
 }
 
 // Deps are the parts a Service is built from. All are required except
-// Limiter (nil limits nothing), Log (nil
+// Limiter (nil limits nothing), Wake (nil: the send queue's worker finds
+// new messages on its next poll), Log (nil
 // discards), Now (nil is time.Now), SMS (nil: no app can text; SMS answers
 // SMS_NOT_CONFIGURED) and DevSMS (nil outside the dev outbox; when set, apps
 // without Twilio settings text into the outbox). Secrets seals TOTP secrets
@@ -92,8 +94,8 @@ type Deps struct {
 	Passwords PasswordHasher
 	Codes     CodeHasher
 	Tokens    Tokens
-	Mailer    Mailer
 	Limiter   Limiter
+	Wake      func() // called after a transaction that queued messages commits
 	Log       *slog.Logger
 	Now       func() time.Time
 	Social    SocialVerifier // nil: social sign-in fails as an internal error
@@ -127,7 +129,7 @@ type Service struct {
 	passwords PasswordHasher
 	codes     CodeHasher
 	tokens    Tokens
-	mailer    Mailer
+	wake      func()
 	limiter   Limiter
 	log       *slog.Logger
 	now       func() time.Time
@@ -157,7 +159,7 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{
 		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens,
-		mailer: d.Mailer, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
+		wake: d.Wake, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
 		secrets: d.Secrets, sms: d.SMS, devSMS: d.DevSMS,
 	}
 }

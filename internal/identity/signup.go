@@ -120,25 +120,47 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 		return SignUpResult{Flow: FlowNone, Session: &sess}, nil
 	}
 	if st.SignupFlow == FlowNone {
-		_, sess, err := s.createUser(ctx, c, a, User{Email: email, Metadata: md, Locale: locale}, hash, "user.signup")
+		_, sess, err := s.createUserWith(ctx, c, a, User{Email: email, Metadata: md, Locale: locale}, hash, "user.signup", nil, s.welcome(ctx, a))
 		if apperr.Is(err, apperr.Exists) {
 			return SignUpResult{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 		}
 		if err != nil {
 			return SignUpResult{}, err
 		}
-		s.welcome(ctx, a, sess.User)
+		s.queued()
 		return SignUpResult{Flow: FlowNone, Session: &sess}, nil
 	}
 
 	existing, err := s.store.FindUserByEmail(ctx, a.ID, email)
 	switch {
 	case err == nil:
-		// Same answer as a new address; the owner learns someone tried.
+		// Same answer as a new address, and the same work (TestSignUpCost):
+		// the owner's notice is queued in a transaction shaped like a new
+		// signup's, with a decoy code whose hash no code matches (a guess
+		// answers INVALID_CODE, as for a real one) and a failed audit event.
 		vars := templates.Vars{AppName: a.Name, Handle: existing.Email}
-		if err := s.send(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars); err != nil {
+		notice, err := s.mail(ctx, a, existing.Locale, templates.KindAccountExists, existing.Email, vars)
+		if err != nil {
 			return SignUpResult{}, err
 		}
+		decoy, _, err := s.newCode(a, PurposeSignup, email, s.cfg.SignupCodeTTL, nil)
+		if err != nil {
+			return SignUpResult{}, err
+		}
+		decoy.Hash = ""
+		err = s.store.InTx(ctx, func(tx Store) error {
+			if err := tx.PutCode(ctx, decoy); err != nil {
+				return err
+			}
+			if err := enqueue(ctx, tx, notice); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.signup.start", SubjectID: email, IP: c.IP, Outcome: OutcomeFailure})
+		})
+		if err != nil {
+			return SignUpResult{}, err
+		}
+		s.queued()
 		return SignUpResult{Flow: st.SignupFlow}, nil
 	case !apperr.Is(err, apperr.NotFound):
 		return SignUpResult{}, err
@@ -152,8 +174,20 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if err != nil {
 		return SignUpResult{}, err
 	}
+	vars := templates.Vars{AppName: a.Name, Handle: email, Code: code, ExpiresIn: humanDuration(s.cfg.SignupCodeTTL)}
+	kind := templates.KindSignupCode
+	if st.SignupFlow == FlowLink {
+		kind, vars.Link = templates.KindSignupLink, s.SignupLink(a.ID, email, code)
+	}
+	d, err := s.mail(ctx, a, locale, kind, email, vars)
+	if err != nil {
+		return SignUpResult{}, err
+	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.PutCode(ctx, pc); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, d); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.signup.start", SubjectID: email, IP: c.IP})
@@ -161,15 +195,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 	if err != nil {
 		return SignUpResult{}, err
 	}
-	vars := templates.Vars{AppName: a.Name, Handle: email, Code: code, ExpiresIn: humanDuration(s.cfg.SignupCodeTTL)}
-	kind := templates.KindSignupCode
-	if st.SignupFlow == FlowLink {
-		kind, vars.Link = templates.KindSignupLink, s.SignupLink(a.ID, email, code)
-	}
-	if err := s.send(ctx, a, locale, kind, email, vars); err != nil {
-		s.discardCode(ctx, pc)
-		return SignUpResult{}, err
-	}
+	s.queued()
 	return SignUpResult{Flow: st.SignupFlow}, nil
 }
 
@@ -229,31 +255,43 @@ func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, c
 		if !anon.Anonymous {
 			return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "this session already belongs to an account")
 		}
-		sess, err := s.upgradeAnonymous(ctx, c, a, anon, email, p.PasswordHash, p.Metadata, p.Locale, consume)
+		welcome := s.welcome(ctx, a)
+		sess, err := s.upgradeAnonymous(ctx, c, a, anon, email, p.PasswordHash, p.Metadata, p.Locale, func(tx Store) error {
+			if err := consume(tx); err != nil {
+				return err
+			}
+			return welcome(tx, User{ID: anon.ID, Email: email, Locale: p.Locale})
+		})
 		if err == nil {
-			s.welcome(ctx, a, sess.User)
+			s.queued()
 		}
 		return sess, p, err
 	}
 	u := User{Email: email, Metadata: p.Metadata, Locale: p.Locale}
-	_, sess, err := s.createUserWith(ctx, c, a, u, p.PasswordHash, "user.signup.complete", consume)
+	_, sess, err := s.createUserWith(ctx, c, a, u, p.PasswordHash, "user.signup.complete", consume, s.welcome(ctx, a))
 	if apperr.Is(err, apperr.Exists) {
 		return SessionTokens{}, pendingSignup{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)
 	}
 	if err == nil {
-		s.welcome(ctx, a, sess.User)
+		s.queued()
 	}
 	return sess, p, err
 }
 
-// welcome mails a new account the app's welcome template. The account
-// exists whatever happens to the mail, so a failure is logged, not returned.
-func (s *Service) welcome(ctx context.Context, a App, u User) {
-	if u.Email == "" {
-		return
-	}
-	if err := s.send(ctx, a, u.Locale, templates.KindWelcome, u.Email, templates.Vars{AppName: a.Name, Handle: u.Email}); err != nil {
-		s.log.WarnContext(ctx, "welcome mail not sent", "app_id", a.ID, "user_id", u.ID, "err", err)
+// welcome returns a step that queues the app's welcome mail to a new
+// account inside the transaction that creates it. The account matters more
+// than the mail: a template that fails to render is logged and skipped.
+func (s *Service) welcome(ctx context.Context, a App) func(Store, User) error {
+	return func(tx Store, u User) error {
+		if u.Email == "" {
+			return nil
+		}
+		d, err := s.mail(ctx, a, u.Locale, templates.KindWelcome, u.Email, templates.Vars{AppName: a.Name, Handle: u.Email})
+		if err != nil {
+			s.log.WarnContext(ctx, "welcome mail not queued", "app_id", a.ID, "user_id", u.ID, "err", err)
+			return nil
+		}
+		return enqueue(ctx, tx, d)
 	}
 }
 
@@ -338,21 +376,18 @@ func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, h
 	return u, p.session, nil
 }
 
-// send renders one of the app's templates and mails it.
-func (s *Service) send(ctx context.Context, a App, locale string, kind templates.Kind, to string, vars templates.Vars) error {
-	const op = "identity.send"
-	r, err := s.render(ctx, a, locale, kind, vars)
+// mailNow queues one of the app's templates to to in a transaction of its
+// own, for mail that answers a request but changes nothing else (the
+// "account exists" notice).
+func (s *Service) mailNow(ctx context.Context, a App, locale string, kind templates.Kind, to string, vars templates.Vars) error {
+	d, err := s.mail(ctx, a, locale, kind, to, vars)
 	if err != nil {
 		return err
 	}
-	from := a.Settings.EmailFrom
-	if from == "" {
-		from = s.cfg.MailFrom
+	if err := s.store.InTx(ctx, func(tx Store) error { return enqueue(ctx, tx, d) }); err != nil {
+		return err
 	}
-	err = s.mailer.Send(ctx, Mail{AppID: a.ID, From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML})
-	if err != nil {
-		return apperr.New(apperr.Unavailable, apperr.ReasonMailUnavailable, "mail could not be sent; try again later").With(op, err)
-	}
+	s.queued()
 	return nil
 }
 

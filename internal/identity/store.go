@@ -17,6 +17,7 @@ type Store interface {
 	TwoFactorStore
 	SocialStore
 	LifecycleStore
+	Deliveries
 
 	// InTx runs fn in one transaction: every write fn makes through tx
 	// commits together or not at all. fn must use tx, not the outer Store.

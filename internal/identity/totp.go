@@ -108,8 +108,23 @@ func (s *Service) BeginTotpEnrollment(ctx context.Context, p Principal) (TotpEnr
 		}
 		pending.QRTokenHash = otp.HashToken(qrToken)
 	}
+	var qrMail []Delivery
+	if qrToken != "" {
+		vars := templates.Vars{AppName: a.Name, Handle: u.Email, Code: key.Secret(), Link: QRURL(s.cfg.PublicURL, a.ID, qrToken), ExpiresIn: humanDuration(QRLinkTTL)}
+		// The answer carries everything the mail does; a mail that cannot
+		// be rendered is logged rather than refusing the enrollment.
+		d, err := s.mail(ctx, a, u.Locale, templates.KindTOTPQR, u.Email, vars)
+		if err != nil {
+			s.log.WarnContext(ctx, "the authenticator QR mail was not queued", "app_id", a.ID, "user_id", u.ID, "err", err)
+		} else {
+			qrMail = append(qrMail, d)
+		}
+	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.PutPendingTotp(ctx, pending); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, qrMail...); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "user.2fa.totp.begin", ActorID: u.ID, SubjectID: u.ID, IP: p.IP})
@@ -120,13 +135,8 @@ func (s *Service) BeginTotpEnrollment(ctx context.Context, p Principal) (TotpEnr
 	if err != nil {
 		return TotpEnrollment{}, err
 	}
-	if qrToken != "" {
-		vars := templates.Vars{AppName: a.Name, Handle: u.Email, Code: key.Secret(), Link: QRURL(s.cfg.PublicURL, a.ID, qrToken), ExpiresIn: humanDuration(QRLinkTTL)}
-		// The answer carries everything the mail does; a mail that did not
-		// go is logged rather than undoing an enrollment the client shows.
-		if err := s.send(ctx, a, u.Locale, templates.KindTOTPQR, u.Email, vars); err != nil {
-			s.log.WarnContext(ctx, "the authenticator QR mail was not sent", "app_id", a.ID, "user_id", u.ID, "err", err)
-		}
+	if len(qrMail) > 0 {
+		s.queued()
 	}
 	return TotpEnrollment{Secret: Secret(key.Secret()), URI: Secret(key.URL()), QRPNG: qr}, nil
 }

@@ -38,7 +38,7 @@ func TestLoginWithTOTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := identity.New(identity.Deps{Store: st, Passwords: f.hasher, Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")), Tokens: fakeTokens{},
-			Mailer: f.outbox, Secrets: box, Now: f.clock.Now}, identity.Config{})
+			Secrets: box, Now: f.clock.Now}, identity.Config{})
 		ann := identity.Principal{AppID: f.app, UserID: "ann", IP: "192.0.2.1"}
 
 		enr, err := svc.BeginTotpEnrollment(ctx, ann)

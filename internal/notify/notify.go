@@ -3,8 +3,10 @@
 // keeps it for the portal ([Outbox]). The message templates live in package
 // templates.
 //
-// Flows depend on the small [Mailer] interface; the server picks the
-// implementation from configuration (COSYNC_SMTP_URL empty → [Outbox]).
+// Flows never send: they queue identity.Delivery rows in their own
+// transactions, and the [Worker] delivers them through a [Mailer] with
+// retries, backoff and dead letters. The server picks the Mailer from
+// configuration (COSYNC_SMTP_URL empty → [Outbox]).
 package notify
 
 import (

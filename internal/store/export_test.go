@@ -126,7 +126,7 @@ var sqliteBoolColumns = map[string]bool{"users.phone_verified": true, "users.ano
 func sqliteTextClass(col string) string {
 	_, name, _ := strings.Cut(col, ".")
 	switch {
-	case strings.HasSuffix(name, "_at") || name == "locked_until" || name == "window_start":
+	case strings.HasSuffix(name, "_at") || name == "locked_until" || name == "lease_until" || name == "window_start":
 		return "time"
 	case name == "settings" || name == "metadata" || name == "details":
 		return "json"

@@ -84,12 +84,14 @@ type Received struct {
 // emersion/go-smtp, that keeps every message it receives. It is safe for
 // concurrent use.
 type Server struct {
-	opts  options
-	addr  string
-	roots *x509.CertPool
+	opts      options
+	addr      string
+	roots     *x509.CertPool
+	tlsConfig *tls.Config
 
 	mu       sync.Mutex
 	received []Received
+	stop     func() // nil while stopped
 }
 
 // Start starts a Server and closes it when the test ends (tb.Cleanup).
@@ -100,10 +102,42 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&s.opts)
 	}
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if s.opts.tls != noTLS {
+		cert, roots := selfSigned(tb)
+		s.roots = roots
+		s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if err := s.listen("127.0.0.1:0"); err != nil {
 		tb.Fatalf("smtptest: listen: %v", err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Stop closes the server, as an outage would: connections to its address
+// are refused until Restart. Messages received so far are kept.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	stop := s.stop
+	s.stop = nil
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// Restart listens again on the address the server had, after Stop.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := s.listen(s.addr); err != nil {
+		tb.Fatalf("smtptest: listen again on %s: %v", s.addr, err)
+	}
+}
+
+func (s *Server) listen(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
 	}
 	s.addr = l.Addr().String()
 
@@ -115,16 +149,11 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	srv.ErrorLog = log.New(io.Discard, "", 0)
-
-	if s.opts.tls != noTLS {
-		cert, roots := selfSigned(tb)
-		s.roots = roots
-		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if s.opts.tls == startTLS {
-			srv.TLSConfig = cfg
-		} else {
-			l = tls.NewListener(l, cfg)
-		}
+	switch s.opts.tls {
+	case startTLS:
+		srv.TLSConfig = s.tlsConfig
+	case implicitTLS:
+		l = tls.NewListener(l, s.tlsConfig)
 	}
 
 	done := make(chan struct{})
@@ -132,14 +161,16 @@ func Start(tb testing.TB, opts ...Option) *Server {
 		defer close(done)
 		_ = srv.Serve(l) // returns when Close closes the listener
 	}()
-	tb.Cleanup(func() {
+	s.mu.Lock()
+	s.stop = func() {
 		_ = srv.Close()
 		// Close only closes listeners Serve has registered; if the test ends
 		// before Serve ran, closing l ourselves is what ends it.
 		_ = l.Close()
 		<-done
-	})
-	return s
+	}
+	s.mu.Unlock()
+	return nil
 }
 
 // URL returns the server's address as a notify.SMTPConfig URL:

@@ -3758,6 +3758,112 @@ func (x *ListOutboxResponse) GetMessages() []*OutboxMessage {
 	return nil
 }
 
+type ListDeliveriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	AppId string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// UNSPECIFIED: every state.
+	State DeliveryState `protobuf:"varint,2,opt,name=state,proto3,enum=cosync.admin.v1.DeliveryState" json:"state,omitempty"`
+	// At most 500; default 50.
+	PageSize      int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeliveriesRequest) Reset() {
+	*x = ListDeliveriesRequest{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeliveriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeliveriesRequest) ProtoMessage() {}
+
+func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
+func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *ListDeliveriesRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *ListDeliveriesRequest) GetState() DeliveryState {
+	if x != nil {
+		return x.State
+	}
+	return DeliveryState_DELIVERY_STATE_UNSPECIFIED
+}
+
+func (x *ListDeliveriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type ListDeliveriesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deliveries    []*Delivery            `protobuf:"bytes,1,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeliveriesResponse) Reset() {
+	*x = ListDeliveriesResponse{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeliveriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeliveriesResponse) ProtoMessage() {}
+
+func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
+func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
+	if x != nil {
+		return x.Deliveries
+	}
+	return nil
+}
+
 type InvitationInput struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Handle        string                 `protobuf:"bytes,1,opt,name=handle,proto3" json:"handle,omitempty"`
@@ -3768,7 +3874,7 @@ type InvitationInput struct {
 
 func (x *InvitationInput) Reset() {
 	*x = InvitationInput{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[74]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3780,7 +3886,7 @@ func (x *InvitationInput) String() string {
 func (*InvitationInput) ProtoMessage() {}
 
 func (x *InvitationInput) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[74]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3793,7 +3899,7 @@ func (x *InvitationInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvitationInput.ProtoReflect.Descriptor instead.
 func (*InvitationInput) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{74}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *InvitationInput) GetHandle() string {
@@ -3823,7 +3929,7 @@ type ImportCosyncJwtUsersRequest struct {
 
 func (x *ImportCosyncJwtUsersRequest) Reset() {
 	*x = ImportCosyncJwtUsersRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3835,7 +3941,7 @@ func (x *ImportCosyncJwtUsersRequest) String() string {
 func (*ImportCosyncJwtUsersRequest) ProtoMessage() {}
 
 func (x *ImportCosyncJwtUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3848,7 +3954,7 @@ func (x *ImportCosyncJwtUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCosyncJwtUsersRequest.ProtoReflect.Descriptor instead.
 func (*ImportCosyncJwtUsersRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{75}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *ImportCosyncJwtUsersRequest) GetAppId() string {
@@ -3899,7 +4005,7 @@ type ImportCosyncJwtUsersResponse struct {
 
 func (x *ImportCosyncJwtUsersResponse) Reset() {
 	*x = ImportCosyncJwtUsersResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3911,7 +4017,7 @@ func (x *ImportCosyncJwtUsersResponse) String() string {
 func (*ImportCosyncJwtUsersResponse) ProtoMessage() {}
 
 func (x *ImportCosyncJwtUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3924,7 +4030,7 @@ func (x *ImportCosyncJwtUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCosyncJwtUsersResponse.ProtoReflect.Descriptor instead.
 func (*ImportCosyncJwtUsersResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{76}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ImportCosyncJwtUsersResponse) GetDryRun() bool {
@@ -4003,7 +4109,7 @@ type ImportRow struct {
 
 func (x *ImportRow) Reset() {
 	*x = ImportRow{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4015,7 +4121,7 @@ func (x *ImportRow) String() string {
 func (*ImportRow) ProtoMessage() {}
 
 func (x *ImportRow) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4028,7 +4134,7 @@ func (x *ImportRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
 func (*ImportRow) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{77}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ImportRow) GetLine() int32 {
@@ -4288,7 +4394,16 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\"P\n" +
 	"\x12ListOutboxResponse\x12:\n" +
-	"\bmessages\x18\x01 \x03(\v2\x1e.cosync.admin.v1.OutboxMessageR\bmessages\"j\n" +
+	"\bmessages\x18\x01 \x03(\v2\x1e.cosync.admin.v1.OutboxMessageR\bmessages\"\xa2\x01\n" +
+	"\x15ListDeliveriesRequest\x12 \n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12>\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1e.cosync.admin.v1.DeliveryStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\"S\n" +
+	"\x16ListDeliveriesResponse\x129\n" +
+	"\n" +
+	"deliveries\x18\x01 \x03(\v2\x19.cosync.admin.v1.DeliveryR\n" +
+	"deliveries\"j\n" +
 	"\x0fInvitationInput\x12\"\n" +
 	"\x06handle\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x06handle\x123\n" +
@@ -4310,7 +4425,7 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\tImportRow\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x16\n" +
 	"\x06handle\x18\x02 \x01(\tR\x06handle\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason2\xc2\x1d\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason2\xaa\x1e\n" +
 	"\fAdminService\x12R\n" +
 	"\tCreateApp\x12!.cosync.admin.v1.CreateAppRequest\x1a\".cosync.admin.v1.CreateAppResponse\x12T\n" +
 	"\bListApps\x12 .cosync.admin.v1.ListAppsRequest\x1a!.cosync.admin.v1.ListAppsResponse\"\x03\x90\x02\x01\x12N\n" +
@@ -4353,7 +4468,8 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x16GetIntegrationSnippets\x12..cosync.admin.v1.GetIntegrationSnippetsRequest\x1a/.cosync.admin.v1.GetIntegrationSnippetsResponse\"\x03\x90\x02\x01\x12s\n" +
 	"\x14ImportCosyncJwtUsers\x12,.cosync.admin.v1.ImportCosyncJwtUsersRequest\x1a-.cosync.admin.v1.ImportCosyncJwtUsersResponse\x12Z\n" +
 	"\n" +
-	"ListOutbox\x12\".cosync.admin.v1.ListOutboxRequest\x1a#.cosync.admin.v1.ListOutboxResponse\"\x03\x90\x02\x01B\xbd\x01\n" +
+	"ListOutbox\x12\".cosync.admin.v1.ListOutboxRequest\x1a#.cosync.admin.v1.ListOutboxResponse\"\x03\x90\x02\x01\x12f\n" +
+	"\x0eListDeliveries\x12&.cosync.admin.v1.ListDeliveriesRequest\x1a'.cosync.admin.v1.ListDeliveriesResponse\"\x03\x90\x02\x01B\xbd\x01\n" +
 	"\x13com.cosync.admin.v1B\n" +
 	"AdminProtoP\x01Z<github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1;adminv1\xa2\x02\x03CAX\xaa\x02\x0fCosync.Admin.V1\xca\x02\x0fCosync\\Admin\\V1\xe2\x02\x1bCosync\\Admin\\V1\\GPBMetadata\xea\x02\x11Cosync::Admin::V1b\x06proto3"
 
@@ -4369,7 +4485,7 @@ func file_cosync_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_cosync_admin_v1_admin_proto_rawDescData
 }
 
-var file_cosync_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 78)
+var file_cosync_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 80)
 var file_cosync_admin_v1_admin_proto_goTypes = []any{
 	(*CreateAppRequest)(nil),               // 0: cosync.admin.v1.CreateAppRequest
 	(*CreateAppResponse)(nil),              // 1: cosync.admin.v1.CreateAppResponse
@@ -4445,159 +4561,167 @@ var file_cosync_admin_v1_admin_proto_goTypes = []any{
 	(*GetIntegrationSnippetsResponse)(nil), // 71: cosync.admin.v1.GetIntegrationSnippetsResponse
 	(*ListOutboxRequest)(nil),              // 72: cosync.admin.v1.ListOutboxRequest
 	(*ListOutboxResponse)(nil),             // 73: cosync.admin.v1.ListOutboxResponse
-	(*InvitationInput)(nil),                // 74: cosync.admin.v1.InvitationInput
-	(*ImportCosyncJwtUsersRequest)(nil),    // 75: cosync.admin.v1.ImportCosyncJwtUsersRequest
-	(*ImportCosyncJwtUsersResponse)(nil),   // 76: cosync.admin.v1.ImportCosyncJwtUsersResponse
-	(*ImportRow)(nil),                      // 77: cosync.admin.v1.ImportRow
-	(*AppSettings)(nil),                    // 78: cosync.admin.v1.AppSettings
-	(*App)(nil),                            // 79: cosync.admin.v1.App
-	(*fieldmaskpb.FieldMask)(nil),          // 80: google.protobuf.FieldMask
-	(*SigningKey)(nil),                     // 81: cosync.admin.v1.SigningKey
-	(*Member)(nil),                         // 82: cosync.admin.v1.Member
-	(MemberRole)(0),                        // 83: cosync.admin.v1.MemberRole
-	(*ApiKey)(nil),                         // 84: cosync.admin.v1.ApiKey
-	(v1.UserStatus)(0),                     // 85: cosync.auth.v1.UserStatus
-	(*v1.User)(nil),                        // 86: cosync.auth.v1.User
-	(*structpb.Struct)(nil),                // 87: google.protobuf.Struct
-	(*Invitation)(nil),                     // 88: cosync.admin.v1.Invitation
-	(InvitationState)(0),                   // 89: cosync.admin.v1.InvitationState
-	(*PendingSignup)(nil),                  // 90: cosync.admin.v1.PendingSignup
-	(*EmailTemplate)(nil),                  // 91: cosync.admin.v1.EmailTemplate
-	(*DailyStats)(nil),                     // 92: cosync.admin.v1.DailyStats
-	(*timestamppb.Timestamp)(nil),          // 93: google.protobuf.Timestamp
-	(*AuditEvent)(nil),                     // 94: cosync.admin.v1.AuditEvent
-	(TemplateKind)(0),                      // 95: cosync.admin.v1.TemplateKind
-	(*Snippet)(nil),                        // 96: cosync.admin.v1.Snippet
-	(*OutboxMessage)(nil),                  // 97: cosync.admin.v1.OutboxMessage
+	(*ListDeliveriesRequest)(nil),          // 74: cosync.admin.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),         // 75: cosync.admin.v1.ListDeliveriesResponse
+	(*InvitationInput)(nil),                // 76: cosync.admin.v1.InvitationInput
+	(*ImportCosyncJwtUsersRequest)(nil),    // 77: cosync.admin.v1.ImportCosyncJwtUsersRequest
+	(*ImportCosyncJwtUsersResponse)(nil),   // 78: cosync.admin.v1.ImportCosyncJwtUsersResponse
+	(*ImportRow)(nil),                      // 79: cosync.admin.v1.ImportRow
+	(*AppSettings)(nil),                    // 80: cosync.admin.v1.AppSettings
+	(*App)(nil),                            // 81: cosync.admin.v1.App
+	(*fieldmaskpb.FieldMask)(nil),          // 82: google.protobuf.FieldMask
+	(*SigningKey)(nil),                     // 83: cosync.admin.v1.SigningKey
+	(*Member)(nil),                         // 84: cosync.admin.v1.Member
+	(MemberRole)(0),                        // 85: cosync.admin.v1.MemberRole
+	(*ApiKey)(nil),                         // 86: cosync.admin.v1.ApiKey
+	(v1.UserStatus)(0),                     // 87: cosync.auth.v1.UserStatus
+	(*v1.User)(nil),                        // 88: cosync.auth.v1.User
+	(*structpb.Struct)(nil),                // 89: google.protobuf.Struct
+	(*Invitation)(nil),                     // 90: cosync.admin.v1.Invitation
+	(InvitationState)(0),                   // 91: cosync.admin.v1.InvitationState
+	(*PendingSignup)(nil),                  // 92: cosync.admin.v1.PendingSignup
+	(*EmailTemplate)(nil),                  // 93: cosync.admin.v1.EmailTemplate
+	(*DailyStats)(nil),                     // 94: cosync.admin.v1.DailyStats
+	(*timestamppb.Timestamp)(nil),          // 95: google.protobuf.Timestamp
+	(*AuditEvent)(nil),                     // 96: cosync.admin.v1.AuditEvent
+	(TemplateKind)(0),                      // 97: cosync.admin.v1.TemplateKind
+	(*Snippet)(nil),                        // 98: cosync.admin.v1.Snippet
+	(*OutboxMessage)(nil),                  // 99: cosync.admin.v1.OutboxMessage
+	(DeliveryState)(0),                     // 100: cosync.admin.v1.DeliveryState
+	(*Delivery)(nil),                       // 101: cosync.admin.v1.Delivery
 }
 var file_cosync_admin_v1_admin_proto_depIdxs = []int32{
-	78, // 0: cosync.admin.v1.CreateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
-	79, // 1: cosync.admin.v1.CreateAppResponse.app:type_name -> cosync.admin.v1.App
-	79, // 2: cosync.admin.v1.ListAppsResponse.apps:type_name -> cosync.admin.v1.App
-	79, // 3: cosync.admin.v1.GetAppResponse.app:type_name -> cosync.admin.v1.App
-	78, // 4: cosync.admin.v1.UpdateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
-	80, // 5: cosync.admin.v1.UpdateAppRequest.update_mask:type_name -> google.protobuf.FieldMask
-	79, // 6: cosync.admin.v1.UpdateAppResponse.app:type_name -> cosync.admin.v1.App
-	81, // 7: cosync.admin.v1.ListSigningKeysResponse.keys:type_name -> cosync.admin.v1.SigningKey
-	81, // 8: cosync.admin.v1.RotateSigningKeyResponse.key:type_name -> cosync.admin.v1.SigningKey
-	82, // 9: cosync.admin.v1.ListMembersResponse.members:type_name -> cosync.admin.v1.Member
-	83, // 10: cosync.admin.v1.AddMemberRequest.role:type_name -> cosync.admin.v1.MemberRole
-	82, // 11: cosync.admin.v1.AddMemberResponse.member:type_name -> cosync.admin.v1.Member
-	83, // 12: cosync.admin.v1.CreateApiKeyRequest.role:type_name -> cosync.admin.v1.MemberRole
-	84, // 13: cosync.admin.v1.CreateApiKeyResponse.api_key:type_name -> cosync.admin.v1.ApiKey
-	84, // 14: cosync.admin.v1.ListApiKeysResponse.api_keys:type_name -> cosync.admin.v1.ApiKey
-	85, // 15: cosync.admin.v1.ListUsersRequest.status:type_name -> cosync.auth.v1.UserStatus
-	86, // 16: cosync.admin.v1.ListUsersResponse.users:type_name -> cosync.auth.v1.User
-	86, // 17: cosync.admin.v1.GetUserResponse.user:type_name -> cosync.auth.v1.User
-	87, // 18: cosync.admin.v1.CreateUserRequest.metadata:type_name -> google.protobuf.Struct
-	86, // 19: cosync.admin.v1.CreateUserResponse.user:type_name -> cosync.auth.v1.User
-	85, // 20: cosync.admin.v1.UpdateUserRequest.status:type_name -> cosync.auth.v1.UserStatus
-	87, // 21: cosync.admin.v1.UpdateUserRequest.metadata:type_name -> google.protobuf.Struct
-	80, // 22: cosync.admin.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	86, // 23: cosync.admin.v1.UpdateUserResponse.user:type_name -> cosync.auth.v1.User
-	86, // 24: cosync.admin.v1.ResetUserTwoFactorResponse.user:type_name -> cosync.auth.v1.User
-	74, // 25: cosync.admin.v1.CreateInvitationsRequest.invitations:type_name -> cosync.admin.v1.InvitationInput
-	88, // 26: cosync.admin.v1.CreateInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
-	89, // 27: cosync.admin.v1.ListInvitationsRequest.state:type_name -> cosync.admin.v1.InvitationState
-	88, // 28: cosync.admin.v1.ListInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
-	88, // 29: cosync.admin.v1.ResendInvitationResponse.invitation:type_name -> cosync.admin.v1.Invitation
-	90, // 30: cosync.admin.v1.ListPendingSignupsResponse.pending_signups:type_name -> cosync.admin.v1.PendingSignup
-	91, // 31: cosync.admin.v1.ListEmailTemplatesResponse.templates:type_name -> cosync.admin.v1.EmailTemplate
-	91, // 32: cosync.admin.v1.UpdateEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
-	91, // 33: cosync.admin.v1.UpdateEmailTemplateResponse.template:type_name -> cosync.admin.v1.EmailTemplate
-	91, // 34: cosync.admin.v1.PreviewEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
-	92, // 35: cosync.admin.v1.GetStatsResponse.days:type_name -> cosync.admin.v1.DailyStats
-	92, // 36: cosync.admin.v1.GetStatsResponse.totals:type_name -> cosync.admin.v1.DailyStats
-	93, // 37: cosync.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	93, // 38: cosync.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	94, // 39: cosync.admin.v1.ListAuditEventsResponse.events:type_name -> cosync.admin.v1.AuditEvent
-	95, // 40: cosync.admin.v1.SendTestEmailRequest.kind:type_name -> cosync.admin.v1.TemplateKind
-	96, // 41: cosync.admin.v1.GetIntegrationSnippetsResponse.snippets:type_name -> cosync.admin.v1.Snippet
-	97, // 42: cosync.admin.v1.ListOutboxResponse.messages:type_name -> cosync.admin.v1.OutboxMessage
-	87, // 43: cosync.admin.v1.InvitationInput.metadata:type_name -> google.protobuf.Struct
-	77, // 44: cosync.admin.v1.ImportCosyncJwtUsersResponse.skipped:type_name -> cosync.admin.v1.ImportRow
-	77, // 45: cosync.admin.v1.ImportCosyncJwtUsersResponse.notes:type_name -> cosync.admin.v1.ImportRow
-	0,  // 46: cosync.admin.v1.AdminService.CreateApp:input_type -> cosync.admin.v1.CreateAppRequest
-	2,  // 47: cosync.admin.v1.AdminService.ListApps:input_type -> cosync.admin.v1.ListAppsRequest
-	4,  // 48: cosync.admin.v1.AdminService.GetApp:input_type -> cosync.admin.v1.GetAppRequest
-	6,  // 49: cosync.admin.v1.AdminService.UpdateApp:input_type -> cosync.admin.v1.UpdateAppRequest
-	8,  // 50: cosync.admin.v1.AdminService.DeleteApp:input_type -> cosync.admin.v1.DeleteAppRequest
-	10, // 51: cosync.admin.v1.AdminService.ListSigningKeys:input_type -> cosync.admin.v1.ListSigningKeysRequest
-	12, // 52: cosync.admin.v1.AdminService.RotateSigningKey:input_type -> cosync.admin.v1.RotateSigningKeyRequest
-	14, // 53: cosync.admin.v1.AdminService.ListMembers:input_type -> cosync.admin.v1.ListMembersRequest
-	16, // 54: cosync.admin.v1.AdminService.AddMember:input_type -> cosync.admin.v1.AddMemberRequest
-	18, // 55: cosync.admin.v1.AdminService.RemoveMember:input_type -> cosync.admin.v1.RemoveMemberRequest
-	20, // 56: cosync.admin.v1.AdminService.CreateApiKey:input_type -> cosync.admin.v1.CreateApiKeyRequest
-	22, // 57: cosync.admin.v1.AdminService.ListApiKeys:input_type -> cosync.admin.v1.ListApiKeysRequest
-	24, // 58: cosync.admin.v1.AdminService.RevokeApiKey:input_type -> cosync.admin.v1.RevokeApiKeyRequest
-	26, // 59: cosync.admin.v1.AdminService.ListUsers:input_type -> cosync.admin.v1.ListUsersRequest
-	28, // 60: cosync.admin.v1.AdminService.GetUser:input_type -> cosync.admin.v1.GetUserRequest
-	30, // 61: cosync.admin.v1.AdminService.CreateUser:input_type -> cosync.admin.v1.CreateUserRequest
-	32, // 62: cosync.admin.v1.AdminService.UpdateUser:input_type -> cosync.admin.v1.UpdateUserRequest
-	34, // 63: cosync.admin.v1.AdminService.DeleteUser:input_type -> cosync.admin.v1.DeleteUserRequest
-	36, // 64: cosync.admin.v1.AdminService.RevokeUserSessions:input_type -> cosync.admin.v1.RevokeUserSessionsRequest
-	38, // 65: cosync.admin.v1.AdminService.ResetUserTwoFactor:input_type -> cosync.admin.v1.ResetUserTwoFactorRequest
-	40, // 66: cosync.admin.v1.AdminService.SendPasswordReset:input_type -> cosync.admin.v1.SendPasswordResetRequest
-	42, // 67: cosync.admin.v1.AdminService.CreateInvitations:input_type -> cosync.admin.v1.CreateInvitationsRequest
-	44, // 68: cosync.admin.v1.AdminService.ListInvitations:input_type -> cosync.admin.v1.ListInvitationsRequest
-	46, // 69: cosync.admin.v1.AdminService.ResendInvitation:input_type -> cosync.admin.v1.ResendInvitationRequest
-	48, // 70: cosync.admin.v1.AdminService.RevokeInvitation:input_type -> cosync.admin.v1.RevokeInvitationRequest
-	50, // 71: cosync.admin.v1.AdminService.ListPendingSignups:input_type -> cosync.admin.v1.ListPendingSignupsRequest
-	52, // 72: cosync.admin.v1.AdminService.DeletePendingSignup:input_type -> cosync.admin.v1.DeletePendingSignupRequest
-	54, // 73: cosync.admin.v1.AdminService.ListEmailTemplates:input_type -> cosync.admin.v1.ListEmailTemplatesRequest
-	56, // 74: cosync.admin.v1.AdminService.UpdateEmailTemplate:input_type -> cosync.admin.v1.UpdateEmailTemplateRequest
-	58, // 75: cosync.admin.v1.AdminService.PreviewEmailTemplate:input_type -> cosync.admin.v1.PreviewEmailTemplateRequest
-	60, // 76: cosync.admin.v1.AdminService.ListLocales:input_type -> cosync.admin.v1.ListLocalesRequest
-	62, // 77: cosync.admin.v1.AdminService.GetStats:input_type -> cosync.admin.v1.GetStatsRequest
-	64, // 78: cosync.admin.v1.AdminService.ListAuditEvents:input_type -> cosync.admin.v1.ListAuditEventsRequest
-	66, // 79: cosync.admin.v1.AdminService.SendTestEmail:input_type -> cosync.admin.v1.SendTestEmailRequest
-	68, // 80: cosync.admin.v1.AdminService.SendTestSms:input_type -> cosync.admin.v1.SendTestSmsRequest
-	70, // 81: cosync.admin.v1.AdminService.GetIntegrationSnippets:input_type -> cosync.admin.v1.GetIntegrationSnippetsRequest
-	75, // 82: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:input_type -> cosync.admin.v1.ImportCosyncJwtUsersRequest
-	72, // 83: cosync.admin.v1.AdminService.ListOutbox:input_type -> cosync.admin.v1.ListOutboxRequest
-	1,  // 84: cosync.admin.v1.AdminService.CreateApp:output_type -> cosync.admin.v1.CreateAppResponse
-	3,  // 85: cosync.admin.v1.AdminService.ListApps:output_type -> cosync.admin.v1.ListAppsResponse
-	5,  // 86: cosync.admin.v1.AdminService.GetApp:output_type -> cosync.admin.v1.GetAppResponse
-	7,  // 87: cosync.admin.v1.AdminService.UpdateApp:output_type -> cosync.admin.v1.UpdateAppResponse
-	9,  // 88: cosync.admin.v1.AdminService.DeleteApp:output_type -> cosync.admin.v1.DeleteAppResponse
-	11, // 89: cosync.admin.v1.AdminService.ListSigningKeys:output_type -> cosync.admin.v1.ListSigningKeysResponse
-	13, // 90: cosync.admin.v1.AdminService.RotateSigningKey:output_type -> cosync.admin.v1.RotateSigningKeyResponse
-	15, // 91: cosync.admin.v1.AdminService.ListMembers:output_type -> cosync.admin.v1.ListMembersResponse
-	17, // 92: cosync.admin.v1.AdminService.AddMember:output_type -> cosync.admin.v1.AddMemberResponse
-	19, // 93: cosync.admin.v1.AdminService.RemoveMember:output_type -> cosync.admin.v1.RemoveMemberResponse
-	21, // 94: cosync.admin.v1.AdminService.CreateApiKey:output_type -> cosync.admin.v1.CreateApiKeyResponse
-	23, // 95: cosync.admin.v1.AdminService.ListApiKeys:output_type -> cosync.admin.v1.ListApiKeysResponse
-	25, // 96: cosync.admin.v1.AdminService.RevokeApiKey:output_type -> cosync.admin.v1.RevokeApiKeyResponse
-	27, // 97: cosync.admin.v1.AdminService.ListUsers:output_type -> cosync.admin.v1.ListUsersResponse
-	29, // 98: cosync.admin.v1.AdminService.GetUser:output_type -> cosync.admin.v1.GetUserResponse
-	31, // 99: cosync.admin.v1.AdminService.CreateUser:output_type -> cosync.admin.v1.CreateUserResponse
-	33, // 100: cosync.admin.v1.AdminService.UpdateUser:output_type -> cosync.admin.v1.UpdateUserResponse
-	35, // 101: cosync.admin.v1.AdminService.DeleteUser:output_type -> cosync.admin.v1.DeleteUserResponse
-	37, // 102: cosync.admin.v1.AdminService.RevokeUserSessions:output_type -> cosync.admin.v1.RevokeUserSessionsResponse
-	39, // 103: cosync.admin.v1.AdminService.ResetUserTwoFactor:output_type -> cosync.admin.v1.ResetUserTwoFactorResponse
-	41, // 104: cosync.admin.v1.AdminService.SendPasswordReset:output_type -> cosync.admin.v1.SendPasswordResetResponse
-	43, // 105: cosync.admin.v1.AdminService.CreateInvitations:output_type -> cosync.admin.v1.CreateInvitationsResponse
-	45, // 106: cosync.admin.v1.AdminService.ListInvitations:output_type -> cosync.admin.v1.ListInvitationsResponse
-	47, // 107: cosync.admin.v1.AdminService.ResendInvitation:output_type -> cosync.admin.v1.ResendInvitationResponse
-	49, // 108: cosync.admin.v1.AdminService.RevokeInvitation:output_type -> cosync.admin.v1.RevokeInvitationResponse
-	51, // 109: cosync.admin.v1.AdminService.ListPendingSignups:output_type -> cosync.admin.v1.ListPendingSignupsResponse
-	53, // 110: cosync.admin.v1.AdminService.DeletePendingSignup:output_type -> cosync.admin.v1.DeletePendingSignupResponse
-	55, // 111: cosync.admin.v1.AdminService.ListEmailTemplates:output_type -> cosync.admin.v1.ListEmailTemplatesResponse
-	57, // 112: cosync.admin.v1.AdminService.UpdateEmailTemplate:output_type -> cosync.admin.v1.UpdateEmailTemplateResponse
-	59, // 113: cosync.admin.v1.AdminService.PreviewEmailTemplate:output_type -> cosync.admin.v1.PreviewEmailTemplateResponse
-	61, // 114: cosync.admin.v1.AdminService.ListLocales:output_type -> cosync.admin.v1.ListLocalesResponse
-	63, // 115: cosync.admin.v1.AdminService.GetStats:output_type -> cosync.admin.v1.GetStatsResponse
-	65, // 116: cosync.admin.v1.AdminService.ListAuditEvents:output_type -> cosync.admin.v1.ListAuditEventsResponse
-	67, // 117: cosync.admin.v1.AdminService.SendTestEmail:output_type -> cosync.admin.v1.SendTestEmailResponse
-	69, // 118: cosync.admin.v1.AdminService.SendTestSms:output_type -> cosync.admin.v1.SendTestSmsResponse
-	71, // 119: cosync.admin.v1.AdminService.GetIntegrationSnippets:output_type -> cosync.admin.v1.GetIntegrationSnippetsResponse
-	76, // 120: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:output_type -> cosync.admin.v1.ImportCosyncJwtUsersResponse
-	73, // 121: cosync.admin.v1.AdminService.ListOutbox:output_type -> cosync.admin.v1.ListOutboxResponse
-	84, // [84:122] is the sub-list for method output_type
-	46, // [46:84] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	80,  // 0: cosync.admin.v1.CreateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
+	81,  // 1: cosync.admin.v1.CreateAppResponse.app:type_name -> cosync.admin.v1.App
+	81,  // 2: cosync.admin.v1.ListAppsResponse.apps:type_name -> cosync.admin.v1.App
+	81,  // 3: cosync.admin.v1.GetAppResponse.app:type_name -> cosync.admin.v1.App
+	80,  // 4: cosync.admin.v1.UpdateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
+	82,  // 5: cosync.admin.v1.UpdateAppRequest.update_mask:type_name -> google.protobuf.FieldMask
+	81,  // 6: cosync.admin.v1.UpdateAppResponse.app:type_name -> cosync.admin.v1.App
+	83,  // 7: cosync.admin.v1.ListSigningKeysResponse.keys:type_name -> cosync.admin.v1.SigningKey
+	83,  // 8: cosync.admin.v1.RotateSigningKeyResponse.key:type_name -> cosync.admin.v1.SigningKey
+	84,  // 9: cosync.admin.v1.ListMembersResponse.members:type_name -> cosync.admin.v1.Member
+	85,  // 10: cosync.admin.v1.AddMemberRequest.role:type_name -> cosync.admin.v1.MemberRole
+	84,  // 11: cosync.admin.v1.AddMemberResponse.member:type_name -> cosync.admin.v1.Member
+	85,  // 12: cosync.admin.v1.CreateApiKeyRequest.role:type_name -> cosync.admin.v1.MemberRole
+	86,  // 13: cosync.admin.v1.CreateApiKeyResponse.api_key:type_name -> cosync.admin.v1.ApiKey
+	86,  // 14: cosync.admin.v1.ListApiKeysResponse.api_keys:type_name -> cosync.admin.v1.ApiKey
+	87,  // 15: cosync.admin.v1.ListUsersRequest.status:type_name -> cosync.auth.v1.UserStatus
+	88,  // 16: cosync.admin.v1.ListUsersResponse.users:type_name -> cosync.auth.v1.User
+	88,  // 17: cosync.admin.v1.GetUserResponse.user:type_name -> cosync.auth.v1.User
+	89,  // 18: cosync.admin.v1.CreateUserRequest.metadata:type_name -> google.protobuf.Struct
+	88,  // 19: cosync.admin.v1.CreateUserResponse.user:type_name -> cosync.auth.v1.User
+	87,  // 20: cosync.admin.v1.UpdateUserRequest.status:type_name -> cosync.auth.v1.UserStatus
+	89,  // 21: cosync.admin.v1.UpdateUserRequest.metadata:type_name -> google.protobuf.Struct
+	82,  // 22: cosync.admin.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 23: cosync.admin.v1.UpdateUserResponse.user:type_name -> cosync.auth.v1.User
+	88,  // 24: cosync.admin.v1.ResetUserTwoFactorResponse.user:type_name -> cosync.auth.v1.User
+	76,  // 25: cosync.admin.v1.CreateInvitationsRequest.invitations:type_name -> cosync.admin.v1.InvitationInput
+	90,  // 26: cosync.admin.v1.CreateInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
+	91,  // 27: cosync.admin.v1.ListInvitationsRequest.state:type_name -> cosync.admin.v1.InvitationState
+	90,  // 28: cosync.admin.v1.ListInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
+	90,  // 29: cosync.admin.v1.ResendInvitationResponse.invitation:type_name -> cosync.admin.v1.Invitation
+	92,  // 30: cosync.admin.v1.ListPendingSignupsResponse.pending_signups:type_name -> cosync.admin.v1.PendingSignup
+	93,  // 31: cosync.admin.v1.ListEmailTemplatesResponse.templates:type_name -> cosync.admin.v1.EmailTemplate
+	93,  // 32: cosync.admin.v1.UpdateEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
+	93,  // 33: cosync.admin.v1.UpdateEmailTemplateResponse.template:type_name -> cosync.admin.v1.EmailTemplate
+	93,  // 34: cosync.admin.v1.PreviewEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
+	94,  // 35: cosync.admin.v1.GetStatsResponse.days:type_name -> cosync.admin.v1.DailyStats
+	94,  // 36: cosync.admin.v1.GetStatsResponse.totals:type_name -> cosync.admin.v1.DailyStats
+	95,  // 37: cosync.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	95,  // 38: cosync.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	96,  // 39: cosync.admin.v1.ListAuditEventsResponse.events:type_name -> cosync.admin.v1.AuditEvent
+	97,  // 40: cosync.admin.v1.SendTestEmailRequest.kind:type_name -> cosync.admin.v1.TemplateKind
+	98,  // 41: cosync.admin.v1.GetIntegrationSnippetsResponse.snippets:type_name -> cosync.admin.v1.Snippet
+	99,  // 42: cosync.admin.v1.ListOutboxResponse.messages:type_name -> cosync.admin.v1.OutboxMessage
+	100, // 43: cosync.admin.v1.ListDeliveriesRequest.state:type_name -> cosync.admin.v1.DeliveryState
+	101, // 44: cosync.admin.v1.ListDeliveriesResponse.deliveries:type_name -> cosync.admin.v1.Delivery
+	89,  // 45: cosync.admin.v1.InvitationInput.metadata:type_name -> google.protobuf.Struct
+	79,  // 46: cosync.admin.v1.ImportCosyncJwtUsersResponse.skipped:type_name -> cosync.admin.v1.ImportRow
+	79,  // 47: cosync.admin.v1.ImportCosyncJwtUsersResponse.notes:type_name -> cosync.admin.v1.ImportRow
+	0,   // 48: cosync.admin.v1.AdminService.CreateApp:input_type -> cosync.admin.v1.CreateAppRequest
+	2,   // 49: cosync.admin.v1.AdminService.ListApps:input_type -> cosync.admin.v1.ListAppsRequest
+	4,   // 50: cosync.admin.v1.AdminService.GetApp:input_type -> cosync.admin.v1.GetAppRequest
+	6,   // 51: cosync.admin.v1.AdminService.UpdateApp:input_type -> cosync.admin.v1.UpdateAppRequest
+	8,   // 52: cosync.admin.v1.AdminService.DeleteApp:input_type -> cosync.admin.v1.DeleteAppRequest
+	10,  // 53: cosync.admin.v1.AdminService.ListSigningKeys:input_type -> cosync.admin.v1.ListSigningKeysRequest
+	12,  // 54: cosync.admin.v1.AdminService.RotateSigningKey:input_type -> cosync.admin.v1.RotateSigningKeyRequest
+	14,  // 55: cosync.admin.v1.AdminService.ListMembers:input_type -> cosync.admin.v1.ListMembersRequest
+	16,  // 56: cosync.admin.v1.AdminService.AddMember:input_type -> cosync.admin.v1.AddMemberRequest
+	18,  // 57: cosync.admin.v1.AdminService.RemoveMember:input_type -> cosync.admin.v1.RemoveMemberRequest
+	20,  // 58: cosync.admin.v1.AdminService.CreateApiKey:input_type -> cosync.admin.v1.CreateApiKeyRequest
+	22,  // 59: cosync.admin.v1.AdminService.ListApiKeys:input_type -> cosync.admin.v1.ListApiKeysRequest
+	24,  // 60: cosync.admin.v1.AdminService.RevokeApiKey:input_type -> cosync.admin.v1.RevokeApiKeyRequest
+	26,  // 61: cosync.admin.v1.AdminService.ListUsers:input_type -> cosync.admin.v1.ListUsersRequest
+	28,  // 62: cosync.admin.v1.AdminService.GetUser:input_type -> cosync.admin.v1.GetUserRequest
+	30,  // 63: cosync.admin.v1.AdminService.CreateUser:input_type -> cosync.admin.v1.CreateUserRequest
+	32,  // 64: cosync.admin.v1.AdminService.UpdateUser:input_type -> cosync.admin.v1.UpdateUserRequest
+	34,  // 65: cosync.admin.v1.AdminService.DeleteUser:input_type -> cosync.admin.v1.DeleteUserRequest
+	36,  // 66: cosync.admin.v1.AdminService.RevokeUserSessions:input_type -> cosync.admin.v1.RevokeUserSessionsRequest
+	38,  // 67: cosync.admin.v1.AdminService.ResetUserTwoFactor:input_type -> cosync.admin.v1.ResetUserTwoFactorRequest
+	40,  // 68: cosync.admin.v1.AdminService.SendPasswordReset:input_type -> cosync.admin.v1.SendPasswordResetRequest
+	42,  // 69: cosync.admin.v1.AdminService.CreateInvitations:input_type -> cosync.admin.v1.CreateInvitationsRequest
+	44,  // 70: cosync.admin.v1.AdminService.ListInvitations:input_type -> cosync.admin.v1.ListInvitationsRequest
+	46,  // 71: cosync.admin.v1.AdminService.ResendInvitation:input_type -> cosync.admin.v1.ResendInvitationRequest
+	48,  // 72: cosync.admin.v1.AdminService.RevokeInvitation:input_type -> cosync.admin.v1.RevokeInvitationRequest
+	50,  // 73: cosync.admin.v1.AdminService.ListPendingSignups:input_type -> cosync.admin.v1.ListPendingSignupsRequest
+	52,  // 74: cosync.admin.v1.AdminService.DeletePendingSignup:input_type -> cosync.admin.v1.DeletePendingSignupRequest
+	54,  // 75: cosync.admin.v1.AdminService.ListEmailTemplates:input_type -> cosync.admin.v1.ListEmailTemplatesRequest
+	56,  // 76: cosync.admin.v1.AdminService.UpdateEmailTemplate:input_type -> cosync.admin.v1.UpdateEmailTemplateRequest
+	58,  // 77: cosync.admin.v1.AdminService.PreviewEmailTemplate:input_type -> cosync.admin.v1.PreviewEmailTemplateRequest
+	60,  // 78: cosync.admin.v1.AdminService.ListLocales:input_type -> cosync.admin.v1.ListLocalesRequest
+	62,  // 79: cosync.admin.v1.AdminService.GetStats:input_type -> cosync.admin.v1.GetStatsRequest
+	64,  // 80: cosync.admin.v1.AdminService.ListAuditEvents:input_type -> cosync.admin.v1.ListAuditEventsRequest
+	66,  // 81: cosync.admin.v1.AdminService.SendTestEmail:input_type -> cosync.admin.v1.SendTestEmailRequest
+	68,  // 82: cosync.admin.v1.AdminService.SendTestSms:input_type -> cosync.admin.v1.SendTestSmsRequest
+	70,  // 83: cosync.admin.v1.AdminService.GetIntegrationSnippets:input_type -> cosync.admin.v1.GetIntegrationSnippetsRequest
+	77,  // 84: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:input_type -> cosync.admin.v1.ImportCosyncJwtUsersRequest
+	72,  // 85: cosync.admin.v1.AdminService.ListOutbox:input_type -> cosync.admin.v1.ListOutboxRequest
+	74,  // 86: cosync.admin.v1.AdminService.ListDeliveries:input_type -> cosync.admin.v1.ListDeliveriesRequest
+	1,   // 87: cosync.admin.v1.AdminService.CreateApp:output_type -> cosync.admin.v1.CreateAppResponse
+	3,   // 88: cosync.admin.v1.AdminService.ListApps:output_type -> cosync.admin.v1.ListAppsResponse
+	5,   // 89: cosync.admin.v1.AdminService.GetApp:output_type -> cosync.admin.v1.GetAppResponse
+	7,   // 90: cosync.admin.v1.AdminService.UpdateApp:output_type -> cosync.admin.v1.UpdateAppResponse
+	9,   // 91: cosync.admin.v1.AdminService.DeleteApp:output_type -> cosync.admin.v1.DeleteAppResponse
+	11,  // 92: cosync.admin.v1.AdminService.ListSigningKeys:output_type -> cosync.admin.v1.ListSigningKeysResponse
+	13,  // 93: cosync.admin.v1.AdminService.RotateSigningKey:output_type -> cosync.admin.v1.RotateSigningKeyResponse
+	15,  // 94: cosync.admin.v1.AdminService.ListMembers:output_type -> cosync.admin.v1.ListMembersResponse
+	17,  // 95: cosync.admin.v1.AdminService.AddMember:output_type -> cosync.admin.v1.AddMemberResponse
+	19,  // 96: cosync.admin.v1.AdminService.RemoveMember:output_type -> cosync.admin.v1.RemoveMemberResponse
+	21,  // 97: cosync.admin.v1.AdminService.CreateApiKey:output_type -> cosync.admin.v1.CreateApiKeyResponse
+	23,  // 98: cosync.admin.v1.AdminService.ListApiKeys:output_type -> cosync.admin.v1.ListApiKeysResponse
+	25,  // 99: cosync.admin.v1.AdminService.RevokeApiKey:output_type -> cosync.admin.v1.RevokeApiKeyResponse
+	27,  // 100: cosync.admin.v1.AdminService.ListUsers:output_type -> cosync.admin.v1.ListUsersResponse
+	29,  // 101: cosync.admin.v1.AdminService.GetUser:output_type -> cosync.admin.v1.GetUserResponse
+	31,  // 102: cosync.admin.v1.AdminService.CreateUser:output_type -> cosync.admin.v1.CreateUserResponse
+	33,  // 103: cosync.admin.v1.AdminService.UpdateUser:output_type -> cosync.admin.v1.UpdateUserResponse
+	35,  // 104: cosync.admin.v1.AdminService.DeleteUser:output_type -> cosync.admin.v1.DeleteUserResponse
+	37,  // 105: cosync.admin.v1.AdminService.RevokeUserSessions:output_type -> cosync.admin.v1.RevokeUserSessionsResponse
+	39,  // 106: cosync.admin.v1.AdminService.ResetUserTwoFactor:output_type -> cosync.admin.v1.ResetUserTwoFactorResponse
+	41,  // 107: cosync.admin.v1.AdminService.SendPasswordReset:output_type -> cosync.admin.v1.SendPasswordResetResponse
+	43,  // 108: cosync.admin.v1.AdminService.CreateInvitations:output_type -> cosync.admin.v1.CreateInvitationsResponse
+	45,  // 109: cosync.admin.v1.AdminService.ListInvitations:output_type -> cosync.admin.v1.ListInvitationsResponse
+	47,  // 110: cosync.admin.v1.AdminService.ResendInvitation:output_type -> cosync.admin.v1.ResendInvitationResponse
+	49,  // 111: cosync.admin.v1.AdminService.RevokeInvitation:output_type -> cosync.admin.v1.RevokeInvitationResponse
+	51,  // 112: cosync.admin.v1.AdminService.ListPendingSignups:output_type -> cosync.admin.v1.ListPendingSignupsResponse
+	53,  // 113: cosync.admin.v1.AdminService.DeletePendingSignup:output_type -> cosync.admin.v1.DeletePendingSignupResponse
+	55,  // 114: cosync.admin.v1.AdminService.ListEmailTemplates:output_type -> cosync.admin.v1.ListEmailTemplatesResponse
+	57,  // 115: cosync.admin.v1.AdminService.UpdateEmailTemplate:output_type -> cosync.admin.v1.UpdateEmailTemplateResponse
+	59,  // 116: cosync.admin.v1.AdminService.PreviewEmailTemplate:output_type -> cosync.admin.v1.PreviewEmailTemplateResponse
+	61,  // 117: cosync.admin.v1.AdminService.ListLocales:output_type -> cosync.admin.v1.ListLocalesResponse
+	63,  // 118: cosync.admin.v1.AdminService.GetStats:output_type -> cosync.admin.v1.GetStatsResponse
+	65,  // 119: cosync.admin.v1.AdminService.ListAuditEvents:output_type -> cosync.admin.v1.ListAuditEventsResponse
+	67,  // 120: cosync.admin.v1.AdminService.SendTestEmail:output_type -> cosync.admin.v1.SendTestEmailResponse
+	69,  // 121: cosync.admin.v1.AdminService.SendTestSms:output_type -> cosync.admin.v1.SendTestSmsResponse
+	71,  // 122: cosync.admin.v1.AdminService.GetIntegrationSnippets:output_type -> cosync.admin.v1.GetIntegrationSnippetsResponse
+	78,  // 123: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:output_type -> cosync.admin.v1.ImportCosyncJwtUsersResponse
+	73,  // 124: cosync.admin.v1.AdminService.ListOutbox:output_type -> cosync.admin.v1.ListOutboxResponse
+	75,  // 125: cosync.admin.v1.AdminService.ListDeliveries:output_type -> cosync.admin.v1.ListDeliveriesResponse
+	87,  // [87:126] is the sub-list for method output_type
+	48,  // [48:87] is the sub-list for method input_type
+	48,  // [48:48] is the sub-list for extension type_name
+	48,  // [48:48] is the sub-list for extension extendee
+	0,   // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_cosync_admin_v1_admin_proto_init() }
@@ -4612,7 +4736,7 @@ func file_cosync_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cosync_admin_v1_admin_proto_rawDesc), len(file_cosync_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   78,
+			NumMessages:   80,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -314,6 +314,67 @@ func (InvitationState) EnumDescriptor() ([]byte, []int) {
 	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
+// DeliveryState is where a queued mail or text stands.
+type DeliveryState int32
+
+const (
+	DeliveryState_DELIVERY_STATE_UNSPECIFIED DeliveryState = 0
+	// Waiting for its first try or a retry.
+	DeliveryState_DELIVERY_STATE_PENDING DeliveryState = 1
+	DeliveryState_DELIVERY_STATE_SENT    DeliveryState = 2
+	// The worker gave up: too many failed tries, a message the provider
+	// refused, or a code that expired before it could be sent.
+	DeliveryState_DELIVERY_STATE_DEAD DeliveryState = 3
+	// Never sent: written so a request for an unknown handle costs what a
+	// known one does.
+	DeliveryState_DELIVERY_STATE_SUPPRESSED DeliveryState = 4
+)
+
+// Enum value maps for DeliveryState.
+var (
+	DeliveryState_name = map[int32]string{
+		0: "DELIVERY_STATE_UNSPECIFIED",
+		1: "DELIVERY_STATE_PENDING",
+		2: "DELIVERY_STATE_SENT",
+		3: "DELIVERY_STATE_DEAD",
+		4: "DELIVERY_STATE_SUPPRESSED",
+	}
+	DeliveryState_value = map[string]int32{
+		"DELIVERY_STATE_UNSPECIFIED": 0,
+		"DELIVERY_STATE_PENDING":     1,
+		"DELIVERY_STATE_SENT":        2,
+		"DELIVERY_STATE_DEAD":        3,
+		"DELIVERY_STATE_SUPPRESSED":  4,
+	}
+)
+
+func (x DeliveryState) Enum() *DeliveryState {
+	p := new(DeliveryState)
+	*p = x
+	return p
+}
+
+func (x DeliveryState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeliveryState) Descriptor() protoreflect.EnumDescriptor {
+	return file_cosync_admin_v1_types_proto_enumTypes[5].Descriptor()
+}
+
+func (DeliveryState) Type() protoreflect.EnumType {
+	return &file_cosync_admin_v1_types_proto_enumTypes[5]
+}
+
+func (x DeliveryState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeliveryState.Descriptor instead.
+func (DeliveryState) EnumDescriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
 // TwilioSettings is the application's own Twilio account for SMS.
 type TwilioSettings struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -1545,6 +1606,126 @@ func (x *OutboxMessage) GetSentAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// Delivery is one message of the send queue, without its body.
+type Delivery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// "email" or "sms".
+	Channel  string        `protobuf:"bytes,2,opt,name=channel,proto3" json:"channel,omitempty"`
+	To       string        `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	Subject  string        `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
+	State    DeliveryState `protobuf:"varint,5,opt,name=state,proto3,enum=cosync.admin.v1.DeliveryState" json:"state,omitempty"`
+	Attempts int32         `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// Why the last try failed; empty once sent.
+	LastError     string                 `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	NextAttemptAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=next_attempt_at,json=nextAttemptAt,proto3" json:"next_attempt_at,omitempty"`
+	// When it was sent or declared dead.
+	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Delivery) Reset() {
+	*x = Delivery{}
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Delivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Delivery) ProtoMessage() {}
+
+func (x *Delivery) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
+func (*Delivery) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Delivery) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Delivery) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *Delivery) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *Delivery) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *Delivery) GetState() DeliveryState {
+	if x != nil {
+		return x.State
+	}
+	return DeliveryState_DELIVERY_STATE_UNSPECIFIED
+}
+
+func (x *Delivery) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *Delivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *Delivery) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Delivery) GetNextAttemptAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptAt
+	}
+	return nil
+}
+
+func (x *Delivery) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
 // DailyStats counts one day's events of an application (UTC).
 type DailyStats struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1562,7 +1743,7 @@ type DailyStats struct {
 
 func (x *DailyStats) Reset() {
 	*x = DailyStats{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[13]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1574,7 +1755,7 @@ func (x *DailyStats) String() string {
 func (*DailyStats) ProtoMessage() {}
 
 func (x *DailyStats) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[13]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1587,7 +1768,7 @@ func (x *DailyStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyStats.ProtoReflect.Descriptor instead.
 func (*DailyStats) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DailyStats) GetDate() string {
@@ -1658,7 +1839,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[14]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +1851,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[14]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +1864,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -1763,7 +1944,7 @@ type Snippet struct {
 
 func (x *Snippet) Reset() {
 	*x = Snippet{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[15]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1775,7 +1956,7 @@ func (x *Snippet) String() string {
 func (*Snippet) ProtoMessage() {}
 
 func (x *Snippet) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[15]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1788,7 +1969,7 @@ func (x *Snippet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snippet.ProtoReflect.Descriptor instead.
 func (*Snippet) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Snippet) GetConsumer() string {
@@ -1945,7 +2126,22 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\asubject\x18\x04 \x01(\tR\asubject\x12\x12\n" +
 	"\x04text\x18\x05 \x01(\tR\x04text\x12\x12\n" +
 	"\x04html\x18\x06 \x01(\tR\x04html\x123\n" +
-	"\asent_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\"\xf6\x01\n" +
+	"\asent_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\"\x8b\x03\n" +
+	"\bDelivery\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\achannel\x18\x02 \x01(\tR\achannel\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\x12\x18\n" +
+	"\asubject\x18\x04 \x01(\tR\asubject\x124\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x1e.cosync.admin.v1.DeliveryStateR\x05state\x12\x1a\n" +
+	"\battempts\x18\x06 \x01(\x05R\battempts\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\a \x01(\tR\tlastError\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12B\n" +
+	"\x0fnext_attempt_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x12;\n" +
+	"\vfinished_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\"\xf6\x01\n" +
 	"\n" +
 	"DailyStats\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\tR\x04date\x12\x18\n" +
@@ -2003,7 +2199,13 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\x18INVITATION_STATE_PENDING\x10\x01\x12\x1d\n" +
 	"\x19INVITATION_STATE_ACCEPTED\x10\x02\x12\x1c\n" +
 	"\x18INVITATION_STATE_EXPIRED\x10\x03\x12\x1c\n" +
-	"\x18INVITATION_STATE_REVOKED\x10\x04B\xbd\x01\n" +
+	"\x18INVITATION_STATE_REVOKED\x10\x04*\x9c\x01\n" +
+	"\rDeliveryState\x12\x1e\n" +
+	"\x1aDELIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16DELIVERY_STATE_PENDING\x10\x01\x12\x17\n" +
+	"\x13DELIVERY_STATE_SENT\x10\x02\x12\x17\n" +
+	"\x13DELIVERY_STATE_DEAD\x10\x03\x12\x1d\n" +
+	"\x19DELIVERY_STATE_SUPPRESSED\x10\x04B\xbd\x01\n" +
 	"\x13com.cosync.admin.v1B\n" +
 	"TypesProtoP\x01Z<github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1;adminv1\xa2\x02\x03CAX\xaa\x02\x0fCosync.Admin.V1\xca\x02\x0fCosync\\Admin\\V1\xe2\x02\x1bCosync\\Admin\\V1\\GPBMetadata\xea\x02\x11Cosync::Admin::V1b\x06proto3"
 
@@ -2019,84 +2221,90 @@ func file_cosync_admin_v1_types_proto_rawDescGZIP() []byte {
 	return file_cosync_admin_v1_types_proto_rawDescData
 }
 
-var file_cosync_admin_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_cosync_admin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_cosync_admin_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_cosync_admin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cosync_admin_v1_types_proto_goTypes = []any{
 	(AppStatus)(0),                // 0: cosync.admin.v1.AppStatus
 	(MemberRole)(0),               // 1: cosync.admin.v1.MemberRole
 	(KeyState)(0),                 // 2: cosync.admin.v1.KeyState
 	(TemplateKind)(0),             // 3: cosync.admin.v1.TemplateKind
 	(InvitationState)(0),          // 4: cosync.admin.v1.InvitationState
-	(*TwilioSettings)(nil),        // 5: cosync.admin.v1.TwilioSettings
-	(*AppleSettings)(nil),         // 6: cosync.admin.v1.AppleSettings
-	(*GoogleSettings)(nil),        // 7: cosync.admin.v1.GoogleSettings
-	(*KeyRotation)(nil),           // 8: cosync.admin.v1.KeyRotation
-	(*AppSettings)(nil),           // 9: cosync.admin.v1.AppSettings
-	(*App)(nil),                   // 10: cosync.admin.v1.App
-	(*SigningKey)(nil),            // 11: cosync.admin.v1.SigningKey
-	(*ApiKey)(nil),                // 12: cosync.admin.v1.ApiKey
-	(*Member)(nil),                // 13: cosync.admin.v1.Member
-	(*Invitation)(nil),            // 14: cosync.admin.v1.Invitation
-	(*PendingSignup)(nil),         // 15: cosync.admin.v1.PendingSignup
-	(*EmailTemplate)(nil),         // 16: cosync.admin.v1.EmailTemplate
-	(*OutboxMessage)(nil),         // 17: cosync.admin.v1.OutboxMessage
-	(*DailyStats)(nil),            // 18: cosync.admin.v1.DailyStats
-	(*AuditEvent)(nil),            // 19: cosync.admin.v1.AuditEvent
-	(*Snippet)(nil),               // 20: cosync.admin.v1.Snippet
-	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
-	(v1.SignupFlow)(0),            // 22: cosync.auth.v1.SignupFlow
-	(v1.TwoFactorMethod)(0),       // 23: cosync.auth.v1.TwoFactorMethod
-	(*v1.PasswordPolicy)(nil),     // 24: cosync.auth.v1.PasswordPolicy
-	(*v1.MetadataField)(nil),      // 25: cosync.auth.v1.MetadataField
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 27: google.protobuf.Struct
+	(DeliveryState)(0),            // 5: cosync.admin.v1.DeliveryState
+	(*TwilioSettings)(nil),        // 6: cosync.admin.v1.TwilioSettings
+	(*AppleSettings)(nil),         // 7: cosync.admin.v1.AppleSettings
+	(*GoogleSettings)(nil),        // 8: cosync.admin.v1.GoogleSettings
+	(*KeyRotation)(nil),           // 9: cosync.admin.v1.KeyRotation
+	(*AppSettings)(nil),           // 10: cosync.admin.v1.AppSettings
+	(*App)(nil),                   // 11: cosync.admin.v1.App
+	(*SigningKey)(nil),            // 12: cosync.admin.v1.SigningKey
+	(*ApiKey)(nil),                // 13: cosync.admin.v1.ApiKey
+	(*Member)(nil),                // 14: cosync.admin.v1.Member
+	(*Invitation)(nil),            // 15: cosync.admin.v1.Invitation
+	(*PendingSignup)(nil),         // 16: cosync.admin.v1.PendingSignup
+	(*EmailTemplate)(nil),         // 17: cosync.admin.v1.EmailTemplate
+	(*OutboxMessage)(nil),         // 18: cosync.admin.v1.OutboxMessage
+	(*Delivery)(nil),              // 19: cosync.admin.v1.Delivery
+	(*DailyStats)(nil),            // 20: cosync.admin.v1.DailyStats
+	(*AuditEvent)(nil),            // 21: cosync.admin.v1.AuditEvent
+	(*Snippet)(nil),               // 22: cosync.admin.v1.Snippet
+	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
+	(v1.SignupFlow)(0),            // 24: cosync.auth.v1.SignupFlow
+	(v1.TwoFactorMethod)(0),       // 25: cosync.auth.v1.TwoFactorMethod
+	(*v1.PasswordPolicy)(nil),     // 26: cosync.auth.v1.PasswordPolicy
+	(*v1.MetadataField)(nil),      // 27: cosync.auth.v1.MetadataField
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 29: google.protobuf.Struct
 }
 var file_cosync_admin_v1_types_proto_depIdxs = []int32{
-	21, // 0: cosync.admin.v1.KeyRotation.interval:type_name -> google.protobuf.Duration
-	21, // 1: cosync.admin.v1.KeyRotation.retire_after:type_name -> google.protobuf.Duration
-	22, // 2: cosync.admin.v1.AppSettings.signup_flow:type_name -> cosync.auth.v1.SignupFlow
-	23, // 3: cosync.admin.v1.AppSettings.two_factor:type_name -> cosync.auth.v1.TwoFactorMethod
-	5,  // 4: cosync.admin.v1.AppSettings.twilio:type_name -> cosync.admin.v1.TwilioSettings
-	6,  // 5: cosync.admin.v1.AppSettings.apple:type_name -> cosync.admin.v1.AppleSettings
-	7,  // 6: cosync.admin.v1.AppSettings.google:type_name -> cosync.admin.v1.GoogleSettings
-	24, // 7: cosync.admin.v1.AppSettings.password_policy:type_name -> cosync.auth.v1.PasswordPolicy
-	21, // 8: cosync.admin.v1.AppSettings.token_lifetime:type_name -> google.protobuf.Duration
-	21, // 9: cosync.admin.v1.AppSettings.refresh_token_lifetime:type_name -> google.protobuf.Duration
-	25, // 10: cosync.admin.v1.AppSettings.signup_metadata_fields:type_name -> cosync.auth.v1.MetadataField
-	25, // 11: cosync.admin.v1.AppSettings.invite_metadata_fields:type_name -> cosync.auth.v1.MetadataField
+	23, // 0: cosync.admin.v1.KeyRotation.interval:type_name -> google.protobuf.Duration
+	23, // 1: cosync.admin.v1.KeyRotation.retire_after:type_name -> google.protobuf.Duration
+	24, // 2: cosync.admin.v1.AppSettings.signup_flow:type_name -> cosync.auth.v1.SignupFlow
+	25, // 3: cosync.admin.v1.AppSettings.two_factor:type_name -> cosync.auth.v1.TwoFactorMethod
+	6,  // 4: cosync.admin.v1.AppSettings.twilio:type_name -> cosync.admin.v1.TwilioSettings
+	7,  // 5: cosync.admin.v1.AppSettings.apple:type_name -> cosync.admin.v1.AppleSettings
+	8,  // 6: cosync.admin.v1.AppSettings.google:type_name -> cosync.admin.v1.GoogleSettings
+	26, // 7: cosync.admin.v1.AppSettings.password_policy:type_name -> cosync.auth.v1.PasswordPolicy
+	23, // 8: cosync.admin.v1.AppSettings.token_lifetime:type_name -> google.protobuf.Duration
+	23, // 9: cosync.admin.v1.AppSettings.refresh_token_lifetime:type_name -> google.protobuf.Duration
+	27, // 10: cosync.admin.v1.AppSettings.signup_metadata_fields:type_name -> cosync.auth.v1.MetadataField
+	27, // 11: cosync.admin.v1.AppSettings.invite_metadata_fields:type_name -> cosync.auth.v1.MetadataField
 	0,  // 12: cosync.admin.v1.AppSettings.status:type_name -> cosync.admin.v1.AppStatus
-	21, // 13: cosync.admin.v1.AppSettings.invite_lifetime:type_name -> google.protobuf.Duration
-	8,  // 14: cosync.admin.v1.AppSettings.key_rotation:type_name -> cosync.admin.v1.KeyRotation
-	9,  // 15: cosync.admin.v1.App.settings:type_name -> cosync.admin.v1.AppSettings
-	26, // 16: cosync.admin.v1.App.created_at:type_name -> google.protobuf.Timestamp
+	23, // 13: cosync.admin.v1.AppSettings.invite_lifetime:type_name -> google.protobuf.Duration
+	9,  // 14: cosync.admin.v1.AppSettings.key_rotation:type_name -> cosync.admin.v1.KeyRotation
+	10, // 15: cosync.admin.v1.App.settings:type_name -> cosync.admin.v1.AppSettings
+	28, // 16: cosync.admin.v1.App.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 17: cosync.admin.v1.App.role:type_name -> cosync.admin.v1.MemberRole
 	2,  // 18: cosync.admin.v1.SigningKey.state:type_name -> cosync.admin.v1.KeyState
-	27, // 19: cosync.admin.v1.SigningKey.jwk:type_name -> google.protobuf.Struct
-	26, // 20: cosync.admin.v1.SigningKey.created_at:type_name -> google.protobuf.Timestamp
-	26, // 21: cosync.admin.v1.SigningKey.deactivated_at:type_name -> google.protobuf.Timestamp
-	26, // 22: cosync.admin.v1.SigningKey.retire_at:type_name -> google.protobuf.Timestamp
+	29, // 19: cosync.admin.v1.SigningKey.jwk:type_name -> google.protobuf.Struct
+	28, // 20: cosync.admin.v1.SigningKey.created_at:type_name -> google.protobuf.Timestamp
+	28, // 21: cosync.admin.v1.SigningKey.deactivated_at:type_name -> google.protobuf.Timestamp
+	28, // 22: cosync.admin.v1.SigningKey.retire_at:type_name -> google.protobuf.Timestamp
 	1,  // 23: cosync.admin.v1.ApiKey.role:type_name -> cosync.admin.v1.MemberRole
-	26, // 24: cosync.admin.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	26, // 25: cosync.admin.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	28, // 24: cosync.admin.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	28, // 25: cosync.admin.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
 	1,  // 26: cosync.admin.v1.Member.role:type_name -> cosync.admin.v1.MemberRole
-	26, // 27: cosync.admin.v1.Member.added_at:type_name -> google.protobuf.Timestamp
-	27, // 28: cosync.admin.v1.Invitation.metadata:type_name -> google.protobuf.Struct
+	28, // 27: cosync.admin.v1.Member.added_at:type_name -> google.protobuf.Timestamp
+	29, // 28: cosync.admin.v1.Invitation.metadata:type_name -> google.protobuf.Struct
 	4,  // 29: cosync.admin.v1.Invitation.state:type_name -> cosync.admin.v1.InvitationState
-	26, // 30: cosync.admin.v1.Invitation.created_at:type_name -> google.protobuf.Timestamp
-	26, // 31: cosync.admin.v1.Invitation.expires_at:type_name -> google.protobuf.Timestamp
-	26, // 32: cosync.admin.v1.Invitation.accepted_at:type_name -> google.protobuf.Timestamp
-	27, // 33: cosync.admin.v1.PendingSignup.metadata:type_name -> google.protobuf.Struct
-	26, // 34: cosync.admin.v1.PendingSignup.created_at:type_name -> google.protobuf.Timestamp
-	26, // 35: cosync.admin.v1.PendingSignup.expires_at:type_name -> google.protobuf.Timestamp
+	28, // 30: cosync.admin.v1.Invitation.created_at:type_name -> google.protobuf.Timestamp
+	28, // 31: cosync.admin.v1.Invitation.expires_at:type_name -> google.protobuf.Timestamp
+	28, // 32: cosync.admin.v1.Invitation.accepted_at:type_name -> google.protobuf.Timestamp
+	29, // 33: cosync.admin.v1.PendingSignup.metadata:type_name -> google.protobuf.Struct
+	28, // 34: cosync.admin.v1.PendingSignup.created_at:type_name -> google.protobuf.Timestamp
+	28, // 35: cosync.admin.v1.PendingSignup.expires_at:type_name -> google.protobuf.Timestamp
 	3,  // 36: cosync.admin.v1.EmailTemplate.kind:type_name -> cosync.admin.v1.TemplateKind
-	26, // 37: cosync.admin.v1.OutboxMessage.sent_at:type_name -> google.protobuf.Timestamp
-	27, // 38: cosync.admin.v1.AuditEvent.details:type_name -> google.protobuf.Struct
-	26, // 39: cosync.admin.v1.AuditEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	28, // 37: cosync.admin.v1.OutboxMessage.sent_at:type_name -> google.protobuf.Timestamp
+	5,  // 38: cosync.admin.v1.Delivery.state:type_name -> cosync.admin.v1.DeliveryState
+	28, // 39: cosync.admin.v1.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	28, // 40: cosync.admin.v1.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	28, // 41: cosync.admin.v1.Delivery.finished_at:type_name -> google.protobuf.Timestamp
+	29, // 42: cosync.admin.v1.AuditEvent.details:type_name -> google.protobuf.Struct
+	28, // 43: cosync.admin.v1.AuditEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_cosync_admin_v1_types_proto_init() }
@@ -2109,8 +2317,8 @@ func file_cosync_admin_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cosync_admin_v1_types_proto_rawDesc), len(file_cosync_admin_v1_types_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   16,
+			NumEnums:      6,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1988,6 +1988,64 @@ extension AdminV1 {
 }
 
 extension AdminV1 {
+    public struct ListDeliveriesRequest: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.ListDeliveriesRequest"
+
+        public var appId: String = ""
+
+        /// UNSPECIFIED: every state.
+        public var state: AdminV1.DeliveryState = AdminV1.DeliveryState()
+
+        /// At most 500; default 50.
+        public var pageSize: Int32 = 0
+
+        public init(appId: String = "", state: AdminV1.DeliveryState = AdminV1.DeliveryState(), pageSize: Int32 = 0) {
+            self.appId = appId
+            self.state = state
+            self.pageSize = pageSize
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(String.self, json: "appId", proto: "app_id") { appId = v }
+            if let v = try c.decodeProto(AdminV1.DeliveryState.self, json: "state", proto: "state") { state = v }
+            if let v = try c.decodeProto(Int32.self, json: "pageSize", proto: "page_size") { pageSize = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !appId.isEmpty { try c.encodeProto(appId, "appId") }
+            if state.protoNumber != 0 { try c.encodeProto(state, "state") }
+            if pageSize != 0 { try c.encodeProto(pageSize, "pageSize") }
+        }
+    }
+}
+
+extension AdminV1 {
+    public struct ListDeliveriesResponse: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.ListDeliveriesResponse"
+
+        public var deliveries: [AdminV1.Delivery] = []
+
+        public init(deliveries: [AdminV1.Delivery] = []) {
+            self.deliveries = deliveries
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProtoArray(AdminV1.Delivery.self, json: "deliveries", proto: "deliveries") { deliveries = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !deliveries.isEmpty { try c.encodeProtoArray(deliveries, "deliveries") }
+        }
+    }
+}
+
+extension AdminV1 {
     public struct InvitationInput: ProtoMessage {
         public static let protoMessageName = "cosync.admin.v1.InvitationInput"
 
@@ -2207,6 +2265,7 @@ extension AdminV1 {
             ConnectMethod(path: "/cosync.admin.v1.AdminService/GetIntegrationSnippets", requestType: AdminV1.GetIntegrationSnippetsRequest.self, responseType: AdminV1.GetIntegrationSnippetsResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/ImportCosyncJwtUsers", requestType: AdminV1.ImportCosyncJwtUsersRequest.self, responseType: AdminV1.ImportCosyncJwtUsersResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/ListOutbox", requestType: AdminV1.ListOutboxRequest.self, responseType: AdminV1.ListOutboxResponse.self),
+            ConnectMethod(path: "/cosync.admin.v1.AdminService/ListDeliveries", requestType: AdminV1.ListDeliveriesRequest.self, responseType: AdminV1.ListDeliveriesResponse.self),
         ]
 
         public let transport: ConnectTransport
@@ -2405,6 +2464,14 @@ extension AdminV1 {
 
         public func listOutbox(_ request: AdminV1.ListOutboxRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ListOutboxResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/ListOutbox", request, options: options)
+        }
+
+        /// ListDeliveries lists an application's send queue, newest first: mail
+        /// and texts waiting for a (re)try, sent, dead letters the worker gave up
+        /// on with their last error, and suppressed decoys (ForgotPassword for an
+        /// unknown handle). Bodies are not shown: they carry codes.
+        public func listDeliveries(_ request: AdminV1.ListDeliveriesRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ListDeliveriesResponse {
+            try await transport.unary("/cosync.admin.v1.AdminService/ListDeliveries", request, options: options)
         }
     }
 }

@@ -339,6 +339,76 @@ extension AdminV1 {
 }
 
 extension AdminV1 {
+    /// DeliveryState is where a queued mail or text stands.
+    public enum DeliveryState: ProtoEnum {
+        case unspecified // = 0
+        /// Waiting for its first try or a retry.
+        case pending // = 1
+        case sent // = 2
+        /// The worker gave up: too many failed tries, a message the provider
+        /// refused, or a code that expired before it could be sent.
+        case dead // = 3
+        /// Never sent: written so a request for an unknown handle costs what a
+        /// known one does.
+        case suppressed // = 4
+        /// A value this version of the SDK does not know, as the server sent it.
+        case unrecognized(String)
+
+        public static let protoEnumName = "cosync.admin.v1.DeliveryState"
+
+        public init() { self = .unspecified }
+
+        public init(from decoder: any Decoder) throws { self = try Self.decodeProtoEnum(from: decoder) }
+
+        public func encode(to encoder: any Encoder) throws { try encodeProtoEnum(to: encoder) }
+
+        public init(protoName: String) {
+            switch protoName {
+            case "DELIVERY_STATE_UNSPECIFIED": self = .unspecified
+            case "DELIVERY_STATE_PENDING": self = .pending
+            case "DELIVERY_STATE_SENT": self = .sent
+            case "DELIVERY_STATE_DEAD": self = .dead
+            case "DELIVERY_STATE_SUPPRESSED": self = .suppressed
+            default: self = .unrecognized(protoName)
+            }
+        }
+
+        public init(protoNumber: Int32) {
+            switch protoNumber {
+            case 0: self = .unspecified
+            case 1: self = .pending
+            case 2: self = .sent
+            case 3: self = .dead
+            case 4: self = .suppressed
+            default: self = .unrecognized(String(protoNumber))
+            }
+        }
+
+        public var protoName: String {
+            switch self {
+            case .unspecified: return "DELIVERY_STATE_UNSPECIFIED"
+            case .pending: return "DELIVERY_STATE_PENDING"
+            case .sent: return "DELIVERY_STATE_SENT"
+            case .dead: return "DELIVERY_STATE_DEAD"
+            case .suppressed: return "DELIVERY_STATE_SUPPRESSED"
+            case .unrecognized(let s): return s
+            }
+        }
+
+        public var protoNumber: Int32 {
+            switch self {
+            case .unspecified: return 0
+            case .pending: return 1
+            case .sent: return 2
+            case .dead: return 3
+            case .suppressed: return 4
+            case .unrecognized(let s): return Int32(s) ?? -1
+            }
+        }
+    }
+}
+
+extension AdminV1 {
     /// TwilioSettings is the application's own Twilio account for SMS.
     public struct TwilioSettings: ProtoMessage {
         public static let protoMessageName = "cosync.admin.v1.TwilioSettings"
@@ -1064,6 +1134,78 @@ extension AdminV1 {
             if !text.isEmpty { try c.encodeProto(text, "text") }
             if !html.isEmpty { try c.encodeProto(html, "html") }
             if let v = sentAt { try c.encodeProto(v, "sentAt") }
+        }
+    }
+}
+
+extension AdminV1 {
+    /// Delivery is one message of the send queue, without its body.
+    public struct Delivery: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.Delivery"
+
+        public var id: String = ""
+
+        /// "email" or "sms".
+        public var channel: String = ""
+
+        public var to: String = ""
+
+        public var subject: String = ""
+
+        public var state: AdminV1.DeliveryState = AdminV1.DeliveryState()
+
+        public var attempts: Int32 = 0
+
+        /// Why the last try failed; empty once sent.
+        public var lastError: String = ""
+
+        public var createdAt: ProtoTimestamp? = nil
+
+        public var nextAttemptAt: ProtoTimestamp? = nil
+
+        /// When it was sent or declared dead.
+        public var finishedAt: ProtoTimestamp? = nil
+
+        public init(id: String = "", channel: String = "", to: String = "", subject: String = "", state: AdminV1.DeliveryState = AdminV1.DeliveryState(), attempts: Int32 = 0, lastError: String = "", createdAt: ProtoTimestamp? = nil, nextAttemptAt: ProtoTimestamp? = nil, finishedAt: ProtoTimestamp? = nil) {
+            self.id = id
+            self.channel = channel
+            self.to = to
+            self.subject = subject
+            self.state = state
+            self.attempts = attempts
+            self.lastError = lastError
+            self.createdAt = createdAt
+            self.nextAttemptAt = nextAttemptAt
+            self.finishedAt = finishedAt
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(String.self, json: "id", proto: "id") { id = v }
+            if let v = try c.decodeProto(String.self, json: "channel", proto: "channel") { channel = v }
+            if let v = try c.decodeProto(String.self, json: "to", proto: "to") { to = v }
+            if let v = try c.decodeProto(String.self, json: "subject", proto: "subject") { subject = v }
+            if let v = try c.decodeProto(AdminV1.DeliveryState.self, json: "state", proto: "state") { state = v }
+            if let v = try c.decodeProto(Int32.self, json: "attempts", proto: "attempts") { attempts = v }
+            if let v = try c.decodeProto(String.self, json: "lastError", proto: "last_error") { lastError = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "createdAt", proto: "created_at") { createdAt = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "nextAttemptAt", proto: "next_attempt_at") { nextAttemptAt = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "finishedAt", proto: "finished_at") { finishedAt = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !id.isEmpty { try c.encodeProto(id, "id") }
+            if !channel.isEmpty { try c.encodeProto(channel, "channel") }
+            if !to.isEmpty { try c.encodeProto(to, "to") }
+            if !subject.isEmpty { try c.encodeProto(subject, "subject") }
+            if state.protoNumber != 0 { try c.encodeProto(state, "state") }
+            if attempts != 0 { try c.encodeProto(attempts, "attempts") }
+            if !lastError.isEmpty { try c.encodeProto(lastError, "lastError") }
+            if let v = createdAt { try c.encodeProto(v, "createdAt") }
+            if let v = nextAttemptAt { try c.encodeProto(v, "nextAttemptAt") }
+            if let v = finishedAt { try c.encodeProto(v, "finishedAt") }
         }
     }
 }

@@ -134,6 +134,9 @@ const (
 	AdminServiceImportCosyncJwtUsersProcedure = "/cosync.admin.v1.AdminService/ImportCosyncJwtUsers"
 	// AdminServiceListOutboxProcedure is the fully-qualified name of the AdminService's ListOutbox RPC.
 	AdminServiceListOutboxProcedure = "/cosync.admin.v1.AdminService/ListOutbox"
+	// AdminServiceListDeliveriesProcedure is the fully-qualified name of the AdminService's
+	// ListDeliveries RPC.
+	AdminServiceListDeliveriesProcedure = "/cosync.admin.v1.AdminService/ListDeliveries"
 )
 
 // AdminServiceClient is a client for the cosync.admin.v1.AdminService service.
@@ -218,6 +221,11 @@ type AdminServiceClient interface {
 	// with dry_run, report what would happen and write nothing.
 	ImportCosyncJwtUsers(context.Context, *v1.ImportCosyncJwtUsersRequest) (*v1.ImportCosyncJwtUsersResponse, error)
 	ListOutbox(context.Context, *v1.ListOutboxRequest) (*v1.ListOutboxResponse, error)
+	// ListDeliveries lists an application's send queue, newest first: mail
+	// and texts waiting for a (re)try, sent, dead letters the worker gave up
+	// on with their last error, and suppressed decoys (ForgotPassword for an
+	// unknown handle). Bodies are not shown: they carry codes.
+	ListDeliveries(context.Context, *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error)
 }
 
 // NewAdminServiceClient constructs a client for the cosync.admin.v1.AdminService service. By
@@ -475,6 +483,13 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		listDeliveries: connect.NewClient[v1.ListDeliveriesRequest, v1.ListDeliveriesResponse](
+			httpClient,
+			baseURL+AdminServiceListDeliveriesProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListDeliveries")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -518,6 +533,7 @@ type adminServiceClient struct {
 	getIntegrationSnippets *connect.Client[v1.GetIntegrationSnippetsRequest, v1.GetIntegrationSnippetsResponse]
 	importCosyncJwtUsers   *connect.Client[v1.ImportCosyncJwtUsersRequest, v1.ImportCosyncJwtUsersResponse]
 	listOutbox             *connect.Client[v1.ListOutboxRequest, v1.ListOutboxResponse]
+	listDeliveries         *connect.Client[v1.ListDeliveriesRequest, v1.ListDeliveriesResponse]
 }
 
 // CreateApp calls cosync.admin.v1.AdminService.CreateApp.
@@ -862,6 +878,15 @@ func (c *adminServiceClient) ListOutbox(ctx context.Context, req *v1.ListOutboxR
 	return nil, err
 }
 
+// ListDeliveries calls cosync.admin.v1.AdminService.ListDeliveries.
+func (c *adminServiceClient) ListDeliveries(ctx context.Context, req *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error) {
+	response, err := c.listDeliveries.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // AdminServiceHandler is an implementation of the cosync.admin.v1.AdminService service.
 type AdminServiceHandler interface {
 	// CreateApp creates an application, its first signing key, and makes the caller its owner.
@@ -944,6 +969,11 @@ type AdminServiceHandler interface {
 	// with dry_run, report what would happen and write nothing.
 	ImportCosyncJwtUsers(context.Context, *v1.ImportCosyncJwtUsersRequest) (*v1.ImportCosyncJwtUsersResponse, error)
 	ListOutbox(context.Context, *v1.ListOutboxRequest) (*v1.ListOutboxResponse, error)
+	// ListDeliveries lists an application's send queue, newest first: mail
+	// and texts waiting for a (re)try, sent, dead letters the worker gave up
+	// on with their last error, and suppressed decoys (ForgotPassword for an
+	// unknown handle). Bodies are not shown: they carry codes.
+	ListDeliveries(context.Context, *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error)
 }
 
 // NewAdminServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -1197,6 +1227,13 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceListDeliveriesHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceListDeliveriesProcedure,
+		svc.ListDeliveries,
+		connect.WithSchema(adminServiceMethods.ByName("ListDeliveries")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/cosync.admin.v1.AdminService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AdminServiceCreateAppProcedure:
@@ -1275,6 +1312,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceImportCosyncJwtUsersHandler.ServeHTTP(w, r)
 		case AdminServiceListOutboxProcedure:
 			adminServiceListOutboxHandler.ServeHTTP(w, r)
+		case AdminServiceListDeliveriesProcedure:
+			adminServiceListDeliveriesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -1434,4 +1473,8 @@ func (UnimplementedAdminServiceHandler) ImportCosyncJwtUsers(context.Context, *v
 
 func (UnimplementedAdminServiceHandler) ListOutbox(context.Context, *v1.ListOutboxRequest) (*v1.ListOutboxResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.ListOutbox is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListDeliveries(context.Context, *v1.ListDeliveriesRequest) (*v1.ListDeliveriesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.ListDeliveries is not implemented"))
 }
