@@ -39,7 +39,7 @@ func FuzzSocialVerify(f *testing.F) {
 		{false, a, "n-2"}, {false, a, ""}, {false, "", ""}, {false, "a.b.c", ""}, {false, a + "x", "n-1"},
 		{false, ap[0] + "." + b64([]byte(`{"iss":"https://appleid.apple.com","aud":"com.example.notes","sub":"x","exp":9999999999,"iat":1}`)) + "." + ap[2], ""},
 		{false, b64([]byte(`{"alg":"none"}`)) + "." + ap[1] + ".", "n-1"},
-		{false, b64([]byte(`{"alg":"RS256","kid":"` + strings.Repeat("k", 100) + `"}`)) + "." + ap[1] + "." + ap[2], "n-1"},
+		{false, b64([]byte(`{"alg":"RS256","kid":"`+strings.Repeat("k", 100)+`"}`)) + "." + ap[1] + "." + ap[2], "n-1"},
 		{false, ap[0] + "." + b64([]byte(`{"aud":["com.example.notes",{}],"exp":"x","email_verified":[]}`)) + "." + ap[2], ""},
 	} {
 		f.Add(s.google, s.raw, s.nonce)

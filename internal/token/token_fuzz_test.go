@@ -32,9 +32,9 @@ func FuzzVerify(f *testing.F) {
 	b64 := base64.RawURLEncoding.EncodeToString
 	for _, s := range []string{
 		good, "", ".", "..", "a.b.c", good + ".", good[:len(good)-1], parts[0] + "." + parts[1] + ".",
-		b64([]byte(`{"alg":"none","kid":"` + e.app1.KID + `"}`)) + "." + parts[1] + ".",
-		b64([]byte(`{"alg":"HS256","kid":"` + e.app1.KID + `"}`)) + "." + parts[1] + "." + parts[2],
-		b64([]byte(`{"alg":"RS256","kid":"` + e.app2.KID + `"}`)) + "." + parts[1] + "." + parts[2],
+		b64([]byte(`{"alg":"none","kid":"`+e.app1.KID+`"}`)) + "." + parts[1] + ".",
+		b64([]byte(`{"alg":"HS256","kid":"`+e.app1.KID+`"}`)) + "." + parts[1] + "." + parts[2],
+		b64([]byte(`{"alg":"RS256","kid":"`+e.app2.KID+`"}`)) + "." + parts[1] + "." + parts[2],
 		b64([]byte(`{"alg":"RS256","kid":"../../etc/passwd"}`)) + "." + parts[1] + "." + parts[2],
 		parts[0] + "." + b64([]byte(`{"iss":"`+fuzzIssuer+`","sub":"x","exp":99999999999}`)) + "." + parts[2],
 		parts[0] + "." + b64([]byte(`{"exp":"soon","iat":[],"sub":{}}`)) + "." + parts[2],
