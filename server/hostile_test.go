@@ -126,14 +126,14 @@ func hostileEach(t *testing.T, fn func(t *testing.T, e *env, db *sql.DB)) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { raw.Close() })
+		t.Cleanup(func() { _ = raw.Close() })
 		fn(t, newEnv(t, st), raw)
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := storetest.EmptyPostgres(t)
 		st := openStore(t, url)
 		raw := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
-		t.Cleanup(func() { raw.Close() })
+		t.Cleanup(func() { _ = raw.Close() })
 		fn(t, newEnv(t, st), raw)
 	})
 }
@@ -144,7 +144,7 @@ func openStore(tb testing.TB, databaseURL string) *store.Store {
 	if err != nil {
 		tb.Fatalf("store.Open = %v", err)
 	}
-	tb.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() { _ = st.Close() })
 	if err := st.Migrate(context.Background()); err != nil {
 		tb.Fatalf("Migrate = %v", err)
 	}
@@ -254,7 +254,7 @@ func forgedToken(tok string) string {
 
 func (c hostile) send(tb testing.TB, hc *http.Client) (int, []byte) {
 	tb.Helper()
-	req, err := http.NewRequest(c.method, c.url, bytes.NewReader(c.body))
+	req, err := http.NewRequestWithContext(context.Background(), c.method, c.url, bytes.NewReader(c.body))
 	if err != nil {
 		tb.Fatalf("%s: %v", c.name, err)
 	}

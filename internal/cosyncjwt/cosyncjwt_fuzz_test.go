@@ -3,6 +3,7 @@ package cosyncjwt
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
@@ -57,7 +58,7 @@ func FuzzReadFields(f *testing.F) {
 	f.Add("application/json", `{"a":"\ud800"}`)
 	f.Add("multipart/form-data; boundary=x", "--x\r\n\r\n--x--")
 	f.Fuzz(func(t *testing.T, contentType, body string) {
-		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", contentType)
 		got, err := readFields(r)
 		if err != nil {
