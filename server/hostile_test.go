@@ -36,6 +36,11 @@ type hostile struct {
 	header      map[string]string
 	contentType string
 	body        []byte
+	// domain: an RPC case whose body decodes, so the answer comes from
+	// protovalidate or the domain and must carry details (ErrorInfo reason
+	// or field violations); a body that does not decode gets the codec's
+	// message only.
+	domain bool
 }
 
 // The strings an attacker tries in every field that reaches a query, a
@@ -101,6 +106,12 @@ func TestHostileRequests(t *testing.T) {
 			}
 			if !hasReason(body) {
 				t.Errorf("%s: HTTP %d without a reason: %.300s", c.name, status, body)
+			}
+			if len(body) > 1<<20 {
+				t.Logf("%s: a %d-byte request got a %d-byte error", c.name, len(c.body), len(body))
+			}
+			if c.domain && !hasDetails(body) {
+				t.Errorf("%s: HTTP %d without a reason or field violations: %.300s", c.name, status, body)
 			}
 		}
 		after := dbSnapshot(t, db, e.p.store.Dialect())
@@ -269,8 +280,19 @@ func (c hostile) send(tb testing.TB, hc *http.Client) (int, []byte) {
 		tb.Fatalf("%s: %v", c.name, err)
 	}
 	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	return res.StatusCode, body
+}
+
+// hasDetails reports whether a Connect error body carries details (an
+// ErrorInfo reason, field violations) or lists protovalidate's violations
+// in its message (as it does when they are too many for a detail).
+func hasDetails(body []byte) bool {
+	var m struct {
+		Message string            `json:"message"`
+		Details []json.RawMessage `json:"details"`
+	}
+	return json.Unmarshal(body, &m) == nil && (len(m.Details) > 0 || strings.HasPrefix(m.Message, "validation error"))
 }
 
 // hasReason reports whether an error body says why: a Connect error's
@@ -307,7 +329,8 @@ func rpcCases(base string, svc protoreflect.ServiceDescriptor, cr rpcCreds, othe
 		url := base + "/" + string(svc.FullName()) + "/" + string(m.Name())
 		in := m.Input()
 		add := func(kind string, hdr map[string]string, ct string, body []byte) {
-			out = append(out, hostile{name: string(m.Name()) + "/" + kind, method: http.MethodPost, url: url, header: hdr, contentType: ct, body: body})
+			out = append(out, hostile{name: string(m.Name()) + "/" + kind, method: http.MethodPost, url: url, header: hdr,
+				contentType: ct, body: body, domain: !undecodable[kind]})
 		}
 		js := func(kind string, hdr map[string]string, v any) {
 			b, err := json.Marshal(v)
@@ -385,6 +408,12 @@ func rpcCases(base string, svc protoreflect.ServiceDescriptor, cr rpcCreds, othe
 		}
 	}
 	return out
+}
+
+// undecodable are the kinds of case whose body the codec refuses.
+var undecodable = map[string]bool{
+	"wrong type": true, "array body": true, "truncated JSON": true, "deep JSON": true,
+	"invalid UTF-8": true, "binary garbage": true, "undefined enum name": true,
 }
 
 // public methods answer anyone; their door is the app id, tried with the
