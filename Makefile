@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/cosync-auth
 
-.PHONY: run portal build test generate check-generated lint vet bench docker tools clean
+.PHONY: run portal build test fuzz generate check-generated lint vet bench docker tools clean
 
 tools: ## npm tools (buf, protoc-gen-es) at the versions in package-lock.json
 	@scripts/ensure-tools.sh
@@ -51,6 +51,9 @@ bench: ## benchmarks: token minting (local, Vault unbatched and batched when Vau
 	go test -run '^$$' -bench . -benchmem ./internal/token/ ./internal/password/ ./internal/keys/ ./internal/identity/
 	COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
 	go test -run '^$$' -bench CosyncJWT -benchtime 1x ./server/
+
+fuzz: ## every fuzz target for FUZZTIME seconds each (default 300); make test runs them 3 s each
+	scripts/fuzz.sh $${FUZZTIME:-300}
 
 docker: ## the container image (needs a Docker engine)
 	docker build -t cosync-auth:$(VERSION) .

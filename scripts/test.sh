@@ -49,6 +49,9 @@ lane1() {
   export COSYNC_VAULT_BIN
   echo "vault for tests: $COSYNC_VAULT_BIN"
   go test -race -count=1 ./...
+  # A short bounded run of every fuzz target (the seed corpora already
+  # replayed in go test); `make fuzz` runs them long.
+  scripts/fuzz.sh 3
 }
 
 lane2() {
