@@ -43,7 +43,7 @@ func handler(p *parts) http.Handler {
 	mux := http.NewServeMux()
 	gate := p.gate.Interceptor()
 	opts := func(max int) []connect.HandlerOption {
-		return append(readBound(max), connect.WithInterceptors(gate, validate.NewInterceptor()))
+		return append(readBound(max), connect.WithInterceptors(gate, rpc.Validation(validate.NewInterceptor())))
 	}
 	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts(authMaxBytes)...))
 	admin := adminapi.New(p.svc, p.console, p.log)

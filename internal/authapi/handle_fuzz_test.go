@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/mail"
-	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
@@ -42,16 +41,6 @@ func validates(tb testing.TB, msg any) bool {
 	return false
 }
 
-// knownUnmailable matches the addresses protovalidate's email rule accepts
-// and net/mail refuses, found by this fuzzer: today SignUp stores the
-// pending signup, then the mailer refuses the address and the caller gets
-// 503 MAIL_UNAVAILABLE for bad input. Remove it once the domain checks
-// handles as the mailer does (reported to the lead).
-func knownUnmailable(n string) bool {
-	local, _, _ := strings.Cut(n, "@")
-	return strings.Contains(local, "..") || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".")
-}
-
 // FuzzEmailHandle: an email the API accepts at SignUp or Invite is, once
 // normalised as the domain stores it, still accepted, and is an address
 // the mailer takes as it is (net/mail, as notify checks at send time), so
@@ -70,9 +59,6 @@ func FuzzEmailHandle(f *testing.F) {
 			return
 		}
 		n := identity.NormalizeEmail(h)
-		if knownUnmailable(n) {
-			t.Skipf("%q: a known gap, see knownUnmailable", n)
-		}
 		if !validates(t, &authv1.SignUpRequest{Handle: n, Password: "long-enough-pw"}) {
 			t.Fatalf("SignUp accepts %q but not its normal form %q", h, n)
 		}

@@ -7,6 +7,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
@@ -68,6 +69,11 @@ func Error(ctx context.Context, log *slog.Logger, err error) error {
 	if msg == "" {
 		msg = e.Kind().String()
 	}
+	vs := e.Violations()
+	if len(vs) > maxViolations {
+		msg = fmt.Sprintf("%d fields are invalid; the details list the first %d", len(vs), maxViolations)
+		vs = vs[:maxViolations]
+	}
 	out := connect.NewError(codes[e.Kind()], errors.New(msg))
 	reason := apperr.ReasonOf(err)
 	if reason == "" {
@@ -79,7 +85,7 @@ func Error(ctx context.Context, log *slog.Logger, err error) error {
 		out.Meta().Set("Retry-After", info.Metadata["retry_after_seconds"])
 	}
 	addDetail(out, info)
-	if vs := e.Violations(); len(vs) > 0 {
+	if len(vs) > 0 {
 		br := &errdetails.BadRequest{}
 		for _, v := range vs {
 			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})

@@ -4203,11 +4203,11 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x12ListMembersRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\"H\n" +
 	"\x13ListMembersResponse\x121\n" +
-	"\amembers\x18\x01 \x03(\v2\x17.cosync.admin.v1.MemberR\amembers\"\x93\x01\n" +
+	"\amembers\x18\x01 \x03(\v2\x17.cosync.admin.v1.MemberR\amembers\"\xc0\x02\n" +
 	"\x10AddMemberRequest\x12 \n" +
-	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12 \n" +
-	"\x05email\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x05email\x12;\n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\xcc\x01\n" +
+	"\x05email\x18\x02 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x05email\x12;\n" +
 	"\x04role\x18\x03 \x01(\x0e2\x1b.cosync.admin.v1.MemberRoleB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04role\"D\n" +
 	"\x11AddMemberResponse\x12/\n" +
@@ -4250,11 +4250,11 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\"\n" +
 	"\auser_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\";\n" +
 	"\x0fGetUserResponse\x12(\n" +
-	"\x04user\x18\x01 \x01(\v2\x14.cosync.auth.v1.UserR\x04user\"\xfa\x01\n" +
+	"\x04user\x18\x01 \x01(\v2\x14.cosync.auth.v1.UserR\x04user\"\xa7\x03\n" +
 	"\x11CreateUserRequest\x12 \n" +
-	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\"\n" +
-	"\x06handle\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x06handle\x12&\n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\xce\x01\n" +
+	"\x06handle\x18\x02 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x06handle\x12&\n" +
 	"\bpassword\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\bR\bpassword\x123\n" +
 	"\bmetadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12B\n" +
@@ -4370,11 +4370,11 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"page_token\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"v\n" +
 	"\x17ListAuditEventsResponse\x123\n" +
 	"\x06events\x18\x01 \x03(\v2\x1b.cosync.admin.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd5\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x82\x03\n" +
 	"\x14SendTestEmailRequest\x12 \n" +
-	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\x1a\n" +
-	"\x02to\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x02to\x12;\n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\xc6\x01\n" +
+	"\x02to\x18\x02 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x02to\x12;\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1d.cosync.admin.v1.TemplateKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12B\n" +
 	"\x06locale\x18\x04 \x01(\tB*\xbaH'\xd8\x01\x01r\"2 ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$R\x06locale\"\x17\n" +
 	"\x15SendTestEmailResponse\"i\n" +
@@ -4403,10 +4403,10 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x16ListDeliveriesResponse\x129\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x19.cosync.admin.v1.DeliveryR\n" +
-	"deliveries\"j\n" +
-	"\x0fInvitationInput\x12\"\n" +
-	"\x06handle\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x06handle\x123\n" +
+	"deliveries\"\x97\x02\n" +
+	"\x0fInvitationInput\x12\xce\x01\n" +
+	"\x06handle\x18\x01 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x06handle\x123\n" +
 	"\bmetadata\x18\x02 \x01(\v2\x17.google.protobuf.StructR\bmetadata\"~\n" +
 	"\x1bImportCosyncJwtUsersRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12$\n" +

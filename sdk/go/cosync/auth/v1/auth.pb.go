@@ -2759,10 +2759,10 @@ const file_cosync_auth_v1_auth_proto_rawDesc = "" +
 	"\x19cosync/auth/v1/auth.proto\x12\x0ecosync.auth.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1acosync/auth/v1/types.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x17\n" +
 	"\x15GetApplicationRequest\"W\n" +
 	"\x16GetApplicationResponse\x12=\n" +
-	"\vapplication\x18\x01 \x01(\v2\x1b.cosync.auth.v1.ApplicationR\vapplication\"\x81\x02\n" +
-	"\rSignUpRequest\x12\"\n" +
-	"\x06handle\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x06handle\x12&\n" +
+	"\vapplication\x18\x01 \x01(\v2\x1b.cosync.auth.v1.ApplicationR\vapplication\"\xae\x03\n" +
+	"\rSignUpRequest\x12\xce\x01\n" +
+	"\x06handle\x18\x01 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x06handle\x12&\n" +
 	"\bpassword\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\bR\bpassword\x123\n" +
 	"\bmetadata\x18\x03 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12B\n" +
@@ -2770,10 +2770,10 @@ const file_cosync_auth_v1_auth_proto_rawDesc = "" +
 	"\fredirect_url\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\vredirectUrl\"s\n" +
 	"\x0eSignUpResponse\x12.\n" +
 	"\x04flow\x18\x01 \x01(\x0e2\x1a.cosync.auth.v1.SignupFlowR\x04flow\x121\n" +
-	"\asession\x18\x02 \x01(\v2\x17.cosync.auth.v1.SessionR\asession\"b\n" +
-	"\x15CompleteSignUpRequest\x12\"\n" +
-	"\x06handle\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x06handle\x12%\n" +
+	"\asession\x18\x02 \x01(\v2\x17.cosync.auth.v1.SessionR\asession\"\x8f\x02\n" +
+	"\x15CompleteSignUpRequest\x12\xce\x01\n" +
+	"\x06handle\x18\x01 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x06handle\x12%\n" +
 	"\x04code\x18\x02 \x01(\tB\x11\xbaH\x0er\f2\n" +
 	"^[0-9]{6}$R\x04code\"K\n" +
 	"\x16CompleteSignUpResponse\x121\n" +
@@ -2899,16 +2899,16 @@ const file_cosync_auth_v1_auth_proto_rawDesc = "" +
 	"\x16SetSmsTwoFactorRequest\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\"C\n" +
 	"\x17SetSmsTwoFactorResponse\x12(\n" +
-	"\x04user\x18\x01 \x01(\v2\x14.cosync.auth.v1.UserR\x04user\"\xac\x01\n" +
-	"\rInviteRequest\x12\"\n" +
-	"\x06handle\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x06handle\x123\n" +
+	"\x04user\x18\x01 \x01(\v2\x14.cosync.auth.v1.UserR\x04user\"\xd9\x02\n" +
+	"\rInviteRequest\x12\xce\x01\n" +
+	"\x06handle\x18\x01 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x06handle\x123\n" +
 	"\bmetadata\x18\x02 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12B\n" +
 	"\x06locale\x18\x03 \x01(\tB*\xbaH'\xd8\x01\x01r\"2 ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$R\x06locale\"\x10\n" +
-	"\x0eInviteResponse\"\x8a\x02\n" +
-	"\x0fRegisterRequest\x12\"\n" +
-	"\x06handle\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x06handle\x12&\n" +
+	"\x0eInviteResponse\"\xb7\x03\n" +
+	"\x0fRegisterRequest\x12\xce\x01\n" +
+	"\x06handle\x18\x01 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x06handle\x12&\n" +
 	"\bpassword\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\bR\bpassword\x122\n" +
 	"\vinvite_code\x18\x03 \x01(\tB\x11\xbaH\x0er\f2\n" +
