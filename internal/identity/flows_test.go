@@ -162,3 +162,29 @@ func TestRefreshRotation(t *testing.T) {
 		wantReason(t, "RefreshSession(garbage)", err, apperr.ReasonRefreshTokenInvalid)
 	})
 }
+
+// TestBrokenTemplateFallsBack: an app's own template that fails when sent
+// (saved before a sandbox rule it breaks) does not fail the signup: the
+// built-in template goes out instead.
+func TestBrokenTemplateFallsBack(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		f := newFlowEnv(t, st)
+		ctx := context.Background()
+		// Straight into the store, as an older server would have saved it:
+		// Check refuses this width now, so Render does too.
+		broken := identity.EmailTemplate{AppID: f.app, Kind: "signup_code", Locale: "en",
+			Subject: "Your code", Text: `{{printf "%0100d" 7}} {{.Code}}`, UpdatedAt: f.clock.Now()}
+		if err := st.Console().PutTemplate(ctx, broken); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SignUp(ctx, f.caller, identity.SignUpInput{Handle: "new@example.com", Password: "a-good-password"}); err != nil {
+			t.Fatalf("SignUp with a broken saved template = %v, want the built-in one sent", err)
+		}
+		code := f.lastCode(t, "new@example.com")
+		if _, err := f.svc.CompleteSignUp(ctx, f.caller, "new@example.com", identity.Secret(code)); err != nil {
+			t.Errorf("CompleteSignUp with the code of the built-in mail = %v", err)
+		}
+	})
+}

@@ -27,13 +27,25 @@ func (s *Service) template(ctx context.Context, a App, locale string, kind templ
 	return templates.Template{}, false, apperr.Wrap(fmt.Errorf("no template %s", kind), apperr.Internal, "identity.template")
 }
 
-// render renders kind for a in locale with vars.
+// render renders kind for a in locale with vars. An app's own template
+// that fails to render (one saved before a sandbox rule it breaks, or a
+// value no check foresaw) never fails the user's request: the built-in
+// template is sent instead, and the failure is logged for the developer.
 func (s *Service) render(ctx context.Context, a App, locale string, kind templates.Kind, vars templates.Vars) (templates.Rendered, error) {
-	t, _, err := s.template(ctx, a, locale, kind)
+	t, custom, err := s.template(ctx, a, locale, kind)
 	if err != nil {
 		return templates.Rendered{}, err
 	}
-	r, err := templates.Render(t, vars)
+	r, err := templates.RenderContext(ctx, t, vars)
+	if err != nil && custom && ctx.Err() == nil {
+		s.log.WarnContext(ctx, "an application's template failed; sending the built-in one", "app", a.ID, "kind", kind, "locale", locale, "err", err)
+		if d, ok := templates.Default(kind, locale); ok {
+			t = d
+		} else if d, ok := templates.Default(kind, "en"); ok {
+			t = d
+		}
+		r, err = templates.RenderContext(ctx, t, vars)
+	}
 	if err != nil {
 		return templates.Rendered{}, apperr.Wrap(err, apperr.Internal, "identity.render")
 	}

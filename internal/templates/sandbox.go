@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"reflect"
 	"strconv"
 	"strings"
 	"text/template"
@@ -255,13 +256,18 @@ func (s *sandbox) renderHTML(name, src string, v Vars) (string, error) {
 }
 
 // allowed rejects the actions that can repeat work, {{range}} (over an
-// integer it loops) and {{template}} or {{block}} (which can recurse), and
-// calls of functions not in allowedFuncs. It runs before the html/template
-// escaper adds its own functions.
+// integer it loops) and {{template}} or {{block}} (which can recurse),
+// calls of functions not in allowedFuncs, and fields Vars does not have —
+// in every branch, so a field in a branch the sample values never take
+// cannot fail a send later. It runs before the html/template escaper adds
+// its own functions.
 func allowed(tree *parse.Tree) error {
 	if tree == nil || tree.Root == nil {
 		return nil
 	}
+	// dotIsVars is false inside {{with}}, where dot is one of Vars' strings,
+	// which has no fields.
+	dotIsVars := true
 	var walk func(parse.Node) error
 	walkAll := func(ns ...parse.Node) error {
 		for _, n := range ns {
@@ -292,7 +298,22 @@ func allowed(tree *parse.Tree) error {
 		case *parse.CommandNode:
 			return walkAll(n.Args...)
 		case *parse.ChainNode:
+			if len(n.Field) > 0 {
+				return fmt.Errorf("the values have no fields (%s)", n)
+			}
 			return walk(n.Node)
+		case *parse.FieldNode:
+			if !dotIsVars {
+				return fmt.Errorf("inside {{with}}, dot is a value with no fields (%s)", n)
+			}
+			return varsField(n.Ident)
+		case *parse.VariableNode:
+			if len(n.Ident) > 1 {
+				if n.Ident[0] != "$" {
+					return fmt.Errorf("the values have no fields (%s)", n)
+				}
+				return varsField(n.Ident[1:])
+			}
 		case *parse.IdentifierNode:
 			if _, ok := allowedFuncs[n.Ident]; !ok {
 				return fmt.Errorf("function %q is not supported", n.Ident)
@@ -300,7 +321,19 @@ func allowed(tree *parse.Tree) error {
 		case *parse.IfNode:
 			return walkBranch(walk, &n.BranchNode)
 		case *parse.WithNode:
-			return walkBranch(walk, &n.BranchNode)
+			if err := walk(n.Pipe); err != nil {
+				return err
+			}
+			outer := dotIsVars
+			dotIsVars = false
+			err := walk(n.List)
+			dotIsVars = outer
+			if err != nil {
+				return err
+			}
+			if n.ElseList != nil {
+				return walk(n.ElseList)
+			}
 		case *parse.RangeNode:
 			return errors.New("{{range}} is not supported")
 		case *parse.TemplateNode:
@@ -309,6 +342,27 @@ func allowed(tree *parse.Tree) error {
 		return nil
 	}
 	return walk(tree.Root)
+}
+
+// varsFields are the fields a template may name: those of Vars.
+var varsFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[Vars]()
+	for i := range t.NumField() {
+		m[t.Field(i).Name] = true
+	}
+	return m
+}()
+
+// varsField accepts a field path of Vars: one of its fields, nothing below.
+func varsField(path []string) error {
+	if len(path) == 0 || !varsFields[path[0]] {
+		return fmt.Errorf("unknown value .%s (the values are .AppName, .Handle, .Code, .Link and .ExpiresIn)", strings.Join(path, "."))
+	}
+	if len(path) > 1 {
+		return fmt.Errorf(".%s has no field %s", path[0], path[1])
+	}
+	return nil
 }
 
 func walkBranch(walk func(parse.Node) error, b *parse.BranchNode) error {

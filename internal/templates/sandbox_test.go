@@ -120,3 +120,46 @@ func TestCheckSendValues(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckFieldsInEveryBranch: a field the values lack is refused at save
+// even in a branch the sample values never take, so it cannot fail a send
+// for the one recipient who takes it.
+func TestCheckFieldsInEveryBranch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, text string
+		ok         bool
+	}{
+		{"fields of the values", `{{.AppName}} {{.Handle}} {{.Code}} {{.Link}} {{.ExpiresIn}}`, true},
+		{"a field through $", `{{with .Code}}{{.}} for {{$.AppName}}{{end}}`, true},
+		{"else of with sees the values", `{{with .Link}}{{.}}{{else}}{{.Code}}{{end}}`, true},
+		{"unknown field in an untaken branch", `{{if eq .Handle "vip@example.com"}}{{.Nope}}{{end}}hi`, false},
+		{"a field of a string", `{{.Code.Digits}}`, false},
+		{"a field inside with", `{{with .Code}}{{.Digits}}{{end}}`, false},
+		{"a field through $ that does not exist", `{{$.Nope}}`, false},
+		{"a field of a variable", `{{$c := .Code}}{{$c.Digits}}`, false},
+		{"a field of a parenthesised value", `{{(.Code).Digits}}`, false},
+	}
+	for _, tc := range tests {
+		err := templates.Check(templates.Template{Kind: templates.KindWelcome, Subject: "Hi", Text: tc.text})
+		if tc.ok && err != nil {
+			t.Errorf("%s: Check(%q) = %v, want nil", tc.name, tc.text, err)
+		}
+		if !tc.ok && (apperr.KindOf(err) != apperr.Invalid || !hasField(err, "text")) {
+			t.Errorf("%s: Check(%q) = %v, want Invalid naming text", tc.name, tc.text, err)
+		}
+	}
+}
+
+func hasField(err error, field string) bool {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, v := range e.Violations() {
+		if v.Field == field {
+			return true
+		}
+	}
+	return false
+}
