@@ -156,7 +156,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Secrets:   kp.box,
 		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, HTTPClient: outboundClient(), Timeout: cfg.TwilioTimeout}),
 		DevSMS:    devSMS,
-	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom,
+	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, MailFromDomains: cfg.MailFromDomains,
 		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
 	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{}, log, now)
 	var outbox console.OutboxReader

@@ -73,8 +73,10 @@ func (s *Service) mail(ctx context.Context, a App, locale string, kind templates
 	if err != nil {
 		return Delivery{}, err
 	}
+	// An app's own sender goes out only while the operator still allows its
+	// domain (it was checked when saved; the list may have shrunk since).
 	from := a.Settings.EmailFrom
-	if from == "" {
+	if from == "" || s.cfg.MailFromDomains != nil && CheckSender(from, s.cfg.MailFromDomains) != nil {
 		from = s.cfg.MailFrom
 	}
 	return s.delivery(a, ChannelEmail, to, Delivery{From: from, Subject: r.Subject, Text: r.Text, HTML: r.HTML}), nil

@@ -117,6 +117,10 @@ type Config struct {
 	RefreshGrace time.Duration
 	// MailFrom is the default sender of application mail.
 	MailFrom string
+	// MailFromDomains are the domains an app's own sender may use
+	// (COSYNC_MAIL_FROM_DOMAINS); a sender saved on a domain since removed
+	// gives way to MailFrom. nil keeps every saved sender.
+	MailFromDomains []string
 	// SMSLimits caps texts per hour to one number, from one client IP and
 	// by one app (the SMS pumping guard); a zero field keeps its default
 	// (LimitSMSNumber, LimitSMSIP, LimitSMSApp).
