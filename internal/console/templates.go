@@ -113,10 +113,7 @@ func (s *Service) template(ctx context.Context, a identity.App, locale string, k
 	case !apperr.Is(err, apperr.NotFound):
 		return templates.Template{}, false, err
 	}
-	if t, ok := templates.Default(kind, locale); ok {
-		return t, false, nil
-	}
-	if t, ok := templates.Default(kind, "en"); ok {
+	if t, ok := templates.BuiltIn(kind, locale); ok {
 		return t, false, nil
 	}
 	return templates.Template{}, false, apperr.Wrap(fmt.Errorf("no template %s", kind), apperr.Internal, "console.template")

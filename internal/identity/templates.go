@@ -18,10 +18,7 @@ func (s *Service) template(ctx context.Context, a App, locale string, kind templ
 	case !apperr.Is(err, apperr.NotFound):
 		return templates.Template{}, false, err
 	}
-	if t, ok := templates.Default(kind, locale); ok {
-		return t, false, nil
-	}
-	if t, ok := templates.Default(kind, "en"); ok {
+	if t, ok := templates.BuiltIn(kind, locale); ok {
 		return t, false, nil
 	}
 	return templates.Template{}, false, apperr.Wrap(fmt.Errorf("no template %s", kind), apperr.Internal, "identity.template")
@@ -39,9 +36,7 @@ func (s *Service) render(ctx context.Context, a App, locale string, kind templat
 	r, err := templates.RenderContext(ctx, t, vars)
 	if err != nil && custom && ctx.Err() == nil {
 		s.log.WarnContext(ctx, "an application's template failed; sending the built-in one", "app", a.ID, "kind", kind, "locale", locale, "err", err)
-		if d, ok := templates.Default(kind, locale); ok {
-			t = d
-		} else if d, ok := templates.Default(kind, "en"); ok {
+		if d, ok := templates.BuiltIn(kind, locale); ok {
 			t = d
 		}
 		r, err = templates.RenderContext(ctx, t, vars)

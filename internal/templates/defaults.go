@@ -8,6 +8,16 @@ package templates
 // is the caller's.
 func DefaultLocales() []string { return []string{"en"} }
 
+// BuiltIn returns what to send of kind in locale when the app has no
+// version of its own: the built-in template in locale, else in English.
+// False only for an unknown kind.
+func BuiltIn(kind Kind, locale string) (Template, bool) {
+	if t, ok := Default(kind, locale); ok {
+		return t, true
+	}
+	return Default(kind, "en")
+}
+
 // Default returns the built-in template of kind in locale. Every kind has an
 // "en" default; any other locale, or an unknown kind, gives false.
 func Default(kind Kind, locale string) (Template, bool) {
