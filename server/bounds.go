@@ -3,17 +3,21 @@ package main
 import (
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	"github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1/adminv1connect"
 	"github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1/authv1connect"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/rpc"
 )
 
 // Request bounds. A body is limited twice: on the wire (http.MaxBytesReader,
@@ -45,13 +49,29 @@ func bodyLimit(path string) int64 {
 	return authMaxBytes
 }
 
-// withBodyLimit caps every request body at its route's bound; a handler
-// reading past it gets an *http.MaxBytesError (connect answers
-// ResourceExhausted) and the connection is closed after the reply.
+// withBodyLimit caps every request body at its route's bound. A request
+// that declares a longer body is refused before a byte of it is read, in
+// the protocol it speaks (Connect, gRPC or gRPC-Web), with
+// ResourceExhausted and the reason REQUEST_TOO_LARGE; a body that turns out
+// longer than it said, or gives no length, meets an *http.MaxBytesError
+// (connect answers ResourceExhausted) and the connection is closed after
+// the reply.
 func withBodyLimit(next http.Handler) http.Handler {
+	errs := connect.NewErrorWriter()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := bodyLimit(r.URL.Path)
+		if r.ContentLength > limit && errs.IsSupported(r) {
+			err := connect.NewError(connect.CodeResourceExhausted,
+				fmt.Errorf("the request body is %d bytes; this route takes at most %d", r.ContentLength, limit))
+			if d, derr := connect.NewErrorDetail(&errdetails.ErrorInfo{Reason: string(apperr.ReasonRequestTooLarge), Domain: rpc.ErrorDomain}); derr == nil {
+				err.AddDetail(d)
+			}
+			w.Header().Set("Connection", "close") // the unread body is not worth draining
+			_ = errs.Write(w, r, err)
+			return
+		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r.URL.Path))
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

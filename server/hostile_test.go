@@ -143,7 +143,7 @@ func hostileEach(t *testing.T, fn func(t *testing.T, e *env, db *sql.DB)) {
 	t.Run("postgres", func(t *testing.T) {
 		url := storetest.EmptyPostgres(t)
 		st := openStore(t, url)
-		raw := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url)))
+		raw := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(storetest.DriverURL(t, url))))
 		t.Cleanup(func() { _ = raw.Close() })
 		fn(t, newEnv(t, st), raw)
 	})

@@ -424,7 +424,7 @@ func TestResetUserTwoFactor(t *testing.T) {
 	}{
 		{"another developer", other, app, uid, connect.CodeNotFound, apperr.ReasonAppNotFound},
 		{"unknown user", dev, app, "no-such-user", connect.CodeNotFound, apperr.ReasonNotFound},
-		{"no app id", dev, "", uid, connect.CodeInvalidArgument, ""}, // protovalidate: no reason, names app_id
+		{"no app id", dev, "", uid, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument}, // protovalidate, through rpc.Validation
 	}
 	for _, tc := range tests {
 		_, err := e.admin.ResetUserTwoFactor(as(ctx, "", tc.dev), &adminv1.ResetUserTwoFactorRequest{AppId: tc.app, UserId: tc.user})

@@ -71,6 +71,7 @@ const (
 	ReasonNotImplemented           Reason = "NOT_IMPLEMENTED"             // 103
 	ReasonUnavailable              Reason = "UNAVAILABLE"                 // 104
 	ReasonFailedPrecondition       Reason = "FAILED_PRECONDITION"         // 105
+	ReasonRequestTooLarge          Reason = "REQUEST_TOO_LARGE"           // 106
 )
 
 // Reasons lists every reason, in the enum's order.
@@ -134,4 +135,5 @@ var Reasons = []Reason{
 	ReasonNotImplemented,
 	ReasonUnavailable,
 	ReasonFailedPrecondition,
+	ReasonRequestTooLarge,
 }

@@ -95,6 +95,21 @@ func EmptyPostgres(tb testing.TB) string {
 	return u.String()
 }
 
+// DriverURL returns databaseURL without the parameters only the store
+// reads (pool_max_conns), for a test that opens the database with the
+// driver itself.
+func DriverURL(tb testing.TB, databaseURL string) string {
+	tb.Helper()
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		tb.Fatalf("storetest: %v", err)
+	}
+	q := u.Query()
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // testPoolSize is the pool of each test database's store: enough for the
 // races tests run, small enough for many tests on one server.
 const testPoolSize = 4

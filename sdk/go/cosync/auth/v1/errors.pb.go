@@ -99,6 +99,8 @@ const (
 	ErrorReason_ERROR_REASON_NOT_IMPLEMENTED     ErrorReason = 103
 	ErrorReason_ERROR_REASON_UNAVAILABLE         ErrorReason = 104
 	ErrorReason_ERROR_REASON_FAILED_PRECONDITION ErrorReason = 105
+	// The request body is larger than its route allows.
+	ErrorReason_ERROR_REASON_REQUEST_TOO_LARGE ErrorReason = 106
 )
 
 // Enum value maps for ErrorReason.
@@ -164,6 +166,7 @@ var (
 		103: "ERROR_REASON_NOT_IMPLEMENTED",
 		104: "ERROR_REASON_UNAVAILABLE",
 		105: "ERROR_REASON_FAILED_PRECONDITION",
+		106: "ERROR_REASON_REQUEST_TOO_LARGE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -226,6 +229,7 @@ var (
 		"ERROR_REASON_NOT_IMPLEMENTED":             103,
 		"ERROR_REASON_UNAVAILABLE":                 104,
 		"ERROR_REASON_FAILED_PRECONDITION":         105,
+		"ERROR_REASON_REQUEST_TOO_LARGE":           106,
 	}
 )
 
@@ -260,7 +264,7 @@ var File_cosync_auth_v1_errors_proto protoreflect.FileDescriptor
 
 const file_cosync_auth_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcosync/auth/v1/errors.proto\x12\x0ecosync.auth.v1*\xbb\x10\n" +
+	"\x1bcosync/auth/v1/errors.proto\x12\x0ecosync.auth.v1*\xdf\x10\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x01\x12\x1e\n" +
@@ -322,7 +326,8 @@ const file_cosync_auth_v1_errors_proto_rawDesc = "" +
 	"\x15ERROR_REASON_INTERNAL\x10f\x12 \n" +
 	"\x1cERROR_REASON_NOT_IMPLEMENTED\x10g\x12\x1c\n" +
 	"\x18ERROR_REASON_UNAVAILABLE\x10h\x12$\n" +
-	" ERROR_REASON_FAILED_PRECONDITION\x10iB\xb7\x01\n" +
+	" ERROR_REASON_FAILED_PRECONDITION\x10i\x12\"\n" +
+	"\x1eERROR_REASON_REQUEST_TOO_LARGE\x10jB\xb7\x01\n" +
 	"\x12com.cosync.auth.v1B\vErrorsProtoP\x01Z:github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1;authv1\xa2\x02\x03CAX\xaa\x02\x0eCosync.Auth.V1\xca\x02\x0eCosync\\Auth\\V1\xe2\x02\x1aCosync\\Auth\\V1\\GPBMetadata\xea\x02\x10Cosync::Auth::V1b\x06proto3"
 
 var (

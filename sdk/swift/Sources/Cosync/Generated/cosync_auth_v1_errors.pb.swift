@@ -80,6 +80,8 @@ extension AuthV1 {
         case notImplemented // = 103
         case unavailable // = 104
         case failedPrecondition // = 105
+        /// The request body is larger than its route allows.
+        case requestTooLarge // = 106
         /// A value this version of the SDK does not know, as the server sent it.
         case unrecognized(String)
 
@@ -153,6 +155,7 @@ extension AuthV1 {
             case "ERROR_REASON_NOT_IMPLEMENTED": self = .notImplemented
             case "ERROR_REASON_UNAVAILABLE": self = .unavailable
             case "ERROR_REASON_FAILED_PRECONDITION": self = .failedPrecondition
+            case "ERROR_REASON_REQUEST_TOO_LARGE": self = .requestTooLarge
             default: self = .unrecognized(protoName)
             }
         }
@@ -219,6 +222,7 @@ extension AuthV1 {
             case 103: self = .notImplemented
             case 104: self = .unavailable
             case 105: self = .failedPrecondition
+            case 106: self = .requestTooLarge
             default: self = .unrecognized(String(protoNumber))
             }
         }
@@ -285,6 +289,7 @@ extension AuthV1 {
             case .notImplemented: return "ERROR_REASON_NOT_IMPLEMENTED"
             case .unavailable: return "ERROR_REASON_UNAVAILABLE"
             case .failedPrecondition: return "ERROR_REASON_FAILED_PRECONDITION"
+            case .requestTooLarge: return "ERROR_REASON_REQUEST_TOO_LARGE"
             case .unrecognized(let s): return s
             }
         }
@@ -351,6 +356,7 @@ extension AuthV1 {
             case .notImplemented: return 103
             case .unavailable: return 104
             case .failedPrecondition: return 105
+            case .requestTooLarge: return 106
             case .unrecognized(let s): return Int32(s) ?? -1
             }
         }
