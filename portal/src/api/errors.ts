@@ -21,6 +21,7 @@ const plain: Record<string, string> = {
   ACCOUNT_LOCKED: "Too many failed sign-ins from this device. Wait a few minutes, then try again.",
   ACCOUNT_SUSPENDED: "This account is suspended. Ask the server's operator.",
   RATE_LIMITED: "Too many attempts in a short time. Wait a moment, then try again.",
+  REQUEST_TOO_LARGE: "That is more than one request may carry. Send less at a time.",
   INVALID_CODE: "That code is not right. Check it and try again.",
   CODE_EXPIRED: "That code has expired. Ask for a new one.",
   TOO_MANY_ATTEMPTS: "Too many wrong codes. Ask for a new code.",
