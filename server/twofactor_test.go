@@ -149,6 +149,7 @@ func TestTOTP(t *testing.T) {
 		ctx := context.Background()
 		dev := e.developer(t, "dev@example.com")
 		app := e.tfApp(t, dev, authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP, nil)
+		e.update(t, dev, app, &adminv1.AppSettings{TotpQrMail: true}, "settings.totp_qr_mail") // the CosyncJWT-style QR mail, by choice
 		sess := e.signUp(t, dev, app, "ann@example.com")
 		uctx := as(ctx, app, sess.GetAccessToken())
 
@@ -578,6 +579,7 @@ func TestTOTPQRLink(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	dev := e.developer(t, "dev@example.com")
 	app := e.tfApp(t, dev, authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP, nil)
+	e.update(t, dev, app, &adminv1.AppSettings{TotpQrMail: true}, "settings.totp_qr_mail")
 	sess := e.signUp(t, dev, app, "fay@example.com")
 	uctx := as(context.Background(), app, sess.GetAccessToken())
 	first, err := e.auth.BeginTotpEnrollment(uctx, &authv1.BeginTotpEnrollmentRequest{})

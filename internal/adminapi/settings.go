@@ -60,6 +60,7 @@ func settingsProto(s identity.AppSettings) *adminv1.AppSettings {
 		KeyRotation:          &adminv1.KeyRotation{Interval: duration(s.KeyRotation.Interval), RetireAfter: duration(s.KeyRotation.RetireAfter)},
 		LinkVerifiedEmails:   s.LinkVerifiedEmails,
 		SocialSkipsTwoFactor: s.SocialSkipsTwoFactor,
+		TotpQrMail:           s.TOTPQRMail,
 		EmailFrom:            s.EmailFrom,
 
 		CosyncjwtAppToken:     s.CosyncJWT.AppTokenHint,
@@ -106,6 +107,7 @@ func settingsOf(p *adminv1.AppSettings, prev identity.AppSettings) identity.AppS
 		},
 		LinkVerifiedEmails:   p.GetLinkVerifiedEmails(),
 		SocialSkipsTwoFactor: p.GetSocialSkipsTwoFactor(),
+		TOTPQRMail:           p.GetTotpQrMail(),
 		EmailFrom:            p.GetEmailFrom(),
 		CosyncJWT:            cosyncJWTOf(p, prev.CosyncJWT),
 	}

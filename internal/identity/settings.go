@@ -38,7 +38,11 @@ type AppSettings struct {
 	KeyRotation           KeyRotation     `json:"key_rotation"`
 	LinkVerifiedEmails    bool            `json:"link_verified_emails"`
 	SocialSkipsTwoFactor  bool            `json:"social_skips_two_factor"`
-	EmailFrom             string          `json:"email_from,omitempty"`
+	// TOTPQRMail mails the authenticator's QR code at enrollment (the
+	// CosyncJWT way). Off by default: the mailbox alone must never pass a
+	// second factor; an app that turns it on accepts that risk.
+	TOTPQRMail bool   `json:"totp_qr_mail,omitempty"`
+	EmailFrom  string `json:"email_from,omitempty"`
 
 	// CosyncJWT serves apps built on the CosyncJWT SDKs (internal/cosyncjwt).
 	CosyncJWT CosyncJWTSettings `json:"cosyncjwt,omitzero"`

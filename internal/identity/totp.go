@@ -69,9 +69,12 @@ func totpAD(appID, userID string) []byte {
 
 // BeginTotpEnrollment makes a new authenticator secret for the signed-in
 // user, pending until ConfirmTotpEnrollment proves a code from it; a
-// second Begin replaces a pending one. When the user has an email address,
-// the app's QR mail (templates.KindTOTPQR) goes to it too, with a link to the
-// QR image that works for QRLinkTTL and until the enrollment is confirmed.
+// second Begin replaces a pending one. Only when the app asks for it
+// (TOTPQRMail) and the user has an email address, the app's QR mail
+// (templates.KindTOTPQR) goes to it too, with a link to the QR image that
+// works for QRLinkTTL and until the enrollment is confirmed; by default
+// the secret is in the answer only, so the mailbox alone never passes the
+// second factor.
 func (s *Service) BeginTotpEnrollment(ctx context.Context, p Principal) (TotpEnrollment, error) {
 	const op = "identity.BeginTotpEnrollment"
 	a, u, err := s.principalUser(ctx, p)
@@ -102,7 +105,7 @@ func (s *Service) BeginTotpEnrollment(ctx context.Context, p Principal) (TotpEnr
 	now := s.clock()
 	pending := TotpSecret{AppID: a.ID, UserID: u.ID, SecretSealed: sealed, CreatedAt: now}
 	var qrToken string
-	if u.Email != "" {
+	if u.Email != "" && a.Settings.TOTPQRMail {
 		if qrToken, err = otp.NewToken(32); err != nil {
 			return TotpEnrollment{}, apperr.Wrap(err, apperr.Internal, op)
 		}

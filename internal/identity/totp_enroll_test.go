@@ -11,6 +11,7 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
@@ -57,8 +58,21 @@ func TestTotpEnrollment(t *testing.T) {
 				t.Fatalf("BeginTotpEnrollment = %v", err)
 			}
 			secret := enr.Secret.Reveal()
-			if m := f.lastMail(t); m.To != "ann@example.com" || !strings.Contains(m.Text, secret) {
-				t.Errorf("the QR mail went to %s without the key", m.To)
+			// The mailbox alone must never pass the second factor: the
+			// secret is mailed only to an app that chose the QR mail.
+			msgs, err := f.outbox.List(ctx, f.app, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mailed := slices.ContainsFunc(msgs, func(m notify.OutboxMessage) bool {
+				return m.To == "ann@example.com" && strings.Contains(m.Text, secret)
+			})
+			a, err := f.st.GetApp(ctx, f.app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if qrMail := a.Settings.TOTPQRMail; mailed != qrMail {
+				t.Errorf("the authenticator key was mailed: %v; want %v (the app's QR mail setting)", mailed, qrMail)
 			}
 			code := totpCode(t, secret, f.clock.Now())
 			f.refuse(t, anns, []refusal{{"Confirm with a wrong code", confirm(otherCode(code)), apperr.ReasonInvalidCode}})
@@ -106,6 +120,8 @@ func TestTotpEnrollment(t *testing.T) {
 				}
 				old := recovery
 				var next string
+				// Again, at an app that chose the CosyncJWT-style QR mail.
+				f.settings(t, func(s *identity.AppSettings) { s.TOTPQRMail = true })
 				next, recovery = enroll()
 				if next == secret || slices.ContainsFunc(recovery, func(c identity.Secret) bool { return slices.Contains(old, c) }) {
 					t.Error("re-enrolling reused the old secret or recovery codes")

@@ -64,6 +64,7 @@ export const groups: Group[] = [
     paths: [
       "settings.two_factor",
       "settings.authenticator_label",
+      "settings.totp_qr_mail",
       "settings.twilio.account_sid",
       "settings.twilio.auth_token",
       "settings.twilio.from_number",
@@ -350,6 +351,13 @@ export function AppSettingsPage({ app }: { app: App }) {
             onChange={(v) => setS({ authenticatorLabel: v })}
             hint="Default: the application's name."
             error={err("settings.authenticator_label")}
+            disabled={readOnly}
+          />
+          <CheckboxField
+            label="Mail the authenticator QR code when a user enrolls (as CosyncJWT did)"
+            checked={s.totpQrMail}
+            onChange={(v) => setS({ totpQrMail: v })}
+            hint="Risky: whoever reads the user's mailbox could add the authenticator too. Leave off unless your app relies on the mail."
             disabled={readOnly}
           />
           <fieldset>

@@ -660,8 +660,13 @@ type AppSettings struct {
 	// Store and check passwords as argon2id over the lowercase hex MD5 of the
 	// password, which CosyncJWT clients send; required by the facade.
 	Md5PrehashedPasswords bool `protobuf:"varint,28,opt,name=md5_prehashed_passwords,json=md5PrehashedPasswords,proto3" json:"md5_prehashed_passwords,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Mail the authenticator's QR code (with a link to its image and the key)
+	// when a user begins enrolling, as CosyncJWT did. Off by default: whoever
+	// can read the mailbox can then add the authenticator too, and with a
+	// password reset by mail the mailbox alone would pass both factors.
+	TotpQrMail    bool `protobuf:"varint,29,opt,name=totp_qr_mail,json=totpQrMail,proto3" json:"totp_qr_mail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AppSettings) Reset() {
@@ -886,6 +891,13 @@ func (x *AppSettings) GetCosyncjwtAppToken() string {
 func (x *AppSettings) GetMd5PrehashedPasswords() bool {
 	if x != nil {
 		return x.Md5PrehashedPasswords
+	}
+	return false
+}
+
+func (x *AppSettings) GetTotpQrMail() bool {
+	if x != nil {
+		return x.TotpQrMail
 	}
 	return false
 }
@@ -2016,7 +2028,7 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"client_ids\x18\x02 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\x14\"\ar\x05\x10\x01\x18\x80\x02R\tclientIds\"\x82\x01\n" +
 	"\vKeyRotation\x125\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12<\n" +
-	"\fretire_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vretireAfter\"\x85\r\n" +
+	"\fretire_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vretireAfter\"\xa7\r\n" +
 	"\vAppSettings\x12%\n" +
 	"\x0esignup_enabled\x18\x01 \x01(\bR\rsignupEnabled\x12;\n" +
 	"\vsignup_flow\x18\x02 \x01(\x0e2\x1a.cosync.auth.v1.SignupFlowR\n" +
@@ -2052,7 +2064,9 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"email_from\x18\x1a \x01(\tB\b\xbaH\x05r\x03\x18\xfe\x01R\temailFrom\x128\n" +
 	"\x13cosyncjwt_app_token\x18\x1b \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x11cosyncjwtAppToken\x126\n" +
-	"\x17md5_prehashed_passwords\x18\x1c \x01(\bR\x15md5PrehashedPasswords\"\x82\x02\n" +
+	"\x17md5_prehashed_passwords\x18\x1c \x01(\bR\x15md5PrehashedPasswords\x12 \n" +
+	"\ftotp_qr_mail\x18\x1d \x01(\bR\n" +
+	"totpQrMail\"\x82\x02\n" +
 	"\x03App\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x128\n" +

@@ -621,7 +621,13 @@ extension AdminV1 {
         /// password, which CosyncJWT clients send; required by the facade.
         public var md5PrehashedPasswords: Bool = false
 
-        public init(signupEnabled: Bool = false, signupFlow: AuthV1.SignupFlow = AuthV1.SignupFlow(), invitesEnabled: Bool = false, anonymousLoginEnabled: Bool = false, userNamesEnabled: Bool = false, twoFactor: AuthV1.TwoFactorMethod = AuthV1.TwoFactorMethod(), authenticatorLabel: String = "", twilio: AdminV1.TwilioSettings? = nil, apple: AdminV1.AppleSettings? = nil, google: AdminV1.GoogleSettings? = nil, passwordPolicy: AuthV1.PasswordPolicy? = nil, tokenLifetime: ProtoDuration? = nil, refreshTokenLifetime: ProtoDuration? = nil, audience: [String] = [], signupMetadataFields: [AuthV1.MetadataField] = [], inviteMetadataFields: [AuthV1.MetadataField] = [], emailClaim: Bool = false, locales: [String] = [], maxLoginAttempts: Int32 = 0, status: AdminV1.AppStatus = AdminV1.AppStatus(), redirectUrls: [String] = [], inviteLifetime: ProtoDuration? = nil, keyRotation: AdminV1.KeyRotation? = nil, linkVerifiedEmails: Bool = false, socialSkipsTwoFactor: Bool = false, emailFrom: String = "", cosyncjwtAppToken: String = "", md5PrehashedPasswords: Bool = false) {
+        /// Mail the authenticator's QR code (with a link to its image and the key)
+        /// when a user begins enrolling, as CosyncJWT did. Off by default: whoever
+        /// can read the mailbox can then add the authenticator too, and with a
+        /// password reset by mail the mailbox alone would pass both factors.
+        public var totpQrMail: Bool = false
+
+        public init(signupEnabled: Bool = false, signupFlow: AuthV1.SignupFlow = AuthV1.SignupFlow(), invitesEnabled: Bool = false, anonymousLoginEnabled: Bool = false, userNamesEnabled: Bool = false, twoFactor: AuthV1.TwoFactorMethod = AuthV1.TwoFactorMethod(), authenticatorLabel: String = "", twilio: AdminV1.TwilioSettings? = nil, apple: AdminV1.AppleSettings? = nil, google: AdminV1.GoogleSettings? = nil, passwordPolicy: AuthV1.PasswordPolicy? = nil, tokenLifetime: ProtoDuration? = nil, refreshTokenLifetime: ProtoDuration? = nil, audience: [String] = [], signupMetadataFields: [AuthV1.MetadataField] = [], inviteMetadataFields: [AuthV1.MetadataField] = [], emailClaim: Bool = false, locales: [String] = [], maxLoginAttempts: Int32 = 0, status: AdminV1.AppStatus = AdminV1.AppStatus(), redirectUrls: [String] = [], inviteLifetime: ProtoDuration? = nil, keyRotation: AdminV1.KeyRotation? = nil, linkVerifiedEmails: Bool = false, socialSkipsTwoFactor: Bool = false, emailFrom: String = "", cosyncjwtAppToken: String = "", md5PrehashedPasswords: Bool = false, totpQrMail: Bool = false) {
             self.signupEnabled = signupEnabled
             self.signupFlow = signupFlow
             self.invitesEnabled = invitesEnabled
@@ -650,6 +656,7 @@ extension AdminV1 {
             self.emailFrom = emailFrom
             self.cosyncjwtAppToken = cosyncjwtAppToken
             self.md5PrehashedPasswords = md5PrehashedPasswords
+            self.totpQrMail = totpQrMail
         }
 
         public init(from decoder: any Decoder) throws {
@@ -683,6 +690,7 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "emailFrom", proto: "email_from") { emailFrom = v }
             if let v = try c.decodeProto(String.self, json: "cosyncjwtAppToken", proto: "cosyncjwt_app_token") { cosyncjwtAppToken = v }
             if let v = try c.decodeProto(Bool.self, json: "md5PrehashedPasswords", proto: "md5_prehashed_passwords") { md5PrehashedPasswords = v }
+            if let v = try c.decodeProto(Bool.self, json: "totpQrMail", proto: "totp_qr_mail") { totpQrMail = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -715,6 +723,7 @@ extension AdminV1 {
             if !emailFrom.isEmpty { try c.encodeProto(emailFrom, "emailFrom") }
             if !cosyncjwtAppToken.isEmpty { try c.encodeProto(cosyncjwtAppToken, "cosyncjwtAppToken") }
             if md5PrehashedPasswords { try c.encodeProto(md5PrehashedPasswords, "md5PrehashedPasswords") }
+            if totpQrMail { try c.encodeProto(totpQrMail, "totpQrMail") }
         }
     }
 }
