@@ -77,7 +77,8 @@ var sqliteDefaults = []struct{ key, pragma, value string }{
 // not migrate; call Migrate. A nil log discards the log lines.
 //
 // A Postgres pool keeps at most 4 connections per CPU (at least 8); the
-// URL parameter pool_max_conns sets another limit. Without sslmode in the
+// URL parameter pool_max_conns sets another limit. A connection idle for
+// five minutes is closed (pool_max_idle_time, a Go duration, sets another). Without sslmode in the
 // URL the driver insists on TLS but does not verify the server: set
 // sslmode=verify-full in production, or sslmode=disable on a trusted host.
 //
@@ -135,6 +136,15 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, err error) {
 		q.Del("pool_max_conns")
 		u.RawQuery = q.Encode()
 	}
+	maxIdleTime := 5 * time.Minute
+	if v := q.Get("pool_max_idle_time"); v != "" {
+		// Ours too: pgdriver would send it to the server as a setting.
+		if maxIdleTime, err = time.ParseDuration(v); err != nil || maxIdleTime <= 0 {
+			return nil, "", fmt.Errorf("%s: pool_max_idle_time=%q is not a positive duration such as 30s", name, v)
+		}
+		q.Del("pool_max_idle_time")
+		u.RawQuery = q.Encode()
+	}
 	// pgdriver.WithDSN panics on a URL it cannot use (bad sslmode, an
 	// unreadable sslrootcert); turn that into an error.
 	var connector *pgdriver.Connector
@@ -153,6 +163,7 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, err error) {
 	sqldb := sql.OpenDB(connector)
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)
+	sqldb.SetConnMaxIdleTime(maxIdleTime)
 	return bun.NewDB(sqldb, pgdialect.New()), name, nil
 }
 

@@ -147,7 +147,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if header.Kid == "" {
 		return nil, fmt.Errorf("%w: no kid", ErrInvalidToken)
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature: %v", ErrInvalidToken, err)
 	}
@@ -249,7 +249,7 @@ func (v *Verifier) check(raw map[string]any) (*Claims, error) {
 // decodeSegment decodes one base64url JWS segment holding a JSON object,
 // numbers as json.Number.
 func decodeSegment(seg string, into any) error {
-	b, err := base64.RawURLEncoding.DecodeString(seg)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(seg)
 	if err != nil {
 		return err
 	}

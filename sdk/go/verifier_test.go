@@ -68,7 +68,11 @@ func TestVerifier(t *testing.T) {
 		wantErr error
 	}{
 		{"tampered claims", parts[0] + "." + reencode(t, parts[1], "sub", "someone-else") + "." + parts[2], nil, iat, cosync.ErrInvalidToken},
-		{"tampered signature", parts[0] + "." + parts[1] + "." + flipLast(parts[2]), nil, iat, cosync.ErrInvalidToken},
+		{"tampered signature", parts[0] + "." + parts[1] + "." + flipMiddle(parts[2]), nil, iat, cosync.ErrInvalidToken},
+		// The last character of a 256-byte signature carries 2 bits and 4
+		// unused ones: a token that sets those is refused too (strict
+		// base64), rather than read as the same signature.
+		{"signature with its unused bits set", parts[0] + "." + parts[1] + "." + flipLast(parts[2]), nil, iat, cosync.ErrInvalidToken},
 		{"alg none", b64(`{"alg":"none","kid":"x"}`) + "." + parts[1] + ".", nil, iat, cosync.ErrInvalidToken},
 		{"HS256", reencode(t, parts[0], "alg", "HS256") + "." + parts[1] + "." + parts[2], nil, iat, cosync.ErrInvalidToken},
 		{"expired", token, nil, exp.Add(time.Minute), cosync.ErrExpiredToken},
@@ -264,6 +268,17 @@ func reencode(tb testing.TB, seg, key, value string) string {
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 // flipLast changes the last character of a base64url string.
+// flipMiddle changes a character in the middle of s, which always changes
+// the bytes it encodes.
+func flipMiddle(s string) string {
+	i := len(s) / 2
+	c := byte('A')
+	if s[i] == 'A' {
+		c = 'B'
+	}
+	return s[:i] + string(c) + s[i+1:]
+}
+
 func flipLast(s string) string {
 	if strings.HasSuffix(s, "A") {
 		return s[:len(s)-1] + "B"

@@ -85,11 +85,17 @@ func EmptyPostgres(tb testing.TB) string {
 		}
 	})
 	u.Path = "/" + name
-	// Many tests hold a store at once (t.Parallel, packages side by side);
-	// a small pool each keeps them under the server's max_connections.
+	// Many tests hold a store at once (t.Parallel, packages side by side),
+	// and a parallel subtest pauses with its store migrated and connected
+	// until its parent's sequential part ends: a small pool each, whose idle
+	// connections close within a second, keeps them under the server's
+	// max_connections.
 	q := u.Query()
 	if q.Get("pool_max_conns") == "" {
 		q.Set("pool_max_conns", strconv.Itoa(testPoolSize))
+	}
+	if q.Get("pool_max_idle_time") == "" {
+		q.Set("pool_max_idle_time", "1s")
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
@@ -106,6 +112,7 @@ func DriverURL(tb testing.TB, databaseURL string) string {
 	}
 	q := u.Query()
 	q.Del("pool_max_conns")
+	q.Del("pool_max_idle_time")
 	u.RawQuery = q.Encode()
 	return u.String()
 }
