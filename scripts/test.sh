@@ -42,9 +42,17 @@ fi
 
 lane1() {
   if [ "$vault_cached" = no ]; then
-    # Compile every test binary while Vault builds, so the tests start at once after.
+    # Build Vault and, meanwhile, compile every test binary, so the tests
+    # start at once after.
+    scripts/ensure-vault.sh >"$logs/vault.path" 2>"$logs/vault-build.log" &
+    local vault_pid=$!
     go test -race -count=1 -run '^$' ./... >/dev/null
-    COSYNC_VAULT_BIN=$(scripts/ensure-vault.sh)
+    if ! wait "$vault_pid"; then
+      cat "$logs/vault-build.log"
+      return 1
+    fi
+    cat "$logs/vault-build.log"
+    COSYNC_VAULT_BIN=$(cat "$logs/vault.path")
   fi
   export COSYNC_VAULT_BIN
   echo "vault for tests: $COSYNC_VAULT_BIN"
