@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
@@ -29,7 +28,7 @@ func (s *Service) ListTemplates(ctx context.Context, d identity.Developer, appID
 	}
 	var out []TemplateView
 	for _, k := range templates.Kinds() {
-		t, custom, err := s.template(ctx, m.App, locale, k)
+		t, custom, err := identity.PickTemplate(ctx, s.store, m.App, locale, k)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +69,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, d identity.Developer, appI
 	if err != nil {
 		return TemplateView{}, err
 	}
-	cur, custom, err := s.template(ctx, m.App, t.Locale, t.Kind)
+	cur, custom, err := identity.PickTemplate(ctx, s.store, m.App, t.Locale, t.Kind)
 	cur.Kind, cur.Locale = t.Kind, t.Locale
 	return TemplateView{Template: cur, Customized: custom}, err
 }
@@ -83,7 +82,7 @@ func (s *Service) PreviewTemplate(ctx context.Context, d identity.Developer, app
 		return templates.Rendered{}, err
 	}
 	if t.Subject == "" && t.HTML == "" && t.Text == "" {
-		if t, _, err = s.template(ctx, m.App, t.Locale, t.Kind); err != nil {
+		if t, _, err = identity.PickTemplate(ctx, s.store, m.App, t.Locale, t.Kind); err != nil {
 			return templates.Rendered{}, err
 		}
 	}
@@ -101,22 +100,6 @@ func (s *Service) Locales(ctx context.Context, d identity.Developer, appID strin
 		return nil, nil, err
 	}
 	return templates.DefaultLocales(), m.Settings.Locales, nil
-}
-
-// template picks what to render for kind in locale: the app's own version
-// in that locale, else the built-in one in that locale, else in English.
-func (s *Service) template(ctx context.Context, a identity.App, locale string, kind templates.Kind) (templates.Template, bool, error) {
-	custom, err := s.store.GetTemplate(ctx, a.ID, string(kind), locale)
-	switch {
-	case err == nil:
-		return templates.Template{Kind: kind, Locale: locale, Subject: custom.Subject, HTML: custom.HTML, Text: custom.Text}, true, nil
-	case !apperr.Is(err, apperr.NotFound):
-		return templates.Template{}, false, err
-	}
-	if t, ok := templates.BuiltIn(kind, locale); ok {
-		return t, false, nil
-	}
-	return templates.Template{}, false, apperr.Wrap(fmt.Errorf("no template %s", kind), apperr.Internal, "console.template")
 }
 
 // prefixFields puts prefix before the field names of an Invalid error.
