@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"flag"
@@ -51,24 +50,12 @@ func exportZip(tb testing.TB) []byte {
 		"ANON_abc,,active,app1,false,false,,,,false,,,,,,\n" +
 		"not-an-email,,active,app1,false,false,,,,false,,,,,,\n" +
 		"OLD+user@example.com,,active,app1,false,false,,,,false,,,,,,\n"
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, body := range map[string]string{
+	return zipOf(tb, map[string]string{
 		"app1/user-collection.csv":   users,
 		"app1/signup-collection.csv": "handle,password,status,appId,code,locale,metaData,createdAt,updatedAt\npending@example.com,x,pending,app1,123456,EN,,,\ndone@example.com,x,verified,app1,1,EN,,,\n",
 		"app1/invite-collection.csv": "handle,senderHandle,senderUserId,code,status,appId,metaData,createdAt,updatedAt\ninvited@example.com,old+user@example.com,u1,654321,pending,app1,,,\n",
 		"app1/app-collection.csv":    "appId,name,appToken\napp1,Legacy," + cjwtAppToken + "\n",
-	} {
-		w, err := zw.Create(name)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		fmt.Fprint(w, body)
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	})
 }
 
 // TestCosyncJWTImport: a dry run writes nothing; the import creates the

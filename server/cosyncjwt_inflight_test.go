@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -53,22 +52,10 @@ func inFlightExport(tb testing.TB, now time.Time, key *rsa.PrivateKey) []byte {
 		"invited@example.com,totp@example.com,u1,654321,pending,app1,," + d + "," + d + "\n"
 	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
 	app := "appId,name,appToken,appPrivateKey\napp1,Legacy," + cjwtAppToken + ",\"" + keyPEM + "\"\n"
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, body := range map[string]string{
+	return zipOf(tb, map[string]string{
 		"app1/user-collection.csv": users, "app1/signup-collection.csv": signups,
 		"app1/invite-collection.csv": invites, "app1/app-collection.csv": app,
-	} {
-		w, err := zw.Create(name)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		fmt.Fprint(w, body)
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	})
 }
 
 // TestCosyncJWTImportInFlight: the import carries over what was in
