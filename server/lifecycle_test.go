@@ -39,6 +39,9 @@ func TestPasswordReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := e.login(t, app, "ann@example.com", "long-enough-pw")
+	// The welcome mail leaves through the queue after CompleteSignUp: wait
+	// for it (code, then welcome) before counting what ForgotPassword sends.
+	mail.WaitForN(t, "ann@example.com", 2)
 	before := len(mail.Messages())
 
 	for _, h := range []string{"ann@example.com", "nobody@example.com"} {

@@ -25,8 +25,9 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// waitTimeout is how long WaitFor polls.
-const waitTimeout = 5 * time.Second
+// waitTimeout is how long WaitFor and WaitForN poll: a give-up bound that a
+// busy machine cannot reach, not a speed check.
+const waitTimeout = time.Minute
 
 // Option configures Start.
 type Option func(*options)
@@ -206,34 +207,45 @@ func (s *Server) Messages() []Received {
 }
 
 // WaitFor returns the first message received for the envelope recipient to
-// (compared case-insensitively), polling for up to 5 seconds, and fails tb
+// (compared case-insensitively), polling for up to a minute, and fails tb
 // if none arrives.
 func (s *Server) WaitFor(tb testing.TB, to string) Received {
 	tb.Helper()
+	return s.WaitForN(tb, to, 1)[0]
+}
+
+// WaitForN returns the first n messages received for to, oldest first,
+// once that many have arrived (mail leaves through a queue, so a test
+// waits for what it caused before counting what comes next); it fails tb
+// if they do not arrive within a minute.
+func (s *Server) WaitForN(tb testing.TB, to string, n int) []Received {
+	tb.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		if m, ok := s.find(to); ok {
-			return m
+		if ms := s.findAll(to); len(ms) >= n {
+			return ms[:n]
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("smtptest: no message to %q within %v (received %d)", to, waitTimeout, len(s.Messages()))
-			return Received{}
+			tb.Fatalf("smtptest: %d messages to %q within %v, want %d (received %d in all)", len(s.findAll(to)), to, waitTimeout, n, len(s.Messages()))
+			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-func (s *Server) find(to string) (Received, bool) {
+func (s *Server) findAll(to string) []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var out []Received
 	for _, m := range s.received {
 		for _, rcpt := range m.To {
 			if strings.EqualFold(rcpt, to) {
-				return m, true
+				out = append(out, m)
+				break
 			}
 		}
 	}
-	return Received{}, false
+	return out
 }
 
 func (s *Server) keep(m Received) {
