@@ -12,66 +12,69 @@ func (r Reason) String() string { return string(r) }
 
 // The reasons, in the enum's order.
 const (
-	ReasonInvalidArgument          Reason = "INVALID_ARGUMENT"            // 1
-	ReasonAppNotFound              Reason = "APP_NOT_FOUND"               // 2
-	ReasonAppSuspended             Reason = "APP_SUSPENDED"               // 3
-	ReasonAppIDRequired            Reason = "APP_ID_REQUIRED"             // 4
-	ReasonLocaleUnsupported        Reason = "LOCALE_UNSUPPORTED"          // 5
-	ReasonSignupDisabled           Reason = "SIGNUP_DISABLED"             // 10
-	ReasonPasswordPolicy           Reason = "PASSWORD_POLICY"             // 11
-	ReasonMetadataInvalid          Reason = "METADATA_INVALID"            // 12
-	ReasonMetadataNotEditable      Reason = "METADATA_NOT_EDITABLE"       // 13
-	ReasonRedirectNotAllowed       Reason = "REDIRECT_NOT_ALLOWED"        // 14
-	ReasonInvalidCode              Reason = "INVALID_CODE"                // 20
-	ReasonCodeExpired              Reason = "CODE_EXPIRED"                // 21
-	ReasonTooManyAttempts          Reason = "TOO_MANY_ATTEMPTS"           // 22
-	ReasonInvalidCredentials       Reason = "INVALID_CREDENTIALS"         // 30
-	ReasonAccountSuspended         Reason = "ACCOUNT_SUSPENDED"           // 31
-	ReasonAccountLocked            Reason = "ACCOUNT_LOCKED"              // 32
-	ReasonTokenMissing             Reason = "TOKEN_MISSING"               // 33
-	ReasonTokenInvalid             Reason = "TOKEN_INVALID"               // 34
-	ReasonTokenExpired             Reason = "TOKEN_EXPIRED"               // 35
-	ReasonSessionRevoked           Reason = "SESSION_REVOKED"             // 36
-	ReasonRefreshTokenInvalid      Reason = "REFRESH_TOKEN_INVALID"       // 37
-	ReasonRefreshTokenReused       Reason = "REFRESH_TOKEN_REUSED"        // 38
-	ReasonRefreshTokenExpired      Reason = "REFRESH_TOKEN_EXPIRED"       // 39
-	ReasonAnonymousDisabled        Reason = "ANONYMOUS_DISABLED"          // 40
-	ReasonRateLimited              Reason = "RATE_LIMITED"                // 41
-	ReasonInvitesDisabled          Reason = "INVITES_DISABLED"            // 50
-	ReasonInviteInvalid            Reason = "INVITE_INVALID"              // 51
-	ReasonInviteExpired            Reason = "INVITE_EXPIRED"              // 52
-	ReasonInviteRevoked            Reason = "INVITE_REVOKED"              // 53
-	ReasonInviteUsed               Reason = "INVITE_USED"                 // 54
-	ReasonUserNamesDisabled        Reason = "USER_NAMES_DISABLED"         // 60
-	ReasonUserNameTaken            Reason = "USER_NAME_TAKEN"             // 61
-	ReasonUserNameAlreadySet       Reason = "USER_NAME_ALREADY_SET"       // 62
-	ReasonTwoFactorDisabled        Reason = "TWO_FACTOR_DISABLED"         // 70
-	ReasonTwoFactorNotEnrolled     Reason = "TWO_FACTOR_NOT_ENROLLED"     // 71
-	ReasonTwoFactorAlreadyEnrolled Reason = "TWO_FACTOR_ALREADY_ENROLLED" // 72
-	ReasonLoginTokenInvalid        Reason = "LOGIN_TOKEN_INVALID"         // 73
-	ReasonLoginTokenExpired        Reason = "LOGIN_TOKEN_EXPIRED"         // 74
-	ReasonPhoneNotVerified         Reason = "PHONE_NOT_VERIFIED"          // 75
-	ReasonPhoneTaken               Reason = "PHONE_TAKEN"                 // 76
-	ReasonSMSNotConfigured         Reason = "SMS_NOT_CONFIGURED"          // 77
-	ReasonSMSDeliveryFailed        Reason = "SMS_DELIVERY_FAILED"         // 78
-	ReasonProviderDisabled         Reason = "PROVIDER_DISABLED"           // 80
-	ReasonIDTokenInvalid           Reason = "ID_TOKEN_INVALID"            // 81
-	ReasonAccountExists            Reason = "ACCOUNT_EXISTS"              // 82
-	ReasonLastSignInMethod         Reason = "LAST_SIGN_IN_METHOD"         // 83
-	ReasonNonceInvalid             Reason = "NONCE_INVALID"               // 84
-	ReasonPermissionDenied         Reason = "PERMISSION_DENIED"           // 90
-	ReasonNotFound                 Reason = "NOT_FOUND"                   // 91
-	ReasonBuiltinApp               Reason = "BUILTIN_APP"                 // 92
-	ReasonOutboxDisabled           Reason = "OUTBOX_DISABLED"             // 93
-	ReasonAPIKeyInvalid            Reason = "API_KEY_INVALID"             // 94
-	ReasonAlreadyExists            Reason = "ALREADY_EXISTS"              // 95
-	ReasonSignerUnavailable        Reason = "SIGNER_UNAVAILABLE"          // 100
-	ReasonMailUnavailable          Reason = "MAIL_UNAVAILABLE"            // 101
-	ReasonInternal                 Reason = "INTERNAL"                    // 102
-	ReasonNotImplemented           Reason = "NOT_IMPLEMENTED"             // 103
-	ReasonUnavailable              Reason = "UNAVAILABLE"                 // 104
-	ReasonFailedPrecondition       Reason = "FAILED_PRECONDITION"         // 105
-	ReasonRequestTooLarge          Reason = "REQUEST_TOO_LARGE"           // 106
+	ReasonInvalidArgument            Reason = "INVALID_ARGUMENT"              // 1
+	ReasonAppNotFound                Reason = "APP_NOT_FOUND"                 // 2
+	ReasonAppSuspended               Reason = "APP_SUSPENDED"                 // 3
+	ReasonAppIDRequired              Reason = "APP_ID_REQUIRED"               // 4
+	ReasonLocaleUnsupported          Reason = "LOCALE_UNSUPPORTED"            // 5
+	ReasonSignupDisabled             Reason = "SIGNUP_DISABLED"               // 10
+	ReasonPasswordPolicy             Reason = "PASSWORD_POLICY"               // 11
+	ReasonMetadataInvalid            Reason = "METADATA_INVALID"              // 12
+	ReasonMetadataNotEditable        Reason = "METADATA_NOT_EDITABLE"         // 13
+	ReasonRedirectNotAllowed         Reason = "REDIRECT_NOT_ALLOWED"          // 14
+	ReasonInvalidCode                Reason = "INVALID_CODE"                  // 20
+	ReasonCodeExpired                Reason = "CODE_EXPIRED"                  // 21
+	ReasonTooManyAttempts            Reason = "TOO_MANY_ATTEMPTS"             // 22
+	ReasonInvalidCredentials         Reason = "INVALID_CREDENTIALS"           // 30
+	ReasonAccountSuspended           Reason = "ACCOUNT_SUSPENDED"             // 31
+	ReasonAccountLocked              Reason = "ACCOUNT_LOCKED"                // 32
+	ReasonTokenMissing               Reason = "TOKEN_MISSING"                 // 33
+	ReasonTokenInvalid               Reason = "TOKEN_INVALID"                 // 34
+	ReasonTokenExpired               Reason = "TOKEN_EXPIRED"                 // 35
+	ReasonSessionRevoked             Reason = "SESSION_REVOKED"               // 36
+	ReasonRefreshTokenInvalid        Reason = "REFRESH_TOKEN_INVALID"         // 37
+	ReasonRefreshTokenReused         Reason = "REFRESH_TOKEN_REUSED"          // 38
+	ReasonRefreshTokenExpired        Reason = "REFRESH_TOKEN_EXPIRED"         // 39
+	ReasonAnonymousDisabled          Reason = "ANONYMOUS_DISABLED"            // 40
+	ReasonRateLimited                Reason = "RATE_LIMITED"                  // 41
+	ReasonInvitesDisabled            Reason = "INVITES_DISABLED"              // 50
+	ReasonInviteInvalid              Reason = "INVITE_INVALID"                // 51
+	ReasonInviteExpired              Reason = "INVITE_EXPIRED"                // 52
+	ReasonInviteRevoked              Reason = "INVITE_REVOKED"                // 53
+	ReasonInviteUsed                 Reason = "INVITE_USED"                   // 54
+	ReasonUserNamesDisabled          Reason = "USER_NAMES_DISABLED"           // 60
+	ReasonUserNameTaken              Reason = "USER_NAME_TAKEN"               // 61
+	ReasonUserNameAlreadySet         Reason = "USER_NAME_ALREADY_SET"         // 62
+	ReasonTwoFactorDisabled          Reason = "TWO_FACTOR_DISABLED"           // 70
+	ReasonTwoFactorNotEnrolled       Reason = "TWO_FACTOR_NOT_ENROLLED"       // 71
+	ReasonTwoFactorAlreadyEnrolled   Reason = "TWO_FACTOR_ALREADY_ENROLLED"   // 72
+	ReasonLoginTokenInvalid          Reason = "LOGIN_TOKEN_INVALID"           // 73
+	ReasonLoginTokenExpired          Reason = "LOGIN_TOKEN_EXPIRED"           // 74
+	ReasonPhoneNotVerified           Reason = "PHONE_NOT_VERIFIED"            // 75
+	ReasonPhoneTaken                 Reason = "PHONE_TAKEN"                   // 76
+	ReasonSMSNotConfigured           Reason = "SMS_NOT_CONFIGURED"            // 77
+	ReasonSMSDeliveryFailed          Reason = "SMS_DELIVERY_FAILED"           // 78
+	ReasonProviderDisabled           Reason = "PROVIDER_DISABLED"             // 80
+	ReasonIDTokenInvalid             Reason = "ID_TOKEN_INVALID"              // 81
+	ReasonAccountExists              Reason = "ACCOUNT_EXISTS"                // 82
+	ReasonLastSignInMethod           Reason = "LAST_SIGN_IN_METHOD"           // 83
+	ReasonNonceInvalid               Reason = "NONCE_INVALID"                 // 84
+	ReasonPermissionDenied           Reason = "PERMISSION_DENIED"             // 90
+	ReasonNotFound                   Reason = "NOT_FOUND"                     // 91
+	ReasonBuiltinApp                 Reason = "BUILTIN_APP"                   // 92
+	ReasonOutboxDisabled             Reason = "OUTBOX_DISABLED"               // 93
+	ReasonAPIKeyInvalid              Reason = "API_KEY_INVALID"               // 94
+	ReasonAlreadyExists              Reason = "ALREADY_EXISTS"                // 95
+	ReasonLastOwner                  Reason = "LAST_OWNER"                    // 96
+	ReasonDeveloperTwoFactorRequired Reason = "DEVELOPER_TWO_FACTOR_REQUIRED" // 97
+	ReasonOperatorOnly               Reason = "OPERATOR_ONLY"                 // 98
+	ReasonSignerUnavailable          Reason = "SIGNER_UNAVAILABLE"            // 100
+	ReasonMailUnavailable            Reason = "MAIL_UNAVAILABLE"              // 101
+	ReasonInternal                   Reason = "INTERNAL"                      // 102
+	ReasonNotImplemented             Reason = "NOT_IMPLEMENTED"               // 103
+	ReasonUnavailable                Reason = "UNAVAILABLE"                   // 104
+	ReasonFailedPrecondition         Reason = "FAILED_PRECONDITION"           // 105
+	ReasonRequestTooLarge            Reason = "REQUEST_TOO_LARGE"             // 106
 )
 
 // Reasons lists every reason, in the enum's order.
@@ -129,6 +132,9 @@ var Reasons = []Reason{
 	ReasonOutboxDisabled,
 	ReasonAPIKeyInvalid,
 	ReasonAlreadyExists,
+	ReasonLastOwner,
+	ReasonDeveloperTwoFactorRequired,
+	ReasonOperatorOnly,
 	ReasonSignerUnavailable,
 	ReasonMailUnavailable,
 	ReasonInternal,

@@ -123,18 +123,161 @@ func (x *CreateAppResponse) GetApp() *App {
 	return nil
 }
 
+type GetCallerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCallerRequest) Reset() {
+	*x = GetCallerRequest{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCallerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCallerRequest) ProtoMessage() {}
+
+func (x *GetCallerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCallerRequest.ProtoReflect.Descriptor instead.
+func (*GetCallerRequest) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+type GetCallerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set for a developer's console token.
+	DeveloperId string `protobuf:"bytes,1,opt,name=developer_id,json=developerId,proto3" json:"developer_id,omitempty"`
+	Email       string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	// The developer runs this server: sees every application and the console's own.
+	Operator bool `protobuf:"varint,3,opt,name=operator,proto3" json:"operator,omitempty"`
+	// Set for an API key: its id, application and role.
+	ApiKeyId string     `protobuf:"bytes,4,opt,name=api_key_id,json=apiKeyId,proto3" json:"api_key_id,omitempty"`
+	AppId    string     `protobuf:"bytes,5,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Role     MemberRole `protobuf:"varint,6,opt,name=role,proto3,enum=cosync.admin.v1.MemberRole" json:"role,omitempty"`
+	// Whether developers may sign up to the console themselves.
+	DeveloperSignupEnabled bool `protobuf:"varint,7,opt,name=developer_signup_enabled,json=developerSignupEnabled,proto3" json:"developer_signup_enabled,omitempty"`
+	// Whether every developer must have a second factor.
+	DeveloperTwoFactorRequired bool `protobuf:"varint,8,opt,name=developer_two_factor_required,json=developerTwoFactorRequired,proto3" json:"developer_two_factor_required,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *GetCallerResponse) Reset() {
+	*x = GetCallerResponse{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCallerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCallerResponse) ProtoMessage() {}
+
+func (x *GetCallerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCallerResponse.ProtoReflect.Descriptor instead.
+func (*GetCallerResponse) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetCallerResponse) GetDeveloperId() string {
+	if x != nil {
+		return x.DeveloperId
+	}
+	return ""
+}
+
+func (x *GetCallerResponse) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *GetCallerResponse) GetOperator() bool {
+	if x != nil {
+		return x.Operator
+	}
+	return false
+}
+
+func (x *GetCallerResponse) GetApiKeyId() string {
+	if x != nil {
+		return x.ApiKeyId
+	}
+	return ""
+}
+
+func (x *GetCallerResponse) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *GetCallerResponse) GetRole() MemberRole {
+	if x != nil {
+		return x.Role
+	}
+	return MemberRole_MEMBER_ROLE_UNSPECIFIED
+}
+
+func (x *GetCallerResponse) GetDeveloperSignupEnabled() bool {
+	if x != nil {
+		return x.DeveloperSignupEnabled
+	}
+	return false
+}
+
+func (x *GetCallerResponse) GetDeveloperTwoFactorRequired() bool {
+	if x != nil {
+		return x.DeveloperTwoFactorRequired
+	}
+	return false
+}
+
 type ListAppsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// At most 500; default 50.
-	PageSize      int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Operators only: every application, not just the caller's.
+	All           bool `protobuf:"varint,3,opt,name=all,proto3" json:"all,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListAppsRequest) Reset() {
 	*x = ListAppsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -146,7 +289,7 @@ func (x *ListAppsRequest) String() string {
 func (*ListAppsRequest) ProtoMessage() {}
 
 func (x *ListAppsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -159,7 +302,7 @@ func (x *ListAppsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAppsRequest.ProtoReflect.Descriptor instead.
 func (*ListAppsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListAppsRequest) GetPageSize() int32 {
@@ -176,6 +319,13 @@ func (x *ListAppsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAppsRequest) GetAll() bool {
+	if x != nil {
+		return x.All
+	}
+	return false
+}
+
 type ListAppsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Apps          []*App                 `protobuf:"bytes,1,rep,name=apps,proto3" json:"apps,omitempty"`
@@ -186,7 +336,7 @@ type ListAppsResponse struct {
 
 func (x *ListAppsResponse) Reset() {
 	*x = ListAppsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -198,7 +348,7 @@ func (x *ListAppsResponse) String() string {
 func (*ListAppsResponse) ProtoMessage() {}
 
 func (x *ListAppsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -211,7 +361,7 @@ func (x *ListAppsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAppsResponse.ProtoReflect.Descriptor instead.
 func (*ListAppsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListAppsResponse) GetApps() []*App {
@@ -237,7 +387,7 @@ type GetAppRequest struct {
 
 func (x *GetAppRequest) Reset() {
 	*x = GetAppRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -249,7 +399,7 @@ func (x *GetAppRequest) String() string {
 func (*GetAppRequest) ProtoMessage() {}
 
 func (x *GetAppRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -262,7 +412,7 @@ func (x *GetAppRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAppRequest.ProtoReflect.Descriptor instead.
 func (*GetAppRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetAppRequest) GetAppId() string {
@@ -281,7 +431,7 @@ type GetAppResponse struct {
 
 func (x *GetAppResponse) Reset() {
 	*x = GetAppResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +443,7 @@ func (x *GetAppResponse) String() string {
 func (*GetAppResponse) ProtoMessage() {}
 
 func (x *GetAppResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +456,7 @@ func (x *GetAppResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAppResponse.ProtoReflect.Descriptor instead.
 func (*GetAppResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetAppResponse) GetApp() *App {
@@ -328,7 +478,7 @@ type UpdateAppRequest struct {
 
 func (x *UpdateAppRequest) Reset() {
 	*x = UpdateAppRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +490,7 @@ func (x *UpdateAppRequest) String() string {
 func (*UpdateAppRequest) ProtoMessage() {}
 
 func (x *UpdateAppRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +503,7 @@ func (x *UpdateAppRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAppRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateAppRequest) GetAppId() string {
@@ -393,7 +543,7 @@ type UpdateAppResponse struct {
 
 func (x *UpdateAppResponse) Reset() {
 	*x = UpdateAppResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -405,7 +555,7 @@ func (x *UpdateAppResponse) String() string {
 func (*UpdateAppResponse) ProtoMessage() {}
 
 func (x *UpdateAppResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -418,7 +568,7 @@ func (x *UpdateAppResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAppResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateAppResponse) GetApp() *App {
@@ -437,7 +587,7 @@ type DeleteAppRequest struct {
 
 func (x *DeleteAppRequest) Reset() {
 	*x = DeleteAppRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -449,7 +599,7 @@ func (x *DeleteAppRequest) String() string {
 func (*DeleteAppRequest) ProtoMessage() {}
 
 func (x *DeleteAppRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -462,7 +612,7 @@ func (x *DeleteAppRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAppRequest.ProtoReflect.Descriptor instead.
 func (*DeleteAppRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteAppRequest) GetAppId() string {
@@ -480,7 +630,7 @@ type DeleteAppResponse struct {
 
 func (x *DeleteAppResponse) Reset() {
 	*x = DeleteAppResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -492,7 +642,7 @@ func (x *DeleteAppResponse) String() string {
 func (*DeleteAppResponse) ProtoMessage() {}
 
 func (x *DeleteAppResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -505,7 +655,7 @@ func (x *DeleteAppResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAppResponse.ProtoReflect.Descriptor instead.
 func (*DeleteAppResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 type ListSigningKeysRequest struct {
@@ -517,7 +667,7 @@ type ListSigningKeysRequest struct {
 
 func (x *ListSigningKeysRequest) Reset() {
 	*x = ListSigningKeysRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -529,7 +679,7 @@ func (x *ListSigningKeysRequest) String() string {
 func (*ListSigningKeysRequest) ProtoMessage() {}
 
 func (x *ListSigningKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -542,7 +692,7 @@ func (x *ListSigningKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSigningKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListSigningKeysRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListSigningKeysRequest) GetAppId() string {
@@ -561,7 +711,7 @@ type ListSigningKeysResponse struct {
 
 func (x *ListSigningKeysResponse) Reset() {
 	*x = ListSigningKeysResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +723,7 @@ func (x *ListSigningKeysResponse) String() string {
 func (*ListSigningKeysResponse) ProtoMessage() {}
 
 func (x *ListSigningKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +736,7 @@ func (x *ListSigningKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSigningKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListSigningKeysResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListSigningKeysResponse) GetKeys() []*SigningKey {
@@ -605,7 +755,7 @@ type RotateSigningKeyRequest struct {
 
 func (x *RotateSigningKeyRequest) Reset() {
 	*x = RotateSigningKeyRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +767,7 @@ func (x *RotateSigningKeyRequest) String() string {
 func (*RotateSigningKeyRequest) ProtoMessage() {}
 
 func (x *RotateSigningKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +780,7 @@ func (x *RotateSigningKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSigningKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateSigningKeyRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RotateSigningKeyRequest) GetAppId() string {
@@ -649,7 +799,7 @@ type RotateSigningKeyResponse struct {
 
 func (x *RotateSigningKeyResponse) Reset() {
 	*x = RotateSigningKeyResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +811,7 @@ func (x *RotateSigningKeyResponse) String() string {
 func (*RotateSigningKeyResponse) ProtoMessage() {}
 
 func (x *RotateSigningKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +824,7 @@ func (x *RotateSigningKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSigningKeyResponse.ProtoReflect.Descriptor instead.
 func (*RotateSigningKeyResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RotateSigningKeyResponse) GetKey() *SigningKey {
@@ -693,7 +843,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +855,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +868,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListMembersRequest) GetAppId() string {
@@ -737,7 +887,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +899,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +912,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -783,7 +933,7 @@ type AddMemberRequest struct {
 
 func (x *AddMemberRequest) Reset() {
 	*x = AddMemberRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +945,7 @@ func (x *AddMemberRequest) String() string {
 func (*AddMemberRequest) ProtoMessage() {}
 
 func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +958,7 @@ func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddMemberRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AddMemberRequest) GetAppId() string {
@@ -833,15 +983,17 @@ func (x *AddMemberRequest) GetRole() MemberRole {
 }
 
 type AddMemberResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Member        *Member                `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Member *Member                `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// No developer had this email: a console invitation was mailed.
+	Invited       bool `protobuf:"varint,2,opt,name=invited,proto3" json:"invited,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AddMemberResponse) Reset() {
 	*x = AddMemberResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +1005,7 @@ func (x *AddMemberResponse) String() string {
 func (*AddMemberResponse) ProtoMessage() {}
 
 func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +1018,7 @@ func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddMemberResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AddMemberResponse) GetMember() *Member {
@@ -876,17 +1028,25 @@ func (x *AddMemberResponse) GetMember() *Member {
 	return nil
 }
 
+func (x *AddMemberResponse) GetInvited() bool {
+	if x != nil {
+		return x.Invited
+	}
+	return false
+}
+
 type RemoveMemberRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	DeveloperId   string                 `protobuf:"bytes,2,opt,name=developer_id,json=developerId,proto3" json:"developer_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	AppId string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// The member's developer id, or a pending member's invitation id.
+	DeveloperId   string `protobuf:"bytes,2,opt,name=developer_id,json=developerId,proto3" json:"developer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RemoveMemberRequest) Reset() {
 	*x = RemoveMemberRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1058,7 @@ func (x *RemoveMemberRequest) String() string {
 func (*RemoveMemberRequest) ProtoMessage() {}
 
 func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1071,7 @@ func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RemoveMemberRequest) GetAppId() string {
@@ -936,7 +1096,7 @@ type RemoveMemberResponse struct {
 
 func (x *RemoveMemberResponse) Reset() {
 	*x = RemoveMemberResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -948,7 +1108,7 @@ func (x *RemoveMemberResponse) String() string {
 func (*RemoveMemberResponse) ProtoMessage() {}
 
 func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -961,21 +1121,23 @@ func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 type CreateApiKeyRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Role          MemberRole             `protobuf:"varint,3,opt,name=role,proto3,enum=cosync.admin.v1.MemberRole" json:"role,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	AppId string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Role  MemberRole             `protobuf:"varint,3,opt,name=role,proto3,enum=cosync.admin.v1.MemberRole" json:"role,omitempty"`
+	// Optional: the key stops working at this time (must be in the future).
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateApiKeyRequest) Reset() {
 	*x = CreateApiKeyRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1149,7 @@ func (x *CreateApiKeyRequest) String() string {
 func (*CreateApiKeyRequest) ProtoMessage() {}
 
 func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1162,7 @@ func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateApiKeyRequest) GetAppId() string {
@@ -1024,6 +1186,13 @@ func (x *CreateApiKeyRequest) GetRole() MemberRole {
 	return MemberRole_MEMBER_ROLE_UNSPECIFIED
 }
 
+func (x *CreateApiKeyRequest) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 type CreateApiKeyResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	ApiKey *ApiKey                `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
@@ -1035,7 +1204,7 @@ type CreateApiKeyResponse struct {
 
 func (x *CreateApiKeyResponse) Reset() {
 	*x = CreateApiKeyResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1047,7 +1216,7 @@ func (x *CreateApiKeyResponse) String() string {
 func (*CreateApiKeyResponse) ProtoMessage() {}
 
 func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1060,7 +1229,7 @@ func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateApiKeyResponse) GetApiKey() *ApiKey {
@@ -1086,7 +1255,7 @@ type ListApiKeysRequest struct {
 
 func (x *ListApiKeysRequest) Reset() {
 	*x = ListApiKeysRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1267,7 @@ func (x *ListApiKeysRequest) String() string {
 func (*ListApiKeysRequest) ProtoMessage() {}
 
 func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1280,7 @@ func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListApiKeysRequest) GetAppId() string {
@@ -1130,7 +1299,7 @@ type ListApiKeysResponse struct {
 
 func (x *ListApiKeysResponse) Reset() {
 	*x = ListApiKeysResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1311,7 @@ func (x *ListApiKeysResponse) String() string {
 func (*ListApiKeysResponse) ProtoMessage() {}
 
 func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1324,7 @@ func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
@@ -1175,7 +1344,7 @@ type RevokeApiKeyRequest struct {
 
 func (x *RevokeApiKeyRequest) Reset() {
 	*x = RevokeApiKeyRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1356,7 @@ func (x *RevokeApiKeyRequest) String() string {
 func (*RevokeApiKeyRequest) ProtoMessage() {}
 
 func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1369,7 @@ func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RevokeApiKeyRequest) GetAppId() string {
@@ -1225,7 +1394,7 @@ type RevokeApiKeyResponse struct {
 
 func (x *RevokeApiKeyResponse) Reset() {
 	*x = RevokeApiKeyResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1237,7 +1406,7 @@ func (x *RevokeApiKeyResponse) String() string {
 func (*RevokeApiKeyResponse) ProtoMessage() {}
 
 func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1250,25 +1419,38 @@ func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 type ListUsersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	AppId string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	// Matches email, user name or id (prefix, case-insensitive).
-	Query  string        `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// Matches the email or user name (prefix, case-insensitive), the id, or a
+	// metadata value (whole value, case-insensitive).
+	Query string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// UNSPECIFIED: any status.
 	Status v1.UserStatus `protobuf:"varint,3,opt,name=status,proto3,enum=cosync.auth.v1.UserStatus" json:"status,omitempty"`
 	// At most 500; default 50.
-	PageSize      int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PageSize  int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Set: only anonymous (true) or only non-anonymous (false) users.
+	Anonymous *bool `protobuf:"varint,6,opt,name=anonymous,proto3,oneof" json:"anonymous,omitempty"`
+	// Only users who can sign in this way: "password", "apple", "google"; empty: any.
+	Provider string `protobuf:"bytes,7,opt,name=provider,proto3" json:"provider,omitempty"`
+	// UNSPECIFIED: any; NONE: users without a second factor.
+	TwoFactor v1.TwoFactorMethod `protobuf:"varint,8,opt,name=two_factor,json=twoFactor,proto3,enum=cosync.auth.v1.TwoFactorMethod" json:"two_factor,omitempty"`
+	// Half-open ranges [after, before); unset bounds are open.
+	CreatedAfter    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_after,json=createdAfter,proto3" json:"created_after,omitempty"`
+	CreatedBefore   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=created_before,json=createdBefore,proto3" json:"created_before,omitempty"`
+	LastLoginAfter  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=last_login_after,json=lastLoginAfter,proto3" json:"last_login_after,omitempty"`
+	LastLoginBefore *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=last_login_before,json=lastLoginBefore,proto3" json:"last_login_before,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1462,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1475,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListUsersRequest) GetAppId() string {
@@ -1331,6 +1513,55 @@ func (x *ListUsersRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListUsersRequest) GetAnonymous() bool {
+	if x != nil && x.Anonymous != nil {
+		return *x.Anonymous
+	}
+	return false
+}
+
+func (x *ListUsersRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *ListUsersRequest) GetTwoFactor() v1.TwoFactorMethod {
+	if x != nil {
+		return x.TwoFactor
+	}
+	return v1.TwoFactorMethod(0)
+}
+
+func (x *ListUsersRequest) GetCreatedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAfter
+	}
+	return nil
+}
+
+func (x *ListUsersRequest) GetCreatedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedBefore
+	}
+	return nil
+}
+
+func (x *ListUsersRequest) GetLastLoginAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastLoginAfter
+	}
+	return nil
+}
+
+func (x *ListUsersRequest) GetLastLoginBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastLoginBefore
+	}
+	return nil
+}
+
 type ListUsersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Users         []*v1.User             `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
@@ -1342,7 +1573,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1354,7 +1585,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1367,7 +1598,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListUsersResponse) GetUsers() []*v1.User {
@@ -1401,7 +1632,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1413,7 +1644,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1426,7 +1657,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetUserRequest) GetAppId() string {
@@ -1444,15 +1675,17 @@ func (x *GetUserRequest) GetUserId() string {
 }
 
 type GetUserResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          *v1.User               `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  *v1.User               `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// The user's active sessions, most recently used first.
+	Sessions      []*UserSession `protobuf:"bytes,2,rep,name=sessions,proto3" json:"sessions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetUserResponse) Reset() {
 	*x = GetUserResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1464,7 +1697,7 @@ func (x *GetUserResponse) String() string {
 func (*GetUserResponse) ProtoMessage() {}
 
 func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1477,7 +1710,7 @@ func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserResponse.ProtoReflect.Descriptor instead.
 func (*GetUserResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetUserResponse) GetUser() *v1.User {
@@ -1487,20 +1720,30 @@ func (x *GetUserResponse) GetUser() *v1.User {
 	return nil
 }
 
+func (x *GetUserResponse) GetSessions() []*UserSession {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
 type CreateUserRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	Handle        string                 `protobuf:"bytes,2,opt,name=handle,proto3" json:"handle,omitempty"`
-	Password      string                 `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
-	Metadata      *structpb.Struct       `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
-	Locale        string                 `protobuf:"bytes,5,opt,name=locale,proto3" json:"locale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	AppId  string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Handle string                 `protobuf:"bytes,2,opt,name=handle,proto3" json:"handle,omitempty"`
+	// Empty: the user has no password until they set one (see send_set_password).
+	Password string           `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
+	Metadata *structpb.Struct `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Locale   string           `protobuf:"bytes,5,opt,name=locale,proto3" json:"locale,omitempty"`
+	// Mail the user a password-reset code to choose their password.
+	SendSetPassword bool `protobuf:"varint,6,opt,name=send_set_password,json=sendSetPassword,proto3" json:"send_set_password,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1755,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1768,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateUserRequest) GetAppId() string {
@@ -1563,6 +1806,13 @@ func (x *CreateUserRequest) GetLocale() string {
 	return ""
 }
 
+func (x *CreateUserRequest) GetSendSetPassword() bool {
+	if x != nil {
+		return x.SendSetPassword
+	}
+	return false
+}
+
 type CreateUserResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	User          *v1.User               `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
@@ -1572,7 +1822,7 @@ type CreateUserResponse struct {
 
 func (x *CreateUserResponse) Reset() {
 	*x = CreateUserResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1584,7 +1834,7 @@ func (x *CreateUserResponse) String() string {
 func (*CreateUserResponse) ProtoMessage() {}
 
 func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1597,7 +1847,7 @@ func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CreateUserResponse) GetUser() *v1.User {
@@ -1620,7 +1870,7 @@ type UpdateUserRequest struct {
 
 func (x *UpdateUserRequest) Reset() {
 	*x = UpdateUserRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1632,7 +1882,7 @@ func (x *UpdateUserRequest) String() string {
 func (*UpdateUserRequest) ProtoMessage() {}
 
 func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1645,7 +1895,7 @@ func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUserRequest.ProtoReflect.Descriptor instead.
 func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *UpdateUserRequest) GetAppId() string {
@@ -1692,7 +1942,7 @@ type UpdateUserResponse struct {
 
 func (x *UpdateUserResponse) Reset() {
 	*x = UpdateUserResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +1954,7 @@ func (x *UpdateUserResponse) String() string {
 func (*UpdateUserResponse) ProtoMessage() {}
 
 func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +1967,7 @@ func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUserResponse.ProtoReflect.Descriptor instead.
 func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UpdateUserResponse) GetUser() *v1.User {
@@ -1737,7 +1987,7 @@ type DeleteUserRequest struct {
 
 func (x *DeleteUserRequest) Reset() {
 	*x = DeleteUserRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1749,7 +1999,7 @@ func (x *DeleteUserRequest) String() string {
 func (*DeleteUserRequest) ProtoMessage() {}
 
 func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1762,7 +2012,7 @@ func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *DeleteUserRequest) GetAppId() string {
@@ -1787,7 +2037,7 @@ type DeleteUserResponse struct {
 
 func (x *DeleteUserResponse) Reset() {
 	*x = DeleteUserResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1799,7 +2049,7 @@ func (x *DeleteUserResponse) String() string {
 func (*DeleteUserResponse) ProtoMessage() {}
 
 func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1812,7 +2062,7 @@ func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserResponse.ProtoReflect.Descriptor instead.
 func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 type RevokeUserSessionsRequest struct {
@@ -1825,7 +2075,7 @@ type RevokeUserSessionsRequest struct {
 
 func (x *RevokeUserSessionsRequest) Reset() {
 	*x = RevokeUserSessionsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1837,7 +2087,7 @@ func (x *RevokeUserSessionsRequest) String() string {
 func (*RevokeUserSessionsRequest) ProtoMessage() {}
 
 func (x *RevokeUserSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1850,7 +2100,7 @@ func (x *RevokeUserSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeUserSessionsRequest.ProtoReflect.Descriptor instead.
 func (*RevokeUserSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RevokeUserSessionsRequest) GetAppId() string {
@@ -1875,7 +2125,7 @@ type RevokeUserSessionsResponse struct {
 
 func (x *RevokeUserSessionsResponse) Reset() {
 	*x = RevokeUserSessionsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +2137,7 @@ func (x *RevokeUserSessionsResponse) String() string {
 func (*RevokeUserSessionsResponse) ProtoMessage() {}
 
 func (x *RevokeUserSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +2150,103 @@ func (x *RevokeUserSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeUserSessionsResponse.ProtoReflect.Descriptor instead.
 func (*RevokeUserSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+}
+
+type RevokeUserSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	SessionId     string                 `protobuf:"bytes,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeUserSessionRequest) Reset() {
+	*x = RevokeUserSessionRequest{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeUserSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeUserSessionRequest) ProtoMessage() {}
+
+func (x *RevokeUserSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeUserSessionRequest.ProtoReflect.Descriptor instead.
+func (*RevokeUserSessionRequest) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *RevokeUserSessionRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *RevokeUserSessionRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RevokeUserSessionRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+type RevokeUserSessionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeUserSessionResponse) Reset() {
+	*x = RevokeUserSessionResponse{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeUserSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeUserSessionResponse) ProtoMessage() {}
+
+func (x *RevokeUserSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeUserSessionResponse.ProtoReflect.Descriptor instead.
+func (*RevokeUserSessionResponse) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 type ResetUserTwoFactorRequest struct {
@@ -1913,7 +2259,7 @@ type ResetUserTwoFactorRequest struct {
 
 func (x *ResetUserTwoFactorRequest) Reset() {
 	*x = ResetUserTwoFactorRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2271,7 @@ func (x *ResetUserTwoFactorRequest) String() string {
 func (*ResetUserTwoFactorRequest) ProtoMessage() {}
 
 func (x *ResetUserTwoFactorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2284,7 @@ func (x *ResetUserTwoFactorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetUserTwoFactorRequest.ProtoReflect.Descriptor instead.
 func (*ResetUserTwoFactorRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ResetUserTwoFactorRequest) GetAppId() string {
@@ -1964,7 +2310,7 @@ type ResetUserTwoFactorResponse struct {
 
 func (x *ResetUserTwoFactorResponse) Reset() {
 	*x = ResetUserTwoFactorResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1976,7 +2322,7 @@ func (x *ResetUserTwoFactorResponse) String() string {
 func (*ResetUserTwoFactorResponse) ProtoMessage() {}
 
 func (x *ResetUserTwoFactorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +2335,7 @@ func (x *ResetUserTwoFactorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetUserTwoFactorResponse.ProtoReflect.Descriptor instead.
 func (*ResetUserTwoFactorResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ResetUserTwoFactorResponse) GetUser() *v1.User {
@@ -2009,7 +2355,7 @@ type SendPasswordResetRequest struct {
 
 func (x *SendPasswordResetRequest) Reset() {
 	*x = SendPasswordResetRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2021,7 +2367,7 @@ func (x *SendPasswordResetRequest) String() string {
 func (*SendPasswordResetRequest) ProtoMessage() {}
 
 func (x *SendPasswordResetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2034,7 +2380,7 @@ func (x *SendPasswordResetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendPasswordResetRequest.ProtoReflect.Descriptor instead.
 func (*SendPasswordResetRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SendPasswordResetRequest) GetAppId() string {
@@ -2059,7 +2405,7 @@ type SendPasswordResetResponse struct {
 
 func (x *SendPasswordResetResponse) Reset() {
 	*x = SendPasswordResetResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[41]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2071,7 +2417,7 @@ func (x *SendPasswordResetResponse) String() string {
 func (*SendPasswordResetResponse) ProtoMessage() {}
 
 func (x *SendPasswordResetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[41]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2084,21 +2430,26 @@ func (x *SendPasswordResetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendPasswordResetResponse.ProtoReflect.Descriptor instead.
 func (*SendPasswordResetResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 type CreateInvitationsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	Invitations   []*InvitationInput     `protobuf:"bytes,2,rep,name=invitations,proto3" json:"invitations,omitempty"`
-	Locale        string                 `protobuf:"bytes,3,opt,name=locale,proto3" json:"locale,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	AppId string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// The invitations; or give `csv` instead.
+	Invitations []*InvitationInput `protobuf:"bytes,2,rep,name=invitations,proto3" json:"invitations,omitempty"`
+	Locale      string             `protobuf:"bytes,3,opt,name=locale,proto3" json:"locale,omitempty"`
+	// CSV text: a header row naming `email` (or `handle`) and any invite
+	// metadata fields by their path, then one row per invitation (at most
+	// 1,000). Errors name the line.
+	Csv           string `protobuf:"bytes,4,opt,name=csv,proto3" json:"csv,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateInvitationsRequest) Reset() {
 	*x = CreateInvitationsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[42]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2110,7 +2461,7 @@ func (x *CreateInvitationsRequest) String() string {
 func (*CreateInvitationsRequest) ProtoMessage() {}
 
 func (x *CreateInvitationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[42]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2123,7 +2474,7 @@ func (x *CreateInvitationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInvitationsRequest.ProtoReflect.Descriptor instead.
 func (*CreateInvitationsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CreateInvitationsRequest) GetAppId() string {
@@ -2147,6 +2498,13 @@ func (x *CreateInvitationsRequest) GetLocale() string {
 	return ""
 }
 
+func (x *CreateInvitationsRequest) GetCsv() string {
+	if x != nil {
+		return x.Csv
+	}
+	return ""
+}
+
 type CreateInvitationsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Invitations   []*Invitation          `protobuf:"bytes,1,rep,name=invitations,proto3" json:"invitations,omitempty"`
@@ -2156,7 +2514,7 @@ type CreateInvitationsResponse struct {
 
 func (x *CreateInvitationsResponse) Reset() {
 	*x = CreateInvitationsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[43]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2526,7 @@ func (x *CreateInvitationsResponse) String() string {
 func (*CreateInvitationsResponse) ProtoMessage() {}
 
 func (x *CreateInvitationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[43]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2181,7 +2539,7 @@ func (x *CreateInvitationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInvitationsResponse.ProtoReflect.Descriptor instead.
 func (*CreateInvitationsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CreateInvitationsResponse) GetInvitations() []*Invitation {
@@ -2204,7 +2562,7 @@ type ListInvitationsRequest struct {
 
 func (x *ListInvitationsRequest) Reset() {
 	*x = ListInvitationsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[44]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2216,7 +2574,7 @@ func (x *ListInvitationsRequest) String() string {
 func (*ListInvitationsRequest) ProtoMessage() {}
 
 func (x *ListInvitationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[44]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2229,7 +2587,7 @@ func (x *ListInvitationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInvitationsRequest.ProtoReflect.Descriptor instead.
 func (*ListInvitationsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListInvitationsRequest) GetAppId() string {
@@ -2270,7 +2628,7 @@ type ListInvitationsResponse struct {
 
 func (x *ListInvitationsResponse) Reset() {
 	*x = ListInvitationsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[45]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2282,7 +2640,7 @@ func (x *ListInvitationsResponse) String() string {
 func (*ListInvitationsResponse) ProtoMessage() {}
 
 func (x *ListInvitationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[45]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2295,7 +2653,7 @@ func (x *ListInvitationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInvitationsResponse.ProtoReflect.Descriptor instead.
 func (*ListInvitationsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListInvitationsResponse) GetInvitations() []*Invitation {
@@ -2322,7 +2680,7 @@ type ResendInvitationRequest struct {
 
 func (x *ResendInvitationRequest) Reset() {
 	*x = ResendInvitationRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[46]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2334,7 +2692,7 @@ func (x *ResendInvitationRequest) String() string {
 func (*ResendInvitationRequest) ProtoMessage() {}
 
 func (x *ResendInvitationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[46]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2347,7 +2705,7 @@ func (x *ResendInvitationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResendInvitationRequest.ProtoReflect.Descriptor instead.
 func (*ResendInvitationRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ResendInvitationRequest) GetAppId() string {
@@ -2373,7 +2731,7 @@ type ResendInvitationResponse struct {
 
 func (x *ResendInvitationResponse) Reset() {
 	*x = ResendInvitationResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[47]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2743,7 @@ func (x *ResendInvitationResponse) String() string {
 func (*ResendInvitationResponse) ProtoMessage() {}
 
 func (x *ResendInvitationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[47]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2756,7 @@ func (x *ResendInvitationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResendInvitationResponse.ProtoReflect.Descriptor instead.
 func (*ResendInvitationResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ResendInvitationResponse) GetInvitation() *Invitation {
@@ -2418,7 +2776,7 @@ type RevokeInvitationRequest struct {
 
 func (x *RevokeInvitationRequest) Reset() {
 	*x = RevokeInvitationRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[48]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2430,7 +2788,7 @@ func (x *RevokeInvitationRequest) String() string {
 func (*RevokeInvitationRequest) ProtoMessage() {}
 
 func (x *RevokeInvitationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[48]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2443,7 +2801,7 @@ func (x *RevokeInvitationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeInvitationRequest.ProtoReflect.Descriptor instead.
 func (*RevokeInvitationRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RevokeInvitationRequest) GetAppId() string {
@@ -2468,7 +2826,7 @@ type RevokeInvitationResponse struct {
 
 func (x *RevokeInvitationResponse) Reset() {
 	*x = RevokeInvitationResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[49]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2480,7 +2838,7 @@ func (x *RevokeInvitationResponse) String() string {
 func (*RevokeInvitationResponse) ProtoMessage() {}
 
 func (x *RevokeInvitationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[49]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2493,7 +2851,7 @@ func (x *RevokeInvitationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeInvitationResponse.ProtoReflect.Descriptor instead.
 func (*RevokeInvitationResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 type ListPendingSignupsRequest struct {
@@ -2508,7 +2866,7 @@ type ListPendingSignupsRequest struct {
 
 func (x *ListPendingSignupsRequest) Reset() {
 	*x = ListPendingSignupsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[50]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +2878,7 @@ func (x *ListPendingSignupsRequest) String() string {
 func (*ListPendingSignupsRequest) ProtoMessage() {}
 
 func (x *ListPendingSignupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[50]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +2891,7 @@ func (x *ListPendingSignupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingSignupsRequest.ProtoReflect.Descriptor instead.
 func (*ListPendingSignupsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListPendingSignupsRequest) GetAppId() string {
@@ -2567,7 +2925,7 @@ type ListPendingSignupsResponse struct {
 
 func (x *ListPendingSignupsResponse) Reset() {
 	*x = ListPendingSignupsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[51]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2579,7 +2937,7 @@ func (x *ListPendingSignupsResponse) String() string {
 func (*ListPendingSignupsResponse) ProtoMessage() {}
 
 func (x *ListPendingSignupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[51]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2592,7 +2950,7 @@ func (x *ListPendingSignupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingSignupsResponse.ProtoReflect.Descriptor instead.
 func (*ListPendingSignupsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListPendingSignupsResponse) GetPendingSignups() []*PendingSignup {
@@ -2619,7 +2977,7 @@ type DeletePendingSignupRequest struct {
 
 func (x *DeletePendingSignupRequest) Reset() {
 	*x = DeletePendingSignupRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[52]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2631,7 +2989,7 @@ func (x *DeletePendingSignupRequest) String() string {
 func (*DeletePendingSignupRequest) ProtoMessage() {}
 
 func (x *DeletePendingSignupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[52]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2644,7 +3002,7 @@ func (x *DeletePendingSignupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePendingSignupRequest.ProtoReflect.Descriptor instead.
 func (*DeletePendingSignupRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{52}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DeletePendingSignupRequest) GetAppId() string {
@@ -2669,7 +3027,7 @@ type DeletePendingSignupResponse struct {
 
 func (x *DeletePendingSignupResponse) Reset() {
 	*x = DeletePendingSignupResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[53]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2681,7 +3039,7 @@ func (x *DeletePendingSignupResponse) String() string {
 func (*DeletePendingSignupResponse) ProtoMessage() {}
 
 func (x *DeletePendingSignupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[53]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2694,7 +3052,201 @@ func (x *DeletePendingSignupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePendingSignupResponse.ProtoReflect.Descriptor instead.
 func (*DeletePendingSignupResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{53}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{57}
+}
+
+type ResendPendingSignupRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	AppId           string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	PendingSignupId string                 `protobuf:"bytes,2,opt,name=pending_signup_id,json=pendingSignupId,proto3" json:"pending_signup_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ResendPendingSignupRequest) Reset() {
+	*x = ResendPendingSignupRequest{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResendPendingSignupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResendPendingSignupRequest) ProtoMessage() {}
+
+func (x *ResendPendingSignupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResendPendingSignupRequest.ProtoReflect.Descriptor instead.
+func (*ResendPendingSignupRequest) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ResendPendingSignupRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *ResendPendingSignupRequest) GetPendingSignupId() string {
+	if x != nil {
+		return x.PendingSignupId
+	}
+	return ""
+}
+
+type ResendPendingSignupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PendingSignup *PendingSignup         `protobuf:"bytes,1,opt,name=pending_signup,json=pendingSignup,proto3" json:"pending_signup,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResendPendingSignupResponse) Reset() {
+	*x = ResendPendingSignupResponse{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResendPendingSignupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResendPendingSignupResponse) ProtoMessage() {}
+
+func (x *ResendPendingSignupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResendPendingSignupResponse.ProtoReflect.Descriptor instead.
+func (*ResendPendingSignupResponse) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ResendPendingSignupResponse) GetPendingSignup() *PendingSignup {
+	if x != nil {
+		return x.PendingSignup
+	}
+	return nil
+}
+
+type SetGlobalSwitchesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unset leaves the switch as each application has it.
+	SignupEnabled  *bool `protobuf:"varint,1,opt,name=signup_enabled,json=signupEnabled,proto3,oneof" json:"signup_enabled,omitempty"`
+	InvitesEnabled *bool `protobuf:"varint,2,opt,name=invites_enabled,json=invitesEnabled,proto3,oneof" json:"invites_enabled,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SetGlobalSwitchesRequest) Reset() {
+	*x = SetGlobalSwitchesRequest{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetGlobalSwitchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetGlobalSwitchesRequest) ProtoMessage() {}
+
+func (x *SetGlobalSwitchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetGlobalSwitchesRequest.ProtoReflect.Descriptor instead.
+func (*SetGlobalSwitchesRequest) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *SetGlobalSwitchesRequest) GetSignupEnabled() bool {
+	if x != nil && x.SignupEnabled != nil {
+		return *x.SignupEnabled
+	}
+	return false
+}
+
+func (x *SetGlobalSwitchesRequest) GetInvitesEnabled() bool {
+	if x != nil && x.InvitesEnabled != nil {
+		return *x.InvitesEnabled
+	}
+	return false
+}
+
+type SetGlobalSwitchesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The applications changed.
+	Apps          []*App `protobuf:"bytes,1,rep,name=apps,proto3" json:"apps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetGlobalSwitchesResponse) Reset() {
+	*x = SetGlobalSwitchesResponse{}
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetGlobalSwitchesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetGlobalSwitchesResponse) ProtoMessage() {}
+
+func (x *SetGlobalSwitchesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetGlobalSwitchesResponse.ProtoReflect.Descriptor instead.
+func (*SetGlobalSwitchesResponse) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *SetGlobalSwitchesResponse) GetApps() []*App {
+	if x != nil {
+		return x.Apps
+	}
+	return nil
 }
 
 type ListEmailTemplatesRequest struct {
@@ -2707,7 +3259,7 @@ type ListEmailTemplatesRequest struct {
 
 func (x *ListEmailTemplatesRequest) Reset() {
 	*x = ListEmailTemplatesRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[54]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2719,7 +3271,7 @@ func (x *ListEmailTemplatesRequest) String() string {
 func (*ListEmailTemplatesRequest) ProtoMessage() {}
 
 func (x *ListEmailTemplatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[54]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2732,7 +3284,7 @@ func (x *ListEmailTemplatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEmailTemplatesRequest.ProtoReflect.Descriptor instead.
 func (*ListEmailTemplatesRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{54}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListEmailTemplatesRequest) GetAppId() string {
@@ -2758,7 +3310,7 @@ type ListEmailTemplatesResponse struct {
 
 func (x *ListEmailTemplatesResponse) Reset() {
 	*x = ListEmailTemplatesResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[55]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2770,7 +3322,7 @@ func (x *ListEmailTemplatesResponse) String() string {
 func (*ListEmailTemplatesResponse) ProtoMessage() {}
 
 func (x *ListEmailTemplatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[55]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2783,7 +3335,7 @@ func (x *ListEmailTemplatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEmailTemplatesResponse.ProtoReflect.Descriptor instead.
 func (*ListEmailTemplatesResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{55}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListEmailTemplatesResponse) GetTemplates() []*EmailTemplate {
@@ -2803,7 +3355,7 @@ type UpdateEmailTemplateRequest struct {
 
 func (x *UpdateEmailTemplateRequest) Reset() {
 	*x = UpdateEmailTemplateRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[56]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2815,7 +3367,7 @@ func (x *UpdateEmailTemplateRequest) String() string {
 func (*UpdateEmailTemplateRequest) ProtoMessage() {}
 
 func (x *UpdateEmailTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[56]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2828,7 +3380,7 @@ func (x *UpdateEmailTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEmailTemplateRequest.ProtoReflect.Descriptor instead.
 func (*UpdateEmailTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{56}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *UpdateEmailTemplateRequest) GetAppId() string {
@@ -2854,7 +3406,7 @@ type UpdateEmailTemplateResponse struct {
 
 func (x *UpdateEmailTemplateResponse) Reset() {
 	*x = UpdateEmailTemplateResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[57]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2866,7 +3418,7 @@ func (x *UpdateEmailTemplateResponse) String() string {
 func (*UpdateEmailTemplateResponse) ProtoMessage() {}
 
 func (x *UpdateEmailTemplateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[57]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2879,7 +3431,7 @@ func (x *UpdateEmailTemplateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEmailTemplateResponse.ProtoReflect.Descriptor instead.
 func (*UpdateEmailTemplateResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{57}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *UpdateEmailTemplateResponse) GetTemplate() *EmailTemplate {
@@ -2899,7 +3451,7 @@ type PreviewEmailTemplateRequest struct {
 
 func (x *PreviewEmailTemplateRequest) Reset() {
 	*x = PreviewEmailTemplateRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[58]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2911,7 +3463,7 @@ func (x *PreviewEmailTemplateRequest) String() string {
 func (*PreviewEmailTemplateRequest) ProtoMessage() {}
 
 func (x *PreviewEmailTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[58]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2924,7 +3476,7 @@ func (x *PreviewEmailTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewEmailTemplateRequest.ProtoReflect.Descriptor instead.
 func (*PreviewEmailTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{58}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *PreviewEmailTemplateRequest) GetAppId() string {
@@ -2952,7 +3504,7 @@ type PreviewEmailTemplateResponse struct {
 
 func (x *PreviewEmailTemplateResponse) Reset() {
 	*x = PreviewEmailTemplateResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[59]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2964,7 +3516,7 @@ func (x *PreviewEmailTemplateResponse) String() string {
 func (*PreviewEmailTemplateResponse) ProtoMessage() {}
 
 func (x *PreviewEmailTemplateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[59]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2977,7 +3529,7 @@ func (x *PreviewEmailTemplateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewEmailTemplateResponse.ProtoReflect.Descriptor instead.
 func (*PreviewEmailTemplateResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{59}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *PreviewEmailTemplateResponse) GetSubject() string {
@@ -3010,7 +3562,7 @@ type ListLocalesRequest struct {
 
 func (x *ListLocalesRequest) Reset() {
 	*x = ListLocalesRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[60]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3022,7 +3574,7 @@ func (x *ListLocalesRequest) String() string {
 func (*ListLocalesRequest) ProtoMessage() {}
 
 func (x *ListLocalesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[60]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3035,7 +3587,7 @@ func (x *ListLocalesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLocalesRequest.ProtoReflect.Descriptor instead.
 func (*ListLocalesRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{60}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ListLocalesRequest) GetAppId() string {
@@ -3057,7 +3609,7 @@ type ListLocalesResponse struct {
 
 func (x *ListLocalesResponse) Reset() {
 	*x = ListLocalesResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[61]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3069,7 +3621,7 @@ func (x *ListLocalesResponse) String() string {
 func (*ListLocalesResponse) ProtoMessage() {}
 
 func (x *ListLocalesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[61]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3082,7 +3634,7 @@ func (x *ListLocalesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLocalesResponse.ProtoReflect.Descriptor instead.
 func (*ListLocalesResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{61}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ListLocalesResponse) GetAvailable() []string {
@@ -3111,7 +3663,7 @@ type GetStatsRequest struct {
 
 func (x *GetStatsRequest) Reset() {
 	*x = GetStatsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[62]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3123,7 +3675,7 @@ func (x *GetStatsRequest) String() string {
 func (*GetStatsRequest) ProtoMessage() {}
 
 func (x *GetStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[62]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3136,7 +3688,7 @@ func (x *GetStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetStatsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{62}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *GetStatsRequest) GetAppId() string {
@@ -3161,16 +3713,21 @@ func (x *GetStatsRequest) GetEndDate() string {
 }
 
 type GetStatsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Days          []*DailyStats          `protobuf:"bytes,1,rep,name=days,proto3" json:"days,omitempty"`
-	Totals        *DailyStats            `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Days  []*DailyStats          `protobuf:"bytes,1,rep,name=days,proto3" json:"days,omitempty"`
+	// Sums over the range; users and two_factor_users as of its last day;
+	// active_users counts distinct users over the whole range.
+	Totals *DailyStats `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
+	// Users now, by the ways they can sign in ("password", "apple", "google",
+	// "anonymous"); a user with two ways counts in both.
+	UsersByProvider map[string]int64 `protobuf:"bytes,3,rep,name=users_by_provider,json=usersByProvider,proto3" json:"users_by_provider,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetStatsResponse) Reset() {
 	*x = GetStatsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[63]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3182,7 +3739,7 @@ func (x *GetStatsResponse) String() string {
 func (*GetStatsResponse) ProtoMessage() {}
 
 func (x *GetStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[63]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3195,7 +3752,7 @@ func (x *GetStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetStatsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{63}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *GetStatsResponse) GetDays() []*DailyStats {
@@ -3212,23 +3769,36 @@ func (x *GetStatsResponse) GetTotals() *DailyStats {
 	return nil
 }
 
+func (x *GetStatsResponse) GetUsersByProvider() map[string]int64 {
+	if x != nil {
+		return x.UsersByProvider
+	}
+	return nil
+}
+
 type ListAuditEventsRequest struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	AppId     string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	Action    string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
-	Outcome   string                 `protobuf:"bytes,3,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	AppId   string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Action  string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	Outcome string                 `protobuf:"bytes,3,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// Half-open range [start_time, end_time).
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	EndTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// At most 500; default 50.
-	PageSize      int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Who acted: a developer id, an API key id, or a user id.
+	ActorId string `protobuf:"bytes,8,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	// Whom it was done to (a user id).
+	SubjectId     string `protobuf:"bytes,9,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	Ip            string `protobuf:"bytes,10,opt,name=ip,proto3" json:"ip,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[64]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3240,7 +3810,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[64]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3253,7 +3823,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{64}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ListAuditEventsRequest) GetAppId() string {
@@ -3305,6 +3875,27 @@ func (x *ListAuditEventsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAuditEventsRequest) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetIp() string {
+	if x != nil {
+		return x.Ip
+	}
+	return ""
+}
+
 type ListAuditEventsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Events        []*AuditEvent          `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
@@ -3315,7 +3906,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[65]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +3918,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[65]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3931,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{65}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
@@ -3358,18 +3949,19 @@ func (x *ListAuditEventsResponse) GetNextPageToken() string {
 }
 
 type SendTestEmailRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	To            string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
-	Kind          TemplateKind           `protobuf:"varint,3,opt,name=kind,proto3,enum=cosync.admin.v1.TemplateKind" json:"kind,omitempty"`
-	Locale        string                 `protobuf:"bytes,4,opt,name=locale,proto3" json:"locale,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	AppId string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// Empty: the calling developer's email (an API key must name one).
+	To            string       `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Kind          TemplateKind `protobuf:"varint,3,opt,name=kind,proto3,enum=cosync.admin.v1.TemplateKind" json:"kind,omitempty"`
+	Locale        string       `protobuf:"bytes,4,opt,name=locale,proto3" json:"locale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SendTestEmailRequest) Reset() {
 	*x = SendTestEmailRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[66]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3381,7 +3973,7 @@ func (x *SendTestEmailRequest) String() string {
 func (*SendTestEmailRequest) ProtoMessage() {}
 
 func (x *SendTestEmailRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[66]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3394,7 +3986,7 @@ func (x *SendTestEmailRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestEmailRequest.ProtoReflect.Descriptor instead.
 func (*SendTestEmailRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{66}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *SendTestEmailRequest) GetAppId() string {
@@ -3433,7 +4025,7 @@ type SendTestEmailResponse struct {
 
 func (x *SendTestEmailResponse) Reset() {
 	*x = SendTestEmailResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[67]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3445,7 +4037,7 @@ func (x *SendTestEmailResponse) String() string {
 func (*SendTestEmailResponse) ProtoMessage() {}
 
 func (x *SendTestEmailResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[67]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3458,7 +4050,7 @@ func (x *SendTestEmailResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestEmailResponse.ProtoReflect.Descriptor instead.
 func (*SendTestEmailResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{67}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{75}
 }
 
 type SendTestSmsRequest struct {
@@ -3471,7 +4063,7 @@ type SendTestSmsRequest struct {
 
 func (x *SendTestSmsRequest) Reset() {
 	*x = SendTestSmsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[68]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3483,7 +4075,7 @@ func (x *SendTestSmsRequest) String() string {
 func (*SendTestSmsRequest) ProtoMessage() {}
 
 func (x *SendTestSmsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[68]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3496,7 +4088,7 @@ func (x *SendTestSmsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestSmsRequest.ProtoReflect.Descriptor instead.
 func (*SendTestSmsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{68}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *SendTestSmsRequest) GetAppId() string {
@@ -3521,7 +4113,7 @@ type SendTestSmsResponse struct {
 
 func (x *SendTestSmsResponse) Reset() {
 	*x = SendTestSmsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[69]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3533,7 +4125,7 @@ func (x *SendTestSmsResponse) String() string {
 func (*SendTestSmsResponse) ProtoMessage() {}
 
 func (x *SendTestSmsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[69]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3546,7 +4138,7 @@ func (x *SendTestSmsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTestSmsResponse.ProtoReflect.Descriptor instead.
 func (*SendTestSmsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{69}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{77}
 }
 
 type GetIntegrationSnippetsRequest struct {
@@ -3558,7 +4150,7 @@ type GetIntegrationSnippetsRequest struct {
 
 func (x *GetIntegrationSnippetsRequest) Reset() {
 	*x = GetIntegrationSnippetsRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[70]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3570,7 +4162,7 @@ func (x *GetIntegrationSnippetsRequest) String() string {
 func (*GetIntegrationSnippetsRequest) ProtoMessage() {}
 
 func (x *GetIntegrationSnippetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[70]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3583,7 +4175,7 @@ func (x *GetIntegrationSnippetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationSnippetsRequest.ProtoReflect.Descriptor instead.
 func (*GetIntegrationSnippetsRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{70}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *GetIntegrationSnippetsRequest) GetAppId() string {
@@ -3605,7 +4197,7 @@ type GetIntegrationSnippetsResponse struct {
 
 func (x *GetIntegrationSnippetsResponse) Reset() {
 	*x = GetIntegrationSnippetsResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[71]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3617,7 +4209,7 @@ func (x *GetIntegrationSnippetsResponse) String() string {
 func (*GetIntegrationSnippetsResponse) ProtoMessage() {}
 
 func (x *GetIntegrationSnippetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[71]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3630,7 +4222,7 @@ func (x *GetIntegrationSnippetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationSnippetsResponse.ProtoReflect.Descriptor instead.
 func (*GetIntegrationSnippetsResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{71}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *GetIntegrationSnippetsResponse) GetJwksUrl() string {
@@ -3672,7 +4264,7 @@ type ListOutboxRequest struct {
 
 func (x *ListOutboxRequest) Reset() {
 	*x = ListOutboxRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[72]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3684,7 +4276,7 @@ func (x *ListOutboxRequest) String() string {
 func (*ListOutboxRequest) ProtoMessage() {}
 
 func (x *ListOutboxRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[72]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3697,7 +4289,7 @@ func (x *ListOutboxRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOutboxRequest.ProtoReflect.Descriptor instead.
 func (*ListOutboxRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{72}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *ListOutboxRequest) GetAppId() string {
@@ -3723,7 +4315,7 @@ type ListOutboxResponse struct {
 
 func (x *ListOutboxResponse) Reset() {
 	*x = ListOutboxResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[73]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3735,7 +4327,7 @@ func (x *ListOutboxResponse) String() string {
 func (*ListOutboxResponse) ProtoMessage() {}
 
 func (x *ListOutboxResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[73]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3748,7 +4340,7 @@ func (x *ListOutboxResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOutboxResponse.ProtoReflect.Descriptor instead.
 func (*ListOutboxResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{73}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *ListOutboxResponse) GetMessages() []*OutboxMessage {
@@ -3771,7 +4363,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[74]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3783,7 +4375,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[74]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3796,7 +4388,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{74}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *ListDeliveriesRequest) GetAppId() string {
@@ -3829,7 +4421,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3841,7 +4433,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[75]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3854,7 +4446,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{75}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *ListDeliveriesResponse) GetDeliveries() []*Delivery {
@@ -3874,7 +4466,7 @@ type InvitationInput struct {
 
 func (x *InvitationInput) Reset() {
 	*x = InvitationInput{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3886,7 +4478,7 @@ func (x *InvitationInput) String() string {
 func (*InvitationInput) ProtoMessage() {}
 
 func (x *InvitationInput) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[76]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3899,7 +4491,7 @@ func (x *InvitationInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvitationInput.ProtoReflect.Descriptor instead.
 func (*InvitationInput) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{76}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *InvitationInput) GetHandle() string {
@@ -3929,7 +4521,7 @@ type ImportCosyncJwtUsersRequest struct {
 
 func (x *ImportCosyncJwtUsersRequest) Reset() {
 	*x = ImportCosyncJwtUsersRequest{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3941,7 +4533,7 @@ func (x *ImportCosyncJwtUsersRequest) String() string {
 func (*ImportCosyncJwtUsersRequest) ProtoMessage() {}
 
 func (x *ImportCosyncJwtUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[77]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3954,7 +4546,7 @@ func (x *ImportCosyncJwtUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCosyncJwtUsersRequest.ProtoReflect.Descriptor instead.
 func (*ImportCosyncJwtUsersRequest) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{77}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *ImportCosyncJwtUsersRequest) GetAppId() string {
@@ -4005,7 +4597,7 @@ type ImportCosyncJwtUsersResponse struct {
 
 func (x *ImportCosyncJwtUsersResponse) Reset() {
 	*x = ImportCosyncJwtUsersResponse{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[78]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4017,7 +4609,7 @@ func (x *ImportCosyncJwtUsersResponse) String() string {
 func (*ImportCosyncJwtUsersResponse) ProtoMessage() {}
 
 func (x *ImportCosyncJwtUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[78]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4030,7 +4622,7 @@ func (x *ImportCosyncJwtUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCosyncJwtUsersResponse.ProtoReflect.Descriptor instead.
 func (*ImportCosyncJwtUsersResponse) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{78}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *ImportCosyncJwtUsersResponse) GetDryRun() bool {
@@ -4109,7 +4701,7 @@ type ImportRow struct {
 
 func (x *ImportRow) Reset() {
 	*x = ImportRow{}
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[79]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4121,7 +4713,7 @@ func (x *ImportRow) String() string {
 func (*ImportRow) ProtoMessage() {}
 
 func (x *ImportRow) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_admin_proto_msgTypes[79]
+	mi := &file_cosync_admin_v1_admin_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4134,7 +4726,7 @@ func (x *ImportRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
 func (*ImportRow) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{79}
+	return file_cosync_admin_v1_admin_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *ImportRow) GetLine() int32 {
@@ -4168,12 +4760,24 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x04name\x128\n" +
 	"\bsettings\x18\x02 \x01(\v2\x1c.cosync.admin.v1.AppSettingsR\bsettings\";\n" +
 	"\x11CreateAppResponse\x12&\n" +
-	"\x03app\x18\x01 \x01(\v2\x14.cosync.admin.v1.AppR\x03app\"c\n" +
+	"\x03app\x18\x01 \x01(\v2\x14.cosync.admin.v1.AppR\x03app\"\x12\n" +
+	"\x10GetCallerRequest\"\xcb\x02\n" +
+	"\x11GetCallerResponse\x12!\n" +
+	"\fdeveloper_id\x18\x01 \x01(\tR\vdeveloperId\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12\x1a\n" +
+	"\boperator\x18\x03 \x01(\bR\boperator\x12\x1c\n" +
+	"\n" +
+	"api_key_id\x18\x04 \x01(\tR\bapiKeyId\x12\x15\n" +
+	"\x06app_id\x18\x05 \x01(\tR\x05appId\x12/\n" +
+	"\x04role\x18\x06 \x01(\x0e2\x1b.cosync.admin.v1.MemberRoleR\x04role\x128\n" +
+	"\x18developer_signup_enabled\x18\a \x01(\bR\x16developerSignupEnabled\x12A\n" +
+	"\x1ddeveloper_two_factor_required\x18\b \x01(\bR\x1adeveloperTwoFactorRequired\"u\n" +
 	"\x0fListAppsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"d\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x10\n" +
+	"\x03all\x18\x03 \x01(\bR\x03all\"d\n" +
 	"\x10ListAppsResponse\x12(\n" +
 	"\x04apps\x18\x01 \x03(\v2\x14.cosync.admin.v1.AppR\x04apps\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"1\n" +
@@ -4209,18 +4813,21 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x05email\x18\x02 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
 	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x05email\x12;\n" +
 	"\x04role\x18\x03 \x01(\x0e2\x1b.cosync.admin.v1.MemberRoleB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04role\"D\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04role\"^\n" +
 	"\x11AddMemberResponse\x12/\n" +
-	"\x06member\x18\x01 \x01(\v2\x17.cosync.admin.v1.MemberR\x06member\"e\n" +
+	"\x06member\x18\x01 \x01(\v2\x17.cosync.admin.v1.MemberR\x06member\x12\x18\n" +
+	"\ainvited\x18\x02 \x01(\bR\ainvited\"e\n" +
 	"\x13RemoveMemberRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12,\n" +
 	"\fdeveloper_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\vdeveloperId\"\x16\n" +
-	"\x14RemoveMemberResponse\"\x96\x01\n" +
+	"\x14RemoveMemberResponse\"\xd1\x01\n" +
 	"\x13CreateApiKeyRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\x1e\n" +
 	"\x04name\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x04name\x12=\n" +
-	"\x04role\x18\x03 \x01(\x0e2\x1b.cosync.admin.v1.MemberRoleB\f\xbaH\t\x82\x01\x06\x10\x01\x18\x02\x18\x03R\x04role\"`\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x1b.cosync.admin.v1.MemberRoleB\f\xbaH\t\x82\x01\x06\x10\x01\x18\x02\x18\x03R\x04role\x129\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"`\n" +
 	"\x14CreateApiKeyResponse\x120\n" +
 	"\aapi_key\x18\x01 \x01(\v2\x17.cosync.admin.v1.ApiKeyR\x06apiKey\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\"6\n" +
@@ -4232,7 +4839,7 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12'\n" +
 	"\n" +
 	"api_key_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bapiKeyId\"\x16\n" +
-	"\x14RevokeApiKeyResponse\"\xe4\x01\n" +
+	"\x14RevokeApiKeyResponse\"\xaf\x05\n" +
 	"\x10ListUsersRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\x1e\n" +
 	"\x05query\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xfe\x01R\x05query\x12<\n" +
@@ -4240,7 +4847,18 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\tpage_size\x18\x04 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x86\x01\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12!\n" +
+	"\tanonymous\x18\x06 \x01(\bH\x00R\tanonymous\x88\x01\x01\x12<\n" +
+	"\bprovider\x18\a \x01(\tB \xbaH\x1dr\x1bR\x00R\bpasswordR\x05appleR\x06googleR\bprovider\x12H\n" +
+	"\n" +
+	"two_factor\x18\b \x01(\x0e2\x1f.cosync.auth.v1.TwoFactorMethodB\b\xbaH\x05\x82\x01\x02\x10\x01R\ttwoFactor\x12?\n" +
+	"\rcreated_after\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\fcreatedAfter\x12A\n" +
+	"\x0ecreated_before\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\rcreatedBefore\x12D\n" +
+	"\x10last_login_after\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0elastLoginAfter\x12F\n" +
+	"\x11last_login_before\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0flastLoginBeforeB\f\n" +
+	"\n" +
+	"_anonymous\"\x86\x01\n" +
 	"\x11ListUsersResponse\x12*\n" +
 	"\x05users\x18\x01 \x03(\v2\x14.cosync.auth.v1.UserR\x05users\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
@@ -4248,17 +4866,18 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"total_size\x18\x03 \x01(\x03R\ttotalSize\"V\n" +
 	"\x0eGetUserRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\"\n" +
-	"\auser_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\";\n" +
+	"\auser_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\"u\n" +
 	"\x0fGetUserResponse\x12(\n" +
-	"\x04user\x18\x01 \x01(\v2\x14.cosync.auth.v1.UserR\x04user\"\xa7\x03\n" +
+	"\x04user\x18\x01 \x01(\v2\x14.cosync.auth.v1.UserR\x04user\x128\n" +
+	"\bsessions\x18\x02 \x03(\v2\x1c.cosync.admin.v1.UserSessionR\bsessions\"\xd1\x03\n" +
 	"\x11CreateUserRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\xce\x01\n" +
 	"\x06handle\x18\x02 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
-	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x06handle\x12&\n" +
-	"\bpassword\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\bR\bpassword\x123\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x06handle\x12$\n" +
+	"\bpassword\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\bpassword\x123\n" +
 	"\bmetadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12B\n" +
-	"\x06locale\x18\x05 \x01(\tB*\xbaH'\xd8\x01\x01r\"2 ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$R\x06locale\">\n" +
+	"\x06locale\x18\x05 \x01(\tB*\xbaH'\xd8\x01\x01r\"2 ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$R\x06locale\x12*\n" +
+	"\x11send_set_password\x18\x06 \x01(\bR\x0fsendSetPassword\">\n" +
 	"\x12CreateUserResponse\x12(\n" +
 	"\x04user\x18\x01 \x01(\v2\x14.cosync.auth.v1.UserR\x04user\"\x91\x02\n" +
 	"\x11UpdateUserRequest\x12 \n" +
@@ -4277,7 +4896,13 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x19RevokeUserSessionsRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\"\n" +
 	"\auser_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\"\x1c\n" +
-	"\x1aRevokeUserSessionsResponse\"a\n" +
+	"\x1aRevokeUserSessionsResponse\"\x8a\x01\n" +
+	"\x18RevokeUserSessionRequest\x12 \n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\"\n" +
+	"\auser_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\x12(\n" +
+	"\n" +
+	"session_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tsessionId\"\x1b\n" +
+	"\x19RevokeUserSessionResponse\"a\n" +
 	"\x19ResetUserTwoFactorRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\"\n" +
 	"\auser_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\"F\n" +
@@ -4286,11 +4911,13 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x18SendPasswordResetRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\"\n" +
 	"\auser_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06userId\"\x1b\n" +
-	"\x19SendPasswordResetResponse\"\xd1\x01\n" +
+	"\x19SendPasswordResetResponse\"\xf1\x02\n" +
 	"\x18CreateInvitationsRequest\x12 \n" +
-	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12O\n" +
-	"\vinvitations\x18\x02 \x03(\v2 .cosync.admin.v1.InvitationInputB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\vinvitations\x12B\n" +
-	"\x06locale\x18\x03 \x01(\tB*\xbaH'\xd8\x01\x01r\"2 ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$R\x06locale\"Z\n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12M\n" +
+	"\vinvitations\x18\x02 \x03(\v2 .cosync.admin.v1.InvitationInputB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\vinvitations\x12B\n" +
+	"\x06locale\x18\x03 \x01(\tB*\xbaH'\xd8\x01\x01r\"2 ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$R\x06locale\x12\x1b\n" +
+	"\x03csv\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x18\x80\x80@R\x03csv:\x82\x01\xbaH\x7f\x1a}\n" +
+	"\x12invitations_or_csv\x121give invitations or csv, not both and not neither\x1a4(size(this.invitations) > 0) != (size(this.csv) > 0)\"Z\n" +
 	"\x19CreateInvitationsResponse\x12=\n" +
 	"\vinvitations\x18\x01 \x03(\v2\x1b.cosync.admin.v1.InvitationR\vinvitations\"\xce\x01\n" +
 	"\x16ListInvitationsRequest\x12 \n" +
@@ -4326,7 +4953,21 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x1aDeletePendingSignupRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x125\n" +
 	"\x11pending_signup_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0fpendingSignupId\"\x1d\n" +
-	"\x1bDeletePendingSignupResponse\"\x81\x01\n" +
+	"\x1bDeletePendingSignupResponse\"u\n" +
+	"\x1aResendPendingSignupRequest\x12 \n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x125\n" +
+	"\x11pending_signup_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0fpendingSignupId\"d\n" +
+	"\x1bResendPendingSignupResponse\x12E\n" +
+	"\x0epending_signup\x18\x01 \x01(\v2\x1e.cosync.admin.v1.PendingSignupR\rpendingSignup\"\x92\x02\n" +
+	"\x18SetGlobalSwitchesRequest\x12*\n" +
+	"\x0esignup_enabled\x18\x01 \x01(\bH\x00R\rsignupEnabled\x88\x01\x01\x12,\n" +
+	"\x0finvites_enabled\x18\x02 \x01(\bH\x01R\x0einvitesEnabled\x88\x01\x01:u\xbaHr\x1ap\n" +
+	"\n" +
+	"one_switch\x12+set signup_enabled, invites_enabled or both\x1a5has(this.signup_enabled) || has(this.invites_enabled)B\x11\n" +
+	"\x0f_signup_enabledB\x12\n" +
+	"\x10_invites_enabled\"E\n" +
+	"\x19SetGlobalSwitchesResponse\x12(\n" +
+	"\x04apps\x18\x01 \x03(\v2\x14.cosync.admin.v1.AppR\x04apps\"\x81\x01\n" +
 	"\x19ListEmailTemplatesRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12B\n" +
 	"\x06locale\x18\x02 \x01(\tB*\xbaH'\xd8\x01\x01r\"2 ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$R\x06locale\"Z\n" +
@@ -4353,10 +4994,14 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12E\n" +
 	"\n" +
 	"start_date\x18\x02 \x01(\tB&\xbaH#\xd8\x01\x01r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\tstartDate\x12A\n" +
-	"\bend_date\x18\x03 \x01(\tB&\xbaH#\xd8\x01\x01r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\"x\n" +
+	"\bend_date\x18\x03 \x01(\tB&\xbaH#\xd8\x01\x01r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\aendDate\"\xa0\x02\n" +
 	"\x10GetStatsResponse\x12/\n" +
 	"\x04days\x18\x01 \x03(\v2\x1b.cosync.admin.v1.DailyStatsR\x04days\x123\n" +
-	"\x06totals\x18\x02 \x01(\v2\x1b.cosync.admin.v1.DailyStatsR\x06totals\"\xd4\x02\n" +
+	"\x06totals\x18\x02 \x01(\v2\x1b.cosync.admin.v1.DailyStatsR\x06totals\x12b\n" +
+	"\x11users_by_provider\x18\x03 \x03(\v26.cosync.admin.v1.GetStatsResponse.UsersByProviderEntryR\x0fusersByProvider\x1aB\n" +
+	"\x14UsersByProviderEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xb9\x03\n" +
 	"\x16ListAuditEventsRequest\x12 \n" +
 	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\x1f\n" +
 	"\x06action\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06action\x123\n" +
@@ -4367,15 +5012,21 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\tpage_size\x18\x06 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"v\n" +
+	"page_token\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\"\n" +
+	"\bactor_id\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\aactorId\x12&\n" +
+	"\n" +
+	"subject_id\x18\t \x01(\tB\a\xbaH\x04r\x02\x18@R\tsubjectId\x12\x17\n" +
+	"\x02ip\x18\n" +
+	" \x01(\tB\a\xbaH\x04r\x02\x18@R\x02ip\"v\n" +
 	"\x17ListAuditEventsResponse\x123\n" +
 	"\x06events\x18\x01 \x03(\v2\x1b.cosync.admin.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x82\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x03\n" +
 	"\x14SendTestEmailRequest\x12 \n" +
-	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\xc6\x01\n" +
-	"\x02to\x18\x02 \x01(\tB\xb5\x01\xbaH\xb1\x01\xba\x01\xa6\x01\n" +
-	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')r\x05\x18\xfe\x01`\x01R\x02to\x12;\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1d.cosync.admin.v1.TemplateKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12B\n" +
+	"\x06app_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05appId\x12\xc9\x01\n" +
+	"\x02to\x18\x02 \x01(\tB\xb8\x01\xbaH\xb4\x01\xba\x01\xa6\x01\n" +
+	"\x15string.email_mailable\x12jmust be an address mail can be delivered to (no dot at the start or end of the name, no two dots in a row)\x1a!!this.matches('^\\\\.|\\\\.\\\\.|\\\\.@')\xd8\x01\x01r\x05\x18\xfe\x01`\x01R\x02to\x12=\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1d.cosync.admin.v1.TemplateKindB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12B\n" +
 	"\x06locale\x18\x04 \x01(\tB*\xbaH'\xd8\x01\x01r\"2 ^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$R\x06locale\"\x17\n" +
 	"\x15SendTestEmailResponse\"i\n" +
 	"\x12SendTestSmsRequest\x12 \n" +
@@ -4425,9 +5076,10 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\tImportRow\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x16\n" +
 	"\x06handle\x18\x02 \x01(\tR\x06handle\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason2\xaa\x1e\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason2\xcd!\n" +
 	"\fAdminService\x12R\n" +
-	"\tCreateApp\x12!.cosync.admin.v1.CreateAppRequest\x1a\".cosync.admin.v1.CreateAppResponse\x12T\n" +
+	"\tCreateApp\x12!.cosync.admin.v1.CreateAppRequest\x1a\".cosync.admin.v1.CreateAppResponse\x12W\n" +
+	"\tGetCaller\x12!.cosync.admin.v1.GetCallerRequest\x1a\".cosync.admin.v1.GetCallerResponse\"\x03\x90\x02\x01\x12T\n" +
 	"\bListApps\x12 .cosync.admin.v1.ListAppsRequest\x1a!.cosync.admin.v1.ListAppsResponse\"\x03\x90\x02\x01\x12N\n" +
 	"\x06GetApp\x12\x1e.cosync.admin.v1.GetAppRequest\x1a\x1f.cosync.admin.v1.GetAppResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\tUpdateApp\x12!.cosync.admin.v1.UpdateAppRequest\x1a\".cosync.admin.v1.UpdateAppResponse\x12R\n" +
@@ -4448,7 +5100,8 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"UpdateUser\x12\".cosync.admin.v1.UpdateUserRequest\x1a#.cosync.admin.v1.UpdateUserResponse\x12U\n" +
 	"\n" +
 	"DeleteUser\x12\".cosync.admin.v1.DeleteUserRequest\x1a#.cosync.admin.v1.DeleteUserResponse\x12m\n" +
-	"\x12RevokeUserSessions\x12*.cosync.admin.v1.RevokeUserSessionsRequest\x1a+.cosync.admin.v1.RevokeUserSessionsResponse\x12m\n" +
+	"\x12RevokeUserSessions\x12*.cosync.admin.v1.RevokeUserSessionsRequest\x1a+.cosync.admin.v1.RevokeUserSessionsResponse\x12j\n" +
+	"\x11RevokeUserSession\x12).cosync.admin.v1.RevokeUserSessionRequest\x1a*.cosync.admin.v1.RevokeUserSessionResponse\x12m\n" +
 	"\x12ResetUserTwoFactor\x12*.cosync.admin.v1.ResetUserTwoFactorRequest\x1a+.cosync.admin.v1.ResetUserTwoFactorResponse\x12j\n" +
 	"\x11SendPasswordReset\x12).cosync.admin.v1.SendPasswordResetRequest\x1a*.cosync.admin.v1.SendPasswordResetResponse\x12j\n" +
 	"\x11CreateInvitations\x12).cosync.admin.v1.CreateInvitationsRequest\x1a*.cosync.admin.v1.CreateInvitationsResponse\x12i\n" +
@@ -4456,7 +5109,9 @@ const file_cosync_admin_v1_admin_proto_rawDesc = "" +
 	"\x10ResendInvitation\x12(.cosync.admin.v1.ResendInvitationRequest\x1a).cosync.admin.v1.ResendInvitationResponse\x12g\n" +
 	"\x10RevokeInvitation\x12(.cosync.admin.v1.RevokeInvitationRequest\x1a).cosync.admin.v1.RevokeInvitationResponse\x12r\n" +
 	"\x12ListPendingSignups\x12*.cosync.admin.v1.ListPendingSignupsRequest\x1a+.cosync.admin.v1.ListPendingSignupsResponse\"\x03\x90\x02\x01\x12p\n" +
-	"\x13DeletePendingSignup\x12+.cosync.admin.v1.DeletePendingSignupRequest\x1a,.cosync.admin.v1.DeletePendingSignupResponse\x12r\n" +
+	"\x13DeletePendingSignup\x12+.cosync.admin.v1.DeletePendingSignupRequest\x1a,.cosync.admin.v1.DeletePendingSignupResponse\x12p\n" +
+	"\x13ResendPendingSignup\x12+.cosync.admin.v1.ResendPendingSignupRequest\x1a,.cosync.admin.v1.ResendPendingSignupResponse\x12j\n" +
+	"\x11SetGlobalSwitches\x12).cosync.admin.v1.SetGlobalSwitchesRequest\x1a*.cosync.admin.v1.SetGlobalSwitchesResponse\x12r\n" +
 	"\x12ListEmailTemplates\x12*.cosync.admin.v1.ListEmailTemplatesRequest\x1a+.cosync.admin.v1.ListEmailTemplatesResponse\"\x03\x90\x02\x01\x12p\n" +
 	"\x13UpdateEmailTemplate\x12+.cosync.admin.v1.UpdateEmailTemplateRequest\x1a,.cosync.admin.v1.UpdateEmailTemplateResponse\x12x\n" +
 	"\x14PreviewEmailTemplate\x12,.cosync.admin.v1.PreviewEmailTemplateRequest\x1a-.cosync.admin.v1.PreviewEmailTemplateResponse\"\x03\x90\x02\x01\x12]\n" +
@@ -4485,243 +5140,273 @@ func file_cosync_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_cosync_admin_v1_admin_proto_rawDescData
 }
 
-var file_cosync_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 80)
+var file_cosync_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 89)
 var file_cosync_admin_v1_admin_proto_goTypes = []any{
 	(*CreateAppRequest)(nil),               // 0: cosync.admin.v1.CreateAppRequest
 	(*CreateAppResponse)(nil),              // 1: cosync.admin.v1.CreateAppResponse
-	(*ListAppsRequest)(nil),                // 2: cosync.admin.v1.ListAppsRequest
-	(*ListAppsResponse)(nil),               // 3: cosync.admin.v1.ListAppsResponse
-	(*GetAppRequest)(nil),                  // 4: cosync.admin.v1.GetAppRequest
-	(*GetAppResponse)(nil),                 // 5: cosync.admin.v1.GetAppResponse
-	(*UpdateAppRequest)(nil),               // 6: cosync.admin.v1.UpdateAppRequest
-	(*UpdateAppResponse)(nil),              // 7: cosync.admin.v1.UpdateAppResponse
-	(*DeleteAppRequest)(nil),               // 8: cosync.admin.v1.DeleteAppRequest
-	(*DeleteAppResponse)(nil),              // 9: cosync.admin.v1.DeleteAppResponse
-	(*ListSigningKeysRequest)(nil),         // 10: cosync.admin.v1.ListSigningKeysRequest
-	(*ListSigningKeysResponse)(nil),        // 11: cosync.admin.v1.ListSigningKeysResponse
-	(*RotateSigningKeyRequest)(nil),        // 12: cosync.admin.v1.RotateSigningKeyRequest
-	(*RotateSigningKeyResponse)(nil),       // 13: cosync.admin.v1.RotateSigningKeyResponse
-	(*ListMembersRequest)(nil),             // 14: cosync.admin.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),            // 15: cosync.admin.v1.ListMembersResponse
-	(*AddMemberRequest)(nil),               // 16: cosync.admin.v1.AddMemberRequest
-	(*AddMemberResponse)(nil),              // 17: cosync.admin.v1.AddMemberResponse
-	(*RemoveMemberRequest)(nil),            // 18: cosync.admin.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),           // 19: cosync.admin.v1.RemoveMemberResponse
-	(*CreateApiKeyRequest)(nil),            // 20: cosync.admin.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),           // 21: cosync.admin.v1.CreateApiKeyResponse
-	(*ListApiKeysRequest)(nil),             // 22: cosync.admin.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),            // 23: cosync.admin.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),            // 24: cosync.admin.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),           // 25: cosync.admin.v1.RevokeApiKeyResponse
-	(*ListUsersRequest)(nil),               // 26: cosync.admin.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),              // 27: cosync.admin.v1.ListUsersResponse
-	(*GetUserRequest)(nil),                 // 28: cosync.admin.v1.GetUserRequest
-	(*GetUserResponse)(nil),                // 29: cosync.admin.v1.GetUserResponse
-	(*CreateUserRequest)(nil),              // 30: cosync.admin.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),             // 31: cosync.admin.v1.CreateUserResponse
-	(*UpdateUserRequest)(nil),              // 32: cosync.admin.v1.UpdateUserRequest
-	(*UpdateUserResponse)(nil),             // 33: cosync.admin.v1.UpdateUserResponse
-	(*DeleteUserRequest)(nil),              // 34: cosync.admin.v1.DeleteUserRequest
-	(*DeleteUserResponse)(nil),             // 35: cosync.admin.v1.DeleteUserResponse
-	(*RevokeUserSessionsRequest)(nil),      // 36: cosync.admin.v1.RevokeUserSessionsRequest
-	(*RevokeUserSessionsResponse)(nil),     // 37: cosync.admin.v1.RevokeUserSessionsResponse
-	(*ResetUserTwoFactorRequest)(nil),      // 38: cosync.admin.v1.ResetUserTwoFactorRequest
-	(*ResetUserTwoFactorResponse)(nil),     // 39: cosync.admin.v1.ResetUserTwoFactorResponse
-	(*SendPasswordResetRequest)(nil),       // 40: cosync.admin.v1.SendPasswordResetRequest
-	(*SendPasswordResetResponse)(nil),      // 41: cosync.admin.v1.SendPasswordResetResponse
-	(*CreateInvitationsRequest)(nil),       // 42: cosync.admin.v1.CreateInvitationsRequest
-	(*CreateInvitationsResponse)(nil),      // 43: cosync.admin.v1.CreateInvitationsResponse
-	(*ListInvitationsRequest)(nil),         // 44: cosync.admin.v1.ListInvitationsRequest
-	(*ListInvitationsResponse)(nil),        // 45: cosync.admin.v1.ListInvitationsResponse
-	(*ResendInvitationRequest)(nil),        // 46: cosync.admin.v1.ResendInvitationRequest
-	(*ResendInvitationResponse)(nil),       // 47: cosync.admin.v1.ResendInvitationResponse
-	(*RevokeInvitationRequest)(nil),        // 48: cosync.admin.v1.RevokeInvitationRequest
-	(*RevokeInvitationResponse)(nil),       // 49: cosync.admin.v1.RevokeInvitationResponse
-	(*ListPendingSignupsRequest)(nil),      // 50: cosync.admin.v1.ListPendingSignupsRequest
-	(*ListPendingSignupsResponse)(nil),     // 51: cosync.admin.v1.ListPendingSignupsResponse
-	(*DeletePendingSignupRequest)(nil),     // 52: cosync.admin.v1.DeletePendingSignupRequest
-	(*DeletePendingSignupResponse)(nil),    // 53: cosync.admin.v1.DeletePendingSignupResponse
-	(*ListEmailTemplatesRequest)(nil),      // 54: cosync.admin.v1.ListEmailTemplatesRequest
-	(*ListEmailTemplatesResponse)(nil),     // 55: cosync.admin.v1.ListEmailTemplatesResponse
-	(*UpdateEmailTemplateRequest)(nil),     // 56: cosync.admin.v1.UpdateEmailTemplateRequest
-	(*UpdateEmailTemplateResponse)(nil),    // 57: cosync.admin.v1.UpdateEmailTemplateResponse
-	(*PreviewEmailTemplateRequest)(nil),    // 58: cosync.admin.v1.PreviewEmailTemplateRequest
-	(*PreviewEmailTemplateResponse)(nil),   // 59: cosync.admin.v1.PreviewEmailTemplateResponse
-	(*ListLocalesRequest)(nil),             // 60: cosync.admin.v1.ListLocalesRequest
-	(*ListLocalesResponse)(nil),            // 61: cosync.admin.v1.ListLocalesResponse
-	(*GetStatsRequest)(nil),                // 62: cosync.admin.v1.GetStatsRequest
-	(*GetStatsResponse)(nil),               // 63: cosync.admin.v1.GetStatsResponse
-	(*ListAuditEventsRequest)(nil),         // 64: cosync.admin.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),        // 65: cosync.admin.v1.ListAuditEventsResponse
-	(*SendTestEmailRequest)(nil),           // 66: cosync.admin.v1.SendTestEmailRequest
-	(*SendTestEmailResponse)(nil),          // 67: cosync.admin.v1.SendTestEmailResponse
-	(*SendTestSmsRequest)(nil),             // 68: cosync.admin.v1.SendTestSmsRequest
-	(*SendTestSmsResponse)(nil),            // 69: cosync.admin.v1.SendTestSmsResponse
-	(*GetIntegrationSnippetsRequest)(nil),  // 70: cosync.admin.v1.GetIntegrationSnippetsRequest
-	(*GetIntegrationSnippetsResponse)(nil), // 71: cosync.admin.v1.GetIntegrationSnippetsResponse
-	(*ListOutboxRequest)(nil),              // 72: cosync.admin.v1.ListOutboxRequest
-	(*ListOutboxResponse)(nil),             // 73: cosync.admin.v1.ListOutboxResponse
-	(*ListDeliveriesRequest)(nil),          // 74: cosync.admin.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),         // 75: cosync.admin.v1.ListDeliveriesResponse
-	(*InvitationInput)(nil),                // 76: cosync.admin.v1.InvitationInput
-	(*ImportCosyncJwtUsersRequest)(nil),    // 77: cosync.admin.v1.ImportCosyncJwtUsersRequest
-	(*ImportCosyncJwtUsersResponse)(nil),   // 78: cosync.admin.v1.ImportCosyncJwtUsersResponse
-	(*ImportRow)(nil),                      // 79: cosync.admin.v1.ImportRow
-	(*AppSettings)(nil),                    // 80: cosync.admin.v1.AppSettings
-	(*App)(nil),                            // 81: cosync.admin.v1.App
-	(*fieldmaskpb.FieldMask)(nil),          // 82: google.protobuf.FieldMask
-	(*SigningKey)(nil),                     // 83: cosync.admin.v1.SigningKey
-	(*Member)(nil),                         // 84: cosync.admin.v1.Member
-	(MemberRole)(0),                        // 85: cosync.admin.v1.MemberRole
-	(*ApiKey)(nil),                         // 86: cosync.admin.v1.ApiKey
-	(v1.UserStatus)(0),                     // 87: cosync.auth.v1.UserStatus
-	(*v1.User)(nil),                        // 88: cosync.auth.v1.User
-	(*structpb.Struct)(nil),                // 89: google.protobuf.Struct
-	(*Invitation)(nil),                     // 90: cosync.admin.v1.Invitation
-	(InvitationState)(0),                   // 91: cosync.admin.v1.InvitationState
-	(*PendingSignup)(nil),                  // 92: cosync.admin.v1.PendingSignup
-	(*EmailTemplate)(nil),                  // 93: cosync.admin.v1.EmailTemplate
-	(*DailyStats)(nil),                     // 94: cosync.admin.v1.DailyStats
+	(*GetCallerRequest)(nil),               // 2: cosync.admin.v1.GetCallerRequest
+	(*GetCallerResponse)(nil),              // 3: cosync.admin.v1.GetCallerResponse
+	(*ListAppsRequest)(nil),                // 4: cosync.admin.v1.ListAppsRequest
+	(*ListAppsResponse)(nil),               // 5: cosync.admin.v1.ListAppsResponse
+	(*GetAppRequest)(nil),                  // 6: cosync.admin.v1.GetAppRequest
+	(*GetAppResponse)(nil),                 // 7: cosync.admin.v1.GetAppResponse
+	(*UpdateAppRequest)(nil),               // 8: cosync.admin.v1.UpdateAppRequest
+	(*UpdateAppResponse)(nil),              // 9: cosync.admin.v1.UpdateAppResponse
+	(*DeleteAppRequest)(nil),               // 10: cosync.admin.v1.DeleteAppRequest
+	(*DeleteAppResponse)(nil),              // 11: cosync.admin.v1.DeleteAppResponse
+	(*ListSigningKeysRequest)(nil),         // 12: cosync.admin.v1.ListSigningKeysRequest
+	(*ListSigningKeysResponse)(nil),        // 13: cosync.admin.v1.ListSigningKeysResponse
+	(*RotateSigningKeyRequest)(nil),        // 14: cosync.admin.v1.RotateSigningKeyRequest
+	(*RotateSigningKeyResponse)(nil),       // 15: cosync.admin.v1.RotateSigningKeyResponse
+	(*ListMembersRequest)(nil),             // 16: cosync.admin.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),            // 17: cosync.admin.v1.ListMembersResponse
+	(*AddMemberRequest)(nil),               // 18: cosync.admin.v1.AddMemberRequest
+	(*AddMemberResponse)(nil),              // 19: cosync.admin.v1.AddMemberResponse
+	(*RemoveMemberRequest)(nil),            // 20: cosync.admin.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),           // 21: cosync.admin.v1.RemoveMemberResponse
+	(*CreateApiKeyRequest)(nil),            // 22: cosync.admin.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),           // 23: cosync.admin.v1.CreateApiKeyResponse
+	(*ListApiKeysRequest)(nil),             // 24: cosync.admin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),            // 25: cosync.admin.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),            // 26: cosync.admin.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),           // 27: cosync.admin.v1.RevokeApiKeyResponse
+	(*ListUsersRequest)(nil),               // 28: cosync.admin.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),              // 29: cosync.admin.v1.ListUsersResponse
+	(*GetUserRequest)(nil),                 // 30: cosync.admin.v1.GetUserRequest
+	(*GetUserResponse)(nil),                // 31: cosync.admin.v1.GetUserResponse
+	(*CreateUserRequest)(nil),              // 32: cosync.admin.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),             // 33: cosync.admin.v1.CreateUserResponse
+	(*UpdateUserRequest)(nil),              // 34: cosync.admin.v1.UpdateUserRequest
+	(*UpdateUserResponse)(nil),             // 35: cosync.admin.v1.UpdateUserResponse
+	(*DeleteUserRequest)(nil),              // 36: cosync.admin.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),             // 37: cosync.admin.v1.DeleteUserResponse
+	(*RevokeUserSessionsRequest)(nil),      // 38: cosync.admin.v1.RevokeUserSessionsRequest
+	(*RevokeUserSessionsResponse)(nil),     // 39: cosync.admin.v1.RevokeUserSessionsResponse
+	(*RevokeUserSessionRequest)(nil),       // 40: cosync.admin.v1.RevokeUserSessionRequest
+	(*RevokeUserSessionResponse)(nil),      // 41: cosync.admin.v1.RevokeUserSessionResponse
+	(*ResetUserTwoFactorRequest)(nil),      // 42: cosync.admin.v1.ResetUserTwoFactorRequest
+	(*ResetUserTwoFactorResponse)(nil),     // 43: cosync.admin.v1.ResetUserTwoFactorResponse
+	(*SendPasswordResetRequest)(nil),       // 44: cosync.admin.v1.SendPasswordResetRequest
+	(*SendPasswordResetResponse)(nil),      // 45: cosync.admin.v1.SendPasswordResetResponse
+	(*CreateInvitationsRequest)(nil),       // 46: cosync.admin.v1.CreateInvitationsRequest
+	(*CreateInvitationsResponse)(nil),      // 47: cosync.admin.v1.CreateInvitationsResponse
+	(*ListInvitationsRequest)(nil),         // 48: cosync.admin.v1.ListInvitationsRequest
+	(*ListInvitationsResponse)(nil),        // 49: cosync.admin.v1.ListInvitationsResponse
+	(*ResendInvitationRequest)(nil),        // 50: cosync.admin.v1.ResendInvitationRequest
+	(*ResendInvitationResponse)(nil),       // 51: cosync.admin.v1.ResendInvitationResponse
+	(*RevokeInvitationRequest)(nil),        // 52: cosync.admin.v1.RevokeInvitationRequest
+	(*RevokeInvitationResponse)(nil),       // 53: cosync.admin.v1.RevokeInvitationResponse
+	(*ListPendingSignupsRequest)(nil),      // 54: cosync.admin.v1.ListPendingSignupsRequest
+	(*ListPendingSignupsResponse)(nil),     // 55: cosync.admin.v1.ListPendingSignupsResponse
+	(*DeletePendingSignupRequest)(nil),     // 56: cosync.admin.v1.DeletePendingSignupRequest
+	(*DeletePendingSignupResponse)(nil),    // 57: cosync.admin.v1.DeletePendingSignupResponse
+	(*ResendPendingSignupRequest)(nil),     // 58: cosync.admin.v1.ResendPendingSignupRequest
+	(*ResendPendingSignupResponse)(nil),    // 59: cosync.admin.v1.ResendPendingSignupResponse
+	(*SetGlobalSwitchesRequest)(nil),       // 60: cosync.admin.v1.SetGlobalSwitchesRequest
+	(*SetGlobalSwitchesResponse)(nil),      // 61: cosync.admin.v1.SetGlobalSwitchesResponse
+	(*ListEmailTemplatesRequest)(nil),      // 62: cosync.admin.v1.ListEmailTemplatesRequest
+	(*ListEmailTemplatesResponse)(nil),     // 63: cosync.admin.v1.ListEmailTemplatesResponse
+	(*UpdateEmailTemplateRequest)(nil),     // 64: cosync.admin.v1.UpdateEmailTemplateRequest
+	(*UpdateEmailTemplateResponse)(nil),    // 65: cosync.admin.v1.UpdateEmailTemplateResponse
+	(*PreviewEmailTemplateRequest)(nil),    // 66: cosync.admin.v1.PreviewEmailTemplateRequest
+	(*PreviewEmailTemplateResponse)(nil),   // 67: cosync.admin.v1.PreviewEmailTemplateResponse
+	(*ListLocalesRequest)(nil),             // 68: cosync.admin.v1.ListLocalesRequest
+	(*ListLocalesResponse)(nil),            // 69: cosync.admin.v1.ListLocalesResponse
+	(*GetStatsRequest)(nil),                // 70: cosync.admin.v1.GetStatsRequest
+	(*GetStatsResponse)(nil),               // 71: cosync.admin.v1.GetStatsResponse
+	(*ListAuditEventsRequest)(nil),         // 72: cosync.admin.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),        // 73: cosync.admin.v1.ListAuditEventsResponse
+	(*SendTestEmailRequest)(nil),           // 74: cosync.admin.v1.SendTestEmailRequest
+	(*SendTestEmailResponse)(nil),          // 75: cosync.admin.v1.SendTestEmailResponse
+	(*SendTestSmsRequest)(nil),             // 76: cosync.admin.v1.SendTestSmsRequest
+	(*SendTestSmsResponse)(nil),            // 77: cosync.admin.v1.SendTestSmsResponse
+	(*GetIntegrationSnippetsRequest)(nil),  // 78: cosync.admin.v1.GetIntegrationSnippetsRequest
+	(*GetIntegrationSnippetsResponse)(nil), // 79: cosync.admin.v1.GetIntegrationSnippetsResponse
+	(*ListOutboxRequest)(nil),              // 80: cosync.admin.v1.ListOutboxRequest
+	(*ListOutboxResponse)(nil),             // 81: cosync.admin.v1.ListOutboxResponse
+	(*ListDeliveriesRequest)(nil),          // 82: cosync.admin.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),         // 83: cosync.admin.v1.ListDeliveriesResponse
+	(*InvitationInput)(nil),                // 84: cosync.admin.v1.InvitationInput
+	(*ImportCosyncJwtUsersRequest)(nil),    // 85: cosync.admin.v1.ImportCosyncJwtUsersRequest
+	(*ImportCosyncJwtUsersResponse)(nil),   // 86: cosync.admin.v1.ImportCosyncJwtUsersResponse
+	(*ImportRow)(nil),                      // 87: cosync.admin.v1.ImportRow
+	nil,                                    // 88: cosync.admin.v1.GetStatsResponse.UsersByProviderEntry
+	(*AppSettings)(nil),                    // 89: cosync.admin.v1.AppSettings
+	(*App)(nil),                            // 90: cosync.admin.v1.App
+	(MemberRole)(0),                        // 91: cosync.admin.v1.MemberRole
+	(*fieldmaskpb.FieldMask)(nil),          // 92: google.protobuf.FieldMask
+	(*SigningKey)(nil),                     // 93: cosync.admin.v1.SigningKey
+	(*Member)(nil),                         // 94: cosync.admin.v1.Member
 	(*timestamppb.Timestamp)(nil),          // 95: google.protobuf.Timestamp
-	(*AuditEvent)(nil),                     // 96: cosync.admin.v1.AuditEvent
-	(TemplateKind)(0),                      // 97: cosync.admin.v1.TemplateKind
-	(*Snippet)(nil),                        // 98: cosync.admin.v1.Snippet
-	(*OutboxMessage)(nil),                  // 99: cosync.admin.v1.OutboxMessage
-	(DeliveryState)(0),                     // 100: cosync.admin.v1.DeliveryState
-	(*Delivery)(nil),                       // 101: cosync.admin.v1.Delivery
+	(*ApiKey)(nil),                         // 96: cosync.admin.v1.ApiKey
+	(v1.UserStatus)(0),                     // 97: cosync.auth.v1.UserStatus
+	(v1.TwoFactorMethod)(0),                // 98: cosync.auth.v1.TwoFactorMethod
+	(*v1.User)(nil),                        // 99: cosync.auth.v1.User
+	(*UserSession)(nil),                    // 100: cosync.admin.v1.UserSession
+	(*structpb.Struct)(nil),                // 101: google.protobuf.Struct
+	(*Invitation)(nil),                     // 102: cosync.admin.v1.Invitation
+	(InvitationState)(0),                   // 103: cosync.admin.v1.InvitationState
+	(*PendingSignup)(nil),                  // 104: cosync.admin.v1.PendingSignup
+	(*EmailTemplate)(nil),                  // 105: cosync.admin.v1.EmailTemplate
+	(*DailyStats)(nil),                     // 106: cosync.admin.v1.DailyStats
+	(*AuditEvent)(nil),                     // 107: cosync.admin.v1.AuditEvent
+	(TemplateKind)(0),                      // 108: cosync.admin.v1.TemplateKind
+	(*Snippet)(nil),                        // 109: cosync.admin.v1.Snippet
+	(*OutboxMessage)(nil),                  // 110: cosync.admin.v1.OutboxMessage
+	(DeliveryState)(0),                     // 111: cosync.admin.v1.DeliveryState
+	(*Delivery)(nil),                       // 112: cosync.admin.v1.Delivery
 }
 var file_cosync_admin_v1_admin_proto_depIdxs = []int32{
-	80,  // 0: cosync.admin.v1.CreateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
-	81,  // 1: cosync.admin.v1.CreateAppResponse.app:type_name -> cosync.admin.v1.App
-	81,  // 2: cosync.admin.v1.ListAppsResponse.apps:type_name -> cosync.admin.v1.App
-	81,  // 3: cosync.admin.v1.GetAppResponse.app:type_name -> cosync.admin.v1.App
-	80,  // 4: cosync.admin.v1.UpdateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
-	82,  // 5: cosync.admin.v1.UpdateAppRequest.update_mask:type_name -> google.protobuf.FieldMask
-	81,  // 6: cosync.admin.v1.UpdateAppResponse.app:type_name -> cosync.admin.v1.App
-	83,  // 7: cosync.admin.v1.ListSigningKeysResponse.keys:type_name -> cosync.admin.v1.SigningKey
-	83,  // 8: cosync.admin.v1.RotateSigningKeyResponse.key:type_name -> cosync.admin.v1.SigningKey
-	84,  // 9: cosync.admin.v1.ListMembersResponse.members:type_name -> cosync.admin.v1.Member
-	85,  // 10: cosync.admin.v1.AddMemberRequest.role:type_name -> cosync.admin.v1.MemberRole
-	84,  // 11: cosync.admin.v1.AddMemberResponse.member:type_name -> cosync.admin.v1.Member
-	85,  // 12: cosync.admin.v1.CreateApiKeyRequest.role:type_name -> cosync.admin.v1.MemberRole
-	86,  // 13: cosync.admin.v1.CreateApiKeyResponse.api_key:type_name -> cosync.admin.v1.ApiKey
-	86,  // 14: cosync.admin.v1.ListApiKeysResponse.api_keys:type_name -> cosync.admin.v1.ApiKey
-	87,  // 15: cosync.admin.v1.ListUsersRequest.status:type_name -> cosync.auth.v1.UserStatus
-	88,  // 16: cosync.admin.v1.ListUsersResponse.users:type_name -> cosync.auth.v1.User
-	88,  // 17: cosync.admin.v1.GetUserResponse.user:type_name -> cosync.auth.v1.User
-	89,  // 18: cosync.admin.v1.CreateUserRequest.metadata:type_name -> google.protobuf.Struct
-	88,  // 19: cosync.admin.v1.CreateUserResponse.user:type_name -> cosync.auth.v1.User
-	87,  // 20: cosync.admin.v1.UpdateUserRequest.status:type_name -> cosync.auth.v1.UserStatus
-	89,  // 21: cosync.admin.v1.UpdateUserRequest.metadata:type_name -> google.protobuf.Struct
-	82,  // 22: cosync.admin.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	88,  // 23: cosync.admin.v1.UpdateUserResponse.user:type_name -> cosync.auth.v1.User
-	88,  // 24: cosync.admin.v1.ResetUserTwoFactorResponse.user:type_name -> cosync.auth.v1.User
-	76,  // 25: cosync.admin.v1.CreateInvitationsRequest.invitations:type_name -> cosync.admin.v1.InvitationInput
-	90,  // 26: cosync.admin.v1.CreateInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
-	91,  // 27: cosync.admin.v1.ListInvitationsRequest.state:type_name -> cosync.admin.v1.InvitationState
-	90,  // 28: cosync.admin.v1.ListInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
-	90,  // 29: cosync.admin.v1.ResendInvitationResponse.invitation:type_name -> cosync.admin.v1.Invitation
-	92,  // 30: cosync.admin.v1.ListPendingSignupsResponse.pending_signups:type_name -> cosync.admin.v1.PendingSignup
-	93,  // 31: cosync.admin.v1.ListEmailTemplatesResponse.templates:type_name -> cosync.admin.v1.EmailTemplate
-	93,  // 32: cosync.admin.v1.UpdateEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
-	93,  // 33: cosync.admin.v1.UpdateEmailTemplateResponse.template:type_name -> cosync.admin.v1.EmailTemplate
-	93,  // 34: cosync.admin.v1.PreviewEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
-	94,  // 35: cosync.admin.v1.GetStatsResponse.days:type_name -> cosync.admin.v1.DailyStats
-	94,  // 36: cosync.admin.v1.GetStatsResponse.totals:type_name -> cosync.admin.v1.DailyStats
-	95,  // 37: cosync.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	95,  // 38: cosync.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	96,  // 39: cosync.admin.v1.ListAuditEventsResponse.events:type_name -> cosync.admin.v1.AuditEvent
-	97,  // 40: cosync.admin.v1.SendTestEmailRequest.kind:type_name -> cosync.admin.v1.TemplateKind
-	98,  // 41: cosync.admin.v1.GetIntegrationSnippetsResponse.snippets:type_name -> cosync.admin.v1.Snippet
-	99,  // 42: cosync.admin.v1.ListOutboxResponse.messages:type_name -> cosync.admin.v1.OutboxMessage
-	100, // 43: cosync.admin.v1.ListDeliveriesRequest.state:type_name -> cosync.admin.v1.DeliveryState
-	101, // 44: cosync.admin.v1.ListDeliveriesResponse.deliveries:type_name -> cosync.admin.v1.Delivery
-	89,  // 45: cosync.admin.v1.InvitationInput.metadata:type_name -> google.protobuf.Struct
-	79,  // 46: cosync.admin.v1.ImportCosyncJwtUsersResponse.skipped:type_name -> cosync.admin.v1.ImportRow
-	79,  // 47: cosync.admin.v1.ImportCosyncJwtUsersResponse.notes:type_name -> cosync.admin.v1.ImportRow
-	0,   // 48: cosync.admin.v1.AdminService.CreateApp:input_type -> cosync.admin.v1.CreateAppRequest
-	2,   // 49: cosync.admin.v1.AdminService.ListApps:input_type -> cosync.admin.v1.ListAppsRequest
-	4,   // 50: cosync.admin.v1.AdminService.GetApp:input_type -> cosync.admin.v1.GetAppRequest
-	6,   // 51: cosync.admin.v1.AdminService.UpdateApp:input_type -> cosync.admin.v1.UpdateAppRequest
-	8,   // 52: cosync.admin.v1.AdminService.DeleteApp:input_type -> cosync.admin.v1.DeleteAppRequest
-	10,  // 53: cosync.admin.v1.AdminService.ListSigningKeys:input_type -> cosync.admin.v1.ListSigningKeysRequest
-	12,  // 54: cosync.admin.v1.AdminService.RotateSigningKey:input_type -> cosync.admin.v1.RotateSigningKeyRequest
-	14,  // 55: cosync.admin.v1.AdminService.ListMembers:input_type -> cosync.admin.v1.ListMembersRequest
-	16,  // 56: cosync.admin.v1.AdminService.AddMember:input_type -> cosync.admin.v1.AddMemberRequest
-	18,  // 57: cosync.admin.v1.AdminService.RemoveMember:input_type -> cosync.admin.v1.RemoveMemberRequest
-	20,  // 58: cosync.admin.v1.AdminService.CreateApiKey:input_type -> cosync.admin.v1.CreateApiKeyRequest
-	22,  // 59: cosync.admin.v1.AdminService.ListApiKeys:input_type -> cosync.admin.v1.ListApiKeysRequest
-	24,  // 60: cosync.admin.v1.AdminService.RevokeApiKey:input_type -> cosync.admin.v1.RevokeApiKeyRequest
-	26,  // 61: cosync.admin.v1.AdminService.ListUsers:input_type -> cosync.admin.v1.ListUsersRequest
-	28,  // 62: cosync.admin.v1.AdminService.GetUser:input_type -> cosync.admin.v1.GetUserRequest
-	30,  // 63: cosync.admin.v1.AdminService.CreateUser:input_type -> cosync.admin.v1.CreateUserRequest
-	32,  // 64: cosync.admin.v1.AdminService.UpdateUser:input_type -> cosync.admin.v1.UpdateUserRequest
-	34,  // 65: cosync.admin.v1.AdminService.DeleteUser:input_type -> cosync.admin.v1.DeleteUserRequest
-	36,  // 66: cosync.admin.v1.AdminService.RevokeUserSessions:input_type -> cosync.admin.v1.RevokeUserSessionsRequest
-	38,  // 67: cosync.admin.v1.AdminService.ResetUserTwoFactor:input_type -> cosync.admin.v1.ResetUserTwoFactorRequest
-	40,  // 68: cosync.admin.v1.AdminService.SendPasswordReset:input_type -> cosync.admin.v1.SendPasswordResetRequest
-	42,  // 69: cosync.admin.v1.AdminService.CreateInvitations:input_type -> cosync.admin.v1.CreateInvitationsRequest
-	44,  // 70: cosync.admin.v1.AdminService.ListInvitations:input_type -> cosync.admin.v1.ListInvitationsRequest
-	46,  // 71: cosync.admin.v1.AdminService.ResendInvitation:input_type -> cosync.admin.v1.ResendInvitationRequest
-	48,  // 72: cosync.admin.v1.AdminService.RevokeInvitation:input_type -> cosync.admin.v1.RevokeInvitationRequest
-	50,  // 73: cosync.admin.v1.AdminService.ListPendingSignups:input_type -> cosync.admin.v1.ListPendingSignupsRequest
-	52,  // 74: cosync.admin.v1.AdminService.DeletePendingSignup:input_type -> cosync.admin.v1.DeletePendingSignupRequest
-	54,  // 75: cosync.admin.v1.AdminService.ListEmailTemplates:input_type -> cosync.admin.v1.ListEmailTemplatesRequest
-	56,  // 76: cosync.admin.v1.AdminService.UpdateEmailTemplate:input_type -> cosync.admin.v1.UpdateEmailTemplateRequest
-	58,  // 77: cosync.admin.v1.AdminService.PreviewEmailTemplate:input_type -> cosync.admin.v1.PreviewEmailTemplateRequest
-	60,  // 78: cosync.admin.v1.AdminService.ListLocales:input_type -> cosync.admin.v1.ListLocalesRequest
-	62,  // 79: cosync.admin.v1.AdminService.GetStats:input_type -> cosync.admin.v1.GetStatsRequest
-	64,  // 80: cosync.admin.v1.AdminService.ListAuditEvents:input_type -> cosync.admin.v1.ListAuditEventsRequest
-	66,  // 81: cosync.admin.v1.AdminService.SendTestEmail:input_type -> cosync.admin.v1.SendTestEmailRequest
-	68,  // 82: cosync.admin.v1.AdminService.SendTestSms:input_type -> cosync.admin.v1.SendTestSmsRequest
-	70,  // 83: cosync.admin.v1.AdminService.GetIntegrationSnippets:input_type -> cosync.admin.v1.GetIntegrationSnippetsRequest
-	77,  // 84: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:input_type -> cosync.admin.v1.ImportCosyncJwtUsersRequest
-	72,  // 85: cosync.admin.v1.AdminService.ListOutbox:input_type -> cosync.admin.v1.ListOutboxRequest
-	74,  // 86: cosync.admin.v1.AdminService.ListDeliveries:input_type -> cosync.admin.v1.ListDeliveriesRequest
-	1,   // 87: cosync.admin.v1.AdminService.CreateApp:output_type -> cosync.admin.v1.CreateAppResponse
-	3,   // 88: cosync.admin.v1.AdminService.ListApps:output_type -> cosync.admin.v1.ListAppsResponse
-	5,   // 89: cosync.admin.v1.AdminService.GetApp:output_type -> cosync.admin.v1.GetAppResponse
-	7,   // 90: cosync.admin.v1.AdminService.UpdateApp:output_type -> cosync.admin.v1.UpdateAppResponse
-	9,   // 91: cosync.admin.v1.AdminService.DeleteApp:output_type -> cosync.admin.v1.DeleteAppResponse
-	11,  // 92: cosync.admin.v1.AdminService.ListSigningKeys:output_type -> cosync.admin.v1.ListSigningKeysResponse
-	13,  // 93: cosync.admin.v1.AdminService.RotateSigningKey:output_type -> cosync.admin.v1.RotateSigningKeyResponse
-	15,  // 94: cosync.admin.v1.AdminService.ListMembers:output_type -> cosync.admin.v1.ListMembersResponse
-	17,  // 95: cosync.admin.v1.AdminService.AddMember:output_type -> cosync.admin.v1.AddMemberResponse
-	19,  // 96: cosync.admin.v1.AdminService.RemoveMember:output_type -> cosync.admin.v1.RemoveMemberResponse
-	21,  // 97: cosync.admin.v1.AdminService.CreateApiKey:output_type -> cosync.admin.v1.CreateApiKeyResponse
-	23,  // 98: cosync.admin.v1.AdminService.ListApiKeys:output_type -> cosync.admin.v1.ListApiKeysResponse
-	25,  // 99: cosync.admin.v1.AdminService.RevokeApiKey:output_type -> cosync.admin.v1.RevokeApiKeyResponse
-	27,  // 100: cosync.admin.v1.AdminService.ListUsers:output_type -> cosync.admin.v1.ListUsersResponse
-	29,  // 101: cosync.admin.v1.AdminService.GetUser:output_type -> cosync.admin.v1.GetUserResponse
-	31,  // 102: cosync.admin.v1.AdminService.CreateUser:output_type -> cosync.admin.v1.CreateUserResponse
-	33,  // 103: cosync.admin.v1.AdminService.UpdateUser:output_type -> cosync.admin.v1.UpdateUserResponse
-	35,  // 104: cosync.admin.v1.AdminService.DeleteUser:output_type -> cosync.admin.v1.DeleteUserResponse
-	37,  // 105: cosync.admin.v1.AdminService.RevokeUserSessions:output_type -> cosync.admin.v1.RevokeUserSessionsResponse
-	39,  // 106: cosync.admin.v1.AdminService.ResetUserTwoFactor:output_type -> cosync.admin.v1.ResetUserTwoFactorResponse
-	41,  // 107: cosync.admin.v1.AdminService.SendPasswordReset:output_type -> cosync.admin.v1.SendPasswordResetResponse
-	43,  // 108: cosync.admin.v1.AdminService.CreateInvitations:output_type -> cosync.admin.v1.CreateInvitationsResponse
-	45,  // 109: cosync.admin.v1.AdminService.ListInvitations:output_type -> cosync.admin.v1.ListInvitationsResponse
-	47,  // 110: cosync.admin.v1.AdminService.ResendInvitation:output_type -> cosync.admin.v1.ResendInvitationResponse
-	49,  // 111: cosync.admin.v1.AdminService.RevokeInvitation:output_type -> cosync.admin.v1.RevokeInvitationResponse
-	51,  // 112: cosync.admin.v1.AdminService.ListPendingSignups:output_type -> cosync.admin.v1.ListPendingSignupsResponse
-	53,  // 113: cosync.admin.v1.AdminService.DeletePendingSignup:output_type -> cosync.admin.v1.DeletePendingSignupResponse
-	55,  // 114: cosync.admin.v1.AdminService.ListEmailTemplates:output_type -> cosync.admin.v1.ListEmailTemplatesResponse
-	57,  // 115: cosync.admin.v1.AdminService.UpdateEmailTemplate:output_type -> cosync.admin.v1.UpdateEmailTemplateResponse
-	59,  // 116: cosync.admin.v1.AdminService.PreviewEmailTemplate:output_type -> cosync.admin.v1.PreviewEmailTemplateResponse
-	61,  // 117: cosync.admin.v1.AdminService.ListLocales:output_type -> cosync.admin.v1.ListLocalesResponse
-	63,  // 118: cosync.admin.v1.AdminService.GetStats:output_type -> cosync.admin.v1.GetStatsResponse
-	65,  // 119: cosync.admin.v1.AdminService.ListAuditEvents:output_type -> cosync.admin.v1.ListAuditEventsResponse
-	67,  // 120: cosync.admin.v1.AdminService.SendTestEmail:output_type -> cosync.admin.v1.SendTestEmailResponse
-	69,  // 121: cosync.admin.v1.AdminService.SendTestSms:output_type -> cosync.admin.v1.SendTestSmsResponse
-	71,  // 122: cosync.admin.v1.AdminService.GetIntegrationSnippets:output_type -> cosync.admin.v1.GetIntegrationSnippetsResponse
-	78,  // 123: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:output_type -> cosync.admin.v1.ImportCosyncJwtUsersResponse
-	73,  // 124: cosync.admin.v1.AdminService.ListOutbox:output_type -> cosync.admin.v1.ListOutboxResponse
-	75,  // 125: cosync.admin.v1.AdminService.ListDeliveries:output_type -> cosync.admin.v1.ListDeliveriesResponse
-	87,  // [87:126] is the sub-list for method output_type
-	48,  // [48:87] is the sub-list for method input_type
-	48,  // [48:48] is the sub-list for extension type_name
-	48,  // [48:48] is the sub-list for extension extendee
-	0,   // [0:48] is the sub-list for field type_name
+	89,  // 0: cosync.admin.v1.CreateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
+	90,  // 1: cosync.admin.v1.CreateAppResponse.app:type_name -> cosync.admin.v1.App
+	91,  // 2: cosync.admin.v1.GetCallerResponse.role:type_name -> cosync.admin.v1.MemberRole
+	90,  // 3: cosync.admin.v1.ListAppsResponse.apps:type_name -> cosync.admin.v1.App
+	90,  // 4: cosync.admin.v1.GetAppResponse.app:type_name -> cosync.admin.v1.App
+	89,  // 5: cosync.admin.v1.UpdateAppRequest.settings:type_name -> cosync.admin.v1.AppSettings
+	92,  // 6: cosync.admin.v1.UpdateAppRequest.update_mask:type_name -> google.protobuf.FieldMask
+	90,  // 7: cosync.admin.v1.UpdateAppResponse.app:type_name -> cosync.admin.v1.App
+	93,  // 8: cosync.admin.v1.ListSigningKeysResponse.keys:type_name -> cosync.admin.v1.SigningKey
+	93,  // 9: cosync.admin.v1.RotateSigningKeyResponse.key:type_name -> cosync.admin.v1.SigningKey
+	94,  // 10: cosync.admin.v1.ListMembersResponse.members:type_name -> cosync.admin.v1.Member
+	91,  // 11: cosync.admin.v1.AddMemberRequest.role:type_name -> cosync.admin.v1.MemberRole
+	94,  // 12: cosync.admin.v1.AddMemberResponse.member:type_name -> cosync.admin.v1.Member
+	91,  // 13: cosync.admin.v1.CreateApiKeyRequest.role:type_name -> cosync.admin.v1.MemberRole
+	95,  // 14: cosync.admin.v1.CreateApiKeyRequest.expires_at:type_name -> google.protobuf.Timestamp
+	96,  // 15: cosync.admin.v1.CreateApiKeyResponse.api_key:type_name -> cosync.admin.v1.ApiKey
+	96,  // 16: cosync.admin.v1.ListApiKeysResponse.api_keys:type_name -> cosync.admin.v1.ApiKey
+	97,  // 17: cosync.admin.v1.ListUsersRequest.status:type_name -> cosync.auth.v1.UserStatus
+	98,  // 18: cosync.admin.v1.ListUsersRequest.two_factor:type_name -> cosync.auth.v1.TwoFactorMethod
+	95,  // 19: cosync.admin.v1.ListUsersRequest.created_after:type_name -> google.protobuf.Timestamp
+	95,  // 20: cosync.admin.v1.ListUsersRequest.created_before:type_name -> google.protobuf.Timestamp
+	95,  // 21: cosync.admin.v1.ListUsersRequest.last_login_after:type_name -> google.protobuf.Timestamp
+	95,  // 22: cosync.admin.v1.ListUsersRequest.last_login_before:type_name -> google.protobuf.Timestamp
+	99,  // 23: cosync.admin.v1.ListUsersResponse.users:type_name -> cosync.auth.v1.User
+	99,  // 24: cosync.admin.v1.GetUserResponse.user:type_name -> cosync.auth.v1.User
+	100, // 25: cosync.admin.v1.GetUserResponse.sessions:type_name -> cosync.admin.v1.UserSession
+	101, // 26: cosync.admin.v1.CreateUserRequest.metadata:type_name -> google.protobuf.Struct
+	99,  // 27: cosync.admin.v1.CreateUserResponse.user:type_name -> cosync.auth.v1.User
+	97,  // 28: cosync.admin.v1.UpdateUserRequest.status:type_name -> cosync.auth.v1.UserStatus
+	101, // 29: cosync.admin.v1.UpdateUserRequest.metadata:type_name -> google.protobuf.Struct
+	92,  // 30: cosync.admin.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	99,  // 31: cosync.admin.v1.UpdateUserResponse.user:type_name -> cosync.auth.v1.User
+	99,  // 32: cosync.admin.v1.ResetUserTwoFactorResponse.user:type_name -> cosync.auth.v1.User
+	84,  // 33: cosync.admin.v1.CreateInvitationsRequest.invitations:type_name -> cosync.admin.v1.InvitationInput
+	102, // 34: cosync.admin.v1.CreateInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
+	103, // 35: cosync.admin.v1.ListInvitationsRequest.state:type_name -> cosync.admin.v1.InvitationState
+	102, // 36: cosync.admin.v1.ListInvitationsResponse.invitations:type_name -> cosync.admin.v1.Invitation
+	102, // 37: cosync.admin.v1.ResendInvitationResponse.invitation:type_name -> cosync.admin.v1.Invitation
+	104, // 38: cosync.admin.v1.ListPendingSignupsResponse.pending_signups:type_name -> cosync.admin.v1.PendingSignup
+	104, // 39: cosync.admin.v1.ResendPendingSignupResponse.pending_signup:type_name -> cosync.admin.v1.PendingSignup
+	90,  // 40: cosync.admin.v1.SetGlobalSwitchesResponse.apps:type_name -> cosync.admin.v1.App
+	105, // 41: cosync.admin.v1.ListEmailTemplatesResponse.templates:type_name -> cosync.admin.v1.EmailTemplate
+	105, // 42: cosync.admin.v1.UpdateEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
+	105, // 43: cosync.admin.v1.UpdateEmailTemplateResponse.template:type_name -> cosync.admin.v1.EmailTemplate
+	105, // 44: cosync.admin.v1.PreviewEmailTemplateRequest.template:type_name -> cosync.admin.v1.EmailTemplate
+	106, // 45: cosync.admin.v1.GetStatsResponse.days:type_name -> cosync.admin.v1.DailyStats
+	106, // 46: cosync.admin.v1.GetStatsResponse.totals:type_name -> cosync.admin.v1.DailyStats
+	88,  // 47: cosync.admin.v1.GetStatsResponse.users_by_provider:type_name -> cosync.admin.v1.GetStatsResponse.UsersByProviderEntry
+	95,  // 48: cosync.admin.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	95,  // 49: cosync.admin.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	107, // 50: cosync.admin.v1.ListAuditEventsResponse.events:type_name -> cosync.admin.v1.AuditEvent
+	108, // 51: cosync.admin.v1.SendTestEmailRequest.kind:type_name -> cosync.admin.v1.TemplateKind
+	109, // 52: cosync.admin.v1.GetIntegrationSnippetsResponse.snippets:type_name -> cosync.admin.v1.Snippet
+	110, // 53: cosync.admin.v1.ListOutboxResponse.messages:type_name -> cosync.admin.v1.OutboxMessage
+	111, // 54: cosync.admin.v1.ListDeliveriesRequest.state:type_name -> cosync.admin.v1.DeliveryState
+	112, // 55: cosync.admin.v1.ListDeliveriesResponse.deliveries:type_name -> cosync.admin.v1.Delivery
+	101, // 56: cosync.admin.v1.InvitationInput.metadata:type_name -> google.protobuf.Struct
+	87,  // 57: cosync.admin.v1.ImportCosyncJwtUsersResponse.skipped:type_name -> cosync.admin.v1.ImportRow
+	87,  // 58: cosync.admin.v1.ImportCosyncJwtUsersResponse.notes:type_name -> cosync.admin.v1.ImportRow
+	0,   // 59: cosync.admin.v1.AdminService.CreateApp:input_type -> cosync.admin.v1.CreateAppRequest
+	2,   // 60: cosync.admin.v1.AdminService.GetCaller:input_type -> cosync.admin.v1.GetCallerRequest
+	4,   // 61: cosync.admin.v1.AdminService.ListApps:input_type -> cosync.admin.v1.ListAppsRequest
+	6,   // 62: cosync.admin.v1.AdminService.GetApp:input_type -> cosync.admin.v1.GetAppRequest
+	8,   // 63: cosync.admin.v1.AdminService.UpdateApp:input_type -> cosync.admin.v1.UpdateAppRequest
+	10,  // 64: cosync.admin.v1.AdminService.DeleteApp:input_type -> cosync.admin.v1.DeleteAppRequest
+	12,  // 65: cosync.admin.v1.AdminService.ListSigningKeys:input_type -> cosync.admin.v1.ListSigningKeysRequest
+	14,  // 66: cosync.admin.v1.AdminService.RotateSigningKey:input_type -> cosync.admin.v1.RotateSigningKeyRequest
+	16,  // 67: cosync.admin.v1.AdminService.ListMembers:input_type -> cosync.admin.v1.ListMembersRequest
+	18,  // 68: cosync.admin.v1.AdminService.AddMember:input_type -> cosync.admin.v1.AddMemberRequest
+	20,  // 69: cosync.admin.v1.AdminService.RemoveMember:input_type -> cosync.admin.v1.RemoveMemberRequest
+	22,  // 70: cosync.admin.v1.AdminService.CreateApiKey:input_type -> cosync.admin.v1.CreateApiKeyRequest
+	24,  // 71: cosync.admin.v1.AdminService.ListApiKeys:input_type -> cosync.admin.v1.ListApiKeysRequest
+	26,  // 72: cosync.admin.v1.AdminService.RevokeApiKey:input_type -> cosync.admin.v1.RevokeApiKeyRequest
+	28,  // 73: cosync.admin.v1.AdminService.ListUsers:input_type -> cosync.admin.v1.ListUsersRequest
+	30,  // 74: cosync.admin.v1.AdminService.GetUser:input_type -> cosync.admin.v1.GetUserRequest
+	32,  // 75: cosync.admin.v1.AdminService.CreateUser:input_type -> cosync.admin.v1.CreateUserRequest
+	34,  // 76: cosync.admin.v1.AdminService.UpdateUser:input_type -> cosync.admin.v1.UpdateUserRequest
+	36,  // 77: cosync.admin.v1.AdminService.DeleteUser:input_type -> cosync.admin.v1.DeleteUserRequest
+	38,  // 78: cosync.admin.v1.AdminService.RevokeUserSessions:input_type -> cosync.admin.v1.RevokeUserSessionsRequest
+	40,  // 79: cosync.admin.v1.AdminService.RevokeUserSession:input_type -> cosync.admin.v1.RevokeUserSessionRequest
+	42,  // 80: cosync.admin.v1.AdminService.ResetUserTwoFactor:input_type -> cosync.admin.v1.ResetUserTwoFactorRequest
+	44,  // 81: cosync.admin.v1.AdminService.SendPasswordReset:input_type -> cosync.admin.v1.SendPasswordResetRequest
+	46,  // 82: cosync.admin.v1.AdminService.CreateInvitations:input_type -> cosync.admin.v1.CreateInvitationsRequest
+	48,  // 83: cosync.admin.v1.AdminService.ListInvitations:input_type -> cosync.admin.v1.ListInvitationsRequest
+	50,  // 84: cosync.admin.v1.AdminService.ResendInvitation:input_type -> cosync.admin.v1.ResendInvitationRequest
+	52,  // 85: cosync.admin.v1.AdminService.RevokeInvitation:input_type -> cosync.admin.v1.RevokeInvitationRequest
+	54,  // 86: cosync.admin.v1.AdminService.ListPendingSignups:input_type -> cosync.admin.v1.ListPendingSignupsRequest
+	56,  // 87: cosync.admin.v1.AdminService.DeletePendingSignup:input_type -> cosync.admin.v1.DeletePendingSignupRequest
+	58,  // 88: cosync.admin.v1.AdminService.ResendPendingSignup:input_type -> cosync.admin.v1.ResendPendingSignupRequest
+	60,  // 89: cosync.admin.v1.AdminService.SetGlobalSwitches:input_type -> cosync.admin.v1.SetGlobalSwitchesRequest
+	62,  // 90: cosync.admin.v1.AdminService.ListEmailTemplates:input_type -> cosync.admin.v1.ListEmailTemplatesRequest
+	64,  // 91: cosync.admin.v1.AdminService.UpdateEmailTemplate:input_type -> cosync.admin.v1.UpdateEmailTemplateRequest
+	66,  // 92: cosync.admin.v1.AdminService.PreviewEmailTemplate:input_type -> cosync.admin.v1.PreviewEmailTemplateRequest
+	68,  // 93: cosync.admin.v1.AdminService.ListLocales:input_type -> cosync.admin.v1.ListLocalesRequest
+	70,  // 94: cosync.admin.v1.AdminService.GetStats:input_type -> cosync.admin.v1.GetStatsRequest
+	72,  // 95: cosync.admin.v1.AdminService.ListAuditEvents:input_type -> cosync.admin.v1.ListAuditEventsRequest
+	74,  // 96: cosync.admin.v1.AdminService.SendTestEmail:input_type -> cosync.admin.v1.SendTestEmailRequest
+	76,  // 97: cosync.admin.v1.AdminService.SendTestSms:input_type -> cosync.admin.v1.SendTestSmsRequest
+	78,  // 98: cosync.admin.v1.AdminService.GetIntegrationSnippets:input_type -> cosync.admin.v1.GetIntegrationSnippetsRequest
+	85,  // 99: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:input_type -> cosync.admin.v1.ImportCosyncJwtUsersRequest
+	80,  // 100: cosync.admin.v1.AdminService.ListOutbox:input_type -> cosync.admin.v1.ListOutboxRequest
+	82,  // 101: cosync.admin.v1.AdminService.ListDeliveries:input_type -> cosync.admin.v1.ListDeliveriesRequest
+	1,   // 102: cosync.admin.v1.AdminService.CreateApp:output_type -> cosync.admin.v1.CreateAppResponse
+	3,   // 103: cosync.admin.v1.AdminService.GetCaller:output_type -> cosync.admin.v1.GetCallerResponse
+	5,   // 104: cosync.admin.v1.AdminService.ListApps:output_type -> cosync.admin.v1.ListAppsResponse
+	7,   // 105: cosync.admin.v1.AdminService.GetApp:output_type -> cosync.admin.v1.GetAppResponse
+	9,   // 106: cosync.admin.v1.AdminService.UpdateApp:output_type -> cosync.admin.v1.UpdateAppResponse
+	11,  // 107: cosync.admin.v1.AdminService.DeleteApp:output_type -> cosync.admin.v1.DeleteAppResponse
+	13,  // 108: cosync.admin.v1.AdminService.ListSigningKeys:output_type -> cosync.admin.v1.ListSigningKeysResponse
+	15,  // 109: cosync.admin.v1.AdminService.RotateSigningKey:output_type -> cosync.admin.v1.RotateSigningKeyResponse
+	17,  // 110: cosync.admin.v1.AdminService.ListMembers:output_type -> cosync.admin.v1.ListMembersResponse
+	19,  // 111: cosync.admin.v1.AdminService.AddMember:output_type -> cosync.admin.v1.AddMemberResponse
+	21,  // 112: cosync.admin.v1.AdminService.RemoveMember:output_type -> cosync.admin.v1.RemoveMemberResponse
+	23,  // 113: cosync.admin.v1.AdminService.CreateApiKey:output_type -> cosync.admin.v1.CreateApiKeyResponse
+	25,  // 114: cosync.admin.v1.AdminService.ListApiKeys:output_type -> cosync.admin.v1.ListApiKeysResponse
+	27,  // 115: cosync.admin.v1.AdminService.RevokeApiKey:output_type -> cosync.admin.v1.RevokeApiKeyResponse
+	29,  // 116: cosync.admin.v1.AdminService.ListUsers:output_type -> cosync.admin.v1.ListUsersResponse
+	31,  // 117: cosync.admin.v1.AdminService.GetUser:output_type -> cosync.admin.v1.GetUserResponse
+	33,  // 118: cosync.admin.v1.AdminService.CreateUser:output_type -> cosync.admin.v1.CreateUserResponse
+	35,  // 119: cosync.admin.v1.AdminService.UpdateUser:output_type -> cosync.admin.v1.UpdateUserResponse
+	37,  // 120: cosync.admin.v1.AdminService.DeleteUser:output_type -> cosync.admin.v1.DeleteUserResponse
+	39,  // 121: cosync.admin.v1.AdminService.RevokeUserSessions:output_type -> cosync.admin.v1.RevokeUserSessionsResponse
+	41,  // 122: cosync.admin.v1.AdminService.RevokeUserSession:output_type -> cosync.admin.v1.RevokeUserSessionResponse
+	43,  // 123: cosync.admin.v1.AdminService.ResetUserTwoFactor:output_type -> cosync.admin.v1.ResetUserTwoFactorResponse
+	45,  // 124: cosync.admin.v1.AdminService.SendPasswordReset:output_type -> cosync.admin.v1.SendPasswordResetResponse
+	47,  // 125: cosync.admin.v1.AdminService.CreateInvitations:output_type -> cosync.admin.v1.CreateInvitationsResponse
+	49,  // 126: cosync.admin.v1.AdminService.ListInvitations:output_type -> cosync.admin.v1.ListInvitationsResponse
+	51,  // 127: cosync.admin.v1.AdminService.ResendInvitation:output_type -> cosync.admin.v1.ResendInvitationResponse
+	53,  // 128: cosync.admin.v1.AdminService.RevokeInvitation:output_type -> cosync.admin.v1.RevokeInvitationResponse
+	55,  // 129: cosync.admin.v1.AdminService.ListPendingSignups:output_type -> cosync.admin.v1.ListPendingSignupsResponse
+	57,  // 130: cosync.admin.v1.AdminService.DeletePendingSignup:output_type -> cosync.admin.v1.DeletePendingSignupResponse
+	59,  // 131: cosync.admin.v1.AdminService.ResendPendingSignup:output_type -> cosync.admin.v1.ResendPendingSignupResponse
+	61,  // 132: cosync.admin.v1.AdminService.SetGlobalSwitches:output_type -> cosync.admin.v1.SetGlobalSwitchesResponse
+	63,  // 133: cosync.admin.v1.AdminService.ListEmailTemplates:output_type -> cosync.admin.v1.ListEmailTemplatesResponse
+	65,  // 134: cosync.admin.v1.AdminService.UpdateEmailTemplate:output_type -> cosync.admin.v1.UpdateEmailTemplateResponse
+	67,  // 135: cosync.admin.v1.AdminService.PreviewEmailTemplate:output_type -> cosync.admin.v1.PreviewEmailTemplateResponse
+	69,  // 136: cosync.admin.v1.AdminService.ListLocales:output_type -> cosync.admin.v1.ListLocalesResponse
+	71,  // 137: cosync.admin.v1.AdminService.GetStats:output_type -> cosync.admin.v1.GetStatsResponse
+	73,  // 138: cosync.admin.v1.AdminService.ListAuditEvents:output_type -> cosync.admin.v1.ListAuditEventsResponse
+	75,  // 139: cosync.admin.v1.AdminService.SendTestEmail:output_type -> cosync.admin.v1.SendTestEmailResponse
+	77,  // 140: cosync.admin.v1.AdminService.SendTestSms:output_type -> cosync.admin.v1.SendTestSmsResponse
+	79,  // 141: cosync.admin.v1.AdminService.GetIntegrationSnippets:output_type -> cosync.admin.v1.GetIntegrationSnippetsResponse
+	86,  // 142: cosync.admin.v1.AdminService.ImportCosyncJwtUsers:output_type -> cosync.admin.v1.ImportCosyncJwtUsersResponse
+	81,  // 143: cosync.admin.v1.AdminService.ListOutbox:output_type -> cosync.admin.v1.ListOutboxResponse
+	83,  // 144: cosync.admin.v1.AdminService.ListDeliveries:output_type -> cosync.admin.v1.ListDeliveriesResponse
+	102, // [102:145] is the sub-list for method output_type
+	59,  // [59:102] is the sub-list for method input_type
+	59,  // [59:59] is the sub-list for extension type_name
+	59,  // [59:59] is the sub-list for extension extendee
+	0,   // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_cosync_admin_v1_admin_proto_init() }
@@ -4730,13 +5415,15 @@ func file_cosync_admin_v1_admin_proto_init() {
 		return
 	}
 	file_cosync_admin_v1_types_proto_init()
+	file_cosync_admin_v1_admin_proto_msgTypes[28].OneofWrappers = []any{}
+	file_cosync_admin_v1_admin_proto_msgTypes[60].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cosync_admin_v1_admin_proto_rawDesc), len(file_cosync_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   80,
+			NumMessages:   89,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1109,9 +1109,13 @@ type ApiKey struct {
 	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Role  MemberRole             `protobuf:"varint,3,opt,name=role,proto3,enum=cosync.admin.v1.MemberRole" json:"role,omitempty"`
 	// The first characters of the secret, to tell keys apart.
-	Prefix        string                 `protobuf:"bytes,4,opt,name=prefix,proto3" json:"prefix,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	Prefix     string                 `protobuf:"bytes,4,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	// Unset: never expires.
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// The developer who created it.
+	CreatedBy     string `protobuf:"bytes,8,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1188,13 +1192,29 @@ func (x *ApiKey) GetLastUsedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ApiKey) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *ApiKey) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
 // Member is a developer's membership of an application.
 type Member struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DeveloperId   string                 `protobuf:"bytes,1,opt,name=developer_id,json=developerId,proto3" json:"developer_id,omitempty"`
-	Email         string                 `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
-	Role          MemberRole             `protobuf:"varint,3,opt,name=role,proto3,enum=cosync.admin.v1.MemberRole" json:"role,omitempty"`
-	AddedAt       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=added_at,json=addedAt,proto3" json:"added_at,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	DeveloperId string                 `protobuf:"bytes,1,opt,name=developer_id,json=developerId,proto3" json:"developer_id,omitempty"`
+	Email       string                 `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	Role        MemberRole             `protobuf:"varint,3,opt,name=role,proto3,enum=cosync.admin.v1.MemberRole" json:"role,omitempty"`
+	AddedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=added_at,json=addedAt,proto3" json:"added_at,omitempty"`
+	// Invited by email, not yet a developer: developer_id is the invitation's id.
+	Pending       bool `protobuf:"varint,5,opt,name=pending,proto3" json:"pending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1255,6 +1275,13 @@ func (x *Member) GetAddedAt() *timestamppb.Timestamp {
 		return x.AddedAt
 	}
 	return nil
+}
+
+func (x *Member) GetPending() bool {
+	if x != nil {
+		return x.Pending
+	}
+	return false
 }
 
 // Invitation is an invitation to join an application.
@@ -1749,8 +1776,17 @@ type DailyStats struct {
 	InvitesAccepted   int64  `protobuf:"varint,5,opt,name=invites_accepted,json=invitesAccepted,proto3" json:"invites_accepted,omitempty"`
 	Logins            int64  `protobuf:"varint,6,opt,name=logins,proto3" json:"logins,omitempty"`
 	LoginFailures     int64  `protobuf:"varint,7,opt,name=login_failures,json=loginFailures,proto3" json:"login_failures,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Distinct users who signed in or refreshed a session that day.
+	ActiveUsers int64 `protobuf:"varint,8,opt,name=active_users,json=activeUsers,proto3" json:"active_users,omitempty"`
+	// Users at the end of the day, and how many of them had a second factor.
+	Users          int64 `protobuf:"varint,9,opt,name=users,proto3" json:"users,omitempty"`
+	TwoFactorUsers int64 `protobuf:"varint,10,opt,name=two_factor_users,json=twoFactorUsers,proto3" json:"two_factor_users,omitempty"`
+	// signup_completions / signups and invites_accepted / invites_sent; 0 when
+	// nothing was started.
+	SignupConversion float64 `protobuf:"fixed64,11,opt,name=signup_conversion,json=signupConversion,proto3" json:"signup_conversion,omitempty"`
+	InviteConversion float64 `protobuf:"fixed64,12,opt,name=invite_conversion,json=inviteConversion,proto3" json:"invite_conversion,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *DailyStats) Reset() {
@@ -1828,6 +1864,41 @@ func (x *DailyStats) GetLogins() int64 {
 func (x *DailyStats) GetLoginFailures() int64 {
 	if x != nil {
 		return x.LoginFailures
+	}
+	return 0
+}
+
+func (x *DailyStats) GetActiveUsers() int64 {
+	if x != nil {
+		return x.ActiveUsers
+	}
+	return 0
+}
+
+func (x *DailyStats) GetUsers() int64 {
+	if x != nil {
+		return x.Users
+	}
+	return 0
+}
+
+func (x *DailyStats) GetTwoFactorUsers() int64 {
+	if x != nil {
+		return x.TwoFactorUsers
+	}
+	return 0
+}
+
+func (x *DailyStats) GetSignupConversion() float64 {
+	if x != nil {
+		return x.SignupConversion
+	}
+	return 0
+}
+
+func (x *DailyStats) GetInviteConversion() float64 {
+	if x != nil {
+		return x.InviteConversion
 	}
 	return 0
 }
@@ -1945,11 +2016,14 @@ func (x *AuditEvent) GetOccurredAt() *timestamppb.Timestamp {
 // Snippet is a ready-to-paste configuration for one token consumer.
 type Snippet struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// e.g. "atlas-app-services", "powersync", "hasura", "supabase", "jose".
+	// "atlas-app-services", "powersync", "hasura", "supabase", "oidc".
 	Consumer string `protobuf:"bytes,1,opt,name=consumer,proto3" json:"consumer,omitempty"`
 	// "json", "yaml", "toml" or "text".
-	Format        string `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
-	Content       string `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	Format  string `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	Content string `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	// A human title, and where to paste the content.
+	Title         string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	Instructions  string `protobuf:"bytes,5,opt,name=instructions,proto3" json:"instructions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2001,6 +2075,116 @@ func (x *Snippet) GetFormat() string {
 func (x *Snippet) GetContent() string {
 	if x != nil {
 		return x.Content
+	}
+	return ""
+}
+
+func (x *Snippet) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Snippet) GetInstructions() string {
+	if x != nil {
+		return x.Instructions
+	}
+	return ""
+}
+
+// UserSession is one of a user's active sessions.
+type UserSession struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When its refresh token was last used.
+	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	ExpiresAt  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// Where it was opened from: client IP and User-Agent.
+	Ip        string `protobuf:"bytes,5,opt,name=ip,proto3" json:"ip,omitempty"`
+	UserAgent string `protobuf:"bytes,6,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// How it was opened: "password", "apple", "google", "anonymous", "signup", "invitation".
+	Method        string `protobuf:"bytes,7,opt,name=method,proto3" json:"method,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserSession) Reset() {
+	*x = UserSession{}
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserSession) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserSession) ProtoMessage() {}
+
+func (x *UserSession) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserSession.ProtoReflect.Descriptor instead.
+func (*UserSession) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UserSession) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UserSession) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *UserSession) GetLastUsedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedAt
+	}
+	return nil
+}
+
+func (x *UserSession) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *UserSession) GetIp() string {
+	if x != nil {
+		return x.Ip
+	}
+	return ""
+}
+
+func (x *UserSession) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *UserSession) GetMethod() string {
+	if x != nil {
+		return x.Method
 	}
 	return ""
 }
@@ -2086,7 +2270,7 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12A\n" +
 	"\x0edeactivated_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\rdeactivatedAt\x127\n" +
-	"\tretire_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bretireAt\"\xee\x01\n" +
+	"\tretire_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bretireAt\"\xc8\x02\n" +
 	"\x06ApiKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12/\n" +
@@ -2095,12 +2279,17 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n" +
 	"\flast_used_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"lastUsedAt\"\xa9\x01\n" +
+	"lastUsedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\b \x01(\tR\tcreatedBy\"\xc3\x01\n" +
 	"\x06Member\x12!\n" +
 	"\fdeveloper_id\x18\x01 \x01(\tR\vdeveloperId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12/\n" +
 	"\x04role\x18\x03 \x01(\x0e2\x1b.cosync.admin.v1.MemberRoleR\x04role\x125\n" +
-	"\badded_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aaddedAt\"\xf3\x02\n" +
+	"\badded_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aaddedAt\x12\x18\n" +
+	"\apending\x18\x05 \x01(\bR\apending\"\xf3\x02\n" +
 	"\n" +
 	"Invitation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
@@ -2155,7 +2344,7 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\x0fnext_attempt_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\rnextAttemptAt\x12;\n" +
 	"\vfinished_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"finishedAt\"\xf6\x01\n" +
+	"finishedAt\"\xb3\x03\n" +
 	"\n" +
 	"DailyStats\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\tR\x04date\x12\x18\n" +
@@ -2164,7 +2353,13 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\finvites_sent\x18\x04 \x01(\x03R\vinvitesSent\x12)\n" +
 	"\x10invites_accepted\x18\x05 \x01(\x03R\x0finvitesAccepted\x12\x16\n" +
 	"\x06logins\x18\x06 \x01(\x03R\x06logins\x12%\n" +
-	"\x0elogin_failures\x18\a \x01(\x03R\rloginFailures\"\xa0\x02\n" +
+	"\x0elogin_failures\x18\a \x01(\x03R\rloginFailures\x12!\n" +
+	"\factive_users\x18\b \x01(\x03R\vactiveUsers\x12\x14\n" +
+	"\x05users\x18\t \x01(\x03R\x05users\x12(\n" +
+	"\x10two_factor_users\x18\n" +
+	" \x01(\x03R\x0etwoFactorUsers\x12+\n" +
+	"\x11signup_conversion\x18\v \x01(\x01R\x10signupConversion\x12+\n" +
+	"\x11invite_conversion\x18\f \x01(\x01R\x10inviteConversion\"\xa0\x02\n" +
 	"\n" +
 	"AuditEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
@@ -2177,11 +2372,25 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x121\n" +
 	"\adetails\x18\b \x01(\v2\x17.google.protobuf.StructR\adetails\x12;\n" +
 	"\voccurred_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"occurredAt\"W\n" +
+	"occurredAt\"\x91\x01\n" +
 	"\aSnippet\x12\x1a\n" +
 	"\bconsumer\x18\x01 \x01(\tR\bconsumer\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12\x18\n" +
-	"\acontent\x18\x03 \x01(\tR\acontent*X\n" +
+	"\acontent\x18\x03 \x01(\tR\acontent\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\x12\"\n" +
+	"\finstructions\x18\x05 \x01(\tR\finstructions\"\x98\x02\n" +
+	"\vUserSession\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n" +
+	"\flast_used_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastUsedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x0e\n" +
+	"\x02ip\x18\x05 \x01(\tR\x02ip\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x06 \x01(\tR\tuserAgent\x12\x16\n" +
+	"\x06method\x18\a \x01(\tR\x06method*X\n" +
 	"\tAppStatus\x12\x1a\n" +
 	"\x16APP_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11APP_STATUS_ACTIVE\x10\x01\x12\x18\n" +
@@ -2236,7 +2445,7 @@ func file_cosync_admin_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cosync_admin_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_cosync_admin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_cosync_admin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_cosync_admin_v1_types_proto_goTypes = []any{
 	(AppStatus)(0),                // 0: cosync.admin.v1.AppStatus
 	(MemberRole)(0),               // 1: cosync.admin.v1.MemberRole
@@ -2261,64 +2470,69 @@ var file_cosync_admin_v1_types_proto_goTypes = []any{
 	(*DailyStats)(nil),            // 20: cosync.admin.v1.DailyStats
 	(*AuditEvent)(nil),            // 21: cosync.admin.v1.AuditEvent
 	(*Snippet)(nil),               // 22: cosync.admin.v1.Snippet
-	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
-	(v1.SignupFlow)(0),            // 24: cosync.auth.v1.SignupFlow
-	(v1.TwoFactorMethod)(0),       // 25: cosync.auth.v1.TwoFactorMethod
-	(*v1.PasswordPolicy)(nil),     // 26: cosync.auth.v1.PasswordPolicy
-	(*v1.MetadataField)(nil),      // 27: cosync.auth.v1.MetadataField
-	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 29: google.protobuf.Struct
+	(*UserSession)(nil),           // 23: cosync.admin.v1.UserSession
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
+	(v1.SignupFlow)(0),            // 25: cosync.auth.v1.SignupFlow
+	(v1.TwoFactorMethod)(0),       // 26: cosync.auth.v1.TwoFactorMethod
+	(*v1.PasswordPolicy)(nil),     // 27: cosync.auth.v1.PasswordPolicy
+	(*v1.MetadataField)(nil),      // 28: cosync.auth.v1.MetadataField
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 30: google.protobuf.Struct
 }
 var file_cosync_admin_v1_types_proto_depIdxs = []int32{
-	23, // 0: cosync.admin.v1.KeyRotation.interval:type_name -> google.protobuf.Duration
-	23, // 1: cosync.admin.v1.KeyRotation.retire_after:type_name -> google.protobuf.Duration
-	24, // 2: cosync.admin.v1.AppSettings.signup_flow:type_name -> cosync.auth.v1.SignupFlow
-	25, // 3: cosync.admin.v1.AppSettings.two_factor:type_name -> cosync.auth.v1.TwoFactorMethod
+	24, // 0: cosync.admin.v1.KeyRotation.interval:type_name -> google.protobuf.Duration
+	24, // 1: cosync.admin.v1.KeyRotation.retire_after:type_name -> google.protobuf.Duration
+	25, // 2: cosync.admin.v1.AppSettings.signup_flow:type_name -> cosync.auth.v1.SignupFlow
+	26, // 3: cosync.admin.v1.AppSettings.two_factor:type_name -> cosync.auth.v1.TwoFactorMethod
 	6,  // 4: cosync.admin.v1.AppSettings.twilio:type_name -> cosync.admin.v1.TwilioSettings
 	7,  // 5: cosync.admin.v1.AppSettings.apple:type_name -> cosync.admin.v1.AppleSettings
 	8,  // 6: cosync.admin.v1.AppSettings.google:type_name -> cosync.admin.v1.GoogleSettings
-	26, // 7: cosync.admin.v1.AppSettings.password_policy:type_name -> cosync.auth.v1.PasswordPolicy
-	23, // 8: cosync.admin.v1.AppSettings.token_lifetime:type_name -> google.protobuf.Duration
-	23, // 9: cosync.admin.v1.AppSettings.refresh_token_lifetime:type_name -> google.protobuf.Duration
-	27, // 10: cosync.admin.v1.AppSettings.signup_metadata_fields:type_name -> cosync.auth.v1.MetadataField
-	27, // 11: cosync.admin.v1.AppSettings.invite_metadata_fields:type_name -> cosync.auth.v1.MetadataField
+	27, // 7: cosync.admin.v1.AppSettings.password_policy:type_name -> cosync.auth.v1.PasswordPolicy
+	24, // 8: cosync.admin.v1.AppSettings.token_lifetime:type_name -> google.protobuf.Duration
+	24, // 9: cosync.admin.v1.AppSettings.refresh_token_lifetime:type_name -> google.protobuf.Duration
+	28, // 10: cosync.admin.v1.AppSettings.signup_metadata_fields:type_name -> cosync.auth.v1.MetadataField
+	28, // 11: cosync.admin.v1.AppSettings.invite_metadata_fields:type_name -> cosync.auth.v1.MetadataField
 	0,  // 12: cosync.admin.v1.AppSettings.status:type_name -> cosync.admin.v1.AppStatus
-	23, // 13: cosync.admin.v1.AppSettings.invite_lifetime:type_name -> google.protobuf.Duration
+	24, // 13: cosync.admin.v1.AppSettings.invite_lifetime:type_name -> google.protobuf.Duration
 	9,  // 14: cosync.admin.v1.AppSettings.key_rotation:type_name -> cosync.admin.v1.KeyRotation
 	10, // 15: cosync.admin.v1.App.settings:type_name -> cosync.admin.v1.AppSettings
-	28, // 16: cosync.admin.v1.App.created_at:type_name -> google.protobuf.Timestamp
+	29, // 16: cosync.admin.v1.App.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 17: cosync.admin.v1.App.role:type_name -> cosync.admin.v1.MemberRole
 	2,  // 18: cosync.admin.v1.SigningKey.state:type_name -> cosync.admin.v1.KeyState
-	29, // 19: cosync.admin.v1.SigningKey.jwk:type_name -> google.protobuf.Struct
-	28, // 20: cosync.admin.v1.SigningKey.created_at:type_name -> google.protobuf.Timestamp
-	28, // 21: cosync.admin.v1.SigningKey.deactivated_at:type_name -> google.protobuf.Timestamp
-	28, // 22: cosync.admin.v1.SigningKey.retire_at:type_name -> google.protobuf.Timestamp
+	30, // 19: cosync.admin.v1.SigningKey.jwk:type_name -> google.protobuf.Struct
+	29, // 20: cosync.admin.v1.SigningKey.created_at:type_name -> google.protobuf.Timestamp
+	29, // 21: cosync.admin.v1.SigningKey.deactivated_at:type_name -> google.protobuf.Timestamp
+	29, // 22: cosync.admin.v1.SigningKey.retire_at:type_name -> google.protobuf.Timestamp
 	1,  // 23: cosync.admin.v1.ApiKey.role:type_name -> cosync.admin.v1.MemberRole
-	28, // 24: cosync.admin.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	28, // 25: cosync.admin.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	1,  // 26: cosync.admin.v1.Member.role:type_name -> cosync.admin.v1.MemberRole
-	28, // 27: cosync.admin.v1.Member.added_at:type_name -> google.protobuf.Timestamp
-	29, // 28: cosync.admin.v1.Invitation.metadata:type_name -> google.protobuf.Struct
-	4,  // 29: cosync.admin.v1.Invitation.state:type_name -> cosync.admin.v1.InvitationState
-	28, // 30: cosync.admin.v1.Invitation.created_at:type_name -> google.protobuf.Timestamp
-	28, // 31: cosync.admin.v1.Invitation.expires_at:type_name -> google.protobuf.Timestamp
-	28, // 32: cosync.admin.v1.Invitation.accepted_at:type_name -> google.protobuf.Timestamp
-	29, // 33: cosync.admin.v1.PendingSignup.metadata:type_name -> google.protobuf.Struct
-	28, // 34: cosync.admin.v1.PendingSignup.created_at:type_name -> google.protobuf.Timestamp
-	28, // 35: cosync.admin.v1.PendingSignup.expires_at:type_name -> google.protobuf.Timestamp
-	3,  // 36: cosync.admin.v1.EmailTemplate.kind:type_name -> cosync.admin.v1.TemplateKind
-	28, // 37: cosync.admin.v1.OutboxMessage.sent_at:type_name -> google.protobuf.Timestamp
-	5,  // 38: cosync.admin.v1.Delivery.state:type_name -> cosync.admin.v1.DeliveryState
-	28, // 39: cosync.admin.v1.Delivery.created_at:type_name -> google.protobuf.Timestamp
-	28, // 40: cosync.admin.v1.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	28, // 41: cosync.admin.v1.Delivery.finished_at:type_name -> google.protobuf.Timestamp
-	29, // 42: cosync.admin.v1.AuditEvent.details:type_name -> google.protobuf.Struct
-	28, // 43: cosync.admin.v1.AuditEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	29, // 24: cosync.admin.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	29, // 25: cosync.admin.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	29, // 26: cosync.admin.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	1,  // 27: cosync.admin.v1.Member.role:type_name -> cosync.admin.v1.MemberRole
+	29, // 28: cosync.admin.v1.Member.added_at:type_name -> google.protobuf.Timestamp
+	30, // 29: cosync.admin.v1.Invitation.metadata:type_name -> google.protobuf.Struct
+	4,  // 30: cosync.admin.v1.Invitation.state:type_name -> cosync.admin.v1.InvitationState
+	29, // 31: cosync.admin.v1.Invitation.created_at:type_name -> google.protobuf.Timestamp
+	29, // 32: cosync.admin.v1.Invitation.expires_at:type_name -> google.protobuf.Timestamp
+	29, // 33: cosync.admin.v1.Invitation.accepted_at:type_name -> google.protobuf.Timestamp
+	30, // 34: cosync.admin.v1.PendingSignup.metadata:type_name -> google.protobuf.Struct
+	29, // 35: cosync.admin.v1.PendingSignup.created_at:type_name -> google.protobuf.Timestamp
+	29, // 36: cosync.admin.v1.PendingSignup.expires_at:type_name -> google.protobuf.Timestamp
+	3,  // 37: cosync.admin.v1.EmailTemplate.kind:type_name -> cosync.admin.v1.TemplateKind
+	29, // 38: cosync.admin.v1.OutboxMessage.sent_at:type_name -> google.protobuf.Timestamp
+	5,  // 39: cosync.admin.v1.Delivery.state:type_name -> cosync.admin.v1.DeliveryState
+	29, // 40: cosync.admin.v1.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	29, // 41: cosync.admin.v1.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	29, // 42: cosync.admin.v1.Delivery.finished_at:type_name -> google.protobuf.Timestamp
+	30, // 43: cosync.admin.v1.AuditEvent.details:type_name -> google.protobuf.Struct
+	29, // 44: cosync.admin.v1.AuditEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	29, // 45: cosync.admin.v1.UserSession.created_at:type_name -> google.protobuf.Timestamp
+	29, // 46: cosync.admin.v1.UserSession.last_used_at:type_name -> google.protobuf.Timestamp
+	29, // 47: cosync.admin.v1.UserSession.expires_at:type_name -> google.protobuf.Timestamp
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_cosync_admin_v1_types_proto_init() }
@@ -2332,7 +2546,7 @@ func file_cosync_admin_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cosync_admin_v1_types_proto_rawDesc), len(file_cosync_admin_v1_types_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

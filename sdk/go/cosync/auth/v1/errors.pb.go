@@ -92,6 +92,13 @@ const (
 	ErrorReason_ERROR_REASON_OUTBOX_DISABLED   ErrorReason = 93
 	ErrorReason_ERROR_REASON_API_KEY_INVALID   ErrorReason = 94
 	ErrorReason_ERROR_REASON_ALREADY_EXISTS    ErrorReason = 95
+	// RemoveMember or a role change would leave the application without an owner.
+	ErrorReason_ERROR_REASON_LAST_OWNER ErrorReason = 96
+	// The operator requires a second factor of every developer: enroll one
+	// through the console application's AuthService before using the console.
+	ErrorReason_ERROR_REASON_DEVELOPER_TWO_FACTOR_REQUIRED ErrorReason = 97
+	// Only the server's operator may do this.
+	ErrorReason_ERROR_REASON_OPERATOR_ONLY ErrorReason = 98
 	// Infrastructure.
 	ErrorReason_ERROR_REASON_SIGNER_UNAVAILABLE  ErrorReason = 100
 	ErrorReason_ERROR_REASON_MAIL_UNAVAILABLE    ErrorReason = 101
@@ -160,6 +167,9 @@ var (
 		93:  "ERROR_REASON_OUTBOX_DISABLED",
 		94:  "ERROR_REASON_API_KEY_INVALID",
 		95:  "ERROR_REASON_ALREADY_EXISTS",
+		96:  "ERROR_REASON_LAST_OWNER",
+		97:  "ERROR_REASON_DEVELOPER_TWO_FACTOR_REQUIRED",
+		98:  "ERROR_REASON_OPERATOR_ONLY",
 		100: "ERROR_REASON_SIGNER_UNAVAILABLE",
 		101: "ERROR_REASON_MAIL_UNAVAILABLE",
 		102: "ERROR_REASON_INTERNAL",
@@ -169,67 +179,70 @@ var (
 		106: "ERROR_REASON_REQUEST_TOO_LARGE",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":                 0,
-		"ERROR_REASON_INVALID_ARGUMENT":            1,
-		"ERROR_REASON_APP_NOT_FOUND":               2,
-		"ERROR_REASON_APP_SUSPENDED":               3,
-		"ERROR_REASON_APP_ID_REQUIRED":             4,
-		"ERROR_REASON_LOCALE_UNSUPPORTED":          5,
-		"ERROR_REASON_SIGNUP_DISABLED":             10,
-		"ERROR_REASON_PASSWORD_POLICY":             11,
-		"ERROR_REASON_METADATA_INVALID":            12,
-		"ERROR_REASON_METADATA_NOT_EDITABLE":       13,
-		"ERROR_REASON_REDIRECT_NOT_ALLOWED":        14,
-		"ERROR_REASON_INVALID_CODE":                20,
-		"ERROR_REASON_CODE_EXPIRED":                21,
-		"ERROR_REASON_TOO_MANY_ATTEMPTS":           22,
-		"ERROR_REASON_INVALID_CREDENTIALS":         30,
-		"ERROR_REASON_ACCOUNT_SUSPENDED":           31,
-		"ERROR_REASON_ACCOUNT_LOCKED":              32,
-		"ERROR_REASON_TOKEN_MISSING":               33,
-		"ERROR_REASON_TOKEN_INVALID":               34,
-		"ERROR_REASON_TOKEN_EXPIRED":               35,
-		"ERROR_REASON_SESSION_REVOKED":             36,
-		"ERROR_REASON_REFRESH_TOKEN_INVALID":       37,
-		"ERROR_REASON_REFRESH_TOKEN_REUSED":        38,
-		"ERROR_REASON_REFRESH_TOKEN_EXPIRED":       39,
-		"ERROR_REASON_ANONYMOUS_DISABLED":          40,
-		"ERROR_REASON_RATE_LIMITED":                41,
-		"ERROR_REASON_INVITES_DISABLED":            50,
-		"ERROR_REASON_INVITE_INVALID":              51,
-		"ERROR_REASON_INVITE_EXPIRED":              52,
-		"ERROR_REASON_INVITE_REVOKED":              53,
-		"ERROR_REASON_INVITE_USED":                 54,
-		"ERROR_REASON_USER_NAMES_DISABLED":         60,
-		"ERROR_REASON_USER_NAME_TAKEN":             61,
-		"ERROR_REASON_USER_NAME_ALREADY_SET":       62,
-		"ERROR_REASON_TWO_FACTOR_DISABLED":         70,
-		"ERROR_REASON_TWO_FACTOR_NOT_ENROLLED":     71,
-		"ERROR_REASON_TWO_FACTOR_ALREADY_ENROLLED": 72,
-		"ERROR_REASON_LOGIN_TOKEN_INVALID":         73,
-		"ERROR_REASON_LOGIN_TOKEN_EXPIRED":         74,
-		"ERROR_REASON_PHONE_NOT_VERIFIED":          75,
-		"ERROR_REASON_PHONE_TAKEN":                 76,
-		"ERROR_REASON_SMS_NOT_CONFIGURED":          77,
-		"ERROR_REASON_SMS_DELIVERY_FAILED":         78,
-		"ERROR_REASON_PROVIDER_DISABLED":           80,
-		"ERROR_REASON_ID_TOKEN_INVALID":            81,
-		"ERROR_REASON_ACCOUNT_EXISTS":              82,
-		"ERROR_REASON_LAST_SIGN_IN_METHOD":         83,
-		"ERROR_REASON_NONCE_INVALID":               84,
-		"ERROR_REASON_PERMISSION_DENIED":           90,
-		"ERROR_REASON_NOT_FOUND":                   91,
-		"ERROR_REASON_BUILTIN_APP":                 92,
-		"ERROR_REASON_OUTBOX_DISABLED":             93,
-		"ERROR_REASON_API_KEY_INVALID":             94,
-		"ERROR_REASON_ALREADY_EXISTS":              95,
-		"ERROR_REASON_SIGNER_UNAVAILABLE":          100,
-		"ERROR_REASON_MAIL_UNAVAILABLE":            101,
-		"ERROR_REASON_INTERNAL":                    102,
-		"ERROR_REASON_NOT_IMPLEMENTED":             103,
-		"ERROR_REASON_UNAVAILABLE":                 104,
-		"ERROR_REASON_FAILED_PRECONDITION":         105,
-		"ERROR_REASON_REQUEST_TOO_LARGE":           106,
+		"ERROR_REASON_UNSPECIFIED":                   0,
+		"ERROR_REASON_INVALID_ARGUMENT":              1,
+		"ERROR_REASON_APP_NOT_FOUND":                 2,
+		"ERROR_REASON_APP_SUSPENDED":                 3,
+		"ERROR_REASON_APP_ID_REQUIRED":               4,
+		"ERROR_REASON_LOCALE_UNSUPPORTED":            5,
+		"ERROR_REASON_SIGNUP_DISABLED":               10,
+		"ERROR_REASON_PASSWORD_POLICY":               11,
+		"ERROR_REASON_METADATA_INVALID":              12,
+		"ERROR_REASON_METADATA_NOT_EDITABLE":         13,
+		"ERROR_REASON_REDIRECT_NOT_ALLOWED":          14,
+		"ERROR_REASON_INVALID_CODE":                  20,
+		"ERROR_REASON_CODE_EXPIRED":                  21,
+		"ERROR_REASON_TOO_MANY_ATTEMPTS":             22,
+		"ERROR_REASON_INVALID_CREDENTIALS":           30,
+		"ERROR_REASON_ACCOUNT_SUSPENDED":             31,
+		"ERROR_REASON_ACCOUNT_LOCKED":                32,
+		"ERROR_REASON_TOKEN_MISSING":                 33,
+		"ERROR_REASON_TOKEN_INVALID":                 34,
+		"ERROR_REASON_TOKEN_EXPIRED":                 35,
+		"ERROR_REASON_SESSION_REVOKED":               36,
+		"ERROR_REASON_REFRESH_TOKEN_INVALID":         37,
+		"ERROR_REASON_REFRESH_TOKEN_REUSED":          38,
+		"ERROR_REASON_REFRESH_TOKEN_EXPIRED":         39,
+		"ERROR_REASON_ANONYMOUS_DISABLED":            40,
+		"ERROR_REASON_RATE_LIMITED":                  41,
+		"ERROR_REASON_INVITES_DISABLED":              50,
+		"ERROR_REASON_INVITE_INVALID":                51,
+		"ERROR_REASON_INVITE_EXPIRED":                52,
+		"ERROR_REASON_INVITE_REVOKED":                53,
+		"ERROR_REASON_INVITE_USED":                   54,
+		"ERROR_REASON_USER_NAMES_DISABLED":           60,
+		"ERROR_REASON_USER_NAME_TAKEN":               61,
+		"ERROR_REASON_USER_NAME_ALREADY_SET":         62,
+		"ERROR_REASON_TWO_FACTOR_DISABLED":           70,
+		"ERROR_REASON_TWO_FACTOR_NOT_ENROLLED":       71,
+		"ERROR_REASON_TWO_FACTOR_ALREADY_ENROLLED":   72,
+		"ERROR_REASON_LOGIN_TOKEN_INVALID":           73,
+		"ERROR_REASON_LOGIN_TOKEN_EXPIRED":           74,
+		"ERROR_REASON_PHONE_NOT_VERIFIED":            75,
+		"ERROR_REASON_PHONE_TAKEN":                   76,
+		"ERROR_REASON_SMS_NOT_CONFIGURED":            77,
+		"ERROR_REASON_SMS_DELIVERY_FAILED":           78,
+		"ERROR_REASON_PROVIDER_DISABLED":             80,
+		"ERROR_REASON_ID_TOKEN_INVALID":              81,
+		"ERROR_REASON_ACCOUNT_EXISTS":                82,
+		"ERROR_REASON_LAST_SIGN_IN_METHOD":           83,
+		"ERROR_REASON_NONCE_INVALID":                 84,
+		"ERROR_REASON_PERMISSION_DENIED":             90,
+		"ERROR_REASON_NOT_FOUND":                     91,
+		"ERROR_REASON_BUILTIN_APP":                   92,
+		"ERROR_REASON_OUTBOX_DISABLED":               93,
+		"ERROR_REASON_API_KEY_INVALID":               94,
+		"ERROR_REASON_ALREADY_EXISTS":                95,
+		"ERROR_REASON_LAST_OWNER":                    96,
+		"ERROR_REASON_DEVELOPER_TWO_FACTOR_REQUIRED": 97,
+		"ERROR_REASON_OPERATOR_ONLY":                 98,
+		"ERROR_REASON_SIGNER_UNAVAILABLE":            100,
+		"ERROR_REASON_MAIL_UNAVAILABLE":              101,
+		"ERROR_REASON_INTERNAL":                      102,
+		"ERROR_REASON_NOT_IMPLEMENTED":               103,
+		"ERROR_REASON_UNAVAILABLE":                   104,
+		"ERROR_REASON_FAILED_PRECONDITION":           105,
+		"ERROR_REASON_REQUEST_TOO_LARGE":             106,
 	}
 )
 
@@ -264,7 +277,7 @@ var File_cosync_auth_v1_errors_proto protoreflect.FileDescriptor
 
 const file_cosync_auth_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcosync/auth/v1/errors.proto\x12\x0ecosync.auth.v1*\xdf\x10\n" +
+	"\x1bcosync/auth/v1/errors.proto\x12\x0ecosync.auth.v1*\xcc\x11\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x01\x12\x1e\n" +
@@ -320,7 +333,10 @@ const file_cosync_auth_v1_errors_proto_rawDesc = "" +
 	"\x18ERROR_REASON_BUILTIN_APP\x10\\\x12 \n" +
 	"\x1cERROR_REASON_OUTBOX_DISABLED\x10]\x12 \n" +
 	"\x1cERROR_REASON_API_KEY_INVALID\x10^\x12\x1f\n" +
-	"\x1bERROR_REASON_ALREADY_EXISTS\x10_\x12#\n" +
+	"\x1bERROR_REASON_ALREADY_EXISTS\x10_\x12\x1b\n" +
+	"\x17ERROR_REASON_LAST_OWNER\x10`\x12.\n" +
+	"*ERROR_REASON_DEVELOPER_TWO_FACTOR_REQUIRED\x10a\x12\x1e\n" +
+	"\x1aERROR_REASON_OPERATOR_ONLY\x10b\x12#\n" +
 	"\x1fERROR_REASON_SIGNER_UNAVAILABLE\x10d\x12!\n" +
 	"\x1dERROR_REASON_MAIL_UNAVAILABLE\x10e\x12\x19\n" +
 	"\x15ERROR_REASON_INTERNAL\x10f\x12 \n" +

@@ -56,6 +56,85 @@ extension AdminV1 {
 }
 
 extension AdminV1 {
+    public struct GetCallerRequest: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.GetCallerRequest"
+
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            _ = encoder.container(keyedBy: ProtoJSONKey.self)
+        }
+    }
+}
+
+extension AdminV1 {
+    public struct GetCallerResponse: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.GetCallerResponse"
+
+        /// Set for a developer's console token.
+        public var developerId: String = ""
+
+        public var email: String = ""
+
+        /// The developer runs this server: sees every application and the console's own.
+        public var `operator`: Bool = false
+
+        /// Set for an API key: its id, application and role.
+        public var apiKeyId: String = ""
+
+        public var appId: String = ""
+
+        public var role: AdminV1.MemberRole = AdminV1.MemberRole()
+
+        /// Whether developers may sign up to the console themselves.
+        public var developerSignupEnabled: Bool = false
+
+        /// Whether every developer must have a second factor.
+        public var developerTwoFactorRequired: Bool = false
+
+        public init(developerId: String = "", email: String = "", `operator`: Bool = false, apiKeyId: String = "", appId: String = "", role: AdminV1.MemberRole = AdminV1.MemberRole(), developerSignupEnabled: Bool = false, developerTwoFactorRequired: Bool = false) {
+            self.developerId = developerId
+            self.email = email
+            self.`operator` = `operator`
+            self.apiKeyId = apiKeyId
+            self.appId = appId
+            self.role = role
+            self.developerSignupEnabled = developerSignupEnabled
+            self.developerTwoFactorRequired = developerTwoFactorRequired
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(String.self, json: "developerId", proto: "developer_id") { developerId = v }
+            if let v = try c.decodeProto(String.self, json: "email", proto: "email") { email = v }
+            if let v = try c.decodeProto(Bool.self, json: "operator", proto: "operator") { `operator` = v }
+            if let v = try c.decodeProto(String.self, json: "apiKeyId", proto: "api_key_id") { apiKeyId = v }
+            if let v = try c.decodeProto(String.self, json: "appId", proto: "app_id") { appId = v }
+            if let v = try c.decodeProto(AdminV1.MemberRole.self, json: "role", proto: "role") { role = v }
+            if let v = try c.decodeProto(Bool.self, json: "developerSignupEnabled", proto: "developer_signup_enabled") { developerSignupEnabled = v }
+            if let v = try c.decodeProto(Bool.self, json: "developerTwoFactorRequired", proto: "developer_two_factor_required") { developerTwoFactorRequired = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !developerId.isEmpty { try c.encodeProto(developerId, "developerId") }
+            if !email.isEmpty { try c.encodeProto(email, "email") }
+            if `operator` { try c.encodeProto(`operator`, "operator") }
+            if !apiKeyId.isEmpty { try c.encodeProto(apiKeyId, "apiKeyId") }
+            if !appId.isEmpty { try c.encodeProto(appId, "appId") }
+            if role.protoNumber != 0 { try c.encodeProto(role, "role") }
+            if developerSignupEnabled { try c.encodeProto(developerSignupEnabled, "developerSignupEnabled") }
+            if developerTwoFactorRequired { try c.encodeProto(developerTwoFactorRequired, "developerTwoFactorRequired") }
+        }
+    }
+}
+
+extension AdminV1 {
     public struct ListAppsRequest: ProtoMessage {
         public static let protoMessageName = "cosync.admin.v1.ListAppsRequest"
 
@@ -64,9 +143,13 @@ extension AdminV1 {
 
         public var pageToken: String = ""
 
-        public init(pageSize: Int32 = 0, pageToken: String = "") {
+        /// Operators only: every application, not just the caller's.
+        public var all: Bool = false
+
+        public init(pageSize: Int32 = 0, pageToken: String = "", all: Bool = false) {
             self.pageSize = pageSize
             self.pageToken = pageToken
+            self.all = all
         }
 
         public init(from decoder: any Decoder) throws {
@@ -74,12 +157,14 @@ extension AdminV1 {
             let c = try decoder.container(keyedBy: ProtoJSONKey.self)
             if let v = try c.decodeProto(Int32.self, json: "pageSize", proto: "page_size") { pageSize = v }
             if let v = try c.decodeProto(String.self, json: "pageToken", proto: "page_token") { pageToken = v }
+            if let v = try c.decodeProto(Bool.self, json: "all", proto: "all") { all = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: ProtoJSONKey.self)
             if pageSize != 0 { try c.encodeProto(pageSize, "pageSize") }
             if !pageToken.isEmpty { try c.encodeProto(pageToken, "pageToken") }
+            if all { try c.encodeProto(all, "all") }
         }
     }
 }
@@ -435,19 +520,25 @@ extension AdminV1 {
 
         public var member: AdminV1.Member? = nil
 
-        public init(member: AdminV1.Member? = nil) {
+        /// No developer had this email: a console invitation was mailed.
+        public var invited: Bool = false
+
+        public init(member: AdminV1.Member? = nil, invited: Bool = false) {
             self.member = member
+            self.invited = invited
         }
 
         public init(from decoder: any Decoder) throws {
             self.init()
             let c = try decoder.container(keyedBy: ProtoJSONKey.self)
             if let v = try c.decodeProto(AdminV1.Member.self, json: "member", proto: "member") { member = v }
+            if let v = try c.decodeProto(Bool.self, json: "invited", proto: "invited") { invited = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: ProtoJSONKey.self)
             if let v = member { try c.encodeProto(v, "member") }
+            if invited { try c.encodeProto(invited, "invited") }
         }
     }
 }
@@ -458,6 +549,7 @@ extension AdminV1 {
 
         public var appId: String = ""
 
+        /// The member's developer id, or a pending member's invitation id.
         public var developerId: String = ""
 
         public init(appId: String = "", developerId: String = "") {
@@ -506,10 +598,14 @@ extension AdminV1 {
 
         public var role: AdminV1.MemberRole = AdminV1.MemberRole()
 
-        public init(appId: String = "", name: String = "", role: AdminV1.MemberRole = AdminV1.MemberRole()) {
+        /// Optional: the key stops working at this time (must be in the future).
+        public var expiresAt: ProtoTimestamp? = nil
+
+        public init(appId: String = "", name: String = "", role: AdminV1.MemberRole = AdminV1.MemberRole(), expiresAt: ProtoTimestamp? = nil) {
             self.appId = appId
             self.name = name
             self.role = role
+            self.expiresAt = expiresAt
         }
 
         public init(from decoder: any Decoder) throws {
@@ -518,6 +614,7 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "appId", proto: "app_id") { appId = v }
             if let v = try c.decodeProto(String.self, json: "name", proto: "name") { name = v }
             if let v = try c.decodeProto(AdminV1.MemberRole.self, json: "role", proto: "role") { role = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "expiresAt", proto: "expires_at") { expiresAt = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -525,6 +622,7 @@ extension AdminV1 {
             if !appId.isEmpty { try c.encodeProto(appId, "appId") }
             if !name.isEmpty { try c.encodeProto(name, "name") }
             if role.protoNumber != 0 { try c.encodeProto(role, "role") }
+            if let v = expiresAt { try c.encodeProto(v, "expiresAt") }
         }
     }
 }
@@ -654,9 +752,11 @@ extension AdminV1 {
 
         public var appId: String = ""
 
-        /// Matches email, user name or id (prefix, case-insensitive).
+        /// Matches the email or user name (prefix, case-insensitive), the id, or a
+        /// metadata value (whole value, case-insensitive).
         public var query: String = ""
 
+        /// UNSPECIFIED: any status.
         public var status: AuthV1.UserStatus = AuthV1.UserStatus()
 
         /// At most 500; default 50.
@@ -664,12 +764,37 @@ extension AdminV1 {
 
         public var pageToken: String = ""
 
-        public init(appId: String = "", query: String = "", status: AuthV1.UserStatus = AuthV1.UserStatus(), pageSize: Int32 = 0, pageToken: String = "") {
+        /// Set: only anonymous (true) or only non-anonymous (false) users.
+        public var anonymous: Bool? = nil
+
+        /// Only users who can sign in this way: "password", "apple", "google"; empty: any.
+        public var provider: String = ""
+
+        /// UNSPECIFIED: any; NONE: users without a second factor.
+        public var twoFactor: AuthV1.TwoFactorMethod = AuthV1.TwoFactorMethod()
+
+        /// Half-open ranges [after, before); unset bounds are open.
+        public var createdAfter: ProtoTimestamp? = nil
+
+        public var createdBefore: ProtoTimestamp? = nil
+
+        public var lastLoginAfter: ProtoTimestamp? = nil
+
+        public var lastLoginBefore: ProtoTimestamp? = nil
+
+        public init(appId: String = "", query: String = "", status: AuthV1.UserStatus = AuthV1.UserStatus(), pageSize: Int32 = 0, pageToken: String = "", anonymous: Bool? = nil, provider: String = "", twoFactor: AuthV1.TwoFactorMethod = AuthV1.TwoFactorMethod(), createdAfter: ProtoTimestamp? = nil, createdBefore: ProtoTimestamp? = nil, lastLoginAfter: ProtoTimestamp? = nil, lastLoginBefore: ProtoTimestamp? = nil) {
             self.appId = appId
             self.query = query
             self.status = status
             self.pageSize = pageSize
             self.pageToken = pageToken
+            self.anonymous = anonymous
+            self.provider = provider
+            self.twoFactor = twoFactor
+            self.createdAfter = createdAfter
+            self.createdBefore = createdBefore
+            self.lastLoginAfter = lastLoginAfter
+            self.lastLoginBefore = lastLoginBefore
         }
 
         public init(from decoder: any Decoder) throws {
@@ -680,6 +805,13 @@ extension AdminV1 {
             if let v = try c.decodeProto(AuthV1.UserStatus.self, json: "status", proto: "status") { status = v }
             if let v = try c.decodeProto(Int32.self, json: "pageSize", proto: "page_size") { pageSize = v }
             if let v = try c.decodeProto(String.self, json: "pageToken", proto: "page_token") { pageToken = v }
+            if let v = try c.decodeProto(Bool.self, json: "anonymous", proto: "anonymous") { anonymous = v }
+            if let v = try c.decodeProto(String.self, json: "provider", proto: "provider") { provider = v }
+            if let v = try c.decodeProto(AuthV1.TwoFactorMethod.self, json: "twoFactor", proto: "two_factor") { twoFactor = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "createdAfter", proto: "created_after") { createdAfter = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "createdBefore", proto: "created_before") { createdBefore = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "lastLoginAfter", proto: "last_login_after") { lastLoginAfter = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "lastLoginBefore", proto: "last_login_before") { lastLoginBefore = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -689,6 +821,13 @@ extension AdminV1 {
             if status.protoNumber != 0 { try c.encodeProto(status, "status") }
             if pageSize != 0 { try c.encodeProto(pageSize, "pageSize") }
             if !pageToken.isEmpty { try c.encodeProto(pageToken, "pageToken") }
+            if let v = anonymous { try c.encodeProto(v, "anonymous") }
+            if !provider.isEmpty { try c.encodeProto(provider, "provider") }
+            if twoFactor.protoNumber != 0 { try c.encodeProto(twoFactor, "twoFactor") }
+            if let v = createdAfter { try c.encodeProto(v, "createdAfter") }
+            if let v = createdBefore { try c.encodeProto(v, "createdBefore") }
+            if let v = lastLoginAfter { try c.encodeProto(v, "lastLoginAfter") }
+            if let v = lastLoginBefore { try c.encodeProto(v, "lastLoginBefore") }
         }
     }
 }
@@ -760,19 +899,25 @@ extension AdminV1 {
 
         public var user: AuthV1.User? = nil
 
-        public init(user: AuthV1.User? = nil) {
+        /// The user's active sessions, most recently used first.
+        public var sessions: [AdminV1.UserSession] = []
+
+        public init(user: AuthV1.User? = nil, sessions: [AdminV1.UserSession] = []) {
             self.user = user
+            self.sessions = sessions
         }
 
         public init(from decoder: any Decoder) throws {
             self.init()
             let c = try decoder.container(keyedBy: ProtoJSONKey.self)
             if let v = try c.decodeProto(AuthV1.User.self, json: "user", proto: "user") { user = v }
+            if let v = try c.decodeProtoArray(AdminV1.UserSession.self, json: "sessions", proto: "sessions") { sessions = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: ProtoJSONKey.self)
             if let v = user { try c.encodeProto(v, "user") }
+            if !sessions.isEmpty { try c.encodeProtoArray(sessions, "sessions") }
         }
     }
 }
@@ -785,18 +930,23 @@ extension AdminV1 {
 
         public var handle: String = ""
 
+        /// Empty: the user has no password until they set one (see send_set_password).
         public var password: String = ""
 
         public var metadata: ProtoStruct? = nil
 
         public var locale: String = ""
 
-        public init(appId: String = "", handle: String = "", password: String = "", metadata: ProtoStruct? = nil, locale: String = "") {
+        /// Mail the user a password-reset code to choose their password.
+        public var sendSetPassword: Bool = false
+
+        public init(appId: String = "", handle: String = "", password: String = "", metadata: ProtoStruct? = nil, locale: String = "", sendSetPassword: Bool = false) {
             self.appId = appId
             self.handle = handle
             self.password = password
             self.metadata = metadata
             self.locale = locale
+            self.sendSetPassword = sendSetPassword
         }
 
         public init(from decoder: any Decoder) throws {
@@ -807,6 +957,7 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "password", proto: "password") { password = v }
             if let v = try c.decodeProto(ProtoStruct.self, json: "metadata", proto: "metadata") { metadata = v }
             if let v = try c.decodeProto(String.self, json: "locale", proto: "locale") { locale = v }
+            if let v = try c.decodeProto(Bool.self, json: "sendSetPassword", proto: "send_set_password") { sendSetPassword = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -816,6 +967,7 @@ extension AdminV1 {
             if !password.isEmpty { try c.encodeProto(password, "password") }
             if let v = metadata { try c.encodeProto(v, "metadata") }
             if !locale.isEmpty { try c.encodeProto(locale, "locale") }
+            if sendSetPassword { try c.encodeProto(sendSetPassword, "sendSetPassword") }
         }
     }
 }
@@ -998,6 +1150,55 @@ extension AdminV1 {
 }
 
 extension AdminV1 {
+    public struct RevokeUserSessionRequest: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.RevokeUserSessionRequest"
+
+        public var appId: String = ""
+
+        public var userId: String = ""
+
+        public var sessionId: String = ""
+
+        public init(appId: String = "", userId: String = "", sessionId: String = "") {
+            self.appId = appId
+            self.userId = userId
+            self.sessionId = sessionId
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(String.self, json: "appId", proto: "app_id") { appId = v }
+            if let v = try c.decodeProto(String.self, json: "userId", proto: "user_id") { userId = v }
+            if let v = try c.decodeProto(String.self, json: "sessionId", proto: "session_id") { sessionId = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !appId.isEmpty { try c.encodeProto(appId, "appId") }
+            if !userId.isEmpty { try c.encodeProto(userId, "userId") }
+            if !sessionId.isEmpty { try c.encodeProto(sessionId, "sessionId") }
+        }
+    }
+}
+
+extension AdminV1 {
+    public struct RevokeUserSessionResponse: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.RevokeUserSessionResponse"
+
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            _ = encoder.container(keyedBy: ProtoJSONKey.self)
+        }
+    }
+}
+
+extension AdminV1 {
     public struct ResetUserTwoFactorRequest: ProtoMessage {
         public static let protoMessageName = "cosync.admin.v1.ResetUserTwoFactorRequest"
 
@@ -1098,14 +1299,21 @@ extension AdminV1 {
 
         public var appId: String = ""
 
+        /// The invitations; or give `csv` instead.
         public var invitations: [AdminV1.InvitationInput] = []
 
         public var locale: String = ""
 
-        public init(appId: String = "", invitations: [AdminV1.InvitationInput] = [], locale: String = "") {
+        /// CSV text: a header row naming `email` (or `handle`) and any invite
+        /// metadata fields by their path, then one row per invitation (at most
+        /// 1,000). Errors name the line.
+        public var csv: String = ""
+
+        public init(appId: String = "", invitations: [AdminV1.InvitationInput] = [], locale: String = "", csv: String = "") {
             self.appId = appId
             self.invitations = invitations
             self.locale = locale
+            self.csv = csv
         }
 
         public init(from decoder: any Decoder) throws {
@@ -1114,6 +1322,7 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "appId", proto: "app_id") { appId = v }
             if let v = try c.decodeProtoArray(AdminV1.InvitationInput.self, json: "invitations", proto: "invitations") { invitations = v }
             if let v = try c.decodeProto(String.self, json: "locale", proto: "locale") { locale = v }
+            if let v = try c.decodeProto(String.self, json: "csv", proto: "csv") { csv = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -1121,6 +1330,7 @@ extension AdminV1 {
             if !appId.isEmpty { try c.encodeProto(appId, "appId") }
             if !invitations.isEmpty { try c.encodeProtoArray(invitations, "invitations") }
             if !locale.isEmpty { try c.encodeProto(locale, "locale") }
+            if !csv.isEmpty { try c.encodeProto(csv, "csv") }
         }
     }
 }
@@ -1417,6 +1627,110 @@ extension AdminV1 {
 }
 
 extension AdminV1 {
+    public struct ResendPendingSignupRequest: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.ResendPendingSignupRequest"
+
+        public var appId: String = ""
+
+        public var pendingSignupId: String = ""
+
+        public init(appId: String = "", pendingSignupId: String = "") {
+            self.appId = appId
+            self.pendingSignupId = pendingSignupId
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(String.self, json: "appId", proto: "app_id") { appId = v }
+            if let v = try c.decodeProto(String.self, json: "pendingSignupId", proto: "pending_signup_id") { pendingSignupId = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !appId.isEmpty { try c.encodeProto(appId, "appId") }
+            if !pendingSignupId.isEmpty { try c.encodeProto(pendingSignupId, "pendingSignupId") }
+        }
+    }
+}
+
+extension AdminV1 {
+    public struct ResendPendingSignupResponse: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.ResendPendingSignupResponse"
+
+        public var pendingSignup: AdminV1.PendingSignup? = nil
+
+        public init(pendingSignup: AdminV1.PendingSignup? = nil) {
+            self.pendingSignup = pendingSignup
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(AdminV1.PendingSignup.self, json: "pendingSignup", proto: "pending_signup") { pendingSignup = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = pendingSignup { try c.encodeProto(v, "pendingSignup") }
+        }
+    }
+}
+
+extension AdminV1 {
+    public struct SetGlobalSwitchesRequest: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.SetGlobalSwitchesRequest"
+
+        /// Unset leaves the switch as each application has it.
+        public var signupEnabled: Bool? = nil
+
+        public var invitesEnabled: Bool? = nil
+
+        public init(signupEnabled: Bool? = nil, invitesEnabled: Bool? = nil) {
+            self.signupEnabled = signupEnabled
+            self.invitesEnabled = invitesEnabled
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(Bool.self, json: "signupEnabled", proto: "signup_enabled") { signupEnabled = v }
+            if let v = try c.decodeProto(Bool.self, json: "invitesEnabled", proto: "invites_enabled") { invitesEnabled = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = signupEnabled { try c.encodeProto(v, "signupEnabled") }
+            if let v = invitesEnabled { try c.encodeProto(v, "invitesEnabled") }
+        }
+    }
+}
+
+extension AdminV1 {
+    public struct SetGlobalSwitchesResponse: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.SetGlobalSwitchesResponse"
+
+        /// The applications changed.
+        public var apps: [AdminV1.App] = []
+
+        public init(apps: [AdminV1.App] = []) {
+            self.apps = apps
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProtoArray(AdminV1.App.self, json: "apps", proto: "apps") { apps = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !apps.isEmpty { try c.encodeProtoArray(apps, "apps") }
+        }
+    }
+}
+
+extension AdminV1 {
     public struct ListEmailTemplatesRequest: ProtoMessage {
         public static let protoMessageName = "cosync.admin.v1.ListEmailTemplatesRequest"
 
@@ -1672,11 +1986,18 @@ extension AdminV1 {
 
         public var days: [AdminV1.DailyStats] = []
 
+        /// Sums over the range; users and two_factor_users as of its last day;
+        /// active_users counts distinct users over the whole range.
         public var totals: AdminV1.DailyStats? = nil
 
-        public init(days: [AdminV1.DailyStats] = [], totals: AdminV1.DailyStats? = nil) {
+        /// Users now, by the ways they can sign in ("password", "apple", "google",
+        /// "anonymous"); a user with two ways counts in both.
+        public var usersByProvider: [String: Int64] = [:]
+
+        public init(days: [AdminV1.DailyStats] = [], totals: AdminV1.DailyStats? = nil, usersByProvider: [String: Int64] = [:]) {
             self.days = days
             self.totals = totals
+            self.usersByProvider = usersByProvider
         }
 
         public init(from decoder: any Decoder) throws {
@@ -1684,12 +2005,14 @@ extension AdminV1 {
             let c = try decoder.container(keyedBy: ProtoJSONKey.self)
             if let v = try c.decodeProtoArray(AdminV1.DailyStats.self, json: "days", proto: "days") { days = v }
             if let v = try c.decodeProto(AdminV1.DailyStats.self, json: "totals", proto: "totals") { totals = v }
+            if let v = try c.decodeProtoMap(String.self, Int64.self, json: "usersByProvider", proto: "users_by_provider") { usersByProvider = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: ProtoJSONKey.self)
             if !days.isEmpty { try c.encodeProtoArray(days, "days") }
             if let v = totals { try c.encodeProto(v, "totals") }
+            if !usersByProvider.isEmpty { try c.encodeProtoMap(usersByProvider, "usersByProvider") }
         }
     }
 }
@@ -1704,6 +2027,7 @@ extension AdminV1 {
 
         public var outcome: String = ""
 
+        /// Half-open range [start_time, end_time).
         public var startTime: ProtoTimestamp? = nil
 
         public var endTime: ProtoTimestamp? = nil
@@ -1713,7 +2037,15 @@ extension AdminV1 {
 
         public var pageToken: String = ""
 
-        public init(appId: String = "", action: String = "", outcome: String = "", startTime: ProtoTimestamp? = nil, endTime: ProtoTimestamp? = nil, pageSize: Int32 = 0, pageToken: String = "") {
+        /// Who acted: a developer id, an API key id, or a user id.
+        public var actorId: String = ""
+
+        /// Whom it was done to (a user id).
+        public var subjectId: String = ""
+
+        public var ip: String = ""
+
+        public init(appId: String = "", action: String = "", outcome: String = "", startTime: ProtoTimestamp? = nil, endTime: ProtoTimestamp? = nil, pageSize: Int32 = 0, pageToken: String = "", actorId: String = "", subjectId: String = "", ip: String = "") {
             self.appId = appId
             self.action = action
             self.outcome = outcome
@@ -1721,6 +2053,9 @@ extension AdminV1 {
             self.endTime = endTime
             self.pageSize = pageSize
             self.pageToken = pageToken
+            self.actorId = actorId
+            self.subjectId = subjectId
+            self.ip = ip
         }
 
         public init(from decoder: any Decoder) throws {
@@ -1733,6 +2068,9 @@ extension AdminV1 {
             if let v = try c.decodeProto(ProtoTimestamp.self, json: "endTime", proto: "end_time") { endTime = v }
             if let v = try c.decodeProto(Int32.self, json: "pageSize", proto: "page_size") { pageSize = v }
             if let v = try c.decodeProto(String.self, json: "pageToken", proto: "page_token") { pageToken = v }
+            if let v = try c.decodeProto(String.self, json: "actorId", proto: "actor_id") { actorId = v }
+            if let v = try c.decodeProto(String.self, json: "subjectId", proto: "subject_id") { subjectId = v }
+            if let v = try c.decodeProto(String.self, json: "ip", proto: "ip") { ip = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -1744,6 +2082,9 @@ extension AdminV1 {
             if let v = endTime { try c.encodeProto(v, "endTime") }
             if pageSize != 0 { try c.encodeProto(pageSize, "pageSize") }
             if !pageToken.isEmpty { try c.encodeProto(pageToken, "pageToken") }
+            if !actorId.isEmpty { try c.encodeProto(actorId, "actorId") }
+            if !subjectId.isEmpty { try c.encodeProto(subjectId, "subjectId") }
+            if !ip.isEmpty { try c.encodeProto(ip, "ip") }
         }
     }
 }
@@ -1782,6 +2123,7 @@ extension AdminV1 {
 
         public var appId: String = ""
 
+        /// Empty: the calling developer's email (an API key must name one).
         public var to: String = ""
 
         public var kind: AdminV1.TemplateKind = AdminV1.TemplateKind()
@@ -2228,6 +2570,7 @@ extension AdminV1 {
         /// The methods of cosync.admin.v1.AdminService, for tools and tests.
         public static let methods: [ConnectMethod] = [
             ConnectMethod(path: "/cosync.admin.v1.AdminService/CreateApp", requestType: AdminV1.CreateAppRequest.self, responseType: AdminV1.CreateAppResponse.self),
+            ConnectMethod(path: "/cosync.admin.v1.AdminService/GetCaller", requestType: AdminV1.GetCallerRequest.self, responseType: AdminV1.GetCallerResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/ListApps", requestType: AdminV1.ListAppsRequest.self, responseType: AdminV1.ListAppsResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/GetApp", requestType: AdminV1.GetAppRequest.self, responseType: AdminV1.GetAppResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/UpdateApp", requestType: AdminV1.UpdateAppRequest.self, responseType: AdminV1.UpdateAppResponse.self),
@@ -2246,6 +2589,7 @@ extension AdminV1 {
             ConnectMethod(path: "/cosync.admin.v1.AdminService/UpdateUser", requestType: AdminV1.UpdateUserRequest.self, responseType: AdminV1.UpdateUserResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/DeleteUser", requestType: AdminV1.DeleteUserRequest.self, responseType: AdminV1.DeleteUserResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/RevokeUserSessions", requestType: AdminV1.RevokeUserSessionsRequest.self, responseType: AdminV1.RevokeUserSessionsResponse.self),
+            ConnectMethod(path: "/cosync.admin.v1.AdminService/RevokeUserSession", requestType: AdminV1.RevokeUserSessionRequest.self, responseType: AdminV1.RevokeUserSessionResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/ResetUserTwoFactor", requestType: AdminV1.ResetUserTwoFactorRequest.self, responseType: AdminV1.ResetUserTwoFactorResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/SendPasswordReset", requestType: AdminV1.SendPasswordResetRequest.self, responseType: AdminV1.SendPasswordResetResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/CreateInvitations", requestType: AdminV1.CreateInvitationsRequest.self, responseType: AdminV1.CreateInvitationsResponse.self),
@@ -2254,6 +2598,8 @@ extension AdminV1 {
             ConnectMethod(path: "/cosync.admin.v1.AdminService/RevokeInvitation", requestType: AdminV1.RevokeInvitationRequest.self, responseType: AdminV1.RevokeInvitationResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/ListPendingSignups", requestType: AdminV1.ListPendingSignupsRequest.self, responseType: AdminV1.ListPendingSignupsResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/DeletePendingSignup", requestType: AdminV1.DeletePendingSignupRequest.self, responseType: AdminV1.DeletePendingSignupResponse.self),
+            ConnectMethod(path: "/cosync.admin.v1.AdminService/ResendPendingSignup", requestType: AdminV1.ResendPendingSignupRequest.self, responseType: AdminV1.ResendPendingSignupResponse.self),
+            ConnectMethod(path: "/cosync.admin.v1.AdminService/SetGlobalSwitches", requestType: AdminV1.SetGlobalSwitchesRequest.self, responseType: AdminV1.SetGlobalSwitchesResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/ListEmailTemplates", requestType: AdminV1.ListEmailTemplatesRequest.self, responseType: AdminV1.ListEmailTemplatesResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/UpdateEmailTemplate", requestType: AdminV1.UpdateEmailTemplateRequest.self, responseType: AdminV1.UpdateEmailTemplateResponse.self),
             ConnectMethod(path: "/cosync.admin.v1.AdminService/PreviewEmailTemplate", requestType: AdminV1.PreviewEmailTemplateRequest.self, responseType: AdminV1.PreviewEmailTemplateResponse.self),
@@ -2277,7 +2623,14 @@ extension AdminV1 {
             try await transport.unary("/cosync.admin.v1.AdminService/CreateApp", request, options: options)
         }
 
-        /// ListApps lists the applications the caller is a member of.
+        /// GetCaller says who the credential belongs to: a developer (and whether
+        /// they are the operator) or an API key with its application and role.
+        public func getCaller(_ request: AdminV1.GetCallerRequest = AdminV1.GetCallerRequest(), options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.GetCallerResponse {
+            try await transport.unary("/cosync.admin.v1.AdminService/GetCaller", request, options: options)
+        }
+
+        /// ListApps lists the applications the caller is a member of (with `all`,
+        /// an operator lists every application).
         public func listApps(_ request: AdminV1.ListAppsRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ListAppsResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/ListApps", request, options: options)
         }
@@ -2313,12 +2666,17 @@ extension AdminV1 {
             try await transport.unary("/cosync.admin.v1.AdminService/ListMembers", request, options: options)
         }
 
-        /// AddMember adds a developer (by console email) to an application.
+        /// AddMember adds a developer (by console email) to an application with a
+        /// role, or changes the role of a member. An email with no developer yet
+        /// gets a console invitation; the membership starts when it is accepted.
+        /// Owners only.
         public func addMember(_ request: AdminV1.AddMemberRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.AddMemberResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/AddMember", request, options: options)
         }
 
-        /// RemoveMember removes a developer from an application; never the last owner.
+        /// RemoveMember removes a developer (or a pending invitation) from an
+        /// application; never the last owner (FailedPrecondition LAST_OWNER).
+        /// Owners only, or a member removing themselves.
         public func removeMember(_ request: AdminV1.RemoveMemberRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.RemoveMemberResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/RemoveMember", request, options: options)
         }
@@ -2338,22 +2696,25 @@ extension AdminV1 {
             try await transport.unary("/cosync.admin.v1.AdminService/RevokeApiKey", request, options: options)
         }
 
-        /// ListUsers lists an application's users, newest first.
+        /// ListUsers lists an application's users, newest first, with search,
+        /// filters, stable cursor paging and the total matching.
         public func listUsers(_ request: AdminV1.ListUsersRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ListUsersResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/ListUsers", request, options: options)
         }
 
-        /// GetUser returns one user.
+        /// GetUser returns one user with their active sessions.
         public func getUser(_ request: AdminV1.GetUserRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.GetUserResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/GetUser", request, options: options)
         }
 
-        /// CreateUser creates a confirmed user with a password.
+        /// CreateUser creates a confirmed user, with a password or without one
+        /// (then optionally mailing a code to set it).
         public func createUser(_ request: AdminV1.CreateUserRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.CreateUserResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/CreateUser", request, options: options)
         }
 
-        /// UpdateUser changes the fields the mask names: `status`, `metadata`.
+        /// UpdateUser changes the fields the mask names: `status` (suspending
+        /// revokes every session at once), `metadata` (checked against the app's fields).
         public func updateUser(_ request: AdminV1.UpdateUserRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.UpdateUserResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/UpdateUser", request, options: options)
         }
@@ -2368,6 +2729,11 @@ extension AdminV1 {
             try await transport.unary("/cosync.admin.v1.AdminService/RevokeUserSessions", request, options: options)
         }
 
+        /// RevokeUserSession revokes one of a user's sessions.
+        public func revokeUserSession(_ request: AdminV1.RevokeUserSessionRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.RevokeUserSessionResponse {
+            try await transport.unary("/cosync.admin.v1.AdminService/RevokeUserSession", request, options: options)
+        }
+
         /// ResetUserTwoFactor removes a user's second factor and recovery codes.
         public func resetUserTwoFactor(_ request: AdminV1.ResetUserTwoFactorRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ResetUserTwoFactorResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/ResetUserTwoFactor", request, options: options)
@@ -2378,7 +2744,8 @@ extension AdminV1 {
             try await transport.unary("/cosync.admin.v1.AdminService/SendPasswordReset", request, options: options)
         }
 
-        /// CreateInvitations invites many emails at once.
+        /// CreateInvitations invites up to 1,000 emails at once, from a list or a
+        /// CSV; every row is checked before any is stored, and the mails are queued.
         public func createInvitations(_ request: AdminV1.CreateInvitationsRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.CreateInvitationsResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/CreateInvitations", request, options: options)
         }
@@ -2408,6 +2775,17 @@ extension AdminV1 {
             try await transport.unary("/cosync.admin.v1.AdminService/DeletePendingSignup", request, options: options)
         }
 
+        /// ResendPendingSignup mails a pending signup a fresh code (or link).
+        public func resendPendingSignup(_ request: AdminV1.ResendPendingSignupRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ResendPendingSignupResponse {
+            try await transport.unary("/cosync.admin.v1.AdminService/ResendPendingSignup", request, options: options)
+        }
+
+        /// SetGlobalSwitches turns signup and/or invitations on or off in every
+        /// application where the caller is an owner or admin, in one call.
+        public func setGlobalSwitches(_ request: AdminV1.SetGlobalSwitchesRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.SetGlobalSwitchesResponse {
+            try await transport.unary("/cosync.admin.v1.AdminService/SetGlobalSwitches", request, options: options)
+        }
+
         /// ListEmailTemplates lists the templates of one locale (defaults where not customized).
         public func listEmailTemplates(_ request: AdminV1.ListEmailTemplatesRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ListEmailTemplatesResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/ListEmailTemplates", request, options: options)
@@ -2428,17 +2806,20 @@ extension AdminV1 {
             try await transport.unary("/cosync.admin.v1.AdminService/ListLocales", request, options: options)
         }
 
-        /// GetStats counts an application's events per day (UTC).
+        /// GetStats counts an application's events per day (UTC) with conversion
+        /// rates and the users' make-up (providers, second-factor adoption).
         public func getStats(_ request: AdminV1.GetStatsRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.GetStatsResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/GetStats", request, options: options)
         }
 
-        /// ListAuditEvents lists audit events, newest first.
+        /// ListAuditEvents lists audit events, newest first, filtered by action,
+        /// outcome, actor, subject, IP and time range.
         public func listAuditEvents(_ request: AdminV1.ListAuditEventsRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.ListAuditEventsResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/ListAuditEvents", request, options: options)
         }
 
-        /// SendTestEmail sends one template to an address.
+        /// SendTestEmail renders one template in one locale with sample values and
+        /// mails it to `to`, or to the calling developer when `to` is empty.
         public func sendTestEmail(_ request: AdminV1.SendTestEmailRequest, options: ConnectCallOptions = ConnectCallOptions()) async throws -> AdminV1.SendTestEmailResponse {
             try await transport.unary("/cosync.admin.v1.AdminService/SendTestEmail", request, options: options)
         }

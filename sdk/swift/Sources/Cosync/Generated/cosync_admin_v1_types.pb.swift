@@ -865,13 +865,21 @@ extension AdminV1 {
 
         public var lastUsedAt: ProtoTimestamp? = nil
 
-        public init(id: String = "", name: String = "", role: AdminV1.MemberRole = AdminV1.MemberRole(), prefix: String = "", createdAt: ProtoTimestamp? = nil, lastUsedAt: ProtoTimestamp? = nil) {
+        /// Unset: never expires.
+        public var expiresAt: ProtoTimestamp? = nil
+
+        /// The developer who created it.
+        public var createdBy: String = ""
+
+        public init(id: String = "", name: String = "", role: AdminV1.MemberRole = AdminV1.MemberRole(), prefix: String = "", createdAt: ProtoTimestamp? = nil, lastUsedAt: ProtoTimestamp? = nil, expiresAt: ProtoTimestamp? = nil, createdBy: String = "") {
             self.id = id
             self.name = name
             self.role = role
             self.prefix = prefix
             self.createdAt = createdAt
             self.lastUsedAt = lastUsedAt
+            self.expiresAt = expiresAt
+            self.createdBy = createdBy
         }
 
         public init(from decoder: any Decoder) throws {
@@ -883,6 +891,8 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "prefix", proto: "prefix") { prefix = v }
             if let v = try c.decodeProto(ProtoTimestamp.self, json: "createdAt", proto: "created_at") { createdAt = v }
             if let v = try c.decodeProto(ProtoTimestamp.self, json: "lastUsedAt", proto: "last_used_at") { lastUsedAt = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "expiresAt", proto: "expires_at") { expiresAt = v }
+            if let v = try c.decodeProto(String.self, json: "createdBy", proto: "created_by") { createdBy = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -893,6 +903,8 @@ extension AdminV1 {
             if !prefix.isEmpty { try c.encodeProto(prefix, "prefix") }
             if let v = createdAt { try c.encodeProto(v, "createdAt") }
             if let v = lastUsedAt { try c.encodeProto(v, "lastUsedAt") }
+            if let v = expiresAt { try c.encodeProto(v, "expiresAt") }
+            if !createdBy.isEmpty { try c.encodeProto(createdBy, "createdBy") }
         }
     }
 }
@@ -910,11 +922,15 @@ extension AdminV1 {
 
         public var addedAt: ProtoTimestamp? = nil
 
-        public init(developerId: String = "", email: String = "", role: AdminV1.MemberRole = AdminV1.MemberRole(), addedAt: ProtoTimestamp? = nil) {
+        /// Invited by email, not yet a developer: developer_id is the invitation's id.
+        public var pending: Bool = false
+
+        public init(developerId: String = "", email: String = "", role: AdminV1.MemberRole = AdminV1.MemberRole(), addedAt: ProtoTimestamp? = nil, pending: Bool = false) {
             self.developerId = developerId
             self.email = email
             self.role = role
             self.addedAt = addedAt
+            self.pending = pending
         }
 
         public init(from decoder: any Decoder) throws {
@@ -924,6 +940,7 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "email", proto: "email") { email = v }
             if let v = try c.decodeProto(AdminV1.MemberRole.self, json: "role", proto: "role") { role = v }
             if let v = try c.decodeProto(ProtoTimestamp.self, json: "addedAt", proto: "added_at") { addedAt = v }
+            if let v = try c.decodeProto(Bool.self, json: "pending", proto: "pending") { pending = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -932,6 +949,7 @@ extension AdminV1 {
             if !email.isEmpty { try c.encodeProto(email, "email") }
             if role.protoNumber != 0 { try c.encodeProto(role, "role") }
             if let v = addedAt { try c.encodeProto(v, "addedAt") }
+            if pending { try c.encodeProto(pending, "pending") }
         }
     }
 }
@@ -1239,7 +1257,21 @@ extension AdminV1 {
 
         public var loginFailures: Int64 = 0
 
-        public init(date: String = "", signups: Int64 = 0, signupCompletions: Int64 = 0, invitesSent: Int64 = 0, invitesAccepted: Int64 = 0, logins: Int64 = 0, loginFailures: Int64 = 0) {
+        /// Distinct users who signed in or refreshed a session that day.
+        public var activeUsers: Int64 = 0
+
+        /// Users at the end of the day, and how many of them had a second factor.
+        public var users: Int64 = 0
+
+        public var twoFactorUsers: Int64 = 0
+
+        /// signup_completions / signups and invites_accepted / invites_sent; 0 when
+        /// nothing was started.
+        public var signupConversion: Double = 0
+
+        public var inviteConversion: Double = 0
+
+        public init(date: String = "", signups: Int64 = 0, signupCompletions: Int64 = 0, invitesSent: Int64 = 0, invitesAccepted: Int64 = 0, logins: Int64 = 0, loginFailures: Int64 = 0, activeUsers: Int64 = 0, users: Int64 = 0, twoFactorUsers: Int64 = 0, signupConversion: Double = 0, inviteConversion: Double = 0) {
             self.date = date
             self.signups = signups
             self.signupCompletions = signupCompletions
@@ -1247,6 +1279,11 @@ extension AdminV1 {
             self.invitesAccepted = invitesAccepted
             self.logins = logins
             self.loginFailures = loginFailures
+            self.activeUsers = activeUsers
+            self.users = users
+            self.twoFactorUsers = twoFactorUsers
+            self.signupConversion = signupConversion
+            self.inviteConversion = inviteConversion
         }
 
         public init(from decoder: any Decoder) throws {
@@ -1259,6 +1296,11 @@ extension AdminV1 {
             if let v = try c.decodeProto(Int64.self, json: "invitesAccepted", proto: "invites_accepted") { invitesAccepted = v }
             if let v = try c.decodeProto(Int64.self, json: "logins", proto: "logins") { logins = v }
             if let v = try c.decodeProto(Int64.self, json: "loginFailures", proto: "login_failures") { loginFailures = v }
+            if let v = try c.decodeProto(Int64.self, json: "activeUsers", proto: "active_users") { activeUsers = v }
+            if let v = try c.decodeProto(Int64.self, json: "users", proto: "users") { users = v }
+            if let v = try c.decodeProto(Int64.self, json: "twoFactorUsers", proto: "two_factor_users") { twoFactorUsers = v }
+            if let v = try c.decodeProto(Double.self, json: "signupConversion", proto: "signup_conversion") { signupConversion = v }
+            if let v = try c.decodeProto(Double.self, json: "inviteConversion", proto: "invite_conversion") { inviteConversion = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -1270,6 +1312,11 @@ extension AdminV1 {
             if invitesAccepted != 0 { try c.encodeProto(invitesAccepted, "invitesAccepted") }
             if logins != 0 { try c.encodeProto(logins, "logins") }
             if loginFailures != 0 { try c.encodeProto(loginFailures, "loginFailures") }
+            if activeUsers != 0 { try c.encodeProto(activeUsers, "activeUsers") }
+            if users != 0 { try c.encodeProto(users, "users") }
+            if twoFactorUsers != 0 { try c.encodeProto(twoFactorUsers, "twoFactorUsers") }
+            if signupConversion.bitPattern != 0 { try c.encodeProto(signupConversion, "signupConversion") }
+            if inviteConversion.bitPattern != 0 { try c.encodeProto(inviteConversion, "inviteConversion") }
         }
     }
 }
@@ -1344,7 +1391,7 @@ extension AdminV1 {
     public struct Snippet: ProtoMessage {
         public static let protoMessageName = "cosync.admin.v1.Snippet"
 
-        /// e.g. "atlas-app-services", "powersync", "hasura", "supabase", "jose".
+        /// "atlas-app-services", "powersync", "hasura", "supabase", "oidc".
         public var consumer: String = ""
 
         /// "json", "yaml", "toml" or "text".
@@ -1352,10 +1399,17 @@ extension AdminV1 {
 
         public var content: String = ""
 
-        public init(consumer: String = "", format: String = "", content: String = "") {
+        /// A human title, and where to paste the content.
+        public var title: String = ""
+
+        public var instructions: String = ""
+
+        public init(consumer: String = "", format: String = "", content: String = "", title: String = "", instructions: String = "") {
             self.consumer = consumer
             self.format = format
             self.content = content
+            self.title = title
+            self.instructions = instructions
         }
 
         public init(from decoder: any Decoder) throws {
@@ -1364,6 +1418,8 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "consumer", proto: "consumer") { consumer = v }
             if let v = try c.decodeProto(String.self, json: "format", proto: "format") { format = v }
             if let v = try c.decodeProto(String.self, json: "content", proto: "content") { content = v }
+            if let v = try c.decodeProto(String.self, json: "title", proto: "title") { title = v }
+            if let v = try c.decodeProto(String.self, json: "instructions", proto: "instructions") { instructions = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -1371,6 +1427,65 @@ extension AdminV1 {
             if !consumer.isEmpty { try c.encodeProto(consumer, "consumer") }
             if !format.isEmpty { try c.encodeProto(format, "format") }
             if !content.isEmpty { try c.encodeProto(content, "content") }
+            if !title.isEmpty { try c.encodeProto(title, "title") }
+            if !instructions.isEmpty { try c.encodeProto(instructions, "instructions") }
+        }
+    }
+}
+
+extension AdminV1 {
+    /// UserSession is one of a user's active sessions.
+    public struct UserSession: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.UserSession"
+
+        public var id: String = ""
+
+        public var createdAt: ProtoTimestamp? = nil
+
+        /// When its refresh token was last used.
+        public var lastUsedAt: ProtoTimestamp? = nil
+
+        public var expiresAt: ProtoTimestamp? = nil
+
+        /// Where it was opened from: client IP and User-Agent.
+        public var ip: String = ""
+
+        public var userAgent: String = ""
+
+        /// How it was opened: "password", "apple", "google", "anonymous", "signup", "invitation".
+        public var method: String = ""
+
+        public init(id: String = "", createdAt: ProtoTimestamp? = nil, lastUsedAt: ProtoTimestamp? = nil, expiresAt: ProtoTimestamp? = nil, ip: String = "", userAgent: String = "", method: String = "") {
+            self.id = id
+            self.createdAt = createdAt
+            self.lastUsedAt = lastUsedAt
+            self.expiresAt = expiresAt
+            self.ip = ip
+            self.userAgent = userAgent
+            self.method = method
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(String.self, json: "id", proto: "id") { id = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "createdAt", proto: "created_at") { createdAt = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "lastUsedAt", proto: "last_used_at") { lastUsedAt = v }
+            if let v = try c.decodeProto(ProtoTimestamp.self, json: "expiresAt", proto: "expires_at") { expiresAt = v }
+            if let v = try c.decodeProto(String.self, json: "ip", proto: "ip") { ip = v }
+            if let v = try c.decodeProto(String.self, json: "userAgent", proto: "user_agent") { userAgent = v }
+            if let v = try c.decodeProto(String.self, json: "method", proto: "method") { method = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !id.isEmpty { try c.encodeProto(id, "id") }
+            if let v = createdAt { try c.encodeProto(v, "createdAt") }
+            if let v = lastUsedAt { try c.encodeProto(v, "lastUsedAt") }
+            if let v = expiresAt { try c.encodeProto(v, "expiresAt") }
+            if !ip.isEmpty { try c.encodeProto(ip, "ip") }
+            if !userAgent.isEmpty { try c.encodeProto(userAgent, "userAgent") }
+            if !method.isEmpty { try c.encodeProto(method, "method") }
         }
     }
 }

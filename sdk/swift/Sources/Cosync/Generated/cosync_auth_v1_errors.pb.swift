@@ -73,6 +73,13 @@ extension AuthV1 {
         case outboxDisabled // = 93
         case apiKeyInvalid // = 94
         case alreadyExists // = 95
+        /// RemoveMember or a role change would leave the application without an owner.
+        case lastOwner // = 96
+        /// The operator requires a second factor of every developer: enroll one
+        /// through the console application's AuthService before using the console.
+        case developerTwoFactorRequired // = 97
+        /// Only the server's operator may do this.
+        case operatorOnly // = 98
         /// Infrastructure.
         case signerUnavailable // = 100
         case mailUnavailable // = 101
@@ -149,6 +156,9 @@ extension AuthV1 {
             case "ERROR_REASON_OUTBOX_DISABLED": self = .outboxDisabled
             case "ERROR_REASON_API_KEY_INVALID": self = .apiKeyInvalid
             case "ERROR_REASON_ALREADY_EXISTS": self = .alreadyExists
+            case "ERROR_REASON_LAST_OWNER": self = .lastOwner
+            case "ERROR_REASON_DEVELOPER_TWO_FACTOR_REQUIRED": self = .developerTwoFactorRequired
+            case "ERROR_REASON_OPERATOR_ONLY": self = .operatorOnly
             case "ERROR_REASON_SIGNER_UNAVAILABLE": self = .signerUnavailable
             case "ERROR_REASON_MAIL_UNAVAILABLE": self = .mailUnavailable
             case "ERROR_REASON_INTERNAL": self = .`internal`
@@ -216,6 +226,9 @@ extension AuthV1 {
             case 93: self = .outboxDisabled
             case 94: self = .apiKeyInvalid
             case 95: self = .alreadyExists
+            case 96: self = .lastOwner
+            case 97: self = .developerTwoFactorRequired
+            case 98: self = .operatorOnly
             case 100: self = .signerUnavailable
             case 101: self = .mailUnavailable
             case 102: self = .`internal`
@@ -283,6 +296,9 @@ extension AuthV1 {
             case .outboxDisabled: return "ERROR_REASON_OUTBOX_DISABLED"
             case .apiKeyInvalid: return "ERROR_REASON_API_KEY_INVALID"
             case .alreadyExists: return "ERROR_REASON_ALREADY_EXISTS"
+            case .lastOwner: return "ERROR_REASON_LAST_OWNER"
+            case .developerTwoFactorRequired: return "ERROR_REASON_DEVELOPER_TWO_FACTOR_REQUIRED"
+            case .operatorOnly: return "ERROR_REASON_OPERATOR_ONLY"
             case .signerUnavailable: return "ERROR_REASON_SIGNER_UNAVAILABLE"
             case .mailUnavailable: return "ERROR_REASON_MAIL_UNAVAILABLE"
             case .`internal`: return "ERROR_REASON_INTERNAL"
@@ -350,6 +366,9 @@ extension AuthV1 {
             case .outboxDisabled: return 93
             case .apiKeyInvalid: return 94
             case .alreadyExists: return 95
+            case .lastOwner: return 96
+            case .developerTwoFactorRequired: return 97
+            case .operatorOnly: return 98
             case .signerUnavailable: return 100
             case .mailUnavailable: return 101
             case .`internal`: return 102

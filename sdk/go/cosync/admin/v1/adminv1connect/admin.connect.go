@@ -35,6 +35,8 @@ const (
 const (
 	// AdminServiceCreateAppProcedure is the fully-qualified name of the AdminService's CreateApp RPC.
 	AdminServiceCreateAppProcedure = "/cosync.admin.v1.AdminService/CreateApp"
+	// AdminServiceGetCallerProcedure is the fully-qualified name of the AdminService's GetCaller RPC.
+	AdminServiceGetCallerProcedure = "/cosync.admin.v1.AdminService/GetCaller"
 	// AdminServiceListAppsProcedure is the fully-qualified name of the AdminService's ListApps RPC.
 	AdminServiceListAppsProcedure = "/cosync.admin.v1.AdminService/ListApps"
 	// AdminServiceGetAppProcedure is the fully-qualified name of the AdminService's GetApp RPC.
@@ -79,6 +81,9 @@ const (
 	// AdminServiceRevokeUserSessionsProcedure is the fully-qualified name of the AdminService's
 	// RevokeUserSessions RPC.
 	AdminServiceRevokeUserSessionsProcedure = "/cosync.admin.v1.AdminService/RevokeUserSessions"
+	// AdminServiceRevokeUserSessionProcedure is the fully-qualified name of the AdminService's
+	// RevokeUserSession RPC.
+	AdminServiceRevokeUserSessionProcedure = "/cosync.admin.v1.AdminService/RevokeUserSession"
 	// AdminServiceResetUserTwoFactorProcedure is the fully-qualified name of the AdminService's
 	// ResetUserTwoFactor RPC.
 	AdminServiceResetUserTwoFactorProcedure = "/cosync.admin.v1.AdminService/ResetUserTwoFactor"
@@ -103,6 +108,12 @@ const (
 	// AdminServiceDeletePendingSignupProcedure is the fully-qualified name of the AdminService's
 	// DeletePendingSignup RPC.
 	AdminServiceDeletePendingSignupProcedure = "/cosync.admin.v1.AdminService/DeletePendingSignup"
+	// AdminServiceResendPendingSignupProcedure is the fully-qualified name of the AdminService's
+	// ResendPendingSignup RPC.
+	AdminServiceResendPendingSignupProcedure = "/cosync.admin.v1.AdminService/ResendPendingSignup"
+	// AdminServiceSetGlobalSwitchesProcedure is the fully-qualified name of the AdminService's
+	// SetGlobalSwitches RPC.
+	AdminServiceSetGlobalSwitchesProcedure = "/cosync.admin.v1.AdminService/SetGlobalSwitches"
 	// AdminServiceListEmailTemplatesProcedure is the fully-qualified name of the AdminService's
 	// ListEmailTemplates RPC.
 	AdminServiceListEmailTemplatesProcedure = "/cosync.admin.v1.AdminService/ListEmailTemplates"
@@ -143,7 +154,11 @@ const (
 type AdminServiceClient interface {
 	// CreateApp creates an application, its first signing key, and makes the caller its owner.
 	CreateApp(context.Context, *v1.CreateAppRequest) (*v1.CreateAppResponse, error)
-	// ListApps lists the applications the caller is a member of.
+	// GetCaller says who the credential belongs to: a developer (and whether
+	// they are the operator) or an API key with its application and role.
+	GetCaller(context.Context, *v1.GetCallerRequest) (*v1.GetCallerResponse, error)
+	// ListApps lists the applications the caller is a member of (with `all`,
+	// an operator lists every application).
 	ListApps(context.Context, *v1.ListAppsRequest) (*v1.ListAppsResponse, error)
 	// GetApp returns one application.
 	GetApp(context.Context, *v1.GetAppRequest) (*v1.GetAppResponse, error)
@@ -158,9 +173,14 @@ type AdminServiceClient interface {
 	RotateSigningKey(context.Context, *v1.RotateSigningKeyRequest) (*v1.RotateSigningKeyResponse, error)
 	// ListMembers lists the developers of an application.
 	ListMembers(context.Context, *v1.ListMembersRequest) (*v1.ListMembersResponse, error)
-	// AddMember adds a developer (by console email) to an application.
+	// AddMember adds a developer (by console email) to an application with a
+	// role, or changes the role of a member. An email with no developer yet
+	// gets a console invitation; the membership starts when it is accepted.
+	// Owners only.
 	AddMember(context.Context, *v1.AddMemberRequest) (*v1.AddMemberResponse, error)
-	// RemoveMember removes a developer from an application; never the last owner.
+	// RemoveMember removes a developer (or a pending invitation) from an
+	// application; never the last owner (FailedPrecondition LAST_OWNER).
+	// Owners only, or a member removing themselves.
 	RemoveMember(context.Context, *v1.RemoveMemberRequest) (*v1.RemoveMemberResponse, error)
 	// CreateApiKey creates an API key for one application; the secret is shown only here.
 	CreateApiKey(context.Context, *v1.CreateApiKeyRequest) (*v1.CreateApiKeyResponse, error)
@@ -168,23 +188,29 @@ type AdminServiceClient interface {
 	ListApiKeys(context.Context, *v1.ListApiKeysRequest) (*v1.ListApiKeysResponse, error)
 	// RevokeApiKey revokes an API key at once.
 	RevokeApiKey(context.Context, *v1.RevokeApiKeyRequest) (*v1.RevokeApiKeyResponse, error)
-	// ListUsers lists an application's users, newest first.
+	// ListUsers lists an application's users, newest first, with search,
+	// filters, stable cursor paging and the total matching.
 	ListUsers(context.Context, *v1.ListUsersRequest) (*v1.ListUsersResponse, error)
-	// GetUser returns one user.
+	// GetUser returns one user with their active sessions.
 	GetUser(context.Context, *v1.GetUserRequest) (*v1.GetUserResponse, error)
-	// CreateUser creates a confirmed user with a password.
+	// CreateUser creates a confirmed user, with a password or without one
+	// (then optionally mailing a code to set it).
 	CreateUser(context.Context, *v1.CreateUserRequest) (*v1.CreateUserResponse, error)
-	// UpdateUser changes the fields the mask names: `status`, `metadata`.
+	// UpdateUser changes the fields the mask names: `status` (suspending
+	// revokes every session at once), `metadata` (checked against the app's fields).
 	UpdateUser(context.Context, *v1.UpdateUserRequest) (*v1.UpdateUserResponse, error)
 	// DeleteUser deletes a user and their sessions.
 	DeleteUser(context.Context, *v1.DeleteUserRequest) (*v1.DeleteUserResponse, error)
 	// RevokeUserSessions signs a user out everywhere.
 	RevokeUserSessions(context.Context, *v1.RevokeUserSessionsRequest) (*v1.RevokeUserSessionsResponse, error)
+	// RevokeUserSession revokes one of a user's sessions.
+	RevokeUserSession(context.Context, *v1.RevokeUserSessionRequest) (*v1.RevokeUserSessionResponse, error)
 	// ResetUserTwoFactor removes a user's second factor and recovery codes.
 	ResetUserTwoFactor(context.Context, *v1.ResetUserTwoFactorRequest) (*v1.ResetUserTwoFactorResponse, error)
 	// SendPasswordReset mails a user a password-reset code.
 	SendPasswordReset(context.Context, *v1.SendPasswordResetRequest) (*v1.SendPasswordResetResponse, error)
-	// CreateInvitations invites many emails at once.
+	// CreateInvitations invites up to 1,000 emails at once, from a list or a
+	// CSV; every row is checked before any is stored, and the mails are queued.
 	CreateInvitations(context.Context, *v1.CreateInvitationsRequest) (*v1.CreateInvitationsResponse, error)
 	// ListInvitations lists invitations, newest first.
 	ListInvitations(context.Context, *v1.ListInvitationsRequest) (*v1.ListInvitationsResponse, error)
@@ -196,6 +222,11 @@ type AdminServiceClient interface {
 	ListPendingSignups(context.Context, *v1.ListPendingSignupsRequest) (*v1.ListPendingSignupsResponse, error)
 	// DeletePendingSignup discards a pending signup.
 	DeletePendingSignup(context.Context, *v1.DeletePendingSignupRequest) (*v1.DeletePendingSignupResponse, error)
+	// ResendPendingSignup mails a pending signup a fresh code (or link).
+	ResendPendingSignup(context.Context, *v1.ResendPendingSignupRequest) (*v1.ResendPendingSignupResponse, error)
+	// SetGlobalSwitches turns signup and/or invitations on or off in every
+	// application where the caller is an owner or admin, in one call.
+	SetGlobalSwitches(context.Context, *v1.SetGlobalSwitchesRequest) (*v1.SetGlobalSwitchesResponse, error)
 	// ListEmailTemplates lists the templates of one locale (defaults where not customized).
 	ListEmailTemplates(context.Context, *v1.ListEmailTemplatesRequest) (*v1.ListEmailTemplatesResponse, error)
 	// UpdateEmailTemplate replaces one template; empty subject, html and text restore the default.
@@ -204,11 +235,14 @@ type AdminServiceClient interface {
 	PreviewEmailTemplate(context.Context, *v1.PreviewEmailTemplateRequest) (*v1.PreviewEmailTemplateResponse, error)
 	// ListLocales lists the locales with built-in templates, and the application's.
 	ListLocales(context.Context, *v1.ListLocalesRequest) (*v1.ListLocalesResponse, error)
-	// GetStats counts an application's events per day (UTC).
+	// GetStats counts an application's events per day (UTC) with conversion
+	// rates and the users' make-up (providers, second-factor adoption).
 	GetStats(context.Context, *v1.GetStatsRequest) (*v1.GetStatsResponse, error)
-	// ListAuditEvents lists audit events, newest first.
+	// ListAuditEvents lists audit events, newest first, filtered by action,
+	// outcome, actor, subject, IP and time range.
 	ListAuditEvents(context.Context, *v1.ListAuditEventsRequest) (*v1.ListAuditEventsResponse, error)
-	// SendTestEmail sends one template to an address.
+	// SendTestEmail renders one template in one locale with sample values and
+	// mails it to `to`, or to the calling developer when `to` is empty.
 	SendTestEmail(context.Context, *v1.SendTestEmailRequest) (*v1.SendTestEmailResponse, error)
 	// SendTestSms texts a test message through the application's Twilio account.
 	SendTestSms(context.Context, *v1.SendTestSmsRequest) (*v1.SendTestSmsResponse, error)
@@ -243,6 +277,13 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			httpClient,
 			baseURL+AdminServiceCreateAppProcedure,
 			connect.WithSchema(adminServiceMethods.ByName("CreateApp")),
+			connect.WithClientOptions(opts...),
+		),
+		getCaller: connect.NewClient[v1.GetCallerRequest, v1.GetCallerResponse](
+			httpClient,
+			baseURL+AdminServiceGetCallerProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("GetCaller")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
 		listApps: connect.NewClient[v1.ListAppsRequest, v1.ListAppsResponse](
@@ -360,6 +401,12 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithSchema(adminServiceMethods.ByName("RevokeUserSessions")),
 			connect.WithClientOptions(opts...),
 		),
+		revokeUserSession: connect.NewClient[v1.RevokeUserSessionRequest, v1.RevokeUserSessionResponse](
+			httpClient,
+			baseURL+AdminServiceRevokeUserSessionProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("RevokeUserSession")),
+			connect.WithClientOptions(opts...),
+		),
 		resetUserTwoFactor: connect.NewClient[v1.ResetUserTwoFactorRequest, v1.ResetUserTwoFactorResponse](
 			httpClient,
 			baseURL+AdminServiceResetUserTwoFactorProcedure,
@@ -408,6 +455,18 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			httpClient,
 			baseURL+AdminServiceDeletePendingSignupProcedure,
 			connect.WithSchema(adminServiceMethods.ByName("DeletePendingSignup")),
+			connect.WithClientOptions(opts...),
+		),
+		resendPendingSignup: connect.NewClient[v1.ResendPendingSignupRequest, v1.ResendPendingSignupResponse](
+			httpClient,
+			baseURL+AdminServiceResendPendingSignupProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ResendPendingSignup")),
+			connect.WithClientOptions(opts...),
+		),
+		setGlobalSwitches: connect.NewClient[v1.SetGlobalSwitchesRequest, v1.SetGlobalSwitchesResponse](
+			httpClient,
+			baseURL+AdminServiceSetGlobalSwitchesProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("SetGlobalSwitches")),
 			connect.WithClientOptions(opts...),
 		),
 		listEmailTemplates: connect.NewClient[v1.ListEmailTemplatesRequest, v1.ListEmailTemplatesResponse](
@@ -496,6 +555,7 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 // adminServiceClient implements AdminServiceClient.
 type adminServiceClient struct {
 	createApp              *connect.Client[v1.CreateAppRequest, v1.CreateAppResponse]
+	getCaller              *connect.Client[v1.GetCallerRequest, v1.GetCallerResponse]
 	listApps               *connect.Client[v1.ListAppsRequest, v1.ListAppsResponse]
 	getApp                 *connect.Client[v1.GetAppRequest, v1.GetAppResponse]
 	updateApp              *connect.Client[v1.UpdateAppRequest, v1.UpdateAppResponse]
@@ -514,6 +574,7 @@ type adminServiceClient struct {
 	updateUser             *connect.Client[v1.UpdateUserRequest, v1.UpdateUserResponse]
 	deleteUser             *connect.Client[v1.DeleteUserRequest, v1.DeleteUserResponse]
 	revokeUserSessions     *connect.Client[v1.RevokeUserSessionsRequest, v1.RevokeUserSessionsResponse]
+	revokeUserSession      *connect.Client[v1.RevokeUserSessionRequest, v1.RevokeUserSessionResponse]
 	resetUserTwoFactor     *connect.Client[v1.ResetUserTwoFactorRequest, v1.ResetUserTwoFactorResponse]
 	sendPasswordReset      *connect.Client[v1.SendPasswordResetRequest, v1.SendPasswordResetResponse]
 	createInvitations      *connect.Client[v1.CreateInvitationsRequest, v1.CreateInvitationsResponse]
@@ -522,6 +583,8 @@ type adminServiceClient struct {
 	revokeInvitation       *connect.Client[v1.RevokeInvitationRequest, v1.RevokeInvitationResponse]
 	listPendingSignups     *connect.Client[v1.ListPendingSignupsRequest, v1.ListPendingSignupsResponse]
 	deletePendingSignup    *connect.Client[v1.DeletePendingSignupRequest, v1.DeletePendingSignupResponse]
+	resendPendingSignup    *connect.Client[v1.ResendPendingSignupRequest, v1.ResendPendingSignupResponse]
+	setGlobalSwitches      *connect.Client[v1.SetGlobalSwitchesRequest, v1.SetGlobalSwitchesResponse]
 	listEmailTemplates     *connect.Client[v1.ListEmailTemplatesRequest, v1.ListEmailTemplatesResponse]
 	updateEmailTemplate    *connect.Client[v1.UpdateEmailTemplateRequest, v1.UpdateEmailTemplateResponse]
 	previewEmailTemplate   *connect.Client[v1.PreviewEmailTemplateRequest, v1.PreviewEmailTemplateResponse]
@@ -539,6 +602,15 @@ type adminServiceClient struct {
 // CreateApp calls cosync.admin.v1.AdminService.CreateApp.
 func (c *adminServiceClient) CreateApp(ctx context.Context, req *v1.CreateAppRequest) (*v1.CreateAppResponse, error) {
 	response, err := c.createApp.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetCaller calls cosync.admin.v1.AdminService.GetCaller.
+func (c *adminServiceClient) GetCaller(ctx context.Context, req *v1.GetCallerRequest) (*v1.GetCallerResponse, error) {
+	response, err := c.getCaller.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -707,6 +779,15 @@ func (c *adminServiceClient) RevokeUserSessions(ctx context.Context, req *v1.Rev
 	return nil, err
 }
 
+// RevokeUserSession calls cosync.admin.v1.AdminService.RevokeUserSession.
+func (c *adminServiceClient) RevokeUserSession(ctx context.Context, req *v1.RevokeUserSessionRequest) (*v1.RevokeUserSessionResponse, error) {
+	response, err := c.revokeUserSession.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ResetUserTwoFactor calls cosync.admin.v1.AdminService.ResetUserTwoFactor.
 func (c *adminServiceClient) ResetUserTwoFactor(ctx context.Context, req *v1.ResetUserTwoFactorRequest) (*v1.ResetUserTwoFactorResponse, error) {
 	response, err := c.resetUserTwoFactor.CallUnary(ctx, connect.NewRequest(req))
@@ -773,6 +854,24 @@ func (c *adminServiceClient) ListPendingSignups(ctx context.Context, req *v1.Lis
 // DeletePendingSignup calls cosync.admin.v1.AdminService.DeletePendingSignup.
 func (c *adminServiceClient) DeletePendingSignup(ctx context.Context, req *v1.DeletePendingSignupRequest) (*v1.DeletePendingSignupResponse, error) {
 	response, err := c.deletePendingSignup.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ResendPendingSignup calls cosync.admin.v1.AdminService.ResendPendingSignup.
+func (c *adminServiceClient) ResendPendingSignup(ctx context.Context, req *v1.ResendPendingSignupRequest) (*v1.ResendPendingSignupResponse, error) {
+	response, err := c.resendPendingSignup.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// SetGlobalSwitches calls cosync.admin.v1.AdminService.SetGlobalSwitches.
+func (c *adminServiceClient) SetGlobalSwitches(ctx context.Context, req *v1.SetGlobalSwitchesRequest) (*v1.SetGlobalSwitchesResponse, error) {
+	response, err := c.setGlobalSwitches.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -891,7 +990,11 @@ func (c *adminServiceClient) ListDeliveries(ctx context.Context, req *v1.ListDel
 type AdminServiceHandler interface {
 	// CreateApp creates an application, its first signing key, and makes the caller its owner.
 	CreateApp(context.Context, *v1.CreateAppRequest) (*v1.CreateAppResponse, error)
-	// ListApps lists the applications the caller is a member of.
+	// GetCaller says who the credential belongs to: a developer (and whether
+	// they are the operator) or an API key with its application and role.
+	GetCaller(context.Context, *v1.GetCallerRequest) (*v1.GetCallerResponse, error)
+	// ListApps lists the applications the caller is a member of (with `all`,
+	// an operator lists every application).
 	ListApps(context.Context, *v1.ListAppsRequest) (*v1.ListAppsResponse, error)
 	// GetApp returns one application.
 	GetApp(context.Context, *v1.GetAppRequest) (*v1.GetAppResponse, error)
@@ -906,9 +1009,14 @@ type AdminServiceHandler interface {
 	RotateSigningKey(context.Context, *v1.RotateSigningKeyRequest) (*v1.RotateSigningKeyResponse, error)
 	// ListMembers lists the developers of an application.
 	ListMembers(context.Context, *v1.ListMembersRequest) (*v1.ListMembersResponse, error)
-	// AddMember adds a developer (by console email) to an application.
+	// AddMember adds a developer (by console email) to an application with a
+	// role, or changes the role of a member. An email with no developer yet
+	// gets a console invitation; the membership starts when it is accepted.
+	// Owners only.
 	AddMember(context.Context, *v1.AddMemberRequest) (*v1.AddMemberResponse, error)
-	// RemoveMember removes a developer from an application; never the last owner.
+	// RemoveMember removes a developer (or a pending invitation) from an
+	// application; never the last owner (FailedPrecondition LAST_OWNER).
+	// Owners only, or a member removing themselves.
 	RemoveMember(context.Context, *v1.RemoveMemberRequest) (*v1.RemoveMemberResponse, error)
 	// CreateApiKey creates an API key for one application; the secret is shown only here.
 	CreateApiKey(context.Context, *v1.CreateApiKeyRequest) (*v1.CreateApiKeyResponse, error)
@@ -916,23 +1024,29 @@ type AdminServiceHandler interface {
 	ListApiKeys(context.Context, *v1.ListApiKeysRequest) (*v1.ListApiKeysResponse, error)
 	// RevokeApiKey revokes an API key at once.
 	RevokeApiKey(context.Context, *v1.RevokeApiKeyRequest) (*v1.RevokeApiKeyResponse, error)
-	// ListUsers lists an application's users, newest first.
+	// ListUsers lists an application's users, newest first, with search,
+	// filters, stable cursor paging and the total matching.
 	ListUsers(context.Context, *v1.ListUsersRequest) (*v1.ListUsersResponse, error)
-	// GetUser returns one user.
+	// GetUser returns one user with their active sessions.
 	GetUser(context.Context, *v1.GetUserRequest) (*v1.GetUserResponse, error)
-	// CreateUser creates a confirmed user with a password.
+	// CreateUser creates a confirmed user, with a password or without one
+	// (then optionally mailing a code to set it).
 	CreateUser(context.Context, *v1.CreateUserRequest) (*v1.CreateUserResponse, error)
-	// UpdateUser changes the fields the mask names: `status`, `metadata`.
+	// UpdateUser changes the fields the mask names: `status` (suspending
+	// revokes every session at once), `metadata` (checked against the app's fields).
 	UpdateUser(context.Context, *v1.UpdateUserRequest) (*v1.UpdateUserResponse, error)
 	// DeleteUser deletes a user and their sessions.
 	DeleteUser(context.Context, *v1.DeleteUserRequest) (*v1.DeleteUserResponse, error)
 	// RevokeUserSessions signs a user out everywhere.
 	RevokeUserSessions(context.Context, *v1.RevokeUserSessionsRequest) (*v1.RevokeUserSessionsResponse, error)
+	// RevokeUserSession revokes one of a user's sessions.
+	RevokeUserSession(context.Context, *v1.RevokeUserSessionRequest) (*v1.RevokeUserSessionResponse, error)
 	// ResetUserTwoFactor removes a user's second factor and recovery codes.
 	ResetUserTwoFactor(context.Context, *v1.ResetUserTwoFactorRequest) (*v1.ResetUserTwoFactorResponse, error)
 	// SendPasswordReset mails a user a password-reset code.
 	SendPasswordReset(context.Context, *v1.SendPasswordResetRequest) (*v1.SendPasswordResetResponse, error)
-	// CreateInvitations invites many emails at once.
+	// CreateInvitations invites up to 1,000 emails at once, from a list or a
+	// CSV; every row is checked before any is stored, and the mails are queued.
 	CreateInvitations(context.Context, *v1.CreateInvitationsRequest) (*v1.CreateInvitationsResponse, error)
 	// ListInvitations lists invitations, newest first.
 	ListInvitations(context.Context, *v1.ListInvitationsRequest) (*v1.ListInvitationsResponse, error)
@@ -944,6 +1058,11 @@ type AdminServiceHandler interface {
 	ListPendingSignups(context.Context, *v1.ListPendingSignupsRequest) (*v1.ListPendingSignupsResponse, error)
 	// DeletePendingSignup discards a pending signup.
 	DeletePendingSignup(context.Context, *v1.DeletePendingSignupRequest) (*v1.DeletePendingSignupResponse, error)
+	// ResendPendingSignup mails a pending signup a fresh code (or link).
+	ResendPendingSignup(context.Context, *v1.ResendPendingSignupRequest) (*v1.ResendPendingSignupResponse, error)
+	// SetGlobalSwitches turns signup and/or invitations on or off in every
+	// application where the caller is an owner or admin, in one call.
+	SetGlobalSwitches(context.Context, *v1.SetGlobalSwitchesRequest) (*v1.SetGlobalSwitchesResponse, error)
 	// ListEmailTemplates lists the templates of one locale (defaults where not customized).
 	ListEmailTemplates(context.Context, *v1.ListEmailTemplatesRequest) (*v1.ListEmailTemplatesResponse, error)
 	// UpdateEmailTemplate replaces one template; empty subject, html and text restore the default.
@@ -952,11 +1071,14 @@ type AdminServiceHandler interface {
 	PreviewEmailTemplate(context.Context, *v1.PreviewEmailTemplateRequest) (*v1.PreviewEmailTemplateResponse, error)
 	// ListLocales lists the locales with built-in templates, and the application's.
 	ListLocales(context.Context, *v1.ListLocalesRequest) (*v1.ListLocalesResponse, error)
-	// GetStats counts an application's events per day (UTC).
+	// GetStats counts an application's events per day (UTC) with conversion
+	// rates and the users' make-up (providers, second-factor adoption).
 	GetStats(context.Context, *v1.GetStatsRequest) (*v1.GetStatsResponse, error)
-	// ListAuditEvents lists audit events, newest first.
+	// ListAuditEvents lists audit events, newest first, filtered by action,
+	// outcome, actor, subject, IP and time range.
 	ListAuditEvents(context.Context, *v1.ListAuditEventsRequest) (*v1.ListAuditEventsResponse, error)
-	// SendTestEmail sends one template to an address.
+	// SendTestEmail renders one template in one locale with sample values and
+	// mails it to `to`, or to the calling developer when `to` is empty.
 	SendTestEmail(context.Context, *v1.SendTestEmailRequest) (*v1.SendTestEmailResponse, error)
 	// SendTestSms texts a test message through the application's Twilio account.
 	SendTestSms(context.Context, *v1.SendTestSmsRequest) (*v1.SendTestSmsResponse, error)
@@ -987,6 +1109,13 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		AdminServiceCreateAppProcedure,
 		svc.CreateApp,
 		connect.WithSchema(adminServiceMethods.ByName("CreateApp")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceGetCallerHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceGetCallerProcedure,
+		svc.GetCaller,
+		connect.WithSchema(adminServiceMethods.ByName("GetCaller")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
 	adminServiceListAppsHandler := connect.NewUnaryHandlerSimple(
@@ -1104,6 +1233,12 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithSchema(adminServiceMethods.ByName("RevokeUserSessions")),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceRevokeUserSessionHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceRevokeUserSessionProcedure,
+		svc.RevokeUserSession,
+		connect.WithSchema(adminServiceMethods.ByName("RevokeUserSession")),
+		connect.WithHandlerOptions(opts...),
+	)
 	adminServiceResetUserTwoFactorHandler := connect.NewUnaryHandlerSimple(
 		AdminServiceResetUserTwoFactorProcedure,
 		svc.ResetUserTwoFactor,
@@ -1152,6 +1287,18 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		AdminServiceDeletePendingSignupProcedure,
 		svc.DeletePendingSignup,
 		connect.WithSchema(adminServiceMethods.ByName("DeletePendingSignup")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceResendPendingSignupHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceResendPendingSignupProcedure,
+		svc.ResendPendingSignup,
+		connect.WithSchema(adminServiceMethods.ByName("ResendPendingSignup")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceSetGlobalSwitchesHandler := connect.NewUnaryHandlerSimple(
+		AdminServiceSetGlobalSwitchesProcedure,
+		svc.SetGlobalSwitches,
+		connect.WithSchema(adminServiceMethods.ByName("SetGlobalSwitches")),
 		connect.WithHandlerOptions(opts...),
 	)
 	adminServiceListEmailTemplatesHandler := connect.NewUnaryHandlerSimple(
@@ -1238,6 +1385,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		switch r.URL.Path {
 		case AdminServiceCreateAppProcedure:
 			adminServiceCreateAppHandler.ServeHTTP(w, r)
+		case AdminServiceGetCallerProcedure:
+			adminServiceGetCallerHandler.ServeHTTP(w, r)
 		case AdminServiceListAppsProcedure:
 			adminServiceListAppsHandler.ServeHTTP(w, r)
 		case AdminServiceGetAppProcedure:
@@ -1274,6 +1423,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceDeleteUserHandler.ServeHTTP(w, r)
 		case AdminServiceRevokeUserSessionsProcedure:
 			adminServiceRevokeUserSessionsHandler.ServeHTTP(w, r)
+		case AdminServiceRevokeUserSessionProcedure:
+			adminServiceRevokeUserSessionHandler.ServeHTTP(w, r)
 		case AdminServiceResetUserTwoFactorProcedure:
 			adminServiceResetUserTwoFactorHandler.ServeHTTP(w, r)
 		case AdminServiceSendPasswordResetProcedure:
@@ -1290,6 +1441,10 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceListPendingSignupsHandler.ServeHTTP(w, r)
 		case AdminServiceDeletePendingSignupProcedure:
 			adminServiceDeletePendingSignupHandler.ServeHTTP(w, r)
+		case AdminServiceResendPendingSignupProcedure:
+			adminServiceResendPendingSignupHandler.ServeHTTP(w, r)
+		case AdminServiceSetGlobalSwitchesProcedure:
+			adminServiceSetGlobalSwitchesHandler.ServeHTTP(w, r)
 		case AdminServiceListEmailTemplatesProcedure:
 			adminServiceListEmailTemplatesHandler.ServeHTTP(w, r)
 		case AdminServiceUpdateEmailTemplateProcedure:
@@ -1325,6 +1480,10 @@ type UnimplementedAdminServiceHandler struct{}
 
 func (UnimplementedAdminServiceHandler) CreateApp(context.Context, *v1.CreateAppRequest) (*v1.CreateAppResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.CreateApp is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) GetCaller(context.Context, *v1.GetCallerRequest) (*v1.GetCallerResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.GetCaller is not implemented"))
 }
 
 func (UnimplementedAdminServiceHandler) ListApps(context.Context, *v1.ListAppsRequest) (*v1.ListAppsResponse, error) {
@@ -1399,6 +1558,10 @@ func (UnimplementedAdminServiceHandler) RevokeUserSessions(context.Context, *v1.
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.RevokeUserSessions is not implemented"))
 }
 
+func (UnimplementedAdminServiceHandler) RevokeUserSession(context.Context, *v1.RevokeUserSessionRequest) (*v1.RevokeUserSessionResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.RevokeUserSession is not implemented"))
+}
+
 func (UnimplementedAdminServiceHandler) ResetUserTwoFactor(context.Context, *v1.ResetUserTwoFactorRequest) (*v1.ResetUserTwoFactorResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.ResetUserTwoFactor is not implemented"))
 }
@@ -1429,6 +1592,14 @@ func (UnimplementedAdminServiceHandler) ListPendingSignups(context.Context, *v1.
 
 func (UnimplementedAdminServiceHandler) DeletePendingSignup(context.Context, *v1.DeletePendingSignupRequest) (*v1.DeletePendingSignupResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.DeletePendingSignup is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ResendPendingSignup(context.Context, *v1.ResendPendingSignupRequest) (*v1.ResendPendingSignupResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.ResendPendingSignup is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) SetGlobalSwitches(context.Context, *v1.SetGlobalSwitchesRequest) (*v1.SetGlobalSwitchesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cosync.admin.v1.AdminService.SetGlobalSwitches is not implemented"))
 }
 
 func (UnimplementedAdminServiceHandler) ListEmailTemplates(context.Context, *v1.ListEmailTemplatesRequest) (*v1.ListEmailTemplatesResponse, error) {
