@@ -41,7 +41,7 @@ func (s *Service) CreateApp(ctx context.Context, d identity.Developer, name stri
 	if err := s.createApp(ctx, a, d.ID, d.IP); err != nil {
 		return identity.MemberApp{}, err
 	}
-	return s.member(ctx, d, a.ID, false)
+	return s.member(ctx, d, a.ID, identity.RoleViewer)
 }
 
 // createApp stores a new app with its first key (and owner, if any) in one
@@ -84,7 +84,7 @@ func (s *Service) ListApps(ctx context.Context, d identity.Developer, after stri
 
 // GetApp returns one of the developer's apps.
 func (s *Service) GetApp(ctx context.Context, d identity.Developer, appID string) (identity.MemberApp, error) {
-	return s.member(ctx, d, appID, false)
+	return s.member(ctx, d, appID, identity.RoleViewer)
 }
 
 // AppChange is the new state of an app after an update.
@@ -102,7 +102,7 @@ type AppChange struct {
 // the current one (the transport applies its field mask there) and may run
 // more than once in future; it must not have side effects.
 func (s *Service) UpdateApp(ctx context.Context, d identity.Developer, appID string, change func(identity.App) (AppChange, error)) (identity.MemberApp, error) {
-	m, err := s.member(ctx, d, appID, true)
+	m, err := s.member(ctx, d, appID, identity.RoleAdmin)
 	if err != nil {
 		return identity.MemberApp{}, err
 	}
@@ -134,7 +134,7 @@ func (s *Service) UpdateApp(ctx context.Context, d identity.Developer, appID str
 		if err := tx.UpdateApp(ctx, next); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, identity.AuditEvent{AppID: appID, Action: "app.update", ActorID: d.ID, SubjectID: appID, IP: d.IP})
+		return s.audit(ctx, tx, identity.AuditEvent{AppID: appID, Action: "app.update", ActorID: d.ActorID(), SubjectID: appID, IP: d.IP})
 	})
 	if err != nil {
 		return identity.MemberApp{}, err
@@ -199,22 +199,18 @@ func CosyncJWTSettings(prev identity.CosyncJWTSettings, appToken string, md5Preh
 
 // DeleteApp deletes an app and everything in it. Owners only; never the console.
 func (s *Service) DeleteApp(ctx context.Context, d identity.Developer, appID string) error {
-	m, err := s.member(ctx, d, appID, true)
-	if err != nil {
+	if _, err := s.member(ctx, d, appID, identity.RoleOwner); err != nil {
 		return err
-	}
-	if m.Role != identity.RoleOwner {
-		return apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "only an owner may delete an application")
 	}
 	if appID == identity.ConsoleAppID {
 		return apperr.New(apperr.Precondition, apperr.ReasonBuiltinApp, "the console application cannot be deleted")
 	}
-	err = s.store.InTx(ctx, func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.DeleteApp(ctx, appID); err != nil {
 			return err
 		}
 		// The app's own audit rows go with it; the deletion is recorded in the console's.
-		return s.audit(ctx, tx, identity.AuditEvent{AppID: identity.ConsoleAppID, Action: "app.delete", ActorID: d.ID, SubjectID: appID, IP: d.IP})
+		return s.audit(ctx, tx, identity.AuditEvent{AppID: identity.ConsoleAppID, Action: "app.delete", ActorID: d.ActorID(), SubjectID: appID, IP: d.IP})
 	})
 	s.keys.Invalidate(appID)
 	return err
@@ -222,7 +218,7 @@ func (s *Service) DeleteApp(ctx context.Context, d identity.Developer, appID str
 
 // Outbox lists the dev outbox of an app, newest first.
 func (s *Service) Outbox(ctx context.Context, d identity.Developer, appID string, limit int) ([]identity.OutboxMessage, error) {
-	if _, err := s.member(ctx, d, appID, false); err != nil {
+	if _, err := s.member(ctx, d, appID, identity.RoleViewer); err != nil {
 		return nil, err
 	}
 	if s.outbox == nil {

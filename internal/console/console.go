@@ -76,25 +76,9 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// member returns the developer's role in an app. An app the developer is not
-// a member of reads as not found, so ids of other developers' apps leak nothing.
-func (s *Service) member(ctx context.Context, d identity.Developer, appID string, write bool) (identity.MemberApp, error) {
-	notFound := apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id")
-	m, err := s.store.GetMember(ctx, appID, d.ID)
-	if apperr.Is(err, apperr.NotFound) {
-		return identity.MemberApp{}, notFound
-	}
-	if err != nil {
-		return identity.MemberApp{}, err
-	}
-	if write && !m.Role.CanWrite() {
-		return identity.MemberApp{}, apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "your role in this application may only read")
-	}
-	a, err := s.store.GetApp(ctx, appID)
-	if apperr.Is(err, apperr.NotFound) {
-		return identity.MemberApp{}, notFound
-	}
-	return identity.MemberApp{App: a, Role: m.Role}, err
+// member returns the app with the caller's role, if it allows need (identity.Access).
+func (s *Service) member(ctx context.Context, d identity.Developer, appID string, need identity.Role) (identity.MemberApp, error) {
+	return identity.Access(ctx, s.store, d, appID, need)
 }
 
 // audit fills the event's id and time and stores it through st (a tx).

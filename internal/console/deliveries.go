@@ -18,7 +18,7 @@ type Deliveries interface {
 // read the queue. Dead letters are how a developer learns that mail or a
 // text did not go, and why.
 func (s *Service) Deliveries(ctx context.Context, d identity.Developer, appID string, state identity.DeliveryState, limit int) ([]identity.Delivery, error) {
-	if _, err := s.member(ctx, d, appID, false); err != nil {
+	if _, err := s.member(ctx, d, appID, identity.RoleViewer); err != nil {
 		return nil, err
 	}
 	ds, err := s.store.ListDeliveries(ctx, appID, state, limit)

@@ -27,13 +27,13 @@ const (
 // RotateSigningKey gives the app a new signing key: it signs every token
 // from now on, and the key it replaces turns verifying-only, staying in the
 // JWKS until tokens it signed have expired (see RetireAfter). Developers
-// with write access only.
+// Owners only.
 func (s *Service) RotateSigningKey(ctx context.Context, d identity.Developer, appID string) (identity.PublicKey, error) {
-	m, err := s.member(ctx, d, appID, true)
+	m, err := s.member(ctx, d, appID, identity.RoleOwner)
 	if err != nil {
 		return identity.PublicKey{}, err
 	}
-	rec, err := s.rotateKey(ctx, m.App, nil, d.ID, d.IP, RotateManual)
+	rec, err := s.rotateKey(ctx, m.App, nil, d.ActorID(), d.IP, RotateManual)
 	return rec.Public(), err
 }
 
@@ -55,7 +55,7 @@ func (s *Service) RotateAppKey(ctx context.Context, appID string) (identity.Publ
 // retire time has passed reads as retired even before the upkeep pass
 // records it (the JWKS has dropped it already).
 func (s *Service) SigningKeys(ctx context.Context, d identity.Developer, appID string) ([]identity.PublicKey, error) {
-	if _, err := s.member(ctx, d, appID, false); err != nil {
+	if _, err := s.member(ctx, d, appID, identity.RoleViewer); err != nil {
 		return nil, err
 	}
 	recs, err := s.store.ListSigningKeys(ctx, appID)

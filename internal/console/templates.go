@@ -19,7 +19,7 @@ type TemplateView struct {
 // ListTemplates lists every template kind of one locale: the app's own
 // version where it has one, the default otherwise.
 func (s *Service) ListTemplates(ctx context.Context, d identity.Developer, appID, locale string) ([]TemplateView, error) {
-	m, err := s.member(ctx, d, appID, false)
+	m, err := s.member(ctx, d, appID, identity.RoleViewer)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (s *Service) ListTemplates(ctx context.Context, d identity.Developer, appID
 // UpdateTemplate stores a developer's version of a template after checking
 // that it renders; an empty subject, HTML and text restore the default.
 func (s *Service) UpdateTemplate(ctx context.Context, d identity.Developer, appID string, t templates.Template) (TemplateView, error) {
-	m, err := s.member(ctx, d, appID, true)
+	m, err := s.member(ctx, d, appID, identity.RoleAdmin)
 	if err != nil {
 		return TemplateView{}, err
 	}
@@ -64,7 +64,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, d identity.Developer, appI
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, identity.AuditEvent{AppID: appID, Action: "template.update", ActorID: d.ID, SubjectID: string(t.Kind) + ":" + t.Locale, IP: d.IP})
+		return s.audit(ctx, tx, identity.AuditEvent{AppID: appID, Action: "template.update", ActorID: d.ActorID(), SubjectID: string(t.Kind) + ":" + t.Locale, IP: d.IP})
 	})
 	if err != nil {
 		return TemplateView{}, err
@@ -77,7 +77,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, d identity.Developer, appI
 // PreviewTemplate renders t (or, with no body, the current template of its
 // kind and locale) with sample values.
 func (s *Service) PreviewTemplate(ctx context.Context, d identity.Developer, appID string, t templates.Template) (templates.Rendered, error) {
-	m, err := s.member(ctx, d, appID, false)
+	m, err := s.member(ctx, d, appID, identity.RoleViewer)
 	if err != nil {
 		return templates.Rendered{}, err
 	}
@@ -95,7 +95,7 @@ func (s *Service) PreviewTemplate(ctx context.Context, d identity.Developer, app
 
 // Locales returns the locales with built-in templates and the app's own.
 func (s *Service) Locales(ctx context.Context, d identity.Developer, appID string) (available, enabled []string, err error) {
-	m, err := s.member(ctx, d, appID, false)
+	m, err := s.member(ctx, d, appID, identity.RoleViewer)
 	if err != nil {
 		return nil, nil, err
 	}

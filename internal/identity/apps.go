@@ -7,10 +7,74 @@ import (
 	"github.com/cosync/cosync-auth/internal/apperr"
 )
 
-// Developer is a signed-in developer: a user of the console application.
+// Developer is whoever calls the Admin service: a signed-in developer (a
+// user of the console application) or an API key, which acts in one app
+// with one role.
 type Developer struct {
-	ID string // user id in the console app
-	IP string
+	ID       string // user id in the console app; empty for an API key
+	IP       string
+	Operator bool // runs this server: an owner of the console app
+
+	APIKeyID string // set for an API key, with the app and role it acts in
+	KeyAppID string
+	KeyRole  Role
+}
+
+// ActorID is who the audit log names: the developer, or the API key.
+func (d Developer) ActorID() string {
+	if d.APIKeyID != "" {
+		return d.APIKeyID
+	}
+	return d.ID
+}
+
+// MemberStore is what access reads: memberships and apps.
+type MemberStore interface {
+	GetMember(ctx context.Context, appID, developerID string) (Member, error)
+	GetApp(ctx context.Context, id string) (App, error)
+}
+
+// Access returns the app with the caller's role in it, or an error when the
+// role does not allow what needs `need`. An app the caller may not see
+// reads as not found, so ids of other developers' apps leak nothing. An API
+// key sees only its own app, with its role. An operator sees every app: as
+// a member with their role, else as a viewer; only an operator sees the
+// console app.
+func Access(ctx context.Context, st MemberStore, d Developer, appID string, need Role) (MemberApp, error) {
+	notFound := apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id")
+	var role Role
+	switch {
+	case d.APIKeyID != "":
+		if appID != d.KeyAppID {
+			return MemberApp{}, notFound
+		}
+		role = d.KeyRole
+	case d.ID == "":
+		return MemberApp{}, notFound
+	default:
+		m, err := st.GetMember(ctx, appID, d.ID)
+		switch {
+		case err == nil:
+			role = m.Role
+		case !apperr.Is(err, apperr.NotFound):
+			return MemberApp{}, err
+		case d.Operator:
+			role = RoleViewer
+		default:
+			return MemberApp{}, notFound
+		}
+	}
+	if appID == ConsoleAppID && !d.Operator {
+		return MemberApp{}, notFound
+	}
+	if !role.Allows(need) {
+		return MemberApp{}, apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "your role in this application ("+string(role)+") does not allow this; it needs "+string(need))
+	}
+	a, err := st.GetApp(ctx, appID)
+	if apperr.Is(err, apperr.NotFound) {
+		return MemberApp{}, notFound
+	}
+	return MemberApp{App: a, Role: role}, err
 }
 
 // ConsoleSettings are the built-in console application's first settings:
@@ -67,28 +131,19 @@ func (s *Service) AuthenticateDeveloper(ctx context.Context, raw Secret, ip stri
 	if err != nil {
 		return Developer{}, err
 	}
-	return Developer{ID: p.UserID, IP: ip}, nil
+	d := Developer{ID: p.UserID, IP: ip}
+	switch m, err := s.store.GetMember(ctx, ConsoleAppID, d.ID); {
+	case err == nil:
+		d.Operator = m.Role == RoleOwner
+	case !apperr.Is(err, apperr.NotFound):
+		return Developer{}, err
+	}
+	return d, nil
 }
 
-// member returns the developer's role in an app. An app the developer is not
-// a member of reads as not found, so ids of other developers' apps leak nothing.
-func (s *Service) member(ctx context.Context, d Developer, appID string, write bool) (MemberApp, error) {
-	notFound := apperr.New(apperr.NotFound, apperr.ReasonAppNotFound, "no application with that id")
-	m, err := s.store.GetMember(ctx, appID, d.ID)
-	if apperr.Is(err, apperr.NotFound) {
-		return MemberApp{}, notFound
-	}
-	if err != nil {
-		return MemberApp{}, err
-	}
-	if write && !m.Role.CanWrite() {
-		return MemberApp{}, apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "your role in this application may only read")
-	}
-	a, err := s.store.GetApp(ctx, appID)
-	if apperr.Is(err, apperr.NotFound) {
-		return MemberApp{}, notFound
-	}
-	return MemberApp{App: a, Role: m.Role}, err
+// member returns the app with the caller's role, if it allows need (Access).
+func (s *Service) member(ctx context.Context, d Developer, appID string, need Role) (MemberApp, error) {
+	return Access(ctx, s.store, d, appID, need)
 }
 
 // Application returns an app's public face for its users.

@@ -276,7 +276,7 @@ func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID stri
 	if len(ins) > MaxInvitationsPerCall {
 		return nil, apperr.Field("invitations", fmt.Sprintf("must hold at most %d invitations per call", MaxInvitationsPerCall))
 	}
-	m, err := s.member(ctx, d, appID, true)
+	m, err := s.member(ctx, d, appID, RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID stri
 // ListInvitations lists an app's invitations, newest first, optionally
 // only those in state (InvitePending, …).
 func (s *Service) ListInvitations(ctx context.Context, d Developer, appID, state, after string, limit int) ([]Invitation, error) {
-	if _, err := s.member(ctx, d, appID, false); err != nil {
+	if _, err := s.member(ctx, d, appID, RoleViewer); err != nil {
 		return nil, err
 	}
 	if state == "" {
@@ -353,7 +353,7 @@ func (s *Service) ListInvitations(ctx context.Context, d Developer, appID, state
 // fresh expiry; the old code stops working.
 func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id string) (Invitation, error) {
 	const op = "identity.ResendInvitation"
-	m, err := s.member(ctx, d, appID, true)
+	m, err := s.member(ctx, d, appID, RoleAdmin)
 	if err != nil {
 		return Invitation{}, err
 	}
@@ -391,7 +391,7 @@ func (s *Service) ResendInvitation(ctx context.Context, d Developer, appID, id s
 		if err := enqueue(ctx, tx, mail); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "invite.resend", ActorID: d.ID, SubjectID: iv.ID, IP: d.IP})
+		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "invite.resend", ActorID: d.ActorID(), SubjectID: iv.ID, IP: d.IP})
 	})
 	if err != nil {
 		return Invitation{}, err
@@ -412,7 +412,7 @@ func inviteStateReason(state string) apperr.Reason {
 
 // RevokeInvitation revokes a pending invitation.
 func (s *Service) RevokeInvitation(ctx context.Context, d Developer, appID, id string) error {
-	if _, err := s.member(ctx, d, appID, true); err != nil {
+	if _, err := s.member(ctx, d, appID, RoleAdmin); err != nil {
 		return err
 	}
 	iv, err := s.store.GetInvitation(ctx, appID, id)
@@ -430,6 +430,6 @@ func (s *Service) RevokeInvitation(ctx context.Context, d Developer, appID, id s
 		if !ok {
 			return apperr.New(apperr.Precondition, inviteStateReason(iv.State(s.clock())), "only a pending invitation can be revoked")
 		}
-		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "invite.revoke", ActorID: d.ID, SubjectID: iv.ID, IP: d.IP})
+		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "invite.revoke", ActorID: d.ActorID(), SubjectID: iv.ID, IP: d.IP})
 	})
 }

@@ -160,7 +160,7 @@ func (s *Service) TakeAppCreation(ctx context.Context, d Developer) (giveBack fu
 // everywhere and counts nothing. The returned func gives the count back
 // when the send fails.
 func (s *Service) TakeTestSend(ctx context.Context, d Developer, appID string) (giveBack func(), err error) {
-	if _, err := s.member(ctx, d, appID, true); err != nil {
+	if _, err := s.member(ctx, d, appID, RoleAdmin); err != nil {
 		return nil, err
 	}
 	app, dev := byKey(LimitTestSendApp, "app"), byKey(LimitTestSendDeveloper, d.ID)

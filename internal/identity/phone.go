@@ -198,7 +198,7 @@ func (s *Service) SetSmsTwoFactor(ctx context.Context, p Principal, enabled bool
 // SendTestSMS texts a test message to phone through the app's own Twilio
 // account (never the dev outbox: it is a check of the Twilio settings).
 func (s *Service) SendTestSMS(ctx context.Context, d Developer, appID, phone string) error {
-	m, err := s.member(ctx, d, appID, true)
+	m, err := s.member(ctx, d, appID, RoleAdmin)
 	if err != nil {
 		return err
 	}
@@ -214,10 +214,10 @@ func (s *Service) SendTestSMS(ctx context.Context, d Developer, appID, phone str
 	}
 	body := fmt.Sprintf("This is a test message from %s, sent through your Twilio account by CoSync Auth.", m.Name)
 	if err := s.deliverSMS(ctx, m.App, route, phone, body); err != nil {
-		s.auditFailure(ctx, AuditEvent{AppID: m.ID, Action: "app.sms.test", ActorID: d.ID, SubjectID: m.ID, IP: d.IP, Reason: apperr.ReasonOf(err)})
+		s.auditFailure(ctx, AuditEvent{AppID: m.ID, Action: "app.sms.test", ActorID: d.ActorID(), SubjectID: m.ID, IP: d.IP, Reason: apperr.ReasonOf(err)})
 		return err
 	}
-	return s.audit(ctx, s.store, AuditEvent{AppID: m.ID, Action: "app.sms.test", ActorID: d.ID, SubjectID: m.ID, IP: d.IP})
+	return s.audit(ctx, s.store, AuditEvent{AppID: m.ID, Action: "app.sms.test", ActorID: d.ActorID(), SubjectID: m.ID, IP: d.IP})
 }
 
 // smsRoute is how an app's texts go: its own Twilio account, or the dev

@@ -60,7 +60,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p Principal, password, c
 // second factor: it turns it off, with an audit event naming the developer.
 // The user's verified phone stays.
 func (s *Service) ResetUserTwoFactor(ctx context.Context, d Developer, appID, userID string) (User, error) {
-	m, err := s.member(ctx, d, appID, true)
+	m, err := s.member(ctx, d, appID, RoleAdmin)
 	if err != nil {
 		return User{}, err
 	}
@@ -72,7 +72,7 @@ func (s *Service) ResetUserTwoFactor(ctx context.Context, d Developer, appID, us
 		return User{}, err
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
-		return s.clearTwoFactor(ctx, tx, m.App, u, AuditEvent{Action: "user.2fa.reset", ActorID: d.ID, IP: d.IP})
+		return s.clearTwoFactor(ctx, tx, m.App, u, AuditEvent{Action: "user.2fa.reset", ActorID: d.ActorID(), IP: d.IP})
 	})
 	if err != nil {
 		return User{}, err

@@ -69,7 +69,14 @@ const (
 )
 
 // CanWrite reports whether the role may change the application.
-func (r Role) CanWrite() bool { return r == RoleOwner || r == RoleAdmin }
+func (r Role) CanWrite() bool { return r.Allows(RoleAdmin) }
+
+// Allows reports whether the role may do what needs the role `need`:
+// viewers read, admins change settings and users, owners manage members,
+// API keys, signing keys and deletion.
+func (r Role) Allows(need Role) bool { return roleRank[r] >= roleRank[need] && roleRank[r] > 0 }
+
+var roleRank = map[Role]int{RoleViewer: 1, RoleAdmin: 2, RoleOwner: 3}
 
 // App is an application.
 type App struct {
