@@ -664,7 +664,11 @@ type AppSettings struct {
 	// when a user begins enrolling, as CosyncJWT did. Off by default: whoever
 	// can read the mailbox can then add the authenticator too, and with a
 	// password reset by mail the mailbox alone would pass both factors.
-	TotpQrMail    bool `protobuf:"varint,29,opt,name=totp_qr_mail,json=totpQrMail,proto3" json:"totp_qr_mail,omitempty"`
+	TotpQrMail bool `protobuf:"varint,29,opt,name=totp_qr_mail,json=totpQrMail,proto3" json:"totp_qr_mail,omitempty"`
+	// Overrides of the server's rate limits and lockout thresholds for this
+	// application, one per rule name (docs/configuration.md lists them); a
+	// rule not named here keeps the server's default.
+	RateLimits    []*RateLimit `protobuf:"bytes,30,rep,name=rate_limits,json=rateLimits,proto3" json:"rate_limits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -902,6 +906,75 @@ func (x *AppSettings) GetTotpQrMail() bool {
 	return false
 }
 
+func (x *AppSettings) GetRateLimits() []*RateLimit {
+	if x != nil {
+		return x.RateLimits
+	}
+	return nil
+}
+
+// RateLimit is one rate limit: at most `limit` events per `window` for each key.
+type RateLimit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule, e.g. "login:ip", "signup:handle".
+	Name          string               `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Limit         int32                `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	Window        *durationpb.Duration `protobuf:"bytes,3,opt,name=window,proto3" json:"window,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateLimit) Reset() {
+	*x = RateLimit{}
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateLimit) ProtoMessage() {}
+
+func (x *RateLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateLimit.ProtoReflect.Descriptor instead.
+func (*RateLimit) Descriptor() ([]byte, []int) {
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RateLimit) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RateLimit) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *RateLimit) GetWindow() *durationpb.Duration {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
 // App is an application as its developers see it.
 type App struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -912,14 +985,17 @@ type App struct {
 	Issuer    string                 `protobuf:"bytes,5,opt,name=issuer,proto3" json:"issuer,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// The caller's role in this application.
-	Role          MemberRole `protobuf:"varint,7,opt,name=role,proto3,enum=cosync.admin.v1.MemberRole" json:"role,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Role MemberRole `protobuf:"varint,7,opt,name=role,proto3,enum=cosync.admin.v1.MemberRole" json:"role,omitempty"`
+	// Every rate limit as it applies to this application: the server's
+	// default, or the application's override.
+	EffectiveRateLimits []*RateLimit `protobuf:"bytes,8,rep,name=effective_rate_limits,json=effectiveRateLimits,proto3" json:"effective_rate_limits,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *App) Reset() {
 	*x = App{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[5]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1007,7 @@ func (x *App) String() string {
 func (*App) ProtoMessage() {}
 
 func (x *App) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[5]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1020,7 @@ func (x *App) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use App.ProtoReflect.Descriptor instead.
 func (*App) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *App) GetId() string {
@@ -996,6 +1072,13 @@ func (x *App) GetRole() MemberRole {
 	return MemberRole_MEMBER_ROLE_UNSPECIFIED
 }
 
+func (x *App) GetEffectiveRateLimits() []*RateLimit {
+	if x != nil {
+		return x.EffectiveRateLimits
+	}
+	return nil
+}
+
 // SigningKey is one of an application's token-signing keys.
 type SigningKey struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1018,7 +1101,7 @@ type SigningKey struct {
 
 func (x *SigningKey) Reset() {
 	*x = SigningKey{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[6]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1030,7 +1113,7 @@ func (x *SigningKey) String() string {
 func (*SigningKey) ProtoMessage() {}
 
 func (x *SigningKey) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[6]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1043,7 +1126,7 @@ func (x *SigningKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SigningKey.ProtoReflect.Descriptor instead.
 func (*SigningKey) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SigningKey) GetKid() string {
@@ -1122,7 +1205,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[7]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1134,7 +1217,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[7]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1147,7 +1230,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ApiKey) GetId() string {
@@ -1221,7 +1304,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[8]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1316,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[8]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1329,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Member) GetDeveloperId() string {
@@ -1302,7 +1385,7 @@ type Invitation struct {
 
 func (x *Invitation) Reset() {
 	*x = Invitation{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[9]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1397,7 @@ func (x *Invitation) String() string {
 func (*Invitation) ProtoMessage() {}
 
 func (x *Invitation) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[9]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1410,7 @@ func (x *Invitation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Invitation.ProtoReflect.Descriptor instead.
 func (*Invitation) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Invitation) GetId() string {
@@ -1400,7 +1483,7 @@ type PendingSignup struct {
 
 func (x *PendingSignup) Reset() {
 	*x = PendingSignup{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[10]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1495,7 @@ func (x *PendingSignup) String() string {
 func (*PendingSignup) ProtoMessage() {}
 
 func (x *PendingSignup) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[10]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1508,7 @@ func (x *PendingSignup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PendingSignup.ProtoReflect.Descriptor instead.
 func (*PendingSignup) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PendingSignup) GetId() string {
@@ -1481,7 +1564,7 @@ type EmailTemplate struct {
 
 func (x *EmailTemplate) Reset() {
 	*x = EmailTemplate{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[11]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1576,7 @@ func (x *EmailTemplate) String() string {
 func (*EmailTemplate) ProtoMessage() {}
 
 func (x *EmailTemplate) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[11]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1589,7 @@ func (x *EmailTemplate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmailTemplate.ProtoReflect.Descriptor instead.
 func (*EmailTemplate) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EmailTemplate) GetKind() TemplateKind {
@@ -1568,7 +1651,7 @@ type OutboxMessage struct {
 
 func (x *OutboxMessage) Reset() {
 	*x = OutboxMessage{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[12]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1580,7 +1663,7 @@ func (x *OutboxMessage) String() string {
 func (*OutboxMessage) ProtoMessage() {}
 
 func (x *OutboxMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[12]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1593,7 +1676,7 @@ func (x *OutboxMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutboxMessage.ProtoReflect.Descriptor instead.
 func (*OutboxMessage) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *OutboxMessage) GetId() string {
@@ -1667,7 +1750,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[13]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1679,7 +1762,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[13]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1692,7 +1775,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Delivery) GetId() string {
@@ -1791,7 +1874,7 @@ type DailyStats struct {
 
 func (x *DailyStats) Reset() {
 	*x = DailyStats{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[14]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +1886,7 @@ func (x *DailyStats) String() string {
 func (*DailyStats) ProtoMessage() {}
 
 func (x *DailyStats) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[14]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +1899,7 @@ func (x *DailyStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyStats.ProtoReflect.Descriptor instead.
 func (*DailyStats) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DailyStats) GetDate() string {
@@ -1922,7 +2005,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[15]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1934,7 +2017,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[15]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1947,7 +2030,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -2030,7 +2113,7 @@ type Snippet struct {
 
 func (x *Snippet) Reset() {
 	*x = Snippet{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[16]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2125,7 @@ func (x *Snippet) String() string {
 func (*Snippet) ProtoMessage() {}
 
 func (x *Snippet) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[16]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2138,7 @@ func (x *Snippet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snippet.ProtoReflect.Descriptor instead.
 func (*Snippet) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Snippet) GetConsumer() string {
@@ -2112,7 +2195,7 @@ type UserSession struct {
 
 func (x *UserSession) Reset() {
 	*x = UserSession{}
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[17]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2124,7 +2207,7 @@ func (x *UserSession) String() string {
 func (*UserSession) ProtoMessage() {}
 
 func (x *UserSession) ProtoReflect() protoreflect.Message {
-	mi := &file_cosync_admin_v1_types_proto_msgTypes[17]
+	mi := &file_cosync_admin_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2137,7 +2220,7 @@ func (x *UserSession) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserSession.ProtoReflect.Descriptor instead.
 func (*UserSession) Descriptor() ([]byte, []int) {
-	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_cosync_admin_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UserSession) GetId() string {
@@ -2212,7 +2295,7 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"client_ids\x18\x02 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\x14\"\ar\x05\x10\x01\x18\x80\x02R\tclientIds\"\x82\x01\n" +
 	"\vKeyRotation\x125\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12<\n" +
-	"\fretire_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vretireAfter\"\xa7\r\n" +
+	"\fretire_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vretireAfter\"\xee\r\n" +
 	"\vAppSettings\x12%\n" +
 	"\x0esignup_enabled\x18\x01 \x01(\bR\rsignupEnabled\x12;\n" +
 	"\vsignup_flow\x18\x02 \x01(\x0e2\x1a.cosync.auth.v1.SignupFlowR\n" +
@@ -2250,7 +2333,13 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\x13cosyncjwt_app_token\x18\x1b \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x11cosyncjwtAppToken\x126\n" +
 	"\x17md5_prehashed_passwords\x18\x1c \x01(\bR\x15md5PrehashedPasswords\x12 \n" +
 	"\ftotp_qr_mail\x18\x1d \x01(\bR\n" +
-	"totpQrMail\"\x82\x02\n" +
+	"totpQrMail\x12E\n" +
+	"\vrate_limits\x18\x1e \x03(\v2\x1a.cosync.admin.v1.RateLimitB\b\xbaH\x05\x92\x01\x02\x102R\n" +
+	"rateLimits\"\x96\x01\n" +
+	"\tRateLimit\x12\x1d\n" +
+	"\x04name\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x04name\x12!\n" +
+	"\x05limit\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x84=(\x01R\x05limit\x12G\n" +
+	"\x06window\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x14\xbaH\x11\xc8\x01\x01\xaa\x01\v\"\x05\b\x80\x9a\x9e\x012\x02\b\x01R\x06window\"\xd2\x02\n" +
 	"\x03App\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x128\n" +
@@ -2259,7 +2348,8 @@ const file_cosync_admin_v1_types_proto_rawDesc = "" +
 	"\x06issuer\x18\x05 \x01(\tR\x06issuer\x129\n" +
 	"\n" +
 	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12/\n" +
-	"\x04role\x18\a \x01(\x0e2\x1b.cosync.admin.v1.MemberRoleR\x04role\"\xf5\x02\n" +
+	"\x04role\x18\a \x01(\x0e2\x1b.cosync.admin.v1.MemberRoleR\x04role\x12N\n" +
+	"\x15effective_rate_limits\x18\b \x03(\v2\x1a.cosync.admin.v1.RateLimitR\x13effectiveRateLimits\"\xf5\x02\n" +
 	"\n" +
 	"SigningKey\x12\x10\n" +
 	"\x03kid\x18\x01 \x01(\tR\x03kid\x12/\n" +
@@ -2445,7 +2535,7 @@ func file_cosync_admin_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cosync_admin_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_cosync_admin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_cosync_admin_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_cosync_admin_v1_types_proto_goTypes = []any{
 	(AppStatus)(0),                // 0: cosync.admin.v1.AppStatus
 	(MemberRole)(0),               // 1: cosync.admin.v1.MemberRole
@@ -2458,81 +2548,85 @@ var file_cosync_admin_v1_types_proto_goTypes = []any{
 	(*GoogleSettings)(nil),        // 8: cosync.admin.v1.GoogleSettings
 	(*KeyRotation)(nil),           // 9: cosync.admin.v1.KeyRotation
 	(*AppSettings)(nil),           // 10: cosync.admin.v1.AppSettings
-	(*App)(nil),                   // 11: cosync.admin.v1.App
-	(*SigningKey)(nil),            // 12: cosync.admin.v1.SigningKey
-	(*ApiKey)(nil),                // 13: cosync.admin.v1.ApiKey
-	(*Member)(nil),                // 14: cosync.admin.v1.Member
-	(*Invitation)(nil),            // 15: cosync.admin.v1.Invitation
-	(*PendingSignup)(nil),         // 16: cosync.admin.v1.PendingSignup
-	(*EmailTemplate)(nil),         // 17: cosync.admin.v1.EmailTemplate
-	(*OutboxMessage)(nil),         // 18: cosync.admin.v1.OutboxMessage
-	(*Delivery)(nil),              // 19: cosync.admin.v1.Delivery
-	(*DailyStats)(nil),            // 20: cosync.admin.v1.DailyStats
-	(*AuditEvent)(nil),            // 21: cosync.admin.v1.AuditEvent
-	(*Snippet)(nil),               // 22: cosync.admin.v1.Snippet
-	(*UserSession)(nil),           // 23: cosync.admin.v1.UserSession
-	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
-	(v1.SignupFlow)(0),            // 25: cosync.auth.v1.SignupFlow
-	(v1.TwoFactorMethod)(0),       // 26: cosync.auth.v1.TwoFactorMethod
-	(*v1.PasswordPolicy)(nil),     // 27: cosync.auth.v1.PasswordPolicy
-	(*v1.MetadataField)(nil),      // 28: cosync.auth.v1.MetadataField
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 30: google.protobuf.Struct
+	(*RateLimit)(nil),             // 11: cosync.admin.v1.RateLimit
+	(*App)(nil),                   // 12: cosync.admin.v1.App
+	(*SigningKey)(nil),            // 13: cosync.admin.v1.SigningKey
+	(*ApiKey)(nil),                // 14: cosync.admin.v1.ApiKey
+	(*Member)(nil),                // 15: cosync.admin.v1.Member
+	(*Invitation)(nil),            // 16: cosync.admin.v1.Invitation
+	(*PendingSignup)(nil),         // 17: cosync.admin.v1.PendingSignup
+	(*EmailTemplate)(nil),         // 18: cosync.admin.v1.EmailTemplate
+	(*OutboxMessage)(nil),         // 19: cosync.admin.v1.OutboxMessage
+	(*Delivery)(nil),              // 20: cosync.admin.v1.Delivery
+	(*DailyStats)(nil),            // 21: cosync.admin.v1.DailyStats
+	(*AuditEvent)(nil),            // 22: cosync.admin.v1.AuditEvent
+	(*Snippet)(nil),               // 23: cosync.admin.v1.Snippet
+	(*UserSession)(nil),           // 24: cosync.admin.v1.UserSession
+	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
+	(v1.SignupFlow)(0),            // 26: cosync.auth.v1.SignupFlow
+	(v1.TwoFactorMethod)(0),       // 27: cosync.auth.v1.TwoFactorMethod
+	(*v1.PasswordPolicy)(nil),     // 28: cosync.auth.v1.PasswordPolicy
+	(*v1.MetadataField)(nil),      // 29: cosync.auth.v1.MetadataField
+	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 31: google.protobuf.Struct
 }
 var file_cosync_admin_v1_types_proto_depIdxs = []int32{
-	24, // 0: cosync.admin.v1.KeyRotation.interval:type_name -> google.protobuf.Duration
-	24, // 1: cosync.admin.v1.KeyRotation.retire_after:type_name -> google.protobuf.Duration
-	25, // 2: cosync.admin.v1.AppSettings.signup_flow:type_name -> cosync.auth.v1.SignupFlow
-	26, // 3: cosync.admin.v1.AppSettings.two_factor:type_name -> cosync.auth.v1.TwoFactorMethod
+	25, // 0: cosync.admin.v1.KeyRotation.interval:type_name -> google.protobuf.Duration
+	25, // 1: cosync.admin.v1.KeyRotation.retire_after:type_name -> google.protobuf.Duration
+	26, // 2: cosync.admin.v1.AppSettings.signup_flow:type_name -> cosync.auth.v1.SignupFlow
+	27, // 3: cosync.admin.v1.AppSettings.two_factor:type_name -> cosync.auth.v1.TwoFactorMethod
 	6,  // 4: cosync.admin.v1.AppSettings.twilio:type_name -> cosync.admin.v1.TwilioSettings
 	7,  // 5: cosync.admin.v1.AppSettings.apple:type_name -> cosync.admin.v1.AppleSettings
 	8,  // 6: cosync.admin.v1.AppSettings.google:type_name -> cosync.admin.v1.GoogleSettings
-	27, // 7: cosync.admin.v1.AppSettings.password_policy:type_name -> cosync.auth.v1.PasswordPolicy
-	24, // 8: cosync.admin.v1.AppSettings.token_lifetime:type_name -> google.protobuf.Duration
-	24, // 9: cosync.admin.v1.AppSettings.refresh_token_lifetime:type_name -> google.protobuf.Duration
-	28, // 10: cosync.admin.v1.AppSettings.signup_metadata_fields:type_name -> cosync.auth.v1.MetadataField
-	28, // 11: cosync.admin.v1.AppSettings.invite_metadata_fields:type_name -> cosync.auth.v1.MetadataField
+	28, // 7: cosync.admin.v1.AppSettings.password_policy:type_name -> cosync.auth.v1.PasswordPolicy
+	25, // 8: cosync.admin.v1.AppSettings.token_lifetime:type_name -> google.protobuf.Duration
+	25, // 9: cosync.admin.v1.AppSettings.refresh_token_lifetime:type_name -> google.protobuf.Duration
+	29, // 10: cosync.admin.v1.AppSettings.signup_metadata_fields:type_name -> cosync.auth.v1.MetadataField
+	29, // 11: cosync.admin.v1.AppSettings.invite_metadata_fields:type_name -> cosync.auth.v1.MetadataField
 	0,  // 12: cosync.admin.v1.AppSettings.status:type_name -> cosync.admin.v1.AppStatus
-	24, // 13: cosync.admin.v1.AppSettings.invite_lifetime:type_name -> google.protobuf.Duration
+	25, // 13: cosync.admin.v1.AppSettings.invite_lifetime:type_name -> google.protobuf.Duration
 	9,  // 14: cosync.admin.v1.AppSettings.key_rotation:type_name -> cosync.admin.v1.KeyRotation
-	10, // 15: cosync.admin.v1.App.settings:type_name -> cosync.admin.v1.AppSettings
-	29, // 16: cosync.admin.v1.App.created_at:type_name -> google.protobuf.Timestamp
-	1,  // 17: cosync.admin.v1.App.role:type_name -> cosync.admin.v1.MemberRole
-	2,  // 18: cosync.admin.v1.SigningKey.state:type_name -> cosync.admin.v1.KeyState
-	30, // 19: cosync.admin.v1.SigningKey.jwk:type_name -> google.protobuf.Struct
-	29, // 20: cosync.admin.v1.SigningKey.created_at:type_name -> google.protobuf.Timestamp
-	29, // 21: cosync.admin.v1.SigningKey.deactivated_at:type_name -> google.protobuf.Timestamp
-	29, // 22: cosync.admin.v1.SigningKey.retire_at:type_name -> google.protobuf.Timestamp
-	1,  // 23: cosync.admin.v1.ApiKey.role:type_name -> cosync.admin.v1.MemberRole
-	29, // 24: cosync.admin.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	29, // 25: cosync.admin.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	29, // 26: cosync.admin.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
-	1,  // 27: cosync.admin.v1.Member.role:type_name -> cosync.admin.v1.MemberRole
-	29, // 28: cosync.admin.v1.Member.added_at:type_name -> google.protobuf.Timestamp
-	30, // 29: cosync.admin.v1.Invitation.metadata:type_name -> google.protobuf.Struct
-	4,  // 30: cosync.admin.v1.Invitation.state:type_name -> cosync.admin.v1.InvitationState
-	29, // 31: cosync.admin.v1.Invitation.created_at:type_name -> google.protobuf.Timestamp
-	29, // 32: cosync.admin.v1.Invitation.expires_at:type_name -> google.protobuf.Timestamp
-	29, // 33: cosync.admin.v1.Invitation.accepted_at:type_name -> google.protobuf.Timestamp
-	30, // 34: cosync.admin.v1.PendingSignup.metadata:type_name -> google.protobuf.Struct
-	29, // 35: cosync.admin.v1.PendingSignup.created_at:type_name -> google.protobuf.Timestamp
-	29, // 36: cosync.admin.v1.PendingSignup.expires_at:type_name -> google.protobuf.Timestamp
-	3,  // 37: cosync.admin.v1.EmailTemplate.kind:type_name -> cosync.admin.v1.TemplateKind
-	29, // 38: cosync.admin.v1.OutboxMessage.sent_at:type_name -> google.protobuf.Timestamp
-	5,  // 39: cosync.admin.v1.Delivery.state:type_name -> cosync.admin.v1.DeliveryState
-	29, // 40: cosync.admin.v1.Delivery.created_at:type_name -> google.protobuf.Timestamp
-	29, // 41: cosync.admin.v1.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
-	29, // 42: cosync.admin.v1.Delivery.finished_at:type_name -> google.protobuf.Timestamp
-	30, // 43: cosync.admin.v1.AuditEvent.details:type_name -> google.protobuf.Struct
-	29, // 44: cosync.admin.v1.AuditEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	29, // 45: cosync.admin.v1.UserSession.created_at:type_name -> google.protobuf.Timestamp
-	29, // 46: cosync.admin.v1.UserSession.last_used_at:type_name -> google.protobuf.Timestamp
-	29, // 47: cosync.admin.v1.UserSession.expires_at:type_name -> google.protobuf.Timestamp
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	11, // 15: cosync.admin.v1.AppSettings.rate_limits:type_name -> cosync.admin.v1.RateLimit
+	25, // 16: cosync.admin.v1.RateLimit.window:type_name -> google.protobuf.Duration
+	10, // 17: cosync.admin.v1.App.settings:type_name -> cosync.admin.v1.AppSettings
+	30, // 18: cosync.admin.v1.App.created_at:type_name -> google.protobuf.Timestamp
+	1,  // 19: cosync.admin.v1.App.role:type_name -> cosync.admin.v1.MemberRole
+	11, // 20: cosync.admin.v1.App.effective_rate_limits:type_name -> cosync.admin.v1.RateLimit
+	2,  // 21: cosync.admin.v1.SigningKey.state:type_name -> cosync.admin.v1.KeyState
+	31, // 22: cosync.admin.v1.SigningKey.jwk:type_name -> google.protobuf.Struct
+	30, // 23: cosync.admin.v1.SigningKey.created_at:type_name -> google.protobuf.Timestamp
+	30, // 24: cosync.admin.v1.SigningKey.deactivated_at:type_name -> google.protobuf.Timestamp
+	30, // 25: cosync.admin.v1.SigningKey.retire_at:type_name -> google.protobuf.Timestamp
+	1,  // 26: cosync.admin.v1.ApiKey.role:type_name -> cosync.admin.v1.MemberRole
+	30, // 27: cosync.admin.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	30, // 28: cosync.admin.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	30, // 29: cosync.admin.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	1,  // 30: cosync.admin.v1.Member.role:type_name -> cosync.admin.v1.MemberRole
+	30, // 31: cosync.admin.v1.Member.added_at:type_name -> google.protobuf.Timestamp
+	31, // 32: cosync.admin.v1.Invitation.metadata:type_name -> google.protobuf.Struct
+	4,  // 33: cosync.admin.v1.Invitation.state:type_name -> cosync.admin.v1.InvitationState
+	30, // 34: cosync.admin.v1.Invitation.created_at:type_name -> google.protobuf.Timestamp
+	30, // 35: cosync.admin.v1.Invitation.expires_at:type_name -> google.protobuf.Timestamp
+	30, // 36: cosync.admin.v1.Invitation.accepted_at:type_name -> google.protobuf.Timestamp
+	31, // 37: cosync.admin.v1.PendingSignup.metadata:type_name -> google.protobuf.Struct
+	30, // 38: cosync.admin.v1.PendingSignup.created_at:type_name -> google.protobuf.Timestamp
+	30, // 39: cosync.admin.v1.PendingSignup.expires_at:type_name -> google.protobuf.Timestamp
+	3,  // 40: cosync.admin.v1.EmailTemplate.kind:type_name -> cosync.admin.v1.TemplateKind
+	30, // 41: cosync.admin.v1.OutboxMessage.sent_at:type_name -> google.protobuf.Timestamp
+	5,  // 42: cosync.admin.v1.Delivery.state:type_name -> cosync.admin.v1.DeliveryState
+	30, // 43: cosync.admin.v1.Delivery.created_at:type_name -> google.protobuf.Timestamp
+	30, // 44: cosync.admin.v1.Delivery.next_attempt_at:type_name -> google.protobuf.Timestamp
+	30, // 45: cosync.admin.v1.Delivery.finished_at:type_name -> google.protobuf.Timestamp
+	31, // 46: cosync.admin.v1.AuditEvent.details:type_name -> google.protobuf.Struct
+	30, // 47: cosync.admin.v1.AuditEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	30, // 48: cosync.admin.v1.UserSession.created_at:type_name -> google.protobuf.Timestamp
+	30, // 49: cosync.admin.v1.UserSession.last_used_at:type_name -> google.protobuf.Timestamp
+	30, // 50: cosync.admin.v1.UserSession.expires_at:type_name -> google.protobuf.Timestamp
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_cosync_admin_v1_types_proto_init() }
@@ -2546,7 +2640,7 @@ func file_cosync_admin_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cosync_admin_v1_types_proto_rawDesc), len(file_cosync_admin_v1_types_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -10,6 +10,7 @@ public enum AdminV1 {
         AdminV1.GoogleSettings.self,
         AdminV1.KeyRotation.self,
         AdminV1.AppSettings.self,
+        AdminV1.RateLimit.self,
         AdminV1.App.self,
         AdminV1.SigningKey.self,
         AdminV1.ApiKey.self,

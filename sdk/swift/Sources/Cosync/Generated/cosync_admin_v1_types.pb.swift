@@ -627,7 +627,12 @@ extension AdminV1 {
         /// password reset by mail the mailbox alone would pass both factors.
         public var totpQrMail: Bool = false
 
-        public init(signupEnabled: Bool = false, signupFlow: AuthV1.SignupFlow = AuthV1.SignupFlow(), invitesEnabled: Bool = false, anonymousLoginEnabled: Bool = false, userNamesEnabled: Bool = false, twoFactor: AuthV1.TwoFactorMethod = AuthV1.TwoFactorMethod(), authenticatorLabel: String = "", twilio: AdminV1.TwilioSettings? = nil, apple: AdminV1.AppleSettings? = nil, google: AdminV1.GoogleSettings? = nil, passwordPolicy: AuthV1.PasswordPolicy? = nil, tokenLifetime: ProtoDuration? = nil, refreshTokenLifetime: ProtoDuration? = nil, audience: [String] = [], signupMetadataFields: [AuthV1.MetadataField] = [], inviteMetadataFields: [AuthV1.MetadataField] = [], emailClaim: Bool = false, locales: [String] = [], maxLoginAttempts: Int32 = 0, status: AdminV1.AppStatus = AdminV1.AppStatus(), redirectUrls: [String] = [], inviteLifetime: ProtoDuration? = nil, keyRotation: AdminV1.KeyRotation? = nil, linkVerifiedEmails: Bool = false, socialSkipsTwoFactor: Bool = false, emailFrom: String = "", cosyncjwtAppToken: String = "", md5PrehashedPasswords: Bool = false, totpQrMail: Bool = false) {
+        /// Overrides of the server's rate limits and lockout thresholds for this
+        /// application, one per rule name (docs/configuration.md lists them); a
+        /// rule not named here keeps the server's default.
+        public var rateLimits: [AdminV1.RateLimit] = []
+
+        public init(signupEnabled: Bool = false, signupFlow: AuthV1.SignupFlow = AuthV1.SignupFlow(), invitesEnabled: Bool = false, anonymousLoginEnabled: Bool = false, userNamesEnabled: Bool = false, twoFactor: AuthV1.TwoFactorMethod = AuthV1.TwoFactorMethod(), authenticatorLabel: String = "", twilio: AdminV1.TwilioSettings? = nil, apple: AdminV1.AppleSettings? = nil, google: AdminV1.GoogleSettings? = nil, passwordPolicy: AuthV1.PasswordPolicy? = nil, tokenLifetime: ProtoDuration? = nil, refreshTokenLifetime: ProtoDuration? = nil, audience: [String] = [], signupMetadataFields: [AuthV1.MetadataField] = [], inviteMetadataFields: [AuthV1.MetadataField] = [], emailClaim: Bool = false, locales: [String] = [], maxLoginAttempts: Int32 = 0, status: AdminV1.AppStatus = AdminV1.AppStatus(), redirectUrls: [String] = [], inviteLifetime: ProtoDuration? = nil, keyRotation: AdminV1.KeyRotation? = nil, linkVerifiedEmails: Bool = false, socialSkipsTwoFactor: Bool = false, emailFrom: String = "", cosyncjwtAppToken: String = "", md5PrehashedPasswords: Bool = false, totpQrMail: Bool = false, rateLimits: [AdminV1.RateLimit] = []) {
             self.signupEnabled = signupEnabled
             self.signupFlow = signupFlow
             self.invitesEnabled = invitesEnabled
@@ -657,6 +662,7 @@ extension AdminV1 {
             self.cosyncjwtAppToken = cosyncjwtAppToken
             self.md5PrehashedPasswords = md5PrehashedPasswords
             self.totpQrMail = totpQrMail
+            self.rateLimits = rateLimits
         }
 
         public init(from decoder: any Decoder) throws {
@@ -691,6 +697,7 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "cosyncjwtAppToken", proto: "cosyncjwt_app_token") { cosyncjwtAppToken = v }
             if let v = try c.decodeProto(Bool.self, json: "md5PrehashedPasswords", proto: "md5_prehashed_passwords") { md5PrehashedPasswords = v }
             if let v = try c.decodeProto(Bool.self, json: "totpQrMail", proto: "totp_qr_mail") { totpQrMail = v }
+            if let v = try c.decodeProtoArray(AdminV1.RateLimit.self, json: "rateLimits", proto: "rate_limits") { rateLimits = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -724,6 +731,42 @@ extension AdminV1 {
             if !cosyncjwtAppToken.isEmpty { try c.encodeProto(cosyncjwtAppToken, "cosyncjwtAppToken") }
             if md5PrehashedPasswords { try c.encodeProto(md5PrehashedPasswords, "md5PrehashedPasswords") }
             if totpQrMail { try c.encodeProto(totpQrMail, "totpQrMail") }
+            if !rateLimits.isEmpty { try c.encodeProtoArray(rateLimits, "rateLimits") }
+        }
+    }
+}
+
+extension AdminV1 {
+    /// RateLimit is one rate limit: at most `limit` events per `window` for each key.
+    public struct RateLimit: ProtoMessage {
+        public static let protoMessageName = "cosync.admin.v1.RateLimit"
+
+        /// The rule, e.g. "login:ip", "signup:handle".
+        public var name: String = ""
+
+        public var limit: Int32 = 0
+
+        public var window: ProtoDuration? = nil
+
+        public init(name: String = "", limit: Int32 = 0, window: ProtoDuration? = nil) {
+            self.name = name
+            self.limit = limit
+            self.window = window
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init()
+            let c = try decoder.container(keyedBy: ProtoJSONKey.self)
+            if let v = try c.decodeProto(String.self, json: "name", proto: "name") { name = v }
+            if let v = try c.decodeProto(Int32.self, json: "limit", proto: "limit") { limit = v }
+            if let v = try c.decodeProto(ProtoDuration.self, json: "window", proto: "window") { window = v }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: ProtoJSONKey.self)
+            if !name.isEmpty { try c.encodeProto(name, "name") }
+            if limit != 0 { try c.encodeProto(limit, "limit") }
+            if let v = window { try c.encodeProto(v, "window") }
         }
     }
 }
@@ -748,7 +791,11 @@ extension AdminV1 {
         /// The caller's role in this application.
         public var role: AdminV1.MemberRole = AdminV1.MemberRole()
 
-        public init(id: String = "", name: String = "", settings: AdminV1.AppSettings? = nil, jwksUrl: String = "", issuer: String = "", createdAt: ProtoTimestamp? = nil, role: AdminV1.MemberRole = AdminV1.MemberRole()) {
+        /// Every rate limit as it applies to this application: the server's
+        /// default, or the application's override.
+        public var effectiveRateLimits: [AdminV1.RateLimit] = []
+
+        public init(id: String = "", name: String = "", settings: AdminV1.AppSettings? = nil, jwksUrl: String = "", issuer: String = "", createdAt: ProtoTimestamp? = nil, role: AdminV1.MemberRole = AdminV1.MemberRole(), effectiveRateLimits: [AdminV1.RateLimit] = []) {
             self.id = id
             self.name = name
             self.settings = settings
@@ -756,6 +803,7 @@ extension AdminV1 {
             self.issuer = issuer
             self.createdAt = createdAt
             self.role = role
+            self.effectiveRateLimits = effectiveRateLimits
         }
 
         public init(from decoder: any Decoder) throws {
@@ -768,6 +816,7 @@ extension AdminV1 {
             if let v = try c.decodeProto(String.self, json: "issuer", proto: "issuer") { issuer = v }
             if let v = try c.decodeProto(ProtoTimestamp.self, json: "createdAt", proto: "created_at") { createdAt = v }
             if let v = try c.decodeProto(AdminV1.MemberRole.self, json: "role", proto: "role") { role = v }
+            if let v = try c.decodeProtoArray(AdminV1.RateLimit.self, json: "effectiveRateLimits", proto: "effective_rate_limits") { effectiveRateLimits = v }
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -779,6 +828,7 @@ extension AdminV1 {
             if !issuer.isEmpty { try c.encodeProto(issuer, "issuer") }
             if let v = createdAt { try c.encodeProto(v, "createdAt") }
             if role.protoNumber != 0 { try c.encodeProto(role, "role") }
+            if !effectiveRateLimits.isEmpty { try c.encodeProtoArray(effectiveRateLimits, "effectiveRateLimits") }
         }
     }
 }
