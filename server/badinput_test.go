@@ -33,6 +33,7 @@ func TestBadInput(t *testing.T) {
 		old := e.signUp(t, dev, app, "old@example.com")
 		e.clock.Advance(90 * time.Minute)
 		dev, other = e.login(t, identity.ConsoleAppID, "dev@example.com", "dev-password-1"), e.login(t, identity.ConsoleAppID, "other@example.com", "dev-password-1")
+		op := e.operator(t, "op@example.com")
 		sess := e.signUp(t, dev, app, "ann@example.com")
 		good := mustStruct(t, map[string]any{"user_data": map[string]any{"name": "Bo"}})
 		tampered := sess.GetAccessToken()[:len(sess.GetAccessToken())-6] + "AAAAAA"
@@ -185,8 +186,12 @@ func TestBadInput(t *testing.T) {
 					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"settings.signup_metadata_fields"}}})
 				return err
 			}, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "settings.signup_metadata_fields[0].path"},
-			{"delete the console app", func() error {
+			{"delete the console app as a developer", func() error {
 				_, err := e.admin.DeleteApp(as(ctx, "", dev), &adminv1.DeleteAppRequest{AppId: identity.ConsoleAppID})
+				return err
+			}, connect.CodeNotFound, apperr.ReasonAppNotFound, ""},
+			{"delete the console app as its operator", func() error {
+				_, err := e.admin.DeleteApp(as(ctx, "", op), &adminv1.DeleteAppRequest{AppId: identity.ConsoleAppID})
 				return err
 			}, connect.CodeFailedPrecondition, apperr.ReasonBuiltinApp, ""},
 			{"outbox of an empty app id", func() error {

@@ -178,11 +178,22 @@ type testWriter struct{ tb testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) { w.tb.Log(string(b)); return len(b), nil }
 
-// developer bootstraps a developer and returns their console access token.
+// developer makes a developer (a member of no app yet) and returns their
+// console access token.
 func (e *env) developer(tb testing.TB, email string) string {
+	return e.newDeveloper(tb, email, false)
+}
+
+// operator makes an operator (an owner of the console app) and returns
+// their console access token.
+func (e *env) operator(tb testing.TB, email string) string {
+	return e.newDeveloper(tb, email, true)
+}
+
+func (e *env) newDeveloper(tb testing.TB, email string, operator bool) string {
 	tb.Helper()
 	ctx := context.Background()
-	if _, err := e.p.svc.CreateDeveloper(ctx, email, "dev-password-1"); err != nil {
+	if _, err := e.p.svc.CreateDeveloper(ctx, email, "dev-password-1", operator); err != nil {
 		tb.Fatalf("CreateDeveloper(%q) = %v", email, err)
 	}
 	return e.login(tb, identity.ConsoleAppID, email, "dev-password-1")

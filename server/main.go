@@ -70,7 +70,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return nil
 	case "developer":
 		if len(args) == 0 || args[0] != "create" {
-			return errors.New("usage: cosync-auth developer create --email EMAIL (the password from a prompt, stdin or $COSYNC_DEVELOPER_PASSWORD)")
+			return errors.New("usage: cosync-auth developer create --email EMAIL [--operator] (the password from a prompt, stdin or $COSYNC_DEVELOPER_PASSWORD)")
 		}
 		return developerCreate(ctx, args[1:], stdin, stdout, stderr)
 	case "keys":
@@ -102,6 +102,7 @@ func developerCreate(ctx context.Context, args []string, stdin io.Reader, stdout
 	fs := flag.NewFlagSet("cosync-auth developer create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	email := fs.String("email", "", "the developer's email (required); the password comes from a prompt, stdin or $COSYNC_DEVELOPER_PASSWORD")
+	operator := fs.Bool("operator", false, "make the developer an operator: sees every application, the console's developers and its outbox")
 	cfg, err := config.Load(fs, args, config.Environ)
 	if err != nil {
 		return err
@@ -118,11 +119,15 @@ func developerCreate(ctx context.Context, args []string, stdin io.Reader, stdout
 		return err
 	}
 	defer app.close()
-	u, err := app.svc.CreateDeveloper(ctx, *email, pw)
+	u, err := app.svc.CreateDeveloper(ctx, *email, pw, *operator)
 	if err != nil {
 		return fmt.Errorf("developer create: %w", err)
 	}
-	fmt.Fprintf(stdout, "developer %s created (id %s); sign in to the console app with Cosync-App-Id: %s\n", u.Email, u.ID, identity.ConsoleAppID)
+	kind := "developer"
+	if *operator {
+		kind = "operator"
+	}
+	fmt.Fprintf(stdout, "%s %s created (id %s); sign in to the console app with Cosync-App-Id: %s\n", kind, u.Email, u.ID, identity.ConsoleAppID)
 	return nil
 }
 

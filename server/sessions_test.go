@@ -14,7 +14,6 @@ import (
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
-	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify/smtptest"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
@@ -212,11 +211,11 @@ func TestUpdateAppMask(t *testing.T) {
 	if err != nil || su.GetSession().GetAccessToken() == "" || su.GetFlow() != authv1.SignupFlow_SIGNUP_FLOW_NONE {
 		t.Fatalf("SignUp with flow none = %v, %v; want a session", su, err)
 	}
-	// Another developer (an operator: owner of the console app only) does not see it.
+	// Another developer (a member of no app) does not see it.
 	other := e.developer(t, "other@example.com")
 	list, err := e.admin.ListApps(as(ctx, "", other), &adminv1.ListAppsRequest{})
-	if err != nil || len(list.GetApps()) != 1 || list.GetApps()[0].GetId() != identity.ConsoleAppID {
-		t.Errorf("other developer's ListApps = %v, %v; want only the console app", list, err)
+	if err != nil || len(list.GetApps()) != 0 {
+		t.Errorf("other developer's ListApps = %v, %v; want no apps", list, err)
 	}
 }
 
@@ -235,8 +234,8 @@ func TestListAppsPaging(t *testing.T) {
 	e := newEnv(t, sqliteStore(t))
 	ctx := context.Background()
 	dev := e.developer(t, "dev@example.com")
-	want := map[string]bool{identity.ConsoleAppID: true}
-	for range 4 {
+	want := map[string]bool{}
+	for range 5 {
 		want[e.appWithNameField(t, dev)] = true
 	}
 	seen := map[string]bool{}

@@ -269,7 +269,7 @@ func TestRotateSigningKeyRefusals(t *testing.T) {
 	dev := e.developer(t, "dev@example.com")
 	other := e.developer(t, "other@example.com")
 	app := e.noneFlowApp(t, dev, nil)
-	viewer, err := e.p.svc.CreateDeveloper(ctx, "viewer@example.com", "dev-password-1")
+	viewer, err := e.p.svc.CreateDeveloper(ctx, "viewer@example.com", "dev-password-1", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,9 +88,11 @@ func ConsoleSettings() AppSettings {
 	return st
 }
 
-// CreateDeveloper bootstraps an operator: a console user with a password,
-// owner of the console application. It refuses an email already in use.
-func (s *Service) CreateDeveloper(ctx context.Context, email string, pw Secret) (User, error) {
+// CreateDeveloper makes a developer: a console user with a password. An
+// operator is also an owner of the console application: they see every app,
+// the console's users (the developers) and its outbox. It refuses an email
+// already in use.
+func (s *Service) CreateDeveloper(ctx context.Context, email string, pw Secret, operator bool) (User, error) {
 	const op = "identity.CreateDeveloper"
 	a, err := s.store.GetApp(ctx, ConsoleAppID)
 	if err != nil {
@@ -114,10 +116,12 @@ func (s *Service) CreateDeveloper(ctx context.Context, email string, pw Secret) 
 		if err := tx.CreateUser(ctx, u, hash); err != nil {
 			return err
 		}
-		if err := tx.PutMember(ctx, Member{AppID: a.ID, DeveloperID: u.ID, Role: RoleOwner, CreatedAt: now}); err != nil {
-			return err
+		if operator {
+			if err := tx.PutMember(ctx, Member{AppID: a.ID, DeveloperID: u.ID, Role: RoleOwner, CreatedAt: now}); err != nil {
+				return err
+			}
 		}
-		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "developer.create", SubjectID: u.ID})
+		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: "developer.create", SubjectID: u.ID, Details: map[string]any{"operator": operator}})
 	})
 	if apperr.Is(err, apperr.Exists) {
 		return User{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "a developer with this email already exists").With(op, err)

@@ -118,7 +118,7 @@ async function main() {
     COSYNC_DEVELOPER_PASSWORD: "journey-password-1",
   };
   const email = "dev@example.com";
-  execFileSync(cosyncBin, ["developer", "create", "--email", email], { env: { ...process.env, ...env }, cwd: data, stdio: "pipe" });
+  execFileSync(cosyncBin, ["developer", "create", "--operator", "--email", email], { env: { ...process.env, ...env }, cwd: data, stdio: "pipe" });
   start(cosyncBin, ["serve"], env, "cosync-auth", data);
   await waitFor("the server", async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).ok);
   if (serveBin) {
