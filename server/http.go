@@ -55,6 +55,9 @@ func handler(p *parts) http.Handler {
 	// bound, for that one procedure (the more specific pattern wins).
 	_, importHandler := adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts(importMaxBytes)...)
 	mux.Handle(adminv1connect.AdminServiceImportCosyncJwtUsersProcedure, importHandler)
+	// So does a CSV of invitations.
+	_, invitesHandler := adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts(invitationsMaxBytes)...)
+	mux.Handle(adminv1connect.AdminServiceCreateInvitationsProcedure, invitesHandler)
 	services := []string{authv1connect.AuthServiceName, adminv1connect.AdminServiceName}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)

@@ -1,13 +1,11 @@
 package identity
 
 // Invitations, top to bottom: the Invitation and its states, a user's
-// Invite, a developer's (CreateInvitations, List, Resend, Revoke), and
-// Register with the code.
+// Invite, a developer's (List, Resend, Revoke; CreateInvitations, in bulk
+// or from CSV, is in invite_bulk.go), and Register with the code.
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -264,57 +262,6 @@ func (s *Service) checkInvite(ctx context.Context, a App, email string, code Sec
 		return Invitation{}, invalid
 	}
 	return iv, nil
-}
-
-// CreateInvitations invites many emails for a developer. Every input is
-// checked before anything is sent, so one bad entry sends none; emails
-// that already have an account get a notice and no invitation. A call
-// takes at most MaxInvitationsPerCall, and every address counts against
-// the app's and the developer's daily limits before any is mailed; a
-// refused call counts nothing.
-func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID string, ins []InviteInput) ([]Invitation, error) {
-	if len(ins) > MaxInvitationsPerCall {
-		return nil, apperr.Field("invitations", fmt.Sprintf("must hold at most %d invitations per call", MaxInvitationsPerCall))
-	}
-	m, err := s.member(ctx, d, appID, RoleAdmin)
-	if err != nil {
-		return nil, err
-	}
-	if !m.Settings.InvitesEnabled {
-		return nil, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
-	}
-	var vs []apperr.Violation
-	for i, in := range ins {
-		if _, err := checkMetadata(m.Settings.InviteMetadataFields, in.Metadata, true); err != nil {
-			var e *apperr.Error
-			if !errors.As(err, &e) {
-				return nil, err
-			}
-			for _, v := range e.Violations() {
-				vs = append(vs, apperr.Violation{Field: fmt.Sprintf("invitations[%d].%s", i, v.Field), Description: v.Description})
-			}
-		}
-		if _, err := PickLocale(m.App, in.Locale); err != nil {
-			vs = append(vs, apperr.Violation{Field: "locale", Description: "is not one of this application's locales"})
-		}
-	}
-	if err := apperr.Fields(apperr.ReasonMetadataInvalid, vs); err != nil {
-		return nil, err
-	}
-	if err := s.takeInvites(ctx, d, appID, len(ins)); err != nil {
-		return nil, err
-	}
-	var out []Invitation
-	for _, in := range ins {
-		iv, err := s.invite(ctx, Caller{AppID: appID, IP: d.IP}, m.App, "", in)
-		if err != nil {
-			return out, err
-		}
-		if iv.ID != "" {
-			out = append(out, iv)
-		}
-	}
-	return out, nil
 }
 
 // ListInvitations lists an app's invitations, newest first, optionally

@@ -64,10 +64,13 @@ func loginLockRule(a App) LimitRule {
 // Limits on what developers make the server do: send mail and texts to
 // addresses they choose, and create apps (each makes an RSA key). Each is
 // a server-wide default; docs/security.md lists them. Invitations count
-// one per address, and one call takes at most MaxInvitationsPerCall.
+// one per address, and one call takes at most MaxInvitationsPerCall: an
+// app's day fits two full calls (a CSV and its corrections), users'
+// invitations included, and a developer's day five, so one account with
+// many apps still mails a bounded number of strangers a day.
 var (
-	LimitInvitesApp        = LimitRule{Name: "invites:app", Limit: 1000, Window: 24 * time.Hour}
-	LimitInvitesDeveloper  = LimitRule{Name: "invites:developer", Limit: 3000, Window: 24 * time.Hour}
+	LimitInvitesApp        = LimitRule{Name: "invites:app", Limit: 2000, Window: 24 * time.Hour}
+	LimitInvitesDeveloper  = LimitRule{Name: "invites:developer", Limit: 5000, Window: 24 * time.Hour}
 	LimitAppsDeveloper     = LimitRule{Name: "apps:developer", Limit: 20, Window: 24 * time.Hour}
 	LimitTestSendApp       = LimitRule{Name: "testsend:app", Limit: 20, Window: time.Hour}
 	LimitTestSendDeveloper = LimitRule{Name: "testsend:developer", Limit: 50, Window: time.Hour}
@@ -75,7 +78,7 @@ var (
 
 // MaxInvitationsPerCall is the most invitations one CreateInvitations
 // takes, as the contract's validation rule says (admin.proto).
-const MaxInvitationsPerCall = 500
+const MaxInvitationsPerCall = 1000
 
 // LimitSocialIP caps ID-token sign-ins and links from one client IP, as
 // LimitLoginIP does passwords.
