@@ -163,7 +163,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	if ob != nil {
 		outbox = notify.FlushedOutbox{Worker: queue, Outbox: ob}
 	}
-	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Mailer: mailer, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains})
+	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Mailer: mailer, PublicURL: cfg.PublicURL, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains})
 	if err := con.EnsureConsoleApp(ctx); err != nil {
 		if kp.vault != nil {
 			kp.vault.Close()

@@ -47,6 +47,7 @@ type Deps struct {
 	Secrets         identity.SecretBox
 	Outbox          OutboxReader
 	Mailer          identity.Mailer
+	PublicURL       string // where the server is reached (issuers, JWKS URLs)
 	Log             *slog.Logger
 	Now             func() time.Time
 	MailFromDomains []string
@@ -54,14 +55,15 @@ type Deps struct {
 
 // Service runs the developers' operations. It is safe for concurrent use.
 type Service struct {
-	store   Store
-	keys    KeyMaker
-	secrets identity.SecretBox
-	outbox  OutboxReader
-	mailer  identity.Mailer
-	log     *slog.Logger
-	now     func() time.Time
-	senders []string // domains allowed in email_from
+	store     Store
+	keys      KeyMaker
+	secrets   identity.SecretBox
+	outbox    OutboxReader
+	mailer    identity.Mailer
+	publicURL string
+	log       *slog.Logger
+	now       func() time.Time
+	senders   []string // domains allowed in email_from
 }
 
 // New returns a Service over d.
@@ -72,7 +74,7 @@ func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: d.Store, keys: d.Keys, secrets: d.Secrets, outbox: d.Outbox, mailer: d.Mailer, log: d.Log, now: d.Now, senders: d.MailFromDomains}
+	return &Service{store: d.Store, keys: d.Keys, secrets: d.Secrets, outbox: d.Outbox, mailer: d.Mailer, publicURL: d.PublicURL, log: d.Log, now: d.Now, senders: d.MailFromDomains}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
