@@ -114,10 +114,9 @@ func TestSendTestEmailSMTP(t *testing.T) {
 	t.Parallel()
 	mail := smtptest.Start(t)
 	e := newEnv(t, storetest.SQLite(t), withSMTP(mail.URL()))
-	ctx := as(context.Background(), "", "")
 	dev := e.developer(t, "dev@example.com")
 	app := e.appWithNameField(t, dev)
-	ctx = as(context.Background(), "", dev)
+	ctx := as(context.Background(), "", dev)
 	if _, err := e.admin.SendTestEmail(ctx, &adminv1.SendTestEmailRequest{AppId: app, Kind: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_CODE}); err != nil {
 		t.Fatalf("SendTestEmail = %v", err)
 	}
