@@ -187,6 +187,8 @@ func TestPendingSignupsAdmin(t *testing.T) {
 		_, err = e.auth.CompleteSignUp(actx, &authv1.CompleteSignUpRequest{Handle: "bob@example.com", Code: codes["bob@example.com"]})
 		wantReason(t, "CompleteSignUp(deleted)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidCode)
 
+		// A resend follows the app's flow as it is now: a link.
+		e.update(t, dev, app, &adminv1.AppSettings{SignupFlow: authv1.SignupFlow_SIGNUP_FLOW_LINK}, "settings.signup_flow")
 		// The handle's signup limit (5 an hour) counts resends: cy signed
 		// up once, so four resends pass and the fifth is refused.
 		for i := range 4 {
@@ -195,6 +197,9 @@ func TestPendingSignupsAdmin(t *testing.T) {
 				t.Fatalf("ResendPendingSignup(cy) #%d = %v", i+1, err)
 			}
 			cy = res.GetPendingSignup().GetId()
+		}
+		if m := e.outboxTo(t, dev, app, "cy@example.com"); !strings.Contains(m.GetText(), "/signup/confirm?") {
+			t.Errorf("resent mail in the link flow = %q, want a signup link", m.GetText())
 		}
 		_, err = e.admin.ResendPendingSignup(as(ctx, "", dev), &adminv1.ResendPendingSignupRequest{AppId: app, PendingSignupId: cy})
 		wantReason(t, "ResendPendingSignup past the handle's limit", err, connect.CodeResourceExhausted, apperr.ReasonRateLimited)
