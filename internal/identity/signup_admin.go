@@ -18,7 +18,7 @@ import (
 // PendingSignup is a signup waiting for its code, without the code's hash
 // or the password hash.
 type PendingSignup struct {
-	ID        string // the code's id; a resend gives a new one
+	ID        string // the code's id; a resend keeps it
 	Handle    string // normalized email
 	Metadata  map[string]any
 	Locale    string
@@ -94,8 +94,9 @@ func (s *Service) DeletePendingSignup(ctx context.Context, d Developer, appID, i
 
 // ResendPendingSignup mails a pending signup a fresh code (or link, as the
 // app's signup flow now says) with a new lifetime; the old code stops
-// working. It counts against the handle's signup limit (LimitSignupHandle)
-// as a SignUp does, and needs signup enabled.
+// working and the pending signup keeps its id. It counts against the
+// handle's signup limit (LimitSignupHandle) as a SignUp does, and needs
+// signup enabled.
 func (s *Service) ResendPendingSignup(ctx context.Context, d Developer, appID, id string) (PendingSignup, error) {
 	m, err := s.member(ctx, d, appID, RoleAdmin)
 	if err != nil {
@@ -120,6 +121,7 @@ func (s *Service) ResendPendingSignup(ctx context.Context, d Developer, appID, i
 	if err != nil {
 		return PendingSignup{}, err
 	}
+	fresh.ID = old.ID
 	locale := p.Locale
 	if locale, err = PickLocale(a, locale); err != nil { // the app may have dropped it since
 		locale = a.Settings.Locales[0]
@@ -150,6 +152,6 @@ func (s *Service) ResendPendingSignup(ctx context.Context, d Developer, appID, i
 		return PendingSignup{}, err
 	}
 	s.queued()
-	p.ID, p.CreatedAt, p.ExpiresAt = fresh.ID, fresh.CreatedAt, fresh.ExpiresAt
+	p.CreatedAt, p.ExpiresAt = fresh.CreatedAt, fresh.ExpiresAt
 	return p, nil
 }

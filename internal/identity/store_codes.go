@@ -25,8 +25,8 @@ type Codes interface {
 	ListCodes(ctx context.Context, appID, purpose, after string, limit int) ([]Code, error)
 	// GetCode returns the code id of the app; NotFound if there is none.
 	GetCode(ctx context.Context, appID, id string) (Code, error)
-	// RenewCode gives the code id c's id, hash and dates with no attempts
-	// spent, and reports whether this caller did (false: the code was used
-	// or replaced meanwhile).
+	// RenewCode gives the code id c's hash and dates with no attempts
+	// spent, keeping its id, and reports whether this caller did (false:
+	// the code was used or replaced meanwhile).
 	RenewCode(ctx context.Context, appID, id string, c Code) (bool, error)
 }

@@ -158,13 +158,12 @@ func (s *Store) GetCode(ctx context.Context, appID, id string) (identity.Code, e
 	return row.code(), nil
 }
 
-// RenewCode gives the code id of app appID c's id, hash and dates, with
-// no attempts spent, keeping its purpose, handle and payload, and reports
+// RenewCode gives the code id of app appID c's hash and dates, with no
+// attempts spent, keeping its id, purpose, handle and payload, and reports
 // whether this call did: false when the code was used or replaced
 // meanwhile, so a renewal never revives a spent code.
 func (s *Store) RenewCode(ctx context.Context, appID, id string, c identity.Code) (bool, error) {
 	res, err := s.idb.NewUpdate().Model((*codeRow)(nil)).
-		Set("id = ?", c.ID).
 		Set("hash = ?", c.Hash).
 		Set("attempts = 0").
 		Set("created_at = ?", utc(c.CreatedAt)).

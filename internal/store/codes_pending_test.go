@@ -12,8 +12,8 @@ import (
 )
 
 // Pending signups are listed newest first with a cursor, without decoys,
-// other purposes or other apps; a renewal replaces id, hash and dates and
-// never revives a spent code.
+// other purposes or other apps; a renewal replaces hash, attempts and
+// dates, keeps the id, and never revives a spent or replaced code.
 func TestPendingSignupCodes(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -66,23 +66,34 @@ func TestPendingSignupCodes(t *testing.T) {
 
 		_, err = s.SpendCodeAttempt(ctx, "app1", "s2", 5)
 		noErr(t, "SpendCodeAttempt", err)
-		fresh := identity.Code{ID: "s7", Hash: "fresh-hash", CreatedAt: t0.Add(time.Hour), ExpiresAt: t0.Add(25 * time.Hour)}
+		fresh := identity.Code{ID: "ignored", Hash: "fresh-hash", CreatedAt: t0.Add(time.Hour), ExpiresAt: t0.Add(25 * time.Hour)}
 		for _, tc := range []struct {
 			name, app, id string
 			want          bool
-		}{{"other app", "app2", "s2", false}, {"live code", "app1", "s2", true}, {"old id again", "app1", "s2", false}} {
+		}{{"other app", "app2", "s2", false}, {"live code", "app1", "s2", true}, {"unknown id", "app1", "nope", false}} {
 			ok, err := s.RenewCode(ctx, tc.app, tc.id, fresh)
 			noErr(t, "RenewCode "+tc.name, err)
 			if ok != tc.want {
 				t.Errorf("RenewCode(%s) = %v, want %v", tc.name, ok, tc.want)
 			}
 		}
-		want := newCode("s7", "b@example.com")
+		want := newCode("s2", "b@example.com")
 		want.Hash, want.CreatedAt, want.ExpiresAt = "fresh-hash", fresh.CreatedAt, fresh.ExpiresAt
 		got, err = s.FindCode(ctx, "app1", identity.PurposeSignup, "b@example.com")
 		noErr(t, "FindCode after RenewCode", err)
 		equal(t, "FindCode after RenewCode", got, want)
-		_, err = s.GetCode(ctx, "app1", "s2")
-		wantKind(t, "GetCode(renewed id)", err, apperr.NotFound)
+
+		// A code used up, or replaced by a new SignUp, is not renewed.
+		if ok, err := s.ConsumeCode(ctx, "app1", "s1"); err != nil || !ok {
+			t.Fatalf("ConsumeCode(s1) = %v, %v", ok, err)
+		}
+		noErr(t, "PutCode(replacement)", s.PutCode(ctx, newCode("s8", "c@example.com")))
+		for _, id := range []string{"s1", "s3"} {
+			renewed, err := s.RenewCode(ctx, "app1", id, fresh)
+			noErr(t, "RenewCode "+id, err)
+			if renewed {
+				t.Errorf("RenewCode(%s, gone) = %v, want false", id, renewed)
+			}
+		}
 	})
 }
