@@ -172,9 +172,16 @@ func New(d Deps, cfg Config) *Service {
 type Caller struct {
 	AppID string
 	IP    string
+	// UserAgent is the client's User-Agent header; a new session keeps
+	// its first MaxUserAgent characters.
+	UserAgent string
 	// Prehashed: password fields hold the lowercase hex MD5 of the
 	// password already (CosyncJWT clients; see CosyncJWTSettings).
 	Prehashed bool
+
+	// provider is set by SocialLogin: the sessions it opens record it as
+	// their method.
+	provider string
 }
 
 // Principal is a signed-in user, from a verified access token.
