@@ -90,6 +90,8 @@ func UserAuth(auth Authenticator, log *slog.Logger, trustProxy bool, needUser ma
 			c := identity.Caller{
 				AppID: strings.TrimSpace(req.Header().Get(AppIDHeader)),
 				IP:    ClientIP(req.Peer(), req.Header(), trustProxy),
+				// The domain keeps its first identity.MaxUserAgent characters.
+				UserAgent: req.Header().Get("User-Agent"),
 			}
 			ctx = WithCaller(ctx, c)
 			required, listed := needUser[req.Spec().Procedure]
