@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -160,7 +161,8 @@ func TestAdminSuspend(t *testing.T) {
 
 func violations(err error) []string {
 	var out []string
-	if e, ok := err.(*apperr.Error); ok {
+	var e *apperr.Error
+	if errors.As(err, &e) {
 		for _, v := range e.Violations() {
 			out = append(out, v.Field)
 		}
@@ -402,6 +404,44 @@ func TestRefreshRecordsLastUse(t *testing.T) {
 		if st.Dialect() == store.Postgres {
 			if !slices.Contains(shapes, "WITH refresh_tokens") || slices.Contains(shapes, "UPDATE sessions") || slices.Contains(shapes, "UPDATE refresh_tokens") {
 				t.Errorf("RefreshSession ran %v, want the rotation and the last use in one WITH statement", shapes)
+			}
+		}
+	})
+}
+
+// TestAdminChangesAudited: every change a developer makes to a user writes
+// an audit event in its transaction (the store's audit table; the events'
+// content is read back by the Admin service's ListAuditEvents).
+func TestAdminChangesAudited(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newAdminEnv(t, st)
+		ctx := context.Background()
+		_, p := e.login(t, "lou@example.com", rightPassword)
+		for _, c := range []struct {
+			name string
+			call func() error
+		}{
+			{"CreateAppUser", func() error {
+				_, err := e.svc.CreateAppUser(ctx, e.admin, e.app, identity.NewAppUser{Email: "new@example.com", SendSetPassword: true})
+				return err
+			}},
+			{"UpdateAppUser", func() error {
+				_, err := e.svc.UpdateAppUser(ctx, e.admin, e.app, "kim", identity.AppUserChange{SetMetadata: true, Metadata: map[string]any{"team": "x"}})
+				return err
+			}},
+			{"RevokeUserSession", func() error { return e.svc.RevokeUserSession(ctx, e.admin, e.app, "lou", p.SessionID) }},
+			{"RevokeUserSessions", func() error { _, err := e.svc.RevokeUserSessions(ctx, e.admin, e.app, "lou"); return err }},
+			{"SendPasswordReset", func() error { return e.svc.SendPasswordReset(ctx, e.admin, e.app, "kim") }},
+			{"DeleteAppUser", func() error { return e.svc.DeleteAppUser(ctx, e.admin, e.app, "lou") }},
+		} {
+			e.log.take()
+			if err := c.call(); err != nil {
+				t.Fatalf("%s = %v", c.name, err)
+			}
+			if shapes := e.log.take(); !slices.Contains(shapes, "INSERT audit_events") {
+				t.Errorf("%s ran %v, want an audit event written", c.name, shapes)
 			}
 		}
 	})
