@@ -171,11 +171,11 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		}
 		return nil, fmt.Errorf("console application: %w", err)
 	}
-	if err := con.SetDeveloperSignup(ctx, cfg.DeveloperSignup); err != nil {
+	if err := con.ConfigureConsole(ctx, console.ConsoleConfig{DeveloperSignup: cfg.DeveloperSignup, RequireTwoFactor: cfg.DeveloperRequire2FA}); err != nil {
 		if kp.vault != nil {
 			kp.vault.Close()
 		}
-		return nil, fmt.Errorf("COSYNC_DEVELOPER_SIGNUP: %w", err)
+		return nil, fmt.Errorf("console application settings: %w", err)
 	}
 	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter,
 		gate: rpc.NewGate(cfg.MaxExpensiveCalls, expensiveProcedures...), keyParts: kp, queue: queue}, nil

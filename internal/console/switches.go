@@ -1,7 +1,7 @@
 package console
 
-// Server-wide and developer-wide switches: the console's own signup switch
-// (COSYNC_DEVELOPER_SIGNUP) and SetGlobalSwitches, CosyncJWT's "turn
+// Server-wide and developer-wide switches: the console's own settings
+// (COSYNC_DEVELOPER_SIGNUP, COSYNC_DEVELOPER_REQUIRE_2FA) and SetGlobalSwitches, CosyncJWT's "turn
 // signup off everywhere" for a developer's apps.
 
 import (
@@ -11,27 +11,51 @@ import (
 	"github.com/cosync/cosync-auth/internal/identity"
 )
 
-// SetDeveloperSignup makes the console app's signup switch follow the
-// server setting (called at start, after EnsureConsoleApp). A change is
-// audited; an unchanged switch writes nothing, so replicas starting
-// together do not contend.
-func (s *Service) SetDeveloperSignup(ctx context.Context, on bool) error {
+// ConsoleConfig is what the server settings decide about the console app.
+type ConsoleConfig struct {
+	DeveloperSignup bool // COSYNC_DEVELOPER_SIGNUP: the console's signup switch follows it
+	// RequireTwoFactor (COSYNC_DEVELOPER_REQUIRE_2FA) needs a way to enroll:
+	// a console without a second-factor method gets authenticator apps.
+	RequireTwoFactor bool
+}
+
+// ConfigureConsole makes the console app follow the server settings
+// (called at start, after EnsureConsoleApp). A change is audited; an
+// unchanged app writes nothing, so replicas starting together do not
+// contend.
+func (s *Service) ConfigureConsole(ctx context.Context, c ConsoleConfig) error {
+	next := func(a identity.App) (identity.App, bool) {
+		st := a.Settings
+		st.SignupEnabled = c.DeveloperSignup
+		if c.RequireTwoFactor && st.TwoFactor == identity.TwoFactorNone {
+			st.TwoFactor = identity.TwoFactorTOTP
+		}
+		changed := st.SignupEnabled != a.Settings.SignupEnabled || st.TwoFactor != a.Settings.TwoFactor
+		a.Settings = st
+		return a, changed
+	}
 	a, err := s.store.GetApp(ctx, identity.ConsoleAppID)
-	if err != nil || a.Settings.SignupEnabled == on {
+	if err != nil {
 		return err
+	}
+	if _, changed := next(a); !changed {
+		return nil
 	}
 	return s.store.InTx(ctx, func(tx Store) error {
 		a, err := tx.GetAppForUpdate(ctx, identity.ConsoleAppID)
-		if err != nil || a.Settings.SignupEnabled == on {
+		if err != nil {
 			return err
 		}
-		a.Settings.SignupEnabled = on
+		a, changed := next(a)
+		if !changed {
+			return nil
+		}
 		a.UpdatedAt = s.clock()
 		if err := tx.UpdateApp(ctx, a); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, identity.AuditEvent{AppID: a.ID, Action: "app.update", SubjectID: a.ID,
-			Details: map[string]any{"signup_enabled": on, "by": "COSYNC_DEVELOPER_SIGNUP"}})
+			Details: map[string]any{"signup_enabled": a.Settings.SignupEnabled, "two_factor": string(a.Settings.TwoFactor), "by": "server settings"}})
 	})
 }
 
