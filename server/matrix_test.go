@@ -127,7 +127,9 @@ var matrixRows = map[string]matrixRow{
 	"ListApps": {need: needOperator, build: func(*testing.T, *matrixFixture, bool) proto.Message {
 		return &adminv1.ListAppsRequest{All: true}
 	}},
-	"GetApp": {need: needViewer, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message { return &adminv1.GetAppRequest{AppId: f.app} }},
+	"GetApp": {need: needViewer, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+		return &adminv1.GetAppRequest{AppId: f.app}
+	}},
 	"UpdateApp": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.UpdateAppRequest{AppId: f.app, Name: "App A", UpdateMask: mask("name")}
 	}},
@@ -293,14 +295,14 @@ func matrixTemplate() *adminv1.EmailTemplate {
 // a viewer, an API key of A (admin) and of another app B, a user of A with
 // a session, an invitation and a pending signup.
 type matrixFixture struct {
-	e                                           *env
-	app, appB                                   string
-	owner, admin, viewer, stranger, operator    string // console access tokens
-	ownerID                                     string
-	keyA, keyAID, keyB                          string
+	e                                          *env
+	app, appB                                  string
+	owner, admin, viewer, stranger, operator   string // console access tokens
+	ownerID                                    string
+	keyA, keyAID, keyB                         string
 	userToken, userID, invitationID, pendingID string
-	expired                                     string
-	n                                           atomic.Int64
+	expired                                    string
+	n                                          atomic.Int64
 }
 
 // email returns a new address, so repeated allowed calls never collide.
