@@ -514,3 +514,43 @@ func TestSetGlobalSwitches(t *testing.T) {
 }
 
 func mask(paths ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.FieldMask{Paths: paths} }
+
+// Two owners demoting each other at once: one wins, the app keeps an owner.
+func TestLastOwnerRace(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, e *env) {
+		t.Parallel()
+		ctx := context.Background()
+		ann := e.developer(t, "ann@example.com")
+		bob := e.developer(t, "bob@example.com")
+		app := e.newApp(t, ann, "Shared")
+		e.addMember(t, ann, app, "bob@example.com", adminv1.MemberRole_MEMBER_ROLE_OWNER)
+		errs := make(chan error, 2)
+		for _, c := range []struct{ by, other string }{{ann, "bob@example.com"}, {bob, "ann@example.com"}} {
+			go func() {
+				_, err := e.admin.AddMember(as(ctx, "", c.by), &adminv1.AddMemberRequest{AppId: app, Email: c.other, Role: adminv1.MemberRole_MEMBER_ROLE_VIEWER})
+				errs <- err
+			}()
+		}
+		refused := 0
+		for range 2 {
+			if err := <-errs; err != nil {
+				// The loser was demoted first (PermissionDenied), or saw the
+				// other demoted and would leave none (LAST_OWNER).
+				if code, r := reason(err); r != apperr.ReasonLastOwner && code != connect.CodePermissionDenied {
+					t.Errorf("AddMember(demote the other owner) = %v, want LAST_OWNER or PermissionDenied", err)
+				}
+				refused++
+			}
+		}
+		owners := 0
+		for _, m := range e.members(t, ann, app) {
+			if m.GetRole() == adminv1.MemberRole_MEMBER_ROLE_OWNER {
+				owners++
+			}
+		}
+		if refused != 1 || owners != 1 {
+			t.Errorf("%d of two crossing demotions refused, %d owners left; want 1 and 1", refused, owners)
+		}
+	})
+}

@@ -138,7 +138,7 @@ func Settings() []Setting {
 			return nil
 		}},
 		{"COSYNC_DEVELOPER_SIGNUP", "developer-signup", "false", "let developers sign up to the console (app id console) themselves; each starts with no apps and is not an operator", "", boolean(func(c *Config) *bool { return &c.DeveloperSignup })},
-		{"COSYNC_DEVELOPER_REQUIRE_2FA", "developer-require-2fa", "false", "refuse Admin calls from developers without a second factor (they enroll one through AuthService first)", "", boolean(func(c *Config) *bool { return &c.DeveloperRequire2FA })},
+		{"COSYNC_DEVELOPER_REQUIRE_2FA", "developer-require-2fa", "false", "refuse Admin calls from developers without a second factor; they enroll an authenticator app (AuthService, app console) first", "", boolean(func(c *Config) *bool { return &c.DeveloperRequire2FA })},
 		{"COSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", "", str(func(c *Config) *string { return &c.LogLevel })},
 		{"COSYNC_LOG_FORMAT", "log-format", "json", "json or text", "", str(func(c *Config) *string { return &c.LogFormat })},
 		{"COSYNC_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long SIGTERM waits for requests in flight", "", func(c *Config, v string) error {

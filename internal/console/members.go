@@ -69,8 +69,9 @@ func (s *Service) AddMember(ctx context.Context, d identity.Developer, appID, em
 	var out identity.Teammate
 	err = s.store.InTx(ctx, func(tx Store) error {
 		// Holding the app serializes its membership changes, so two owners
-		// demoting each other cannot both pass the last-owner check.
-		if _, err := tx.GetAppForUpdate(ctx, appID); err != nil {
+		// demoting each other cannot both pass the last-owner check, and
+		// the caller's role is read again under the hold.
+		if err := recheck(ctx, tx, d, appID, identity.RoleOwner); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -118,7 +119,7 @@ func (s *Service) RemoveMember(ctx context.Context, d identity.Developer, appID,
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Store) error {
-		if _, err := tx.GetAppForUpdate(ctx, appID); err != nil {
+		if err := recheck(ctx, tx, d, appID, need); err != nil {
 			return err
 		}
 		cur, err := tx.GetMember(ctx, appID, developerID)
@@ -159,6 +160,16 @@ func (s *Service) removeInvite(ctx context.Context, tx Store, d identity.Develop
 	}
 	return s.audit(ctx, tx, identity.AuditEvent{AppID: appID, Action: "member.remove", ActorID: d.ActorID(), SubjectID: invitationID, IP: d.IP,
 		Details: map[string]any{"role": string(mi.Role), "pending": true}})
+}
+
+// recheck holds appID for the rest of tx and checks the caller's role
+// again under the hold: a role taken away by a concurrent change counts.
+func recheck(ctx context.Context, tx Store, d identity.Developer, appID string, need identity.Role) error {
+	if _, err := tx.GetAppForUpdate(ctx, appID); err != nil {
+		return err
+	}
+	_, err := identity.Access(ctx, tx, d, appID, need)
+	return err
 }
 
 // lastOwner refuses a change that would leave appID without an owner,

@@ -80,8 +80,9 @@ func Access(ctx context.Context, st MemberStore, d Developer, appID string, need
 }
 
 // ConsoleSettings are the built-in console application's first settings:
-// developers are created by an operator (`developer create`) until an owner
-// of the console app turns signup on.
+// signup off, so developers are created by an operator (`developer
+// create`) or invited to a team; at each start the server makes signup
+// follow COSYNC_DEVELOPER_SIGNUP (console.Service.ConfigureConsole).
 func ConsoleSettings() AppSettings {
 	st := DefaultSettings()
 	st.SignupEnabled = false
