@@ -125,6 +125,9 @@ type Config struct {
 	// by one app (the SMS pumping guard); a zero field keeps its default
 	// (LimitSMSNumber, LimitSMSIP, LimitSMSApp).
 	SMSLimits SMSLimits
+	// DeveloperTwoFactorRequired refuses Admin calls from developers
+	// without a second factor (COSYNC_DEVELOPER_REQUIRE_2FA); default off.
+	DeveloperTwoFactorRequired bool
 }
 
 // Service runs the flows. It is safe for concurrent use.
