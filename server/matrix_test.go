@@ -178,31 +178,31 @@ var matrixRows = map[string]matrixRow{
 		}
 		return &adminv1.RevokeApiKeyRequest{AppId: f.app, ApiKeyId: res.GetApiKey().GetId()}
 	}},
-	"ListUsers": {need: needViewer, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"ListUsers": {need: needViewer, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.ListUsersRequest{AppId: f.app}
 	}},
-	"GetUser": {need: needViewer, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"GetUser": {need: needViewer, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.GetUserRequest{AppId: f.app, UserId: f.userID}
 	}},
-	"CreateUser": {need: needAdmin, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"CreateUser": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.CreateUserRequest{AppId: f.app, Handle: f.email("created"), Password: "long-enough-pw"}
 	}},
-	"UpdateUser": {need: needAdmin, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"UpdateUser": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.UpdateUserRequest{AppId: f.app, UserId: f.userID, Status: authv1.UserStatus_USER_STATUS_ACTIVE, UpdateMask: mask("status")}
 	}},
-	"DeleteUser": {need: needAdmin, pending: true, fresh: true, build: func(t *testing.T, f *matrixFixture, fresh bool) proto.Message {
+	"DeleteUser": {need: needAdmin, fresh: true, build: func(t *testing.T, f *matrixFixture, fresh bool) proto.Message {
 		if !fresh {
 			return &adminv1.DeleteUserRequest{AppId: f.app, UserId: f.userID}
 		}
 		return &adminv1.DeleteUserRequest{AppId: f.app, UserId: f.newUser(t).GetUser().GetId()}
 	}},
-	"RevokeUserSessions": {need: needAdmin, pending: true, fresh: true, build: func(t *testing.T, f *matrixFixture, fresh bool) proto.Message {
+	"RevokeUserSessions": {need: needAdmin, fresh: true, build: func(t *testing.T, f *matrixFixture, fresh bool) proto.Message {
 		if !fresh {
 			return &adminv1.RevokeUserSessionsRequest{AppId: f.app, UserId: f.userID}
 		}
 		return &adminv1.RevokeUserSessionsRequest{AppId: f.app, UserId: f.newUser(t).GetUser().GetId()}
 	}},
-	"RevokeUserSession": {need: needAdmin, pending: true, fresh: true, build: func(t *testing.T, f *matrixFixture, fresh bool) proto.Message {
+	"RevokeUserSession": {need: needAdmin, fresh: true, build: func(t *testing.T, f *matrixFixture, fresh bool) proto.Message {
 		if !fresh {
 			return &adminv1.RevokeUserSessionRequest{AppId: f.app, UserId: f.userID, SessionId: sessionID(t, f.userToken)}
 		}
@@ -212,7 +212,7 @@ var matrixRows = map[string]matrixRow{
 	"ResetUserTwoFactor": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.ResetUserTwoFactorRequest{AppId: f.app, UserId: f.userID}
 	}},
-	"SendPasswordReset": {need: needAdmin, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"SendPasswordReset": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.SendPasswordResetRequest{AppId: f.app, UserId: f.userID}
 	}},
 	"CreateInvitations": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
