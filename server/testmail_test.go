@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify/smtptest"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
-	"github.com/cosync/cosync-auth/internal/templates"
 )
 
 // TestSendTestEmail (dev outbox): the chosen template, the app's own
@@ -81,29 +79,30 @@ func TestSendTestEmail(t *testing.T) {
 		}
 
 		// An API key has no address of its own.
-		key := identity.Developer{APIKeyID: "key-1", KeyAppID: app, KeyRole: identity.RoleAdmin, IP: "192.0.2.1"}
-		err := e.p.console.SendTestEmail(ctx, key, app, templates.KindWelcome, "", "")
-		var ae *apperr.Error
-		if !errors.As(err, &ae) || ae.Kind() != apperr.Invalid || len(ae.Violations()) != 1 || ae.Violations()[0].Field != "to" {
-			t.Errorf("SendTestEmail by an API key without to = %v, want InvalidArgument on to", err)
+		key, err := e.admin.CreateApiKey(as(ctx, "", dev), &adminv1.CreateApiKeyRequest{AppId: app, Name: "ci", Role: adminv1.MemberRole_MEMBER_ROLE_ADMIN})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := e.p.console.SendTestEmail(ctx, key, app, templates.KindWelcome, "", "ops@example.com"); err != nil {
+		err = send(key.GetSecret(), &adminv1.SendTestEmailRequest{Kind: adminv1.TemplateKind_TEMPLATE_KIND_WELCOME})
+		wantReason(t, "SendTestEmail by an API key without to", err, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "to")
+		if err := send(key.GetSecret(), &adminv1.SendTestEmailRequest{Kind: adminv1.TemplateKind_TEMPLATE_KIND_WELCOME, To: "ops@example.com"}); err != nil {
 			t.Errorf("SendTestEmail by an API key with to = %v", err)
 		}
-		if n := audit.count("app.email.test", "key-1"); n != 1 {
+		if n := audit.count("app.email.test", key.GetApiKey().GetId()); n != 1 {
 			t.Errorf("test sends audited for the API key = %d, want 1", n)
 		}
 
-		// The app's hourly limit: two sent above, refusals counted nothing.
-		for i := 2; i < identity.LimitTestSendApp.Limit; i++ {
+		// The app's hourly limit: three sent above (two by the developer,
+		// one by the key), refusals counted nothing.
+		for i := 3; i < identity.LimitTestSendApp.Limit; i++ {
 			if err := send(dev, &adminv1.SendTestEmailRequest{Kind: adminv1.TemplateKind_TEMPLATE_KIND_INVITE, To: "qa@example.com"}); err != nil {
 				t.Fatalf("test send %d = %v", i+1, err)
 			}
 		}
 		err = send(dev, &adminv1.SendTestEmailRequest{Kind: adminv1.TemplateKind_TEMPLATE_KIND_INVITE, To: "qa@example.com"})
 		wantReason(t, "SendTestEmail past the app's hourly limit", err, connect.CodeResourceExhausted, apperr.ReasonRateLimited)
-		if n := audit.count("app.email.test", jwtClaims(t, dev)["sub"].(string)); n != identity.LimitTestSendApp.Limit {
-			t.Errorf("test sends audited for the developer = %d, want %d", n, identity.LimitTestSendApp.Limit)
+		if n := audit.count("app.email.test", jwtClaims(t, dev)["sub"].(string)); n != identity.LimitTestSendApp.Limit-1 {
+			t.Errorf("test sends audited for the developer = %d, want %d", n, identity.LimitTestSendApp.Limit-1)
 		}
 	})
 }
