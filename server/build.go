@@ -157,7 +157,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, HTTPClient: outboundClient(), Timeout: cfg.TwilioTimeout}),
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, MailFromDomains: cfg.MailFromDomains,
-		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
+		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}, RateLimits: cfg.RateLimits})
 	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{}, log, now)
 	var outbox console.OutboxReader
 	if ob != nil {
