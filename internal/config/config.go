@@ -59,10 +59,10 @@ type Config struct {
 	GoogleJWKSURL string   // COSYNC_GOOGLE_JWKS_URL, Google's
 	GoogleIssuers []string // COSYNC_GOOGLE_ISSUERS, "accounts.google.com,https://accounts.google.com"
 
-	VaultAddr         string // VAULT_ADDR (COSYNC_SIGNER=vault)
-	VaultToken        string // VAULT_TOKEN; or VaultRoleID and VaultSecretID
-	VaultRoleID       string // VAULT_ROLE_ID: AppRole login instead of a token
-	VaultSecretID     string // VAULT_SECRET_ID
+	VaultAddr         string        // VAULT_ADDR (COSYNC_SIGNER=vault)
+	VaultToken        string        // VAULT_TOKEN; or VaultRoleID and VaultSecretID
+	VaultRoleID       string        // VAULT_ROLE_ID: AppRole login instead of a token
+	VaultSecretID     string        // VAULT_SECRET_ID
 	VaultTransitMount string        // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
 	VaultTimeout      time.Duration // COSYNC_VAULT_TIMEOUT, 2s: each call to Vault; a hung Vault answers SIGNER_UNAVAILABLE after it
 
