@@ -128,6 +128,7 @@ type server struct {
 	pid                   int
 	devEmail, devPassword string
 	cmd                   *exec.Cmd
+	exited                chan error // cmd.Wait's answer
 	dir                   string
 	dropDatabase          func()
 }
@@ -175,16 +176,23 @@ func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, 
 	}
 	s.pid = s.cmd.Process.Pid
 	exited := make(chan error, 1)
+	s.exited = exited
 	go func() { exited <- s.cmd.Wait() }()
+	probe := &http.Client{Timeout: 2 * time.Second}
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		select {
 		case err := <-exited:
-			s.cmd = nil
+			s.cmd, s.exited = nil, nil
 			s.stop()
 			return nil, fmt.Errorf("%s serve exited: %v", bin, err)
 		default:
 		}
-		if res, err := http.Get(s.url + "/readyz"); err == nil {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/readyz", nil)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		if res, err := probe.Do(req); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return s, nil
@@ -200,12 +208,14 @@ func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, 
 func (s *server) stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _, _ = s.cmd.Process.Wait(); close(done) }()
+		// The exit status of a server told to stop says nothing we need.
 		select {
-		case <-done:
+		case err := <-s.exited:
+			_ = err
 		case <-time.After(20 * time.Second):
 			_ = s.cmd.Process.Kill()
+			err := <-s.exited
+			_ = err
 		}
 	}
 	s.dropDatabase()
