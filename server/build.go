@@ -117,6 +117,15 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	// kp.box seals secrets at rest: Transit under Vault, the master key otherwise.
 	signer := kp.signer
 	ring := keys.NewKeyring(st, signer, keys.KeyringConfig{}, now)
+	// Key changes, this replica's or (Postgres) another's, reach the ring.
+	st.OnChange(func(kind, id string) {
+		switch kind {
+		case store.ChangeKeys:
+			ring.Invalidate(id)
+		case store.ChangeAll:
+			ring.InvalidateAll()
+		}
+	})
 
 	var mailer identity.Mailer
 	var ob *notify.Outbox
@@ -158,7 +167,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, MailFromDomains: cfg.MailFromDomains,
 		SMSLimits:                  identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp},
-		DeveloperTwoFactorRequired: cfg.DeveloperRequire2FA})
+		DeveloperTwoFactorRequired: cfg.DeveloperRequire2FA, RateLimits: cfg.RateLimits})
 	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{}, log, now)
 	var outbox console.OutboxReader
 	if ob != nil {

@@ -280,6 +280,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, p, 5*time.Minute)
 	go p.queue.Run(ctx)
+	go p.store.Listen(ctx) // Postgres: other replicas' changes reach the caches
 	p.log.InfoContext(ctx, "cosync-auth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"version", version, "database", p.store.Dialect(), "mail", mailMode(cfg))
 	select {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/social"
 )
@@ -61,11 +62,14 @@ type Config struct {
 	GoogleJWKSURL string   // COSYNC_GOOGLE_JWKS_URL, Google's
 	GoogleIssuers []string // COSYNC_GOOGLE_ISSUERS, "accounts.google.com,https://accounts.google.com"
 
-	VaultAddr         string // VAULT_ADDR (COSYNC_SIGNER=vault)
-	VaultToken        string // VAULT_TOKEN; or VaultRoleID and VaultSecretID
-	VaultRoleID       string // VAULT_ROLE_ID: AppRole login instead of a token
-	VaultSecretID     string // VAULT_SECRET_ID
-	VaultTransitMount string // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
+	VaultAddr         string        // VAULT_ADDR (COSYNC_SIGNER=vault)
+	VaultToken        string        // VAULT_TOKEN; or VaultRoleID and VaultSecretID
+	VaultRoleID       string        // VAULT_ROLE_ID: AppRole login instead of a token
+	VaultSecretID     string        // VAULT_SECRET_ID
+	VaultTransitMount string        // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
+	VaultTimeout      time.Duration // COSYNC_VAULT_TIMEOUT, 2s: each call to Vault; a hung Vault answers SIGNER_UNAVAILABLE after it
+
+	RateLimits []identity.LimitRule // COSYNC_RATE_LIMITS, empty: the built-in defaults (docs/security.md)
 }
 
 // Setting describes one setting for flags, errors and the table in docs/configuration.md.
@@ -186,6 +190,8 @@ func Settings() []Setting {
 		{"VAULT_ROLE_ID", "vault-role-id", "", "AppRole role id, instead of VAULT_TOKEN", "", str(func(c *Config) *string { return &c.VaultRoleID })},
 		{"VAULT_SECRET_ID", "vault-secret-id", "", "AppRole secret id, with VAULT_ROLE_ID", "", str(func(c *Config) *string { return &c.VaultSecretID })},
 		{"COSYNC_VAULT_TRANSIT_MOUNT", "vault-transit-mount", "transit", "Vault Transit mount (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultTransitMount })},
+		{"COSYNC_VAULT_TIMEOUT", "vault-timeout", "2s", "how long one call to Vault may take; a Vault that hangs answers SIGNER_UNAVAILABLE after it", "", dur(func(c *Config) *time.Duration { return &c.VaultTimeout })},
+		{"COSYNC_RATE_LIMITS", "rate-limits", "", "server-wide rate limits replacing built-in defaults, as name=limit/window, comma-separated (e.g. login:ip=600/10m,signup:ip=300/1h); rule names in docs/security.md; apps may override most per app", "", func(c *Config, v string) error { return c.setRateLimits(v) }},
 	}
 }
 
@@ -323,7 +329,44 @@ func (c *Config) validate() []error {
 			bad(lim.env, "%d must be at least 1", lim.n)
 		}
 	}
+	if c.VaultTimeout <= 0 {
+		bad("COSYNC_VAULT_TIMEOUT", "must be positive")
+	}
 	return errs
+}
+
+// setRateLimits parses COSYNC_RATE_LIMITS: name=limit/window, comma-separated,
+// each a known rule (identity.DefaultLimits) named once.
+func (c *Config) setRateLimits(v string) error {
+	c.RateLimits = nil
+	seen := map[string]bool{}
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		name, spec, ok := strings.Cut(item, "=")
+		n, w, ok2 := strings.Cut(spec, "/")
+		if !ok || !ok2 {
+			return fmt.Errorf("%q is not name=limit/window like login:ip=60/10m", item)
+		}
+		r := identity.LimitRule{Name: strings.TrimSpace(name)}
+		var err error
+		if r.Limit, err = strconv.Atoi(strings.TrimSpace(n)); err != nil {
+			return fmt.Errorf("%q: %q is not a whole number", item, n)
+		}
+		if r.Window, err = time.ParseDuration(strings.TrimSpace(w)); err != nil {
+			return fmt.Errorf("%q: %q is not a duration like 10m", item, w)
+		}
+		if err := identity.CheckLimit(r, identity.KnownLimit); err != nil {
+			return fmt.Errorf("%q: %w", item, err)
+		}
+		if seen[r.Name] {
+			return fmt.Errorf("%q is set twice", r.Name)
+		}
+		seen[r.Name] = true
+		c.RateLimits = append(c.RateLimits, r)
+	}
+	return nil
 }
 
 // validateVault checks the settings COSYNC_SIGNER=vault needs: an address,

@@ -19,7 +19,7 @@ func (s *Service) LoginAnonymous(ctx context.Context, c Caller) (SessionTokens, 
 	if !a.Settings.AnonymousLoginEnabled {
 		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonAnonymousDisabled, "anonymous sign-in is disabled for this application")
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitSignupIP, c.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSignupIP), c.IP)); err != nil {
 		return SessionTokens{}, err
 	}
 	_, sess, err := s.createUser(ctx, c, a, User{Anonymous: true, Locale: a.Settings.Locales[0]}, "", "user.anonymous.create")

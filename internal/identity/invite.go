@@ -75,10 +75,10 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) error
 	if u.Anonymous {
 		return apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "anonymous users cannot invite; sign up first")
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitInviteIP, p.IP), byKey(LimitInviteUser, u.ID)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitInviteIP), p.IP), byKey(s.rule(a, LimitInviteUser), u.ID)); err != nil {
 		return err
 	}
-	if err := s.take(ctx, a.ID, 1, byKey(LimitInvitesApp, "app")); err != nil {
+	if err := s.take(ctx, a.ID, 1, byKey(s.rule(a, LimitInvitesApp), "app")); err != nil {
 		return err
 	}
 	_, err = s.invite(ctx, Caller{AppID: a.ID, IP: p.IP}, a, u.ID, in)
@@ -88,11 +88,11 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) error
 // takeInvites counts n invitations a developer sends for an app against
 // the app's and the developer's daily limits, all or none.
 func (s *Service) takeInvites(ctx context.Context, d Developer, appID string, n int) error {
-	if err := s.take(ctx, appID, n, byKey(LimitInvitesApp, "app")); err != nil {
+	if err := s.take(ctx, appID, n, byKey(s.rule(App{}, LimitInvitesApp), "app")); err != nil {
 		return err
 	}
-	if err := s.take(ctx, "", n, byKey(LimitInvitesDeveloper, d.ID)); err != nil {
-		s.give(ctx, appID, n, byKey(LimitInvitesApp, "app"))
+	if err := s.take(ctx, "", n, byKey(s.rule(App{}, LimitInvitesDeveloper), d.ID)); err != nil {
+		s.give(ctx, appID, n, byKey(s.rule(App{}, LimitInvitesApp), "app"))
 		return err
 	}
 	return nil
@@ -184,7 +184,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
 	}
 	email := NormalizeEmail(in.Handle)
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, "invite:"+email)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeIP), c.IP), byKey(s.rule(a, LimitCodeHandle), "invite:"+email)); err != nil {
 		return SessionTokens{}, err
 	}
 	if err := checkNewPassword("password", a, c.Prehashed, in.Password); err != nil {

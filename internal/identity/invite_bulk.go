@@ -115,8 +115,8 @@ func (s *Service) sendInvitations(ctx context.Context, d Developer, a App, ins [
 	}
 	giveBack := func() {
 		ctx := context.WithoutCancel(ctx)
-		s.give(ctx, a.ID, len(ins), byKey(LimitInvitesApp, "app"))
-		s.give(ctx, "", len(ins), byKey(LimitInvitesDeveloper, d.ID))
+		s.give(ctx, a.ID, len(ins), byKey(s.rule(App{}, LimitInvitesApp), "app"))
+		s.give(ctx, "", len(ins), byKey(s.rule(App{}, LimitInvitesDeveloper), d.ID))
 	}
 	var ivs []Invitation
 	var mails []Delivery

@@ -77,7 +77,7 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitLoginIP, c.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitLoginIP), c.IP)); err != nil {
 		return LoginResult{}, err
 	}
 	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonInvalidCredentials, "the handle or password is wrong")
@@ -103,7 +103,7 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	if err := s.take(ctx, a.ID, 1, lock); err != nil {
 		return LoginResult{}, lockedOut(err)
 	}
-	global := byKey(LimitLoginHandle, key)
+	global := byKey(s.rule(a, LimitLoginHandle), key)
 	if err := s.take(ctx, a.ID, 1, global); err != nil {
 		s.give(ctx, a.ID, 1, lock)
 		return LoginResult{}, err
@@ -278,7 +278,7 @@ func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code 
 	if err != nil {
 		return SessionTokens{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeIP), c.IP)); err != nil {
 		return SessionTokens{}, err
 	}
 	tokenInvalid := apperr.New(apperr.Unauthenticated, apperr.ReasonLoginTokenInvalid, "the login token is not valid; sign in again")
@@ -293,7 +293,7 @@ func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code 
 	if !now.Before(lt.ExpiresAt) {
 		return SessionTokens{}, apperr.New(apperr.Unauthenticated, apperr.ReasonLoginTokenExpired, "the login token has expired; sign in again")
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeHandle, "login:"+lt.UserID)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeHandle), "login:"+lt.UserID)); err != nil {
 		return SessionTokens{}, err
 	}
 	ok, err := s.store.SpendLoginAttempt(ctx, a.ID, lt.ID, MaxLoginTokenAttempts)

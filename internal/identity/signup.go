@@ -94,7 +94,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 		}
 	}
 	email := NormalizeEmail(in.Handle)
-	if err := s.limit(ctx, a.ID, byKey(LimitSignupIP, c.IP), byKey(LimitSignupHandle, email)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSignupIP), c.IP), byKey(s.rule(a, LimitSignupHandle), email)); err != nil {
 		return SignUpResult{}, err
 	}
 	if err := checkNewPassword("password", a, c.Prehashed, in.Password); err != nil {
@@ -298,7 +298,7 @@ func (s *Service) welcome(ctx context.Context, a App) func(Store, User) error {
 // checkCode finds the live code for purpose and handle, spends one attempt
 // and compares. Wrong, expired and exhausted codes each have their reason.
 func (s *Service) checkCode(ctx context.Context, c Caller, a App, purpose, handle string, code Secret) (Code, error) {
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, purpose+":"+handle)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeIP), c.IP), byKey(s.rule(a, LimitCodeHandle), purpose+":"+handle)); err != nil {
 		return Code{}, err
 	}
 	invalid := invalidCode()

@@ -114,7 +114,7 @@ func (s *Service) ResendPendingSignup(ctx context.Context, d Developer, appID, i
 	if err != nil {
 		return PendingSignup{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitSignupHandle, old.Handle)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSignupHandle), old.Handle)); err != nil {
 		return PendingSignup{}, err
 	}
 	fresh, code, err := s.newCode(a, PurposeSignup, old.Handle, s.cfg.SignupCodeTTL, old.Payload)

@@ -77,7 +77,7 @@ func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput
 	if err != nil {
 		return SocialLoginResult{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitSocialIP, c.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSocialIP), c.IP)); err != nil {
 		return SocialLoginResult{}, err
 	}
 	claims, err := s.verifyIDToken(ctx, a, in.Provider, in.IDToken, in.Nonce)
@@ -243,7 +243,7 @@ func (s *Service) LinkIdentity(ctx context.Context, p Principal, provider Provid
 	if err != nil {
 		return User{}, nil, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitSocialIP, p.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSocialIP), p.IP)); err != nil {
 		return User{}, nil, err
 	}
 	claims, err := s.verifyIDToken(ctx, a, provider, idToken, nonce)
