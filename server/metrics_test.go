@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -212,5 +217,161 @@ func TestMetricsSeparateListener(t *testing.T) {
 		if res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", u, res.StatusCode)
 		}
+	}
+}
+
+// promQLNoise matches what in a PromQL expression is not a metric name:
+// label matchers, range selectors, quoted strings and grouping clauses.
+var (
+	promQLMatchers = regexp.MustCompile(`\{[^}]*\}|\[[^\]]*\]|"[^"]*"`)
+	promQLGrouping = regexp.MustCompile(`\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)`)
+	promQLIdent    = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?`)
+	promQLKeywords = map[string]bool{"by": true, "without": true, "on": true, "ignoring": true, "group_left": true,
+		"group_right": true, "offset": true, "bool": true, "and": true, "or": true, "unless": true}
+)
+
+// promQLNames returns the metric names and the grouping labels expr uses.
+func promQLNames(expr string) (metricNames, labels []string) {
+	e := promQLMatchers.ReplaceAllString(expr, " ")
+	for _, m := range promQLGrouping.FindAllStringSubmatch(e, -1) {
+		for _, l := range strings.Split(m[2], ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				labels = append(labels, l)
+			}
+		}
+	}
+	e = promQLGrouping.ReplaceAllString(e, " ")
+	for _, m := range promQLIdent.FindAllString(e, -1) {
+		if strings.HasSuffix(m, "(") || promQLKeywords[m] { // a function call or an operator
+			continue
+		}
+		metricNames = append(metricNames, m)
+	}
+	return metricNames, labels
+}
+
+// family finds the family a queried name belongs to: itself, or for a
+// histogram's or summary's _bucket, _count and _sum series, its base.
+func family(fams map[string]*dto.MetricFamily, name string) *dto.MetricFamily {
+	if f := fams[name]; f != nil {
+		return f
+	}
+	for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			if f := fams[base]; f != nil && (f.GetType() == dto.MetricType_HISTOGRAM || f.GetType() == dto.MetricType_SUMMARY) {
+				if suffix == "_bucket" && f.GetType() != dto.MetricType_HISTOGRAM {
+					return nil
+				}
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// TestGrafanaDashboard parses deploy/grafana/cosync-auth.json and checks
+// that every metric its queries name is one a real server exposes (after
+// traffic that makes each family appear), that every label it groups by is
+// on those metrics (or is added by Prometheus at scrape), and that it
+// charts each part the operator needs.
+func TestGrafanaDashboard(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../deploy/grafana/cosync-auth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Title  string `json:"title"`
+		UID    string `json:"uid"`
+		Panels []struct {
+			Type    string `json:"type"`
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+		Templating struct {
+			List []struct {
+				Definition string `json:"definition"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&dash); err != nil {
+		t.Fatalf("cosync-auth.json: %v", err)
+	}
+	if dash.Title == "" || dash.UID == "" {
+		t.Errorf("dashboard title %q, uid %q; want both", dash.Title, dash.UID)
+	}
+
+	e := newEnv(t, sqliteStore(t), withMetricsToken(testMetricsToken))
+	exercise(t, e)
+	fams := scrape(t, e.url+"/metrics", testMetricsToken)
+
+	scrapeLabels := map[string]bool{"instance": true, "job": true, "le": true}
+	queried := map[string]bool{}
+	check := func(where, expr string) {
+		names, labels := promQLNames(expr)
+		if len(names) == 0 {
+			t.Errorf("%s: %q names no metric", where, expr)
+		}
+		onMetrics := map[string]bool{}
+		for _, n := range names {
+			f := family(fams, n)
+			if f == nil {
+				t.Errorf("%s: %q queries %s, which the server does not expose", where, expr, n)
+				continue
+			}
+			queried[f.GetName()] = true
+			for _, m := range f.GetMetric() {
+				for _, l := range m.GetLabel() {
+					onMetrics[l.GetName()] = true
+				}
+			}
+		}
+		for _, l := range labels {
+			if !onMetrics[l] && !scrapeLabels[l] {
+				t.Errorf("%s: %q groups by %q, a label none of %v has", where, expr, l, names)
+			}
+		}
+	}
+	panels := 0
+	for _, p := range dash.Panels {
+		if p.Type == "row" {
+			continue
+		}
+		panels++
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			check("panel "+p.Title, tg.Expr)
+		}
+	}
+	for _, v := range dash.Templating.List {
+		if strings.HasPrefix(v.Definition, "label_values(") {
+			metric, label, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(v.Definition, "label_values("), ")"), ",")
+			check("variable", "max by ("+label+") ("+metric+")")
+		}
+	}
+	if panels < 10 {
+		t.Errorf("dashboard has %d panels, want at least 10", panels)
+	}
+	for _, want := range []string{"cosync_rpc_requests_total", "cosync_rpc_errors_total", "cosync_rpc_duration_seconds",
+		"cosync_logins_total", "cosync_signups_total", "cosync_sends_total", "cosync_queue_pending",
+		"cosync_password_hash_wait_seconds", "go_sql_in_use_connections", "go_sql_wait_count_total",
+		"go_goroutines", "process_resident_memory_bytes"} {
+		if !queried[want] {
+			t.Errorf("the dashboard charts no %s", want)
+		}
+	}
+}
+
+// TestPromQLNames pins the query parser the dashboard test relies on.
+func TestPromQLNames(t *testing.T) {
+	t.Parallel()
+	names, labels := promQLNames(`histogram_quantile(0.99, sum by (le, procedure) (rate(cosync_rpc_duration_seconds_bucket{instance=~"$instance",code!="ok"}[$__rate_interval]))) / on (instance) group_left max(up)`)
+	if !slices.Equal(names, []string{"cosync_rpc_duration_seconds_bucket", "up"}) || !slices.Equal(labels, []string{"le", "procedure", "instance"}) {
+		t.Errorf("promQLNames = %q, %q; want the bucket series and up, by le, procedure and instance", names, labels)
 	}
 }
