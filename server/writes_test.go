@@ -59,7 +59,7 @@ func (l *statementLog) take() (writes []string, statements int) {
 
 // writesTable is docs/production.md's table of Postgres writes per flow;
 // TestPostgresWritesPerFlow keeps it equal to what the flows do.
-var writesTable = regexp.MustCompile("(?m)^\\| (password login|refresh|signup, code flow: SignUp|signup, code flow: CompleteSignUp|signup, none flow) \\| (\\d+) \\| (\\d+) \\|")
+var writesTable = regexp.MustCompile(`(?m)^\| (password login|refresh|signup, code flow: SignUp|signup, code flow: CompleteSignUp|signup, none flow) \| (\d+) \| (\d+) \|`)
 
 // TestPostgresWritesPerFlow counts, over a real server on Postgres, the
 // statements and writes of a password login, a refresh and a signup (both

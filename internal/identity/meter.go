@@ -50,9 +50,14 @@ const (
 // NopMeter counts nothing; it is what a Service without Deps.Meter uses.
 type NopMeter struct{}
 
+// Login counts nothing.
 func (NopMeter) Login(string, string) {}
-func (NopMeter) Signup(string)        {}
-func (NopMeter) Send(string, string)  {}
+
+// Signup counts nothing.
+func (NopMeter) Signup(string) {}
+
+// Send counts nothing.
+func (NopMeter) Send(string, string) {}
 
 // loginOutcome names how a sign-in attempt ended; challenged is true when
 // it ended asking for a second factor.
