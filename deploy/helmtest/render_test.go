@@ -321,6 +321,9 @@ func TestChartRefuses(t *testing.T) {
 		{"SQLite", merge(production(), map[string]any{"secrets": map[string]any{"databaseURL": "sqlite:///var/lib/cosync/cosync.db"}}), "postgres"},
 		{"local signer without a master key", merge(production(), map[string]any{"config": map[string]any{"signer": "local"}}), "secrets.masterKey"},
 		{"Vault without an address", merge(production(), map[string]any{"config": map[string]any{"vaultAddr": ""}}), "config.vaultAddr"},
+		{"a misspelt value", merge(production(), map[string]any{"replicaCont": 5}), "replicaCont"},
+		{"a setting the server does not read", merge(production(), map[string]any{"config": map[string]any{"extra": map[string]any{"PORT": "80"}}}), "PORT"},
+		{"an unknown signer", merge(production(), map[string]any{"config": map[string]any{"signer": "hsm"}}), "signer"},
 		{"Vault without credentials", merge(production(), map[string]any{"secrets": map[string]any{"vaultRoleID": "", "vaultSecretID": ""}}), "secrets.vaultRoleID"},
 	}
 	for _, tt := range tests {
