@@ -165,18 +165,25 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		DevSMS:    devSMS,
 		Meter:     met,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, MailFromDomains: cfg.MailFromDomains,
-		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
+		SMSLimits:                  identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp},
+		DeveloperTwoFactorRequired: cfg.DeveloperRequire2FA})
 	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{Meter: met}, log, now)
 	var outbox console.OutboxReader
 	if ob != nil {
 		outbox = notify.FlushedOutbox{Worker: queue, Outbox: ob}
 	}
-	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains})
+	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains, Invites: svc})
 	if err := con.EnsureConsoleApp(ctx); err != nil {
 		if kp.vault != nil {
 			kp.vault.Close()
 		}
 		return nil, fmt.Errorf("console application: %w", err)
+	}
+	if err := con.ConfigureConsole(ctx, console.ConsoleConfig{DeveloperSignup: cfg.DeveloperSignup, RequireTwoFactor: cfg.DeveloperRequire2FA}); err != nil {
+		if kp.vault != nil {
+			kp.vault.Close()
+		}
+		return nil, fmt.Errorf("console application settings: %w", err)
 	}
 	tracer, err := tracing.New(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, Version: version, HTTPClient: outboundClient()})
 	if err != nil {

@@ -25,10 +25,15 @@ type statementLog struct {
 var (
 	stmtVerb  = regexp.MustCompile(`^\s*(\w+)`)
 	stmtTable = regexp.MustCompile(`(?i)\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?`)
+	// stmtModifies finds a write inside a WITH.
+	stmtModifies = regexp.MustCompile(`(?i)\b(UPDATE\s+"?\w+"?\s+SET|INSERT\s+INTO|DELETE\s+FROM)\b`)
 )
 
 func (l *statementLog) observe(q string) {
-	shape := strings.ToUpper(stmtVerb.FindString(q))
+	shape := strings.TrimSpace(strings.ToUpper(stmtVerb.FindString(q)))
+	if shape == "WITH" && stmtModifies.MatchString(q) {
+		shape = "WITH-WRITE" // a data-modifying WITH: one statement, one round trip
+	}
 	if m := stmtTable.FindStringSubmatch(q); m != nil {
 		shape += " " + m[1]
 	}
@@ -37,7 +42,8 @@ func (l *statementLog) observe(q string) {
 	l.mu.Unlock()
 }
 
-// take returns the writes (INSERT, UPDATE, DELETE) and all statements since
+// take returns the writes (INSERT, UPDATE, DELETE, a WITH that modifies)
+// and all statements since
 // the last take. The send queue's worker runs beside the requests: its
 // statements (claiming and settling deliveries, the dev outbox's inserts)
 // are left out, since they are the cost of sending, counted apart.
@@ -49,7 +55,7 @@ func (l *statementLog) take() (writes []string, statements int) {
 			continue
 		}
 		statements++
-		if v, _, _ := strings.Cut(s, " "); v == "INSERT" || v == "UPDATE" || v == "DELETE" {
+		if v, _, _ := strings.Cut(s, " "); v == "INSERT" || v == "UPDATE" || v == "DELETE" || v == "WITH-WRITE" {
 			writes = append(writes, s)
 		}
 	}
