@@ -42,8 +42,10 @@ import (
 func handler(p *parts) http.Handler {
 	mux := http.NewServeMux()
 	gate := p.gate.Interceptor()
+	// Tracing and metrics outermost, so they see every refusal too.
+	interceptors := append(p.observers(), gate, rpc.Validation(validate.NewInterceptor()))
 	opts := func(max int) []connect.HandlerOption {
-		return append(readBound(max), connect.WithInterceptors(gate, rpc.Validation(validate.NewInterceptor())))
+		return append(readBound(max), connect.WithInterceptors(interceptors...))
 	}
 	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts(authMaxBytes)...))
 	admin := adminapi.New(p.svc, p.console, p.log)
@@ -99,6 +101,7 @@ func handler(p *parts) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
+	mux.Handle("GET /metrics", metricsOnMainPort(p))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -276,6 +279,11 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	// the first token is asked for; later passes retire and rotate on schedule.
 	upkeepKeys(ctx, p)
 	go runKeyUpkeep(ctx, p, keyUpkeepEvery)
+	stopMetrics, err := serveMetrics(p)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, p, 5*time.Minute)

@@ -40,6 +40,10 @@ type Config struct {
 	DeveloperSignup     bool // COSYNC_DEVELOPER_SIGNUP, false: developers sign up to the console themselves
 	DeveloperRequire2FA bool // COSYNC_DEVELOPER_REQUIRE_2FA, false: Admin calls need a developer with a second factor
 
+	MetricsAddr  string // COSYNC_METRICS_ADDR, empty: no separate listener; else /metrics alone, unauthenticated, on this address
+	MetricsToken string // COSYNC_METRICS_TOKEN, empty: the main port does not serve /metrics; else it does to this bearer token
+	OTLPEndpoint string // OTEL_EXPORTER_OTLP_ENDPOINT, empty: no tracing; else spans go there over OTLP/HTTP
+
 	MailFromDomains   []string      // COSYNC_MAIL_FROM_DOMAINS, the domain of MailFrom: the domains an app's email_from may use
 	ReadHeaderTimeout time.Duration // COSYNC_READ_HEADER_TIMEOUT, 10s: a request's headers must arrive within it
 	ReadTimeout       time.Duration // COSYNC_READ_TIMEOUT, 30s: a whole request, body included, must arrive within it
@@ -153,6 +157,9 @@ func Settings() []Setting {
 			c.ShutdownWait = d
 			return nil
 		}},
+		{"COSYNC_METRICS_ADDR", "metrics-addr", "", "separate listen address serving only /metrics, unauthenticated (e.g. 0.0.0.0:9090 where only the scraper reaches it); empty: none", "", str(func(c *Config) *string { return &c.MetricsAddr })},
+		{"COSYNC_METRICS_TOKEN", "metrics-token", "", "bearer token with which the main port serves /metrics too; empty: the main port does not serve it", "", str(func(c *Config) *string { return &c.MetricsToken })},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "otlp-endpoint", "", "OTLP/HTTP collector for traces (e.g. http://otel-collector:4318; the other OTEL_* variables apply); empty: no tracing", "", str(func(c *Config) *string { return &c.OTLPEndpoint })},
 		{"COSYNC_READ_HEADER_TIMEOUT", "read-header-timeout", "10s", "how long a client may take to send a request's headers", "", dur(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
 		{"COSYNC_READ_TIMEOUT", "read-timeout", "30s", "how long a client may take to send a whole request, body included (a slow body is cut off)", "", dur(func(c *Config) *time.Duration { return &c.ReadTimeout })},
 		{"COSYNC_IDLE_TIMEOUT", "idle-timeout", "2m", "how long an idle keep-alive connection stays open", "", dur(func(c *Config) *time.Duration { return &c.IdleTimeout })},
@@ -275,6 +282,21 @@ func (c *Config) validate() []error {
 	}
 	if c.ShutdownWait <= 0 {
 		bad("COSYNC_SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			bad("COSYNC_METRICS_ADDR", "%q is not host:port", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr {
+			bad("COSYNC_METRICS_ADDR", "%q is COSYNC_ADDR too; use another port, or COSYNC_METRICS_TOKEN to serve /metrics on the main port", c.MetricsAddr)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		bad("COSYNC_METRICS_TOKEN", "is %d characters; use at least 16 (e.g. openssl rand -hex 16)", len(c.MetricsToken))
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("OTEL_EXPORTER_OTLP_ENDPOINT", "%q must be an absolute http(s) URL (OTLP over HTTP, e.g. http://collector:4318)", c.OTLPEndpoint)
+		}
 	}
 	for _, t := range []struct {
 		env string

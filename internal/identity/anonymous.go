@@ -11,7 +11,8 @@ import (
 // in, where the app allows it. The app can later turn them into an email
 // account with SignUp called with their token; the id stays the same, so
 // data stored under it stays theirs.
-func (s *Service) LoginAnonymous(ctx context.Context, c Caller) (SessionTokens, error) {
+func (s *Service) LoginAnonymous(ctx context.Context, c Caller) (_ SessionTokens, err error) {
+	defer func() { s.countLogin(MethodAnonymous, false, err) }()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SessionTokens{}, err

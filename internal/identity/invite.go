@@ -172,8 +172,13 @@ type RegisterInput struct {
 // newest one mailed to the handle, pending and unexpired; the invitation's
 // metadata is merged into the user's signup metadata. Works with signup off
 // (invite-only apps).
-func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (SessionTokens, error) {
+func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (_ SessionTokens, err error) {
 	const op = "identity.Register"
+	defer func() {
+		if err == nil {
+			s.meter.Signup(SignupCompleted)
+		}
+	}()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SessionTokens{}, err

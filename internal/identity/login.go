@@ -71,8 +71,9 @@ type LoginToken struct {
 // hash. A right password gives its counts back (and clears the client's
 // failures): only failures count.
 // docs/security.md says why.
-func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret) (LoginResult, error) {
+func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret) (res LoginResult, err error) {
 	const op = "identity.Login"
+	defer func() { s.countLogin(MethodPassword, res.Challenge != nil, err) }()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return LoginResult{}, err
@@ -272,8 +273,9 @@ func errUnknownMethod(m TwoFactorMethod) error {
 // code or a recovery code, and signs the user in. A challenge checks at
 // most MaxLoginTokenAttempts codes, however many arrive at once, and lives
 // LoginTokenTTL; a TOTP code or recovery code works once.
-func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code Secret) (SessionTokens, error) {
+func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code Secret) (_ SessionTokens, err error) {
 	const op = "identity.CompleteLogin"
+	defer func() { s.countLogin(MethodSecondFactor, false, err) }()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SessionTokens{}, err

@@ -102,6 +102,7 @@ type Deps struct {
 	Secrets   SecretBox
 	SMS       SMSSender
 	DevSMS    DevSMS
+	Meter     Meter // nil counts nothing
 }
 
 // Config tunes a Service. The zero value of each field is the documented default.
@@ -151,6 +152,7 @@ type Service struct {
 	secrets   SecretBox
 	sms       SMSSender
 	devSMS    DevSMS
+	meter     Meter
 }
 
 // New returns a Service over d with cfg's defaults filled in.
@@ -170,10 +172,13 @@ func New(d Deps, cfg Config) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Meter == nil {
+		d.Meter = NopMeter{}
+	}
 	return &Service{
 		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens,
 		wake: d.Wake, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
-		secrets: d.Secrets, sms: d.SMS, devSMS: d.DevSMS, limits: serverLimits(cfg),
+		secrets: d.Secrets, sms: d.SMS, devSMS: d.DevSMS, limits: serverLimits(cfg), meter: d.Meter,
 	}
 }
 

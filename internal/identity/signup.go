@@ -70,8 +70,16 @@ func PickLocale(a App, requested string) (string, error) {
 // SignUp starts a signup. For the code flow it mails a code and answers the
 // same whether or not the email has an account (the owner of an existing
 // account gets a notice instead), so SignUp cannot be used to probe emails.
-func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpResult, error) {
+func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (res SignUpResult, err error) {
 	const op = "identity.SignUp"
+	defer func() {
+		if err == nil {
+			s.meter.Signup(SignupStarted)
+			if res.Session != nil {
+				s.meter.Signup(SignupCompleted)
+			}
+		}
+	}()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SignUpResult{}, err
@@ -231,8 +239,13 @@ func (s *Service) AppName(ctx context.Context, appID string) (string, error) {
 	return a.Name, err
 }
 
-func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, code Secret) (SessionTokens, pendingSignup, error) {
+func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, code Secret) (_ SessionTokens, _ pendingSignup, err error) {
 	const op = "identity.CompleteSignUp"
+	defer func() {
+		if err == nil {
+			s.meter.Signup(SignupCompleted)
+		}
+	}()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SessionTokens{}, pendingSignup{}, err

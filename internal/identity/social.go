@@ -72,7 +72,8 @@ type SocialLoginResult struct {
 // does not, and otherwise signed up, where signup is on. An email the
 // provider has not verified is never matched or stored on the user. The
 // app's second factor applies unless the app lets social sign-in skip it.
-func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput) (SocialLoginResult, error) {
+func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput) (res SocialLoginResult, err error) {
+	defer func() { s.countLogin(MethodSocial, res.Challenge != nil, err) }()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SocialLoginResult{}, err
@@ -87,7 +88,7 @@ func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput
 		return SocialLoginResult{}, err
 	}
 	c.provider = string(claims.Provider) // the session's method
-	res, err := s.socialLogin(ctx, c, a, in, claims)
+	res, err = s.socialLogin(ctx, c, a, in, claims)
 	if apperr.Is(err, apperr.Exists) && apperr.ReasonOf(err) == "" {
 		// A concurrent first sign-in of the same person created the user
 		// or the link first (a bare unique violation): go again, and find it.
