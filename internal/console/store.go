@@ -69,6 +69,8 @@ type Store interface {
 	SigningKeys
 	Templates
 	Audit
+	AuditLog
+	StatsStore
 	Deliveries
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
