@@ -2,7 +2,9 @@ package console
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -21,11 +23,13 @@ const maxBackfillDays = 400
 // written and the watermark advanced before the next, so an interrupted
 // backfill resumes where it stopped.
 //
-// Users and TwoFactorUsers of a day are the users created by its end that
-// still exist, with the factors they have when the day is rolled (a
-// snapshot taken just after midnight for a normal run); the newest day also
-// keeps the users by provider. Deleted users drop out of the days rolled
-// after their deletion only.
+// Users of a day are the users created by its end that still exist.
+// TwoFactorUsers is a snapshot for the newest day (those users' factors
+// when the rollup runs, just after midnight in the common case), and for
+// each earlier day of the run that snapshot less the second factors turned
+// on (and plus those turned off) after it, from the audit log. The newest
+// day also keeps the users by provider. Deleted users drop out of the days
+// rolled after their deletion only.
 func (s *Service) RollupStats(ctx context.Context) (int, error) {
 	now := s.clock()
 	yesterday := dayOf(now).AddDate(0, 0, -1)
@@ -47,25 +51,43 @@ func (s *Service) RollupStats(ctx context.Context) (int, error) {
 	} else if !wm.Before(yesterday) {
 		return 0, nil
 	}
-	// Users created before the first day, per app; each day adds its own.
-	users := map[string]UserCount{}
+	var days []*rollDay
+	for day := from; !day.After(yesterday); day = nextDay(day) {
+		days = append(days, &rollDay{day: day})
+	}
+	// First the counters and new users of every day, small per app, so the
+	// second factors can be walked back from today's snapshot.
+	users := map[string]int64{}     // per app, created by the current day's end
+	twoFactor := map[string]int64{} // per app: of those, with a factor now
 	base, err := s.store.CountUsers(ctx, "", time.Time{}, from)
 	if err != nil {
 		return 0, err
 	}
 	for _, c := range base {
-		users[c.AppID] = c
+		users[c.AppID], twoFactor[c.AppID] = c.Users, c.TwoFactor
+	}
+	for _, d := range days {
+		if err := s.countDay(ctx, d, users, twoFactor); err != nil {
+			return 0, err
+		}
+	}
+	for i := len(days) - 1; i >= 0; i-- {
+		d := days[i]
+		d.twoFactor = maps.Clone(twoFactor)
+		for app, n := range d.net2FA {
+			twoFactor[app] -= n
+		}
 	}
 	n := 0
-	for day := from; !day.After(yesterday); day = nextDay(day) {
-		rows, err := s.rollDay(ctx, day, users, now, day.Equal(yesterday))
+	for i, d := range days {
+		rows, err := s.rollRows(ctx, d, now, i == len(days)-1)
 		if err != nil {
 			return n, err
 		}
 		if err := s.store.PutDailyStats(ctx, rows); err != nil {
 			return n, err
 		}
-		if err := s.store.AdvanceStatsWatermark(ctx, day, now); err != nil {
+		if err := s.store.AdvanceStatsWatermark(ctx, d.day, now); err != nil {
 			return n, err
 		}
 		n++
@@ -80,40 +102,55 @@ func latest(a, b time.Time) time.Time {
 	return b
 }
 
-// rollDay computes day's rows for every app with users or events, adding
-// the day's new users to users.
-func (s *Service) rollDay(ctx context.Context, day time.Time, users map[string]UserCount, now time.Time, newest bool) ([]DailyStatsRow, error) {
-	end := nextDay(day)
-	rows := map[string]*DailyStatsRow{}
-	row := func(app string) *DailyStatsRow {
-		r := rows[app]
-		if r == nil {
-			r = &DailyStatsRow{AppID: app, DayStats: DayStats{Day: day}, RolledAt: now}
-			rows[app] = r
-		}
-		return r
+// rollDay is one day of a rollup run in the making.
+type rollDay struct {
+	day       time.Time
+	counts    map[string]*DayStats // per app
+	net2FA    map[string]int64     // per app: factors turned on less off that day
+	twoFactor map[string]int64     // per app: with a factor at the day's end
+}
+
+func (d *rollDay) app(id string) *DayStats {
+	ds := d.counts[id]
+	if ds == nil {
+		ds = &DayStats{Day: d.day}
+		d.counts[id] = ds
 	}
-	created, err := s.store.CountUsers(ctx, "", day, end)
+	return ds
+}
+
+// countDay reads d's counters and new users; users and twoFactor carry
+// each app's totals from day to day.
+func (s *Service) countDay(ctx context.Context, d *rollDay, users, twoFactor map[string]int64) error {
+	end := nextDay(d.day)
+	d.counts, d.net2FA = map[string]*DayStats{}, map[string]int64{}
+	created, err := s.store.CountUsers(ctx, "", d.day, end)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, c := range created {
-		u := users[c.AppID]
-		u.AppID, u.Users, u.TwoFactor = c.AppID, u.Users+c.Users, u.TwoFactor+c.TwoFactor
-		users[c.AppID] = u
+		users[c.AppID] += c.Users
+		twoFactor[c.AppID] += c.TwoFactor
 	}
-	for app, u := range users {
-		r := row(app)
-		r.Users, r.TwoFactorUsers = u.Users, u.TwoFactor
+	for app, n := range users {
+		d.app(app).Users = n
 	}
-	counts, err := s.store.CountActions(ctx, "", countedActions, day, end)
+	counts, err := s.store.CountActions(ctx, "", countedActions, d.day, end)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, c := range counts {
-		row(c.AppID).add(c.Action, c.Outcome, c.N)
+		d.app(c.AppID).add(c.Action, c.Outcome, c.N)
+		d.net2FA[c.AppID] += twoFactorNet([]ActionCount{c})
 	}
-	actors, err := s.store.ActiveActors(ctx, "", activeActions, day, end)
+	return nil
+}
+
+// rollRows completes d's rows with the active users (and, for the newest
+// day, the users by provider).
+func (s *Service) rollRows(ctx context.Context, d *rollDay, now time.Time, newest bool) ([]DailyStatsRow, error) {
+	end := nextDay(d.day)
+	actors, err := s.store.ActiveActors(ctx, "", activeActions, d.day, end)
 	if err != nil {
 		return nil, err
 	}
@@ -123,40 +160,34 @@ func (s *Service) rollDay(ctx context.Context, day time.Time, users map[string]U
 			sets[a.AppID] = &distinct{}
 		}
 		sets[a.AppID].Add(a.ActorID)
-		row(a.AppID).ActiveUsers++
+		d.app(a.AppID).ActiveUsers++
 	}
+	var providers map[string]map[string]int64
 	if newest {
 		pc, err := s.store.CountProviders(ctx, "", time.Time{}, end)
 		if err != nil {
 			return nil, err
 		}
+		providers = map[string]map[string]int64{}
 		for _, c := range pc {
-			r := row(c.AppID)
-			if r.Providers == nil {
-				r.Providers = map[string]int64{}
+			d.app(c.AppID)
+			if providers[c.AppID] == nil {
+				providers[c.AppID] = map[string]int64{}
 			}
-			r.Providers[c.Provider] = c.Users
+			providers[c.AppID][c.Provider] = c.Users
 		}
 	}
-	out := make([]DailyStatsRow, 0, len(rows))
-	for app, r := range rows {
+	out := make([]DailyStatsRow, 0, len(d.counts))
+	for app, ds := range d.counts {
+		ds.TwoFactorUsers = min(max(d.twoFactor[app], 0), ds.Users)
 		set := sets[app]
 		if set == nil {
 			set = &distinct{}
 		}
-		r.ActiveSketch = set.MarshalBinary()
-		out = append(out, *r)
+		out = append(out, DailyStatsRow{AppID: app, DayStats: *ds, ActiveSketch: set.MarshalBinary(), Providers: providers[app], RolledAt: now})
 	}
 	// One order for every replica, so concurrent upserts take their row
 	// locks in the same order and never deadlock.
-	slices.SortFunc(out, func(a, b DailyStatsRow) int {
-		switch {
-		case a.AppID < b.AppID:
-			return -1
-		case a.AppID > b.AppID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b DailyStatsRow) int { return strings.Compare(a.AppID, b.AppID) })
 	return out, nil
 }

@@ -36,9 +36,10 @@ var (
 		"user.signup", "user.signup.complete", "user.signup.social", "user.register",
 		"user.password.change", "session.refresh",
 	}
-	// Second factors turned on and off, for the open days' adoption (closed
-	// days take a snapshot of the users table instead).
-	twoFactorOnActions  = []string{"user.2fa.enable"}
+	// Second factors turned on and off: the open days' adoption adds them
+	// to the newest rolled day's; the rollup walks them back from a
+	// snapshot of the users table.
+	twoFactorOnActions  = []string{"user.2fa.enable", "user.2fa.import"}
 	twoFactorOffActions = []string{"user.2fa.disable", "user.2fa.reset"}
 )
 
