@@ -73,7 +73,7 @@ func (s *Store) CountActions(ctx context.Context, appID string, actions []string
 	}
 	q := s.idb.NewSelect().TableExpr("audit_events").
 		ColumnExpr("app_id, action, outcome, count(*) AS n").
-		Where("action IN (?)", bun.In(actions)).
+		Where("action IN (?)", bun.List(actions)).
 		GroupExpr("app_id, action, outcome")
 	q = timeRange(byApp(q, "app_id", appID), "occurred_at", from, to)
 	if err := q.Scan(ctx, &out); err != nil {
@@ -94,7 +94,7 @@ func (s *Store) ActiveActors(ctx context.Context, appID string, actions []string
 	}
 	q := s.idb.NewSelect().TableExpr("audit_events").Distinct().
 		ColumnExpr("app_id, actor_id").
-		Where("action IN (?)", bun.In(actions)).
+		Where("action IN (?)", bun.List(actions)).
 		Where("outcome = 'success' AND actor_id <> ''")
 	q = timeRange(byApp(q, "app_id", appID), "occurred_at", from, to)
 	if err := q.Scan(ctx, &out); err != nil {
