@@ -187,8 +187,9 @@ type StatsStore interface {
 	// CountUsers counts users created in the range, per app, with how many
 	// of them have a second factor now.
 	CountUsers(ctx context.Context, appID string, from, to time.Time) ([]UserCount, error)
-	// CountProviders counts users created in the range per app and way of
-	// signing in.
+	// CountProviders counts users created in the range per app with a
+	// password ("password") or anonymous ("anonymous"), and social
+	// identities linked in the range per provider.
 	CountProviders(ctx context.Context, appID string, from, to time.Time) ([]ProviderCount, error)
 	// EarliestActivity is the time of the oldest audit event or user
 	// (zero: none).
@@ -300,7 +301,8 @@ func (s *Service) GetStats(ctx context.Context, d identity.Developer, appID, sta
 	}
 	rep.Totals.ActiveUsers = active.Count()
 
-	// Users by provider now: the newest snapshot plus users created since.
+	// Users by provider now: the newest snapshot plus users created and
+	// identities linked since.
 	var since time.Time
 	if !wm.IsZero() {
 		since = nextDay(wm)

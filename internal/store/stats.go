@@ -129,8 +129,8 @@ func (s *Store) CountUsers(ctx context.Context, appID string, from, to time.Time
 }
 
 // CountProviders counts users created in the range per app and way of
-// signing in: "password" (a password is set), "anonymous", and each social
-// provider linked.
+// signing in, "password" (a password is set) and "anonymous", and social
+// identities linked in the range per provider.
 func (s *Store) CountProviders(ctx context.Context, appID string, from, to time.Time) ([]console.ProviderCount, error) {
 	const op = "store.CountProviders"
 	type count struct {
@@ -144,8 +144,6 @@ func (s *Store) CountProviders(ctx context.Context, appID string, from, to time.
 			Where("u.password_hash IS NOT NULL").GroupExpr("u.app_id"),
 		s.idb.NewSelect().TableExpr("users AS u").ColumnExpr("u.app_id, 'anonymous' AS provider, count(*) AS n").
 			Where("u.anonymous").GroupExpr("u.app_id"),
-		s.idb.NewSelect().TableExpr("user_identities AS i").Join("JOIN users AS u ON u.id = i.user_id").
-			ColumnExpr("u.app_id, i.provider, count(*) AS n").GroupExpr("u.app_id, i.provider"),
 	} {
 		var out []count
 		q = timeRange(byApp(q, "u.app_id", appID), "u.created_at", from, to)
@@ -154,6 +152,16 @@ func (s *Store) CountProviders(ctx context.Context, appID string, from, to time.
 		}
 		all = append(all, out...)
 	}
+	// Social identities by when they were linked: a user who links Google
+	// a year after signing up counts from the link.
+	var out []count
+	q := s.idb.NewSelect().TableExpr("user_identities AS i").
+		ColumnExpr("i.app_id, i.provider, count(*) AS n").GroupExpr("i.app_id, i.provider")
+	q = timeRange(byApp(q, "i.app_id", appID), "i.created_at", from, to)
+	if err := q.Scan(ctx, &out); err != nil {
+		return nil, wrap(err, op)
+	}
+	all = append(all, out...)
 	counts := make([]console.ProviderCount, len(all))
 	for i, c := range all {
 		counts[i] = console.ProviderCount{AppID: c.AppID, Provider: c.Provider, Users: c.N}

@@ -25,6 +25,11 @@ CREATE INDEX users_created_at_idx ON users (created_at);
 
 --bun:split
 
+-- GetStats counts the identities linked since the rollup.
+CREATE INDEX user_identities_app_id_created_at_idx ON user_identities (app_id, created_at);
+
+--bun:split
+
 -- daily_stats is the rollup of one closed UTC day of one app (console.Rollup):
 -- the day's counters, the distinct active users as a sketch (merged for a
 -- range), and the users by way of signing in as of the day's end.
