@@ -52,9 +52,9 @@ func (n need) role() identity.Role {
 // the seeded app A; with fresh (the call is expected to succeed and would
 // use up what it acts on) it first seeds a new target of its own.
 type matrixRow struct {
-	need    need
-	build   func(t *testing.T, f *matrixFixture, fresh bool) proto.Message
-	fresh   bool // build seeds a new target for an allowed call
+	need  need
+	build func(t *testing.T, f *matrixFixture, fresh bool) proto.Message
+	fresh bool // build seeds a new target for an allowed call
 }
 
 // matrixCaller is one kind of caller.
