@@ -142,10 +142,15 @@ func startCluster(tb testing.TB, bin, dbURL string, n int, extra ...string) *clu
 	proxy.Start()
 	tb.Cleanup(proxy.Close)
 
+	// The Connect clients speak h2c, as a gRPC client would, and the plain
+	// GETs (JWKS) HTTP/1.1; the proxy takes both and speaks HTTP/1.1 to the
+	// replicas.
 	c.http = &http.Client{Timeout: 30 * time.Second}
+	h2c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Protocols: h2cOnly()}}
+	tb.Cleanup(h2c.CloseIdleConnections)
 	o := connect.WithInterceptors(headers(), replicaRecorder())
-	c.auth = authv1connect.NewAuthServiceClient(c.http, c.url, o)
-	c.admin = adminv1connect.NewAdminServiceClient(c.http, c.url, o)
+	c.auth = authv1connect.NewAuthServiceClient(h2c, c.url, o)
+	c.admin = adminv1connect.NewAdminServiceClient(h2c, c.url, o)
 	return c
 }
 
