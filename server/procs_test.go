@@ -98,7 +98,6 @@ type cluster struct {
 	dbURL string   // the database the replicas share
 	bin   string   // the binary
 	env   []string // the replicas' environment
-	logs  []*lockedBuffer
 	http  *http.Client
 	auth  authv1connect.AuthServiceClient
 	admin adminv1connect.AdminServiceClient
@@ -164,7 +163,6 @@ var listeningRE = regexp.MustCompile(`msg="cosync-auth listening" addr=(\S+)`)
 func (c *cluster) startReplica(tb testing.TB, i int) func() string {
 	tb.Helper()
 	log := &lockedBuffer{}
-	c.logs = append(c.logs, log)
 	cmd := exec.Command(c.bin, "serve")
 	cmd.Dir = tb.TempDir()
 	cmd.Env = append(append([]string(nil), c.env...), "COSYNC_ADDR=127.0.0.1:0", "COSYNC_DATA_DIR="+cmd.Dir)
