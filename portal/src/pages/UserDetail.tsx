@@ -72,7 +72,7 @@ export function UserDetail({ app, userId }: { app: App; userId: string }) {
       </p>
       <UserSummary app={app} user={u} />
       <Sessions app={app} user={u} sessions={q.data.sessions} />
-      <MetadataEditor key={JSON.stringify(u.metadata ?? {})} app={app} user={u} />
+      <MetadataEditor key={u.id} app={app} user={u} />
     </>
   );
 }
