@@ -398,7 +398,7 @@ async function main() {
     await page.getByRole("textbox", { name: "Name", exact: true }).fill("journey script");
     await page.getByRole("button", { name: "Create key" }).click();
     const secret = (await page.getByTestId("api-key-secret").textContent()).trim();
-    await page.getByRole("cell", { name: "journey script" }).waitFor();
+    await page.getByRole("cell", { name: "journey script", exact: true }).waitFor();
     await checkPage(page, "19-api-keys");
     const got = await call(base, "cosync.admin.v1.AdminService/GetApp", { appId }, secret);
     if (got.app?.id !== appId) throw new Error(`GetApp with the API key = ${JSON.stringify(got)}`);
@@ -409,7 +409,7 @@ async function main() {
     await page.getByRole("link", { name: "Team" }).click();
     await page.getByText("The last owner stays").waitFor();
     await page.getByLabel("Developer's email").fill(viewer);
-    await page.getByLabel("Role").selectOption({ label: "Viewer" });
+    await page.getByLabel("Role", { exact: true }).selectOption({ label: "Viewer" });
     await page.getByRole("button", { name: "Add member" }).click();
     await page.getByRole("status").filter({ hasText: `Added ${viewer} as viewer.` }).waitFor();
     await checkPage(page, "20-team");
@@ -422,9 +422,14 @@ async function main() {
       await checkPage(page, `a11y-${tab.toLowerCase().replace(/\W+/g, "-")}`);
     }
   });
-  await step("the README's picture: the app's keys", async () => {
-    await page.getByRole("link", { name: "Keys", exact: true }).click();
-    await page.getByRole("heading", { name: "What your backend trusts" }).waitFor();
+  await step("the README's picture: the app's users (or keys, before ListUsers)", async () => {
+    if (await implemented("ListUsers")) {
+      await page.getByRole("link", { name: "Users", exact: true }).click();
+      await page.getByRole("link", { name: userEmail }).waitFor();
+    } else {
+      await page.getByRole("link", { name: "Keys", exact: true }).click();
+      await page.getByRole("heading", { name: "What your backend trusts" }).waitFor();
+    }
     await page.screenshot({ path: join(results, "readme.png") });
   });
   await step("dark mode follows the system and stays readable", async () => {
@@ -450,6 +455,8 @@ async function main() {
     await page.getByLabel("Email").fill(viewer);
     await page.getByLabel("Password").fill("journey-password-1");
     await page.getByRole("button", { name: "Sign in" }).click();
+    // The page stays where the last developer left it; start from the list.
+    await page.getByRole("link", { name: "CoSync Auth" }).click();
     await page.getByRole("link", { name: "Journey App" }).click();
     await page.getByText("You are a viewer of this application").waitFor();
     if (await page.getByRole("button", { name: /^Save / }).count()) throw new Error("a viewer sees a Save button");
@@ -459,7 +466,7 @@ async function main() {
     const res = await fetch(`${base}/cosync.admin.v1.AdminService/UpdateApp`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Cosync-App-Id": "console", Authorization: `Bearer ${login.session.accessToken}` },
-      body: JSON.stringify({ appId, name: "Renamed by a viewer" }),
+      body: JSON.stringify({ appId, name: "Renamed by a viewer", updateMask: "name" }),
     });
     if (res.status !== 403) throw new Error(`UpdateApp as a viewer: ${res.status} ${await res.text()}`);
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
