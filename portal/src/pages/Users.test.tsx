@@ -192,6 +192,8 @@ describe("UserDetail", () => {
     await userEvent.click(screen.getByRole("button", { name: "Suspend…" }));
     expect(srv.updates).toHaveLength(0);
     const ask = screen.getByRole("group", { name: /Suspend this user\?/ });
+    // The keyboard lands on the safe choice.
+    expect(within(ask).getByRole("button", { name: "Cancel" })).toHaveFocus();
     await userEvent.click(within(ask).getByRole("button", { name: "Yes, suspend" }));
     expect(await screen.findByText("Suspended: every session is signed out.")).toBeInTheDocument();
     expect(srv.updates[0]).toMatchObject({ userId: "u-ann", status: UserStatus.SUSPENDED, updateMask: { paths: ["status"] } });

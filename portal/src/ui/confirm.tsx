@@ -3,7 +3,8 @@ import { useState, type ReactNode } from "react";
 
 /**
  * ConfirmButton shows label; a click swaps it for a short question with
- * "confirm" and Cancel, so a stray click or Enter never deletes anything.
+ * "confirm" and Cancel (focused, so the keyboard lands on the safe choice),
+ * so a stray click or Enter never deletes anything.
  */
 export function ConfirmButton(props: {
   label: ReactNode;
@@ -35,7 +36,8 @@ export function ConfirmButton(props: {
       >
         {props.confirm}
       </button>{" "}
-      <button type="button" className="secondary small" onClick={() => setAsking(false)}>
+      {/* The asking button is gone, so focus moves to the safe choice. */}
+      <button type="button" className="secondary small" autoFocus onClick={() => setAsking(false)}>
         Cancel
       </button>
     </span>
