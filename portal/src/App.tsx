@@ -155,13 +155,13 @@ function AppPage({ appId, tab, userId }: { appId: string; tab: AppTab; userId?: 
       {tab === "settings" ? <AppSettingsPage key={app.id} app={app} /> : null}
       {tab === "keys" ? <KeysPage app={app} /> : null}
       {tab === "integrations" ? <IntegrationsPage app={app} /> : null}
-      {tab === "users" && !userId ? <UsersPage app={app} /> : null}
+      {tab === "users" && !userId ? <UsersPage key={app.id} app={app} /> : null}
       {tab === "users" && userId ? <UserDetail key={userId} app={app} userId={userId} /> : null}
       {tab === "signups" ? <PendingSignupsPage app={app} /> : null}
       {tab === "templates" ? <TemplatesPage app={app} /> : null}
       {tab === "invitations" ? <InvitationsPage app={app} /> : null}
       {tab === "analytics" ? <AnalyticsPage app={app} /> : null}
-      {tab === "audit" ? <AuditPage app={app} /> : null}
+      {tab === "audit" ? <AuditPage key={app.id} app={app} /> : null}
       {tab === "team" ? <TeamPage app={app} /> : null}
       {tab === "api-keys" ? <ApiKeysPage app={app} /> : null}
       {tab === "outbox" ? <OutboxPage app={app} /> : null}

@@ -2,6 +2,7 @@
 // from where, filtered and paged, newest first.
 import { useState } from "react";
 import { useQuery } from "@connectrpc/connect-query";
+import { keepPreviousData } from "@tanstack/react-query";
 import { AdminService } from "@gen/cosync/admin/v1/admin_pb";
 import type { App } from "@gen/cosync/admin/v1/types_pb";
 import { problemOf } from "../api/errors";
@@ -25,15 +26,20 @@ export function AuditPage({ app }: { app: App }) {
   // Debounced as one string: a fresh object each render would never settle.
   const typed = useDebounced(JSON.stringify({ action: action.trim(), actorId: actor.trim(), subjectId: subject.trim(), ip: ip.trim() }), 250);
   const text = JSON.parse(typed) as { action: string; actorId: string; subjectId: string; ip: string };
-  const events = useQuery(AdminService.method.listAuditEvents, {
-    appId: app.id,
-    ...text,
-    outcome,
-    startTime: dayStart(from),
-    endTime: dayStart(to, 1),
-    pageSize: 50,
-    pageToken: pager.token,
-  });
+  const events = useQuery(
+    AdminService.method.listAuditEvents,
+    {
+      appId: app.id,
+      ...text,
+      outcome,
+      startTime: dayStart(from),
+      endTime: dayStart(to, 1),
+      pageSize: 50,
+      pageToken: pager.token,
+    },
+    // The last answer stays on screen while a new filter or page loads.
+    { placeholderData: keepPreviousData },
+  );
   const filter =
     <T,>(set: (v: T) => void) =>
     (v: T) => {

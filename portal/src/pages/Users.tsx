@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
-import { useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
 import { AdminService } from "@gen/cosync/admin/v1/admin_pb";
 import { MemberRole, type App } from "@gen/cosync/admin/v1/types_pb";
 import { TwoFactorMethod, UserStatus, type User } from "@gen/cosync/auth/v1/types_pb";
@@ -53,19 +53,24 @@ export function UsersPage({ app }: { app: App }) {
   const pager = usePager();
   const q = useDebounced(query.trim(), 250);
   const filtered = q !== "" || status !== 0 || anon !== "any" || provider !== "" || twoFactor !== 0 || createdFrom !== "" || createdTo !== "";
-  const users = useQuery(AdminService.method.listUsers, {
-    appId: app.id,
-    query: q,
-    status,
-    anonymous: anon === "any" ? undefined : anon === "only",
-    provider,
-    twoFactor,
-    createdAfter: dayStart(createdFrom),
-    // The range is half-open, so "to" includes its whole day.
-    createdBefore: dayStart(createdTo, 1),
-    pageSize: 25,
-    pageToken: pager.token,
-  });
+  const users = useQuery(
+    AdminService.method.listUsers,
+    {
+      appId: app.id,
+      query: q,
+      status,
+      anonymous: anon === "any" ? undefined : anon === "only",
+      provider,
+      twoFactor,
+      createdAfter: dayStart(createdFrom),
+      // The range is half-open, so "to" includes its whole day.
+      createdBefore: dayStart(createdTo, 1),
+      pageSize: 25,
+      pageToken: pager.token,
+    },
+    // The last answer stays on screen while a new filter or page loads.
+    { placeholderData: keepPreviousData },
+  );
   // Any filter change starts again at the first page.
   const filter =
     <T,>(set: (v: T) => void) =>
