@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { create } from "@bufbuild/protobuf";
 import { createRouterTransport } from "@connectrpc/connect";
@@ -80,7 +80,8 @@ describe("App", () => {
     await userEvent.click(await screen.findByRole("link", { name: "Operator" }));
     expect(await screen.findByRole("link", { name: "Someone else's" })).toBeInTheDocument();
     expect(screen.getByRole("cell", { name: "not a member" })).toBeInTheDocument();
-    expect(await screen.findByRole("link", { name: "op@example.com" })).toHaveAttribute("href", "#/apps/console/users/d1");
+    const developers = await screen.findByRole("table", { name: "Users of CoSync console" });
+    expect(within(developers).getByRole("link", { name: "op@example.com" })).toHaveAttribute("href", "#/apps/console/users/d1");
 
     await userEvent.selectOptions(screen.getByLabelText("Color theme"), "Dark");
     expect(document.documentElement.dataset.theme).toBe("dark");

@@ -13,6 +13,7 @@ import { ForgotPassword, ResetPassword, SignIn } from "./pages/SignIn";
 import { DeveloperSignUp } from "./pages/SignUp";
 import { AppsList, CreateApp, roleNames } from "./pages/Apps";
 import { OperatorPage } from "./pages/Operator";
+import { AccountPage } from "./pages/Account";
 import { UsersPage } from "./pages/Users";
 import { UserDetail } from "./pages/UserDetail";
 import { PendingSignupsPage } from "./pages/PendingSignups";
@@ -90,7 +91,9 @@ function Shell({ session }: { session: SessionStore }) {
               Operator
             </a>
           ) : null}
-          <span className="hint">{email}</span>
+          <a href={href({ page: "account" })} aria-current={route.page === "account" ? "page" : undefined} title="Your account">
+            {email || "Your account"}
+          </a>
           <ThemeToggle />
           <button type="button" className="secondary small" onClick={() => signOut(false)}>
             Sign out
@@ -107,6 +110,8 @@ function Shell({ session }: { session: SessionStore }) {
           <AppPage appId={route.appId} tab={route.tab} userId={route.userId} />
         ) : route.page === "operator" && operator ? (
           <OperatorPage />
+        ) : route.page === "account" ? (
+          <AccountPage session={session} />
         ) : (
           <AppsList />
         )}

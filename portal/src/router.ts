@@ -38,6 +38,7 @@ export type Route =
   | { page: "new-app" }
   | { page: "app"; appId: string; tab: AppTab; userId?: string }
   | { page: "operator" }
+  | { page: "account" }
   | { page: "signup" }
   | { page: "forgot" }
   | { page: "reset"; handle: string };
@@ -49,6 +50,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === "forgot") return { page: "forgot" };
   if (parts[0] === "signup") return { page: "signup" };
   if (parts[0] === "operator") return { page: "operator" };
+  if (parts[0] === "account") return { page: "account" };
   if (parts[0] === "reset") return { page: "reset", handle: new URLSearchParams(query).get("handle") ?? "" };
   if (parts[0] === "apps" && parts[1] === "new") return { page: "new-app" };
   if (parts[0] === "apps" && parts[1]) {
@@ -70,6 +72,8 @@ export function href(r: Route): string {
       return `#/apps/${encodeURIComponent(r.appId)}/${r.tab}${r.userId ? `/${encodeURIComponent(r.userId)}` : ""}`;
     case "operator":
       return "#/operator";
+    case "account":
+      return "#/account";
     case "signup":
       return "#/signup";
     case "forgot":
