@@ -198,10 +198,15 @@ func TestBadInput(t *testing.T) {
 				_, err := e.admin.ListOutbox(as(ctx, "", dev), &adminv1.ListOutboxRequest{AppId: ""})
 				return err
 			}, connect.CodeInvalidArgument, "", "app_id"},
-			{"a planned RPC", func() error {
-				_, err := e.admin.ListUsers(as(ctx, "", dev), &adminv1.ListUsersRequest{AppId: app})
+			{"list users with a forged page token", func() error {
+				_, err := e.admin.ListUsers(as(ctx, "", dev), &adminv1.ListUsersRequest{AppId: app, PageToken: "eyJjIjoxLCJpIjoieCIsImYiOiJ5In0"})
 				return err
-			}, connect.CodeUnimplemented, "", ""},
+			}, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "page_token"},
+			{"update a user with an unknown mask path", func() error {
+				_, err := e.admin.UpdateUser(as(ctx, "", dev), &adminv1.UpdateUserRequest{AppId: app, UserId: "nobody",
+					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"email"}}})
+				return err
+			}, connect.CodeInvalidArgument, "", "update_mask"},
 		}
 		for _, tc := range cases {
 			err := tc.call()

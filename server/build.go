@@ -157,18 +157,25 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, HTTPClient: outboundClient(), Timeout: cfg.TwilioTimeout}),
 		DevSMS:    devSMS,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, MailFromDomains: cfg.MailFromDomains,
-		SMSLimits: identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp}})
+		SMSLimits:                  identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp},
+		DeveloperTwoFactorRequired: cfg.DeveloperRequire2FA})
 	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{}, log, now)
 	var outbox console.OutboxReader
 	if ob != nil {
 		outbox = notify.FlushedOutbox{Worker: queue, Outbox: ob}
 	}
-	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains})
+	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains, Invites: svc})
 	if err := con.EnsureConsoleApp(ctx); err != nil {
 		if kp.vault != nil {
 			kp.vault.Close()
 		}
 		return nil, fmt.Errorf("console application: %w", err)
+	}
+	if err := con.ConfigureConsole(ctx, console.ConsoleConfig{DeveloperSignup: cfg.DeveloperSignup, RequireTwoFactor: cfg.DeveloperRequire2FA}); err != nil {
+		if kp.vault != nil {
+			kp.vault.Close()
+		}
+		return nil, fmt.Errorf("console application settings: %w", err)
 	}
 	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter,
 		gate: rpc.NewGate(cfg.MaxExpensiveCalls, expensiveProcedures...), keyParts: kp, queue: queue}, nil

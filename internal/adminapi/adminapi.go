@@ -116,7 +116,7 @@ func (h *Handler) CreateApp(ctx context.Context, req *adminv1.CreateAppRequest) 
 
 func (h *Handler) ListApps(ctx context.Context, req *adminv1.ListAppsRequest) (*adminv1.ListAppsResponse, error) {
 	limit := pageSize(req.GetPageSize())
-	apps, err := h.con.ListApps(ctx, developer(ctx), req.GetPageToken(), limit+1)
+	apps, err := h.con.ListApps(ctx, developer(ctx), req.GetAll(), req.GetPageToken(), limit+1)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

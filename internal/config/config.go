@@ -36,6 +36,9 @@ type Config struct {
 	LogFormat    string        // COSYNC_LOG_FORMAT, "json" (or "text")
 	ShutdownWait time.Duration // COSYNC_SHUTDOWN_TIMEOUT, 15s
 
+	DeveloperSignup     bool // COSYNC_DEVELOPER_SIGNUP, false: developers sign up to the console themselves
+	DeveloperRequire2FA bool // COSYNC_DEVELOPER_REQUIRE_2FA, false: Admin calls need a developer with a second factor
+
 	MailFromDomains   []string      // COSYNC_MAIL_FROM_DOMAINS, the domain of MailFrom: the domains an app's email_from may use
 	ReadHeaderTimeout time.Duration // COSYNC_READ_HEADER_TIMEOUT, 10s: a request's headers must arrive within it
 	ReadTimeout       time.Duration // COSYNC_READ_TIMEOUT, 30s: a whole request, body included, must arrive within it
@@ -97,6 +100,16 @@ func Settings() []Setting {
 			return nil
 		}
 	}
+	boolean := func(f func(*Config) *bool) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			*f(c) = b
+			return nil
+		}
+	}
 	return []Setting{
 		{"COSYNC_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", "", str(func(c *Config) *string { return &c.Addr })},
 		{"COSYNC_PUBLIC_URL", "public-url", "http://localhost:8080", "URL clients reach the server at; token issuer and mail links", "", str(func(c *Config) *string { return &c.PublicURL })},
@@ -124,6 +137,8 @@ func Settings() []Setting {
 			c.TrustProxy = b
 			return nil
 		}},
+		{"COSYNC_DEVELOPER_SIGNUP", "developer-signup", "false", "let developers sign up to the console (app id console) themselves; each starts with no apps and is not an operator", "", boolean(func(c *Config) *bool { return &c.DeveloperSignup })},
+		{"COSYNC_DEVELOPER_REQUIRE_2FA", "developer-require-2fa", "false", "refuse Admin calls from developers without a second factor; they enroll an authenticator app (AuthService, app console) first", "", boolean(func(c *Config) *bool { return &c.DeveloperRequire2FA })},
 		{"COSYNC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", "", str(func(c *Config) *string { return &c.LogLevel })},
 		{"COSYNC_LOG_FORMAT", "log-format", "json", "json or text", "", str(func(c *Config) *string { return &c.LogFormat })},
 		{"COSYNC_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long SIGTERM waits for requests in flight", "", func(c *Config, v string) error {

@@ -26,6 +26,9 @@ func (s *Service) EnsureConsoleApp(ctx context.Context) error {
 // developer chose laid over them by choose (the transport's translation of
 // the request; nil keeps the defaults).
 func (s *Service) CreateApp(ctx context.Context, d identity.Developer, name string, choose func(defaults identity.AppSettings) identity.AppSettings, twilioToken identity.Secret) (identity.MemberApp, error) {
+	if d.APIKeyID != "" || d.ID == "" {
+		return identity.MemberApp{}, apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "an API key acts in its own application; developers create applications")
+	}
 	id := newID()
 	settings := identity.DefaultSettings()
 	if choose != nil {
@@ -77,8 +80,28 @@ func (s *Service) createApp(ctx context.Context, a identity.App, ownerID, ip str
 	return err
 }
 
-// ListApps lists the developer's apps by id, after the id `after`.
-func (s *Service) ListApps(ctx context.Context, d identity.Developer, after string, limit int) ([]identity.MemberApp, error) {
+// ListApps lists the developer's apps by id, after the id `after`; with
+// all, an operator lists every app (OPERATOR_ONLY for anyone else). An
+// API key lists its one app.
+func (s *Service) ListApps(ctx context.Context, d identity.Developer, all bool, after string, limit int) ([]identity.MemberApp, error) {
+	switch {
+	case all && !d.Operator:
+		return nil, apperr.New(apperr.Permission, apperr.ReasonOperatorOnly, "only an operator lists every application")
+	case all:
+		return s.store.ListAllApps(ctx, d.ID, after, limit)
+	case d.APIKeyID != "":
+		if d.KeyAppID <= after {
+			return nil, nil
+		}
+		m, err := s.member(ctx, d, d.KeyAppID, identity.RoleViewer)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []identity.MemberApp{m}, nil
+	}
 	return s.store.ListMemberApps(ctx, d.ID, after, limit)
 }
 

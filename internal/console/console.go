@@ -48,6 +48,9 @@ type Deps struct {
 	Log             *slog.Logger
 	Now             func() time.Time
 	MailFromDomains []string
+	// Invites mails console invitations for AddMember; nil: adding an
+	// email with no developer is refused.
+	Invites DeveloperInviter
 }
 
 // Service runs the developers' operations. It is safe for concurrent use.
@@ -59,6 +62,7 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	senders []string // domains allowed in email_from
+	inviter DeveloperInviter
 }
 
 // New returns a Service over d.
@@ -69,7 +73,7 @@ func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: d.Store, keys: d.Keys, secrets: d.Secrets, outbox: d.Outbox, log: d.Log, now: d.Now, senders: d.MailFromDomains}
+	return &Service{store: d.Store, keys: d.Keys, secrets: d.Secrets, outbox: d.Outbox, log: d.Log, now: d.Now, senders: d.MailFromDomains, inviter: d.Invites}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -26,6 +26,9 @@ type Members interface {
 	ListMemberApps(ctx context.Context, developerID, after string, limit int) ([]identity.MemberApp, error)
 	PutMember(ctx context.Context, m identity.Member) error // insert or change the role
 	GetMember(ctx context.Context, appID, developerID string) (identity.Member, error)
+	// ListAllApps lists every app as ListMemberApps does, with
+	// developerID's role where they are a member and viewer elsewhere.
+	ListAllApps(ctx context.Context, developerID, after string, limit int) ([]identity.MemberApp, error)
 }
 
 // SigningKeys is the persistence of signing keys and their rotation.
@@ -66,6 +69,8 @@ type Audit interface {
 type Store interface {
 	Apps
 	Members
+	Team
+	APIKeys
 	SigningKeys
 	Templates
 	Audit

@@ -3,8 +3,10 @@ package identity
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/otp"
 )
 
 // Developer is whoever calls the Admin service: a signed-in developer (a
@@ -78,8 +80,9 @@ func Access(ctx context.Context, st MemberStore, d Developer, appID string, need
 }
 
 // ConsoleSettings are the built-in console application's first settings:
-// developers are created by an operator (`developer create`) until an owner
-// of the console app turns signup on.
+// signup off, so developers are created by an operator (`developer
+// create`) or invited to a team; at each start the server makes signup
+// follow COSYNC_DEVELOPER_SIGNUP (console.Service.ConfigureConsole).
 func ConsoleSettings() AppSettings {
 	st := DefaultSettings()
 	st.SignupEnabled = false
@@ -129,8 +132,15 @@ func (s *Service) CreateDeveloper(ctx context.Context, email string, pw Secret, 
 	return u, err
 }
 
-// AuthenticateDeveloper verifies a console access token.
+// AuthenticateDeveloper verifies an Admin caller's bearer credential: an
+// API key (a secret starting APIKeyPrefix) or a console access token. With
+// Config.DeveloperTwoFactorRequired, a developer without a second factor
+// is refused (FailedPrecondition DEVELOPER_TWO_FACTOR_REQUIRED) until they
+// enroll one through AuthService, which their token still reaches.
 func (s *Service) AuthenticateDeveloper(ctx context.Context, raw Secret, ip string) (Developer, error) {
+	if strings.HasPrefix(raw.Reveal(), APIKeyPrefix) {
+		return s.authenticateAPIKey(ctx, raw, ip)
+	}
 	p, err := s.Authenticate(ctx, ConsoleAppID, raw, ip)
 	if err != nil {
 		return Developer{}, err
@@ -142,7 +152,136 @@ func (s *Service) AuthenticateDeveloper(ctx context.Context, raw Secret, ip stri
 	case !apperr.Is(err, apperr.NotFound):
 		return Developer{}, err
 	}
+	if s.cfg.DeveloperTwoFactorRequired {
+		u, err := s.store.GetUser(ctx, ConsoleAppID, d.ID)
+		if apperr.Is(err, apperr.NotFound) {
+			return Developer{}, apperr.New(apperr.Unauthenticated, apperr.ReasonSessionRevoked, "this session was signed out")
+		}
+		if err != nil {
+			return Developer{}, err
+		}
+		if u.TwoFactor == TwoFactorNone || u.TwoFactor == "" {
+			return Developer{}, apperr.New(apperr.Precondition, apperr.ReasonDeveloperTwoFactorRequired,
+				"this server requires developers to use a second factor: enroll one (AuthService, app console) first")
+		}
+	}
 	return d, nil
+}
+
+// DeveloperTwoFactorRequired reports whether every developer must have a
+// second factor (COSYNC_DEVELOPER_REQUIRE_2FA).
+func (s *Service) DeveloperTwoFactorRequired() bool { return s.cfg.DeveloperTwoFactorRequired }
+
+// CallerInfo is what GetCaller tells a credential about itself.
+type CallerInfo struct {
+	Developer
+	Email                      string // the developer's console email; empty for an API key
+	DeveloperSignupEnabled     bool   // the console app's signup switch (COSYNC_DEVELOPER_SIGNUP)
+	DeveloperTwoFactorRequired bool
+}
+
+// Caller describes d: their email, and the server's developer settings.
+func (s *Service) Caller(ctx context.Context, d Developer) (CallerInfo, error) {
+	out := CallerInfo{Developer: d, DeveloperTwoFactorRequired: s.cfg.DeveloperTwoFactorRequired}
+	if d.APIKeyID == "" {
+		u, err := s.store.GetUser(ctx, ConsoleAppID, d.ID)
+		if err != nil {
+			return CallerInfo{}, err
+		}
+		out.Email = u.Email
+	}
+	a, err := s.store.GetApp(ctx, ConsoleAppID)
+	if err != nil {
+		return CallerInfo{}, err
+	}
+	out.DeveloperSignupEnabled = a.Settings.SignupEnabled
+	return out, nil
+}
+
+// Teammate is a member of an app as its team sees it: with the developer's
+// console email, or a pending invitation (Pending; DeveloperID is then the
+// console invitation's id).
+type Teammate struct {
+	Member
+	Email   string
+	Pending bool
+}
+
+// MemberInvite is a membership waiting for its console invitation: when
+// the invited person registers with the code, they become a developer and
+// a member of AppID with Role.
+type MemberInvite struct {
+	AppID        string
+	Email        string // normalized
+	InvitationID string // the console invitation mailed to Email
+	Role         Role
+	InvitedBy    string // the developer who invited
+	CreatedAt    time.Time
+}
+
+// InviteDeveloper mails email an invitation to the console and records
+// the membership of appID with role that starts when it is accepted
+// (Register), in one transaction. Console invitations come only from here:
+// the console app's users cannot Invite (its invitations stay off), so a
+// developer cannot bring people onto the server without an app to share.
+// The caller has checked that d owns appID and that no developer has email.
+func (s *Service) InviteDeveloper(ctx context.Context, d Developer, appID, email string, role Role) (Invitation, error) {
+	const op = "identity.InviteDeveloper"
+	a, err := s.store.GetApp(ctx, ConsoleAppID)
+	if err != nil {
+		return Invitation{}, err
+	}
+	if err := s.takeInvites(ctx, d, appID, 1); err != nil {
+		return Invitation{}, err
+	}
+	email = NormalizeEmail(email)
+	code, err := otp.NewCode()
+	if err != nil {
+		return Invitation{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	now := s.clock()
+	lifetime := a.Settings.InviteLifetime
+	if lifetime <= 0 {
+		lifetime = DefaultSettings().InviteLifetime
+	}
+	iv := Invitation{
+		ID: newID(), AppID: a.ID, Handle: email, Hash: s.codeHash(a, purposeInvite, email, code),
+		Metadata: map[string]any{}, Locale: a.Settings.Locales[0], CreatedAt: now, ExpiresAt: now.Add(lifetime),
+	}
+	mail, err := s.inviteMail(ctx, a, iv, code)
+	if err != nil {
+		return Invitation{}, err
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.CreateInvitation(ctx, iv); err != nil {
+			return err
+		}
+		mi := MemberInvite{AppID: appID, Email: email, InvitationID: iv.ID, Role: role, InvitedBy: d.ActorID(), CreatedAt: now}
+		if err := tx.PutMemberInvite(ctx, mi); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, mail); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, AuditEvent{AppID: appID, Action: "member.invite", ActorID: d.ActorID(), SubjectID: iv.ID, IP: d.IP,
+			Details: map[string]any{"email": email, "role": string(role)}})
+	})
+	if err != nil {
+		return Invitation{}, err
+	}
+	s.queued()
+	return iv, nil
+}
+
+// startMemberships turns the member invitations of a new developer's
+// email into memberships, in Register's transaction (tx). Every pending
+// member invitation to the email counts: registering with the newest
+// console code proves the person reads that mailbox.
+func (s *Service) startMemberships(ctx context.Context, tx Store, a App, u User) error {
+	if a.ID != ConsoleAppID {
+		return nil
+	}
+	return tx.AcceptMemberInvites(ctx, u.Email, u.ID, s.clock())
 }
 
 // member returns the app with the caller's role, if it allows need (Access).

@@ -180,7 +180,9 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 	if err != nil {
 		return SessionTokens{}, err
 	}
-	if !a.Settings.InvitesEnabled {
+	// The console's invitations come from AddMember (InviteDeveloper), not
+	// from its users, so its switch stays off and its codes still register.
+	if !a.Settings.InvitesEnabled && a.ID != ConsoleAppID {
 		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
 	}
 	email := NormalizeEmail(in.Handle)
@@ -223,7 +225,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 		if !won {
 			return apperr.New(apperr.Precondition, apperr.ReasonInviteUsed, "this invitation was already used")
 		}
-		return nil
+		return s.startMemberships(ctx, tx, a, u)
 	}, s.welcome(ctx, a))
 	if apperr.Is(err, apperr.Exists) {
 		return SessionTokens{}, apperr.New(apperr.Exists, apperr.ReasonAlreadyExists, "an account with this email already exists; sign in instead").With(op, err)

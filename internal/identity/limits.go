@@ -146,6 +146,9 @@ func (s *Service) give(ctx context.Context, appID string, n int, checks ...limit
 // gives the count back when the creation fails, so a failed request
 // changes nothing.
 func (s *Service) TakeAppCreation(ctx context.Context, d Developer) (giveBack func(), err error) {
+	if d.ID == "" { // an API key: CreateApp refuses it, and it counts nothing
+		return func() {}, nil
+	}
 	check := byKey(LimitAppsDeveloper, d.ID)
 	if err := s.take(ctx, "", 1, check); err != nil {
 		return nil, err

@@ -386,7 +386,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, c Caller, a App, u User
 func (s *Service) signIn(ctx context.Context, c Caller, a App, u User, action string, extra func(Store) error) (SessionTokens, error) {
 	now := s.clock()
 	u.LastLoginAt, u.FailedLogins, u.LockedUntil = now, 0, time.Time{}
-	p, err := s.prepareSession(ctx, a, u, Session{}, "")
+	p, err := s.prepareSession(ctx, a, u, opening(c, action), "")
 	if err != nil {
 		return SessionTokens{}, err
 	}

@@ -125,6 +125,9 @@ type Config struct {
 	// by one app (the SMS pumping guard); a zero field keeps its default
 	// (LimitSMSNumber, LimitSMSIP, LimitSMSApp).
 	SMSLimits SMSLimits
+	// DeveloperTwoFactorRequired refuses Admin calls from developers
+	// without a second factor (COSYNC_DEVELOPER_REQUIRE_2FA); default off.
+	DeveloperTwoFactorRequired bool
 }
 
 // Service runs the flows. It is safe for concurrent use.
@@ -172,9 +175,16 @@ func New(d Deps, cfg Config) *Service {
 type Caller struct {
 	AppID string
 	IP    string
+	// UserAgent is the client's User-Agent header; a new session keeps
+	// its first MaxUserAgent characters.
+	UserAgent string
 	// Prehashed: password fields hold the lowercase hex MD5 of the
 	// password already (CosyncJWT clients; see CosyncJWTSettings).
 	Prehashed bool
+
+	// provider is set by SocialLogin: the sessions it opens record it as
+	// their method.
+	provider string
 }
 
 // Principal is a signed-in user, from a verified access token.

@@ -3,7 +3,9 @@ package identity
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/otp"
@@ -19,6 +21,56 @@ type Session struct {
 	ExpiresAt    time.Time // absolute end; refresh tokens never outlive it
 	RevokedAt    time.Time // zero while live
 	RevokeReason string
+
+	// Where and how it was opened, for the developer's list of a user's
+	// sessions: the client's IP and User-Agent (at most MaxUserAgent
+	// characters) and the way in (one of the SessionBy… methods).
+	IP        string
+	UserAgent string
+	Method    string
+	// LastUsedAt is when its refresh token was last rotated; zero until then.
+	LastUsedAt time.Time
+}
+
+// How a session was opened (Session.Method).
+const (
+	SessionByPassword   = "password"
+	SessionByAnonymous  = "anonymous"
+	SessionBySignup     = "signup"
+	SessionByInvitation = "invitation"
+	// A social sign-in records its provider: "apple" or "google".
+)
+
+// MaxUserAgent is how many characters of a client's User-Agent a session keeps.
+const MaxUserAgent = 256
+
+// opening is the new session a sign-in that audits action opens for c:
+// prepareSession fills in the rest.
+func opening(c Caller, action string) Session {
+	method := c.provider
+	if method == "" {
+		switch action {
+		case "user.anonymous.create":
+			method = SessionByAnonymous
+		case "user.signup", "user.signup.complete", "user.anonymous.upgrade":
+			method = SessionBySignup
+		case "user.register":
+			method = SessionByInvitation
+		default: // user.login, user.password.change: a password (and maybe a second factor)
+			method = SessionByPassword
+		}
+	}
+	return Session{IP: c.IP, UserAgent: cleanUserAgent(c.UserAgent), Method: method}
+}
+
+// cleanUserAgent keeps what a database text column takes and a person
+// reads: valid UTF-8 without NULs, at most MaxUserAgent characters.
+func cleanUserAgent(ua string) string {
+	ua = strings.ReplaceAll(strings.ToValidUTF8(ua, ""), "\x00", "")
+	if utf8.RuneCountInString(ua) <= MaxUserAgent {
+		return ua
+	}
+	return string([]rune(ua)[:MaxUserAgent])
 }
 
 // Live reports whether the session can still be used at now.
@@ -46,13 +98,15 @@ type pendingSession struct {
 	refresh RefreshToken
 }
 
-// prepareSession mints tokens for a new session of u (or a continuation of
-// sess when sess.ID is set, whose refresh token descends from parentID).
+// prepareSession mints tokens for a new session of u opened as sess says
+// (see opening), or a continuation of sess when sess.ID is set, whose
+// refresh token descends from parentID.
 func (s *Service) prepareSession(ctx context.Context, a App, u User, sess Session, parentID string) (pendingSession, error) {
 	const op = "identity.session"
 	now := s.clock()
 	if sess.ID == "" {
-		sess = Session{ID: newID(), AppID: a.ID, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(a.Settings.RefreshTokenLifetime)}
+		sess.ID, sess.AppID, sess.UserID, sess.CreatedAt = newID(), a.ID, u.ID, now
+		sess.ExpiresAt = now.Add(a.Settings.RefreshTokenLifetime)
 	}
 	exp := now.Add(a.Settings.TokenLifetime)
 	c := Claims{

@@ -347,7 +347,7 @@ func (s *Service) createUserWith(ctx context.Context, c Caller, a App, u User, h
 	if u.Metadata == nil {
 		u.Metadata = map[string]any{}
 	}
-	p, err := s.prepareSession(ctx, a, u, Session{}, "")
+	p, err := s.prepareSession(ctx, a, u, opening(c, action), "")
 	if err != nil {
 		return User{}, SessionTokens{}, err
 	}

@@ -86,6 +86,7 @@ func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput
 			Details: map[string]any{"provider": string(in.Provider)}})
 		return SocialLoginResult{}, err
 	}
+	c.provider = string(claims.Provider) // the session's method
 	res, err := s.socialLogin(ctx, c, a, in, claims)
 	if apperr.Is(err, apperr.Exists) && apperr.ReasonOf(err) == "" {
 		// A concurrent first sign-in of the same person created the user

@@ -17,6 +17,11 @@ type Sessions interface {
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	FindRefreshToken(ctx context.Context, appID, hash string) (RefreshToken, error)
 	// MarkRefreshTokenRotated sets RotatedAt if it is unset and reports
-	// whether this caller set it (at most one caller ever gets true).
+	// whether this caller set it (at most one caller ever gets true); the
+	// caller that sets it also sets its session's LastUsedAt to now.
 	MarkRefreshTokenRotated(ctx context.Context, appID, id string, now time.Time) (bool, error)
+	// ListActiveSessions returns the user's live sessions at now (not
+	// revoked, not expired), most recently used first (a session never
+	// refreshed was last used when it was created).
+	ListActiveSessions(ctx context.Context, appID, userID string, now time.Time) ([]Session, error)
 }

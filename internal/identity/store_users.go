@@ -26,4 +26,12 @@ type Users interface {
 	RecordLoginFailure(ctx context.Context, appID, userID string, now time.Time, max int, backoff func(n int) time.Duration) (count int, lockedUntil time.Time, err error)
 	// RecordLoginSuccess clears the failure count and lock and sets LastLoginAt.
 	RecordLoginSuccess(ctx context.Context, appID, userID string, now time.Time) error
+
+	// ListUsers returns up to limit users of the app that match f, newest
+	// first by (CreatedAt, ID), starting after the cursor (zero: from the
+	// newest). Users created while a caller pages sort before its cursor,
+	// so the pages after it neither skip nor repeat anyone.
+	ListUsers(ctx context.Context, appID string, f UserFilter, after UserCursor, limit int) ([]User, error)
+	// CountUsers counts the users of the app that match f.
+	CountUsers(ctx context.Context, appID string, f UserFilter) (int, error)
 }

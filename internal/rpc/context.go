@@ -90,6 +90,8 @@ func UserAuth(auth Authenticator, log *slog.Logger, trustProxy bool, needUser ma
 			c := identity.Caller{
 				AppID: strings.TrimSpace(req.Header().Get(AppIDHeader)),
 				IP:    ClientIP(req.Peer(), req.Header(), trustProxy),
+				// The domain keeps its first identity.MaxUserAgent characters.
+				UserAgent: req.Header().Get("User-Agent"),
 			}
 			ctx = WithCaller(ctx, c)
 			required, listed := needUser[req.Spec().Procedure]
@@ -106,7 +108,9 @@ func UserAuth(auth Authenticator, log *slog.Logger, trustProxy bool, needUser ma
 }
 
 // DeveloperAuth is the AdminService interceptor: every call needs a
-// developer's console access token.
+// developer's console access token or an API key (`Bearer csk_…`), which
+// auth tells apart (identity.Service.AuthenticateDeveloper); the handlers
+// read the identity.Developer it stores with DeveloperFrom.
 func DeveloperAuth(auth Authenticator, log *slog.Logger, trustProxy bool) connect.UnaryInterceptorFunc {
 	return func(next connect.UnaryFunc) connect.UnaryFunc {
 		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {

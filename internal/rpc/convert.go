@@ -87,6 +87,12 @@ var userStatuses = NewEnum(map[identity.UserStatus]authv1.UserStatus{
 // UserStatus converts a user status.
 func UserStatus(s identity.UserStatus) authv1.UserStatus { return userStatuses.Proto(s) }
 
+// UserStatusOf converts back; UNSPECIFIED reads as "" (any, or unchanged).
+func UserStatusOf(s authv1.UserStatus) identity.UserStatus {
+	d, _ := userStatuses.Domain(s)
+	return d
+}
+
 var twoFactors = NewEnum(map[identity.TwoFactorMethod]authv1.TwoFactorMethod{
 	identity.TwoFactorNone: authv1.TwoFactorMethod_TWO_FACTOR_METHOD_NONE,
 	identity.TwoFactorTOTP: authv1.TwoFactorMethod_TWO_FACTOR_METHOD_TOTP,

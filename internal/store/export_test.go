@@ -50,8 +50,9 @@ func AppliedMigrations(ctx context.Context, s *Store) ([]string, error) {
 // Schema describes the tables the migrations made, leaving out bun's own:
 // one "table.column type-class null|not null" line per column, one
 // "index name" line per named index (primary keys and inline unique
-// constraints get dialect-specific names, so they are left out). The type
-// class folds each dialect's types into what they hold.
+// constraints get dialect-specific names, so they are left out, as are
+// postgresOnlyIndexes). The type class folds each dialect's types into what
+// they hold.
 func Schema(ctx context.Context, s *Store) ([]string, error) {
 	var cols, idx string
 	switch s.dialect {
@@ -115,10 +116,23 @@ func Schema(ctx context.Context, s *Store) ([]string, error) {
 		if err := irows.Scan(&name); err != nil {
 			return nil, err
 		}
+		if s.dialect == Postgres && postgresOnlyIndexes[name] {
+			continue
+		}
 		out = append(out, "index "+name)
 	}
 	sort.Strings(out)
 	return out, irows.Err()
+}
+
+// postgresOnlyIndexes serve ListUsers' search on Postgres only (migration
+// 20261207000002): text_pattern_ops for LIKE prefixes and a GIN index over
+// an expression, neither of which SQLite has; SQLite searches with range
+// scans on the unique indexes both dialects share.
+var postgresOnlyIndexes = map[string]bool{
+	"users_app_id_email_pattern_idx":         true,
+	"users_app_id_user_name_key_pattern_idx": true,
+	"users_metadata_values_idx":              true,
 }
 
 var sqliteBoolColumns = map[string]bool{"users.phone_verified": true, "users.anonymous": true}

@@ -19,6 +19,10 @@ type sessionRow struct {
 	ExpiresAt    time.Time `bun:"expires_at,nullzero"`
 	RevokedAt    time.Time `bun:"revoked_at,nullzero"`
 	RevokeReason string    `bun:"revoke_reason"`
+	IP           string    `bun:"ip"`
+	UserAgent    string    `bun:"user_agent"`
+	Method       string    `bun:"method"`
+	LastUsedAt   time.Time `bun:"last_used_at,nullzero"`
 }
 
 func toSessionRow(s identity.Session) sessionRow {
@@ -30,6 +34,10 @@ func toSessionRow(s identity.Session) sessionRow {
 		ExpiresAt:    utc(s.ExpiresAt),
 		RevokedAt:    utc(s.RevokedAt),
 		RevokeReason: s.RevokeReason,
+		IP:           s.IP,
+		UserAgent:    s.UserAgent,
+		Method:       s.Method,
+		LastUsedAt:   utc(s.LastUsedAt),
 	}
 }
 
@@ -42,6 +50,10 @@ func (r sessionRow) session() identity.Session {
 		ExpiresAt:    utc(r.ExpiresAt),
 		RevokedAt:    utc(r.RevokedAt),
 		RevokeReason: r.RevokeReason,
+		IP:           r.IP,
+		UserAgent:    r.UserAgent,
+		Method:       r.Method,
+		LastUsedAt:   utc(r.LastUsedAt),
 	}
 }
 
@@ -164,16 +176,68 @@ func (s *Store) FindRefreshToken(ctx context.Context, appID, hash string) (ident
 
 // MarkRefreshTokenRotated sets the token's rotation time to now if it is
 // unset, in one statement, and reports whether this call set it: at most
-// one caller ever gets true. NotFound when there is no such token.
+// one caller ever gets true. That caller also records now as the session's
+// last use: on Postgres in the same statement (a data-modifying WITH), so
+// the refresh path makes no extra round trip; SQLite has no such WITH, and
+// runs a second UPDATE in the same transaction, in process. NotFound when
+// there is no such token.
 func (s *Store) MarkRefreshTokenRotated(ctx context.Context, appID, id string, now time.Time) (bool, error) {
 	const op = "store.MarkRefreshTokenRotated"
-	res, err := s.idb.NewUpdate().Model((*refreshTokenRow)(nil)).
-		Set("rotated_at = ?", now.UTC()).
-		Where("app_id = ? AND id = ? AND rotated_at IS NULL", appID, id).
-		Exec(ctx)
-	ok, err := changed(res, err, op)
-	if ok || err != nil {
-		return ok, err
+	now = now.UTC()
+	var won bool
+	if s.dialect == Postgres {
+		var n int
+		err := s.idb.NewRaw(`WITH rt AS (
+				UPDATE refresh_tokens SET rotated_at = ? WHERE app_id = ? AND id = ? AND rotated_at IS NULL RETURNING session_id
+			), used AS (
+				UPDATE sessions SET last_used_at = ? WHERE app_id = ? AND id IN (SELECT session_id FROM rt)
+			)
+			SELECT count(*) FROM rt`, now, appID, id, now, appID).Scan(ctx, &n)
+		if err != nil {
+			return false, wrap(err, op)
+		}
+		won = n > 0
+	} else {
+		var sessionIDs []string
+		err := s.idb.NewUpdate().Model((*refreshTokenRow)(nil)).
+			Set("rotated_at = ?", now).
+			Where("app_id = ? AND id = ? AND rotated_at IS NULL", appID, id).
+			Returning("session_id").
+			Scan(ctx, &sessionIDs)
+		if err != nil {
+			return false, wrap(err, op)
+		}
+		if won = len(sessionIDs) > 0; won {
+			_, err := s.idb.NewUpdate().Model((*sessionRow)(nil)).
+				Set("last_used_at = ?", now).
+				Where("app_id = ? AND id = ?", appID, sessionIDs[0]).
+				Exec(ctx)
+			if err != nil {
+				return false, wrap(err, op)
+			}
+		}
+	}
+	if won {
+		return true, nil
 	}
 	return false, s.mustExist(ctx, op, (*refreshTokenRow)(nil), appID, id)
+}
+
+// ListActiveSessions returns the user's sessions live at now, most recently
+// used first; a session never refreshed was last used when it was created.
+func (s *Store) ListActiveSessions(ctx context.Context, appID, userID string, now time.Time) ([]identity.Session, error) {
+	var rows []sessionRow
+	err := s.idb.NewSelect().Model(&rows).
+		Where("app_id = ? AND user_id = ?", appID, userID).
+		Where("revoked_at IS NULL AND expires_at > ?", now.UTC()).
+		OrderExpr("COALESCE(last_used_at, created_at) DESC, id DESC").
+		Scan(ctx)
+	if err != nil {
+		return nil, wrap(err, "store.ListActiveSessions")
+	}
+	out := make([]identity.Session, len(rows))
+	for i, r := range rows {
+		out[i] = r.session()
+	}
+	return out, nil
 }

@@ -262,3 +262,112 @@ func (s *Store) DeleteUser(ctx context.Context, appID, userID string) error {
 	res, err := s.idb.NewDelete().Model((*userRow)(nil)).Where("app_id = ? AND id = ?", appID, userID).Exec(ctx)
 	return oneRow(res, err, "store.DeleteUser")
 }
+
+// ListUsers returns up to limit users of appID matching f, newest first by
+// (created_at, id), after the cursor (zero: from the newest). See
+// filterUsers for how each filter finds its rows.
+func (s *Store) ListUsers(ctx context.Context, appID string, f identity.UserFilter, after identity.UserCursor, limit int) ([]identity.User, error) {
+	const op = "store.ListUsers"
+	var rows []userRow
+	q := s.idb.NewSelect().Model(&rows).
+		Column(userColumns...).
+		ColumnExpr("u.password_hash IS NOT NULL AS has_password")
+	q = s.filterUsers(q, appID, f)
+	if after.ID != "" {
+		q = q.Where("(u.created_at, u.id) < (?, ?)", utc(after.CreatedAt), after.ID)
+	}
+	if err := q.OrderExpr("u.created_at DESC, u.id DESC").Limit(limit).Scan(ctx); err != nil {
+		return nil, wrap(err, op)
+	}
+	out := make([]identity.User, len(rows))
+	for i, r := range rows {
+		u, err := r.user()
+		if err != nil {
+			return nil, apperr.Wrap(err, apperr.Internal, op)
+		}
+		out[i] = u
+	}
+	return out, nil
+}
+
+// CountUsers counts the users of appID matching f.
+func (s *Store) CountUsers(ctx context.Context, appID string, f identity.UserFilter) (int, error) {
+	n, err := s.filterUsers(s.idb.NewSelect().Model((*userRow)(nil)), appID, f).Count(ctx)
+	return n, wrap(err, "store.CountUsers")
+}
+
+// filterUsers narrows q (over users AS u) to appID's users matching f.
+//
+// The search ORs four ways of matching, each with an index on Postgres:
+// email and user-name prefixes (LIKE on text_pattern_ops indexes; the
+// columns hold lower case, and so does the prefix), the id (the primary
+// key), and a whole metadata value, which a GIN index over
+// cosync_metadata_values(metadata) — every string and number of the
+// document, lower-cased by the database — answers with @>. A derived search
+// column written by the store would have needed a backfill and a write on
+// every profile change; the expression index needs neither. SQLite finds
+// prefixes with a range on the unique (app_id, email) and (app_id,
+// user_name_key) indexes and reads the app's users' metadata with
+// json_tree: the embedded default serves small apps, where that scan is cheap.
+func (s *Store) filterUsers(q *bun.SelectQuery, appID string, f identity.UserFilter) *bun.SelectQuery {
+	q = q.Where("u.app_id = ?", appID)
+	if f.Query != "" {
+		prefix := strings.ToLower(f.Query)
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			if s.dialect == Postgres {
+				pattern := likeEscaper.Replace(prefix) + "%"
+				q = q.WhereOr("u.email LIKE ?", pattern).
+					WhereOr("u.user_name_key LIKE ?", pattern).
+					WhereOr("cosync_metadata_values(u.metadata) @> ARRAY[lower(?)]", f.Query)
+			} else {
+				end := prefixEnd(prefix)
+				q = q.WhereOr("u.email >= ? AND u.email < ?", prefix, end).
+					WhereOr("u.user_name_key >= ? AND u.user_name_key < ?", prefix, end).
+					WhereOr(`EXISTS (SELECT 1 FROM json_tree(u.metadata) AS j
+						WHERE j.type IN ('text', 'integer', 'real') AND lower(j.atom) = lower(?))`, f.Query)
+			}
+			return q.WhereOr("u.id = ?", f.Query)
+		})
+	}
+	if f.Status != "" {
+		q = q.Where("u.status = ?", string(f.Status))
+	}
+	if f.Anonymous != nil {
+		q = q.Where("u.anonymous = ?", *f.Anonymous)
+	}
+	switch f.Provider {
+	case "":
+	case identity.ProviderPassword:
+		q = q.Where("u.password_hash IS NOT NULL")
+	default:
+		q = q.Where("EXISTS (SELECT 1 FROM user_identities AS ui WHERE ui.user_id = u.id AND ui.provider = ?)", f.Provider)
+	}
+	if f.TwoFactor != "" {
+		q = q.Where("u.two_factor = ?", string(f.TwoFactor))
+	}
+	for _, r := range []struct {
+		col   string
+		after time.Time
+		until time.Time
+	}{{"u.created_at", f.CreatedAfter, f.CreatedBefore}, {"u.last_login_at", f.LastLoginAfter, f.LastLoginBefore}} {
+		if !r.after.IsZero() {
+			q = q.Where("? >= ?", bun.Safe(r.col), utc(r.after))
+		}
+		if !r.until.IsZero() {
+			q = q.Where("? < ?", bun.Safe(r.col), utc(r.until))
+		}
+	}
+	return q
+}
+
+// likeEscaper escapes LIKE's wildcards with Postgres's default escape, the backslash.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// prefixEnd is the least string above every string that starts with the
+// non-empty prefix p in byte order (SQLite's BINARY collation): p with its
+// last byte raised by one. UTF-8 never uses the byte 0xFF, so it cannot overflow.
+func prefixEnd(p string) string {
+	b := []byte(p)
+	b[len(b)-1]++
+	return string(b)
+}
