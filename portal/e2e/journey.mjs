@@ -236,6 +236,14 @@ async function main() {
     await page.getByRole("link", { name: "CoSync Auth" }).click();
     await page.getByRole("heading", { name: "Applications" }).waitFor();
   });
+  await step("the account page offers an authenticator app", async () => {
+    await page.getByRole("link", { name: email }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    await page.getByRole("button", { name: "Set up an authenticator app" }).waitFor();
+    await checkPage(page, "02c-account");
+    await page.getByRole("link", { name: "CoSync Auth" }).click();
+    await page.getByRole("heading", { name: "Applications" }).waitFor();
+  });
   await step("creates an app with a required metadata field", async () => {
     await page.getByRole("link", { name: "Create an application" }).click();
     await page.getByRole("heading", { name: "Create an application" }).waitFor();
