@@ -168,6 +168,8 @@ async function main() {
     UpdateUser: { ...x, userId: "u", status: "USER_STATUS_ACTIVE", updateMask: "status" },
     CreateApiKey: { ...x, name: "probe", role: "MEMBER_ROLE_VIEWER" },
     AddMember: { ...x, email: "probe@example.com", role: "MEMBER_ROLE_VIEWER" },
+    SendTestEmail: { ...x, kind: "TEMPLATE_KIND_WELCOME" },
+    ResendPendingSignup: { ...x, pendingSignupId: "p" },
   };
   probe = async (method) => {
     if (!seen.has(method)) {
@@ -301,6 +303,15 @@ async function main() {
     await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     await checkPage(page, "06-templates");
   });
+  await stepIf("sends a test of the saved template to the developer", ["SendTestEmail"], async () => {
+    await page.getByRole("button", { name: "Send test mail" }).click();
+    await page.getByRole("status").filter({ hasText: "Sent a test of the saved template to you." }).waitFor();
+    await waitFor("the test mail in the outbox", async () => {
+      const login = await call(base, "cosync.auth.v1.AuthService/Login", { handle: email, password: "journey-password-1" });
+      const out = await call(base, "cosync.admin.v1.AdminService/ListOutbox", { appId }, login.session.accessToken);
+      return (out.messages ?? []).some((m) => m.to === email && m.subject === "Your Journey App journey code");
+    });
+  });
   await step("rotates the key, and the old one keeps verifying", async () => {
     await page.getByRole("link", { name: "Keys", exact: true }).click();
     await page.getByRole("button", { name: "Rotate key…" }).click();
@@ -378,10 +389,14 @@ async function main() {
     if (res.ok) throw new Error("the suspended user's refresh succeeded");
     await page.getByRole("button", { name: "Reactivate" }).waitFor();
   });
-  await stepIf("pending sign-ups page", ["ListPendingSignups"], async () => {
+  await stepIf("a sign-up waiting for its code is listed, and its code resent", ["ListPendingSignups", "ResendPendingSignup"], async () => {
+    const waiting = "waiting@example.com";
+    await call(base, "cosync.auth.v1.AuthService/SignUp", { handle: waiting, password: "user-password-1", metadata: { user_data: { plan: "free" } } }, undefined, appId);
     await page.getByRole("link", { name: "Pending sign-ups" }).click();
-    await page.getByRole("heading", { name: "Nobody is waiting for a code" }).waitFor();
+    await page.getByRole("cell", { name: waiting }).waitFor();
     await checkPage(page, "15-pending-signups");
+    await page.getByRole("button", { name: `Resend code to ${waiting}` }).click();
+    await page.getByRole("status").filter({ hasText: `Sent ${waiting} a new code.` }).waitFor();
   });
   await stepIf("analytics shows the sign-up in its charts", ["GetStats"], async () => {
     await page.getByRole("link", { name: "Analytics" }).click();
