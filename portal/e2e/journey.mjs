@@ -372,7 +372,7 @@ async function main() {
     await page.getByRole("link", { name: "Users", exact: true }).click();
     await page.getByRole("heading", { name: "Users", exact: true }).waitFor();
     await page.getByLabel("Search").fill("journey-user");
-    await page.getByRole("status").filter({ hasText: "1 user match" }).waitFor();
+    await page.getByRole("status").filter({ hasText: "1 user matches" }).waitFor();
     await checkPage(page, "13-users");
     await page.getByRole("link", { name: userEmail }).click();
     await page.getByRole("heading", { name: "Sessions" }).waitFor();

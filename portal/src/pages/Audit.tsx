@@ -125,7 +125,7 @@ export function AuditPage({ app }: { app: App }) {
           </tbody>
         </table>
       ) : null}
-      <Pager label="Audit log" page={pager.page} hasNext={!!events.data?.nextPageToken} onPrev={pager.prev} onNext={() => events.data && pager.next(events.data.nextPageToken)} />
+      <Pager label="Audit log" page={pager.page} hasNext={!!events.data?.nextPageToken && !events.isPlaceholderData} onPrev={pager.prev} onNext={() => events.data && pager.next(events.data.nextPageToken)} />
     </section>
   );
 }

@@ -56,7 +56,7 @@ describe("UsersPage", () => {
     expect(screen.getByRole("cell", { name: "Suspended" })).toBeInTheDocument();
 
     await userEvent.type(screen.getByLabelText("Search"), "ann");
-    expect(await screen.findByText("1 user match")).toBeInTheDocument();
+    expect(await screen.findByText("1 user matches")).toBeInTheDocument();
     expect(seen.at(-1)).toMatchObject({ query: "ann", pageToken: "" });
 
     await userEvent.clear(screen.getByLabelText("Search"));

@@ -89,7 +89,7 @@ export function UsersPage({ app }: { app: App }) {
           {users.data ? (
             <span className="hint" role="status">
               {users.data.totalSize.toString()} {users.data.totalSize === 1n ? "user" : "users"}
-              {filtered ? " match" : ""}
+              {filtered ? (users.data.totalSize === 1n ? " matches" : " match") : ""}
             </span>
           ) : null}
         </div>
@@ -184,7 +184,7 @@ export function UsersPage({ app }: { app: App }) {
         <Pager
           label="Users"
           page={pager.page}
-          hasNext={!!users.data?.nextPageToken}
+          hasNext={!!users.data?.nextPageToken && !users.isPlaceholderData}
           onPrev={pager.prev}
           onNext={() => users.data && pager.next(users.data.nextPageToken)}
         />
