@@ -45,12 +45,18 @@ vet:
 test: ## everything CI checks (scripts/test.sh): lint, generated code, every suite; the first run builds Vault once
 	@scripts/test.sh
 
-bench: ## benchmarks: token minting (local, Vault unbatched and batched when Vault is built), hashing, the Login paths, a 100,000-user CosyncJWT import
+bench: build ## benchmarks: token minting (local, Vault unbatched and batched when Vault is built), hashing, the Login paths, a 100,000-user CosyncJWT import, then the load generator against the binary on SQLite and Postgres
 	COSYNC_VAULT_BIN="$${COSYNC_VAULT_BIN:-$$(COSYNC_VAULT_CHECK_ONLY=1 scripts/ensure-vault.sh || true)}" \
 	COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
 	go test -run '^$$' -bench . -benchmem ./internal/token/ ./internal/password/ ./internal/keys/ ./internal/identity/
 	COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
 	go test -run '^$$' -bench CosyncJWT -benchtime 1x ./server/
+	@# The load generator against the real binary, on SQLite then Postgres
+	@# (BENCH_DURATION per scenario, BENCH_WORKERS closed loops; see cmd/loadgen).
+	go build -o bin/loadgen ./cmd/loadgen
+	bin/loadgen -bin $(BIN) -duration $${BENCH_DURATION:-5s} -workers $${BENCH_WORKERS:-8}
+	bin/loadgen -bin $(BIN) -duration $${BENCH_DURATION:-5s} -workers $${BENCH_WORKERS:-8} \
+		-postgres "$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}"
 
 fuzz: ## every fuzz target for FUZZTIME seconds each (default 300); make test runs them 3 s each
 	scripts/fuzz.sh $${FUZZTIME:-300}

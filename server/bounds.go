@@ -29,9 +29,14 @@ const (
 	// forms and everything else a stranger can reach: the largest honest
 	// request is a signup with its metadata.
 	authMaxBytes = 64 << 10
-	// adminMaxBytes bounds AdminService calls: templates and bulk
-	// invitations (500 a call) are the largest.
+	// adminMaxBytes bounds AdminService calls: templates are the largest
+	// of the others.
 	adminMaxBytes = 1 << 20
+	// invitationsMaxBytes bounds CreateInvitations: its csv may hold 1 MiB
+	// (admin.proto), which JSON may carry at twice that (every quote and
+	// line break escaped), plus room for the rest; 1,000 listed
+	// invitations with metadata fit too.
+	invitationsMaxBytes = 2<<20 + 64<<10
 	// importMaxBytes bounds ImportCosyncJwtUsers: its export field may hold
 	// 64 MiB (admin.proto), which JSON carries as base64 (4/3 as many bytes),
 	// plus room for the rest of the message.
@@ -43,6 +48,8 @@ func bodyLimit(path string) int64 {
 	switch {
 	case path == adminv1connect.AdminServiceImportCosyncJwtUsersProcedure:
 		return importMaxBytes
+	case path == adminv1connect.AdminServiceCreateInvitationsProcedure:
+		return invitationsMaxBytes
 	case strings.HasPrefix(path, "/"+adminv1connect.AdminServiceName+"/"):
 		return adminMaxBytes
 	}

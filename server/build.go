@@ -13,6 +13,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/console"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/keys"
+	"github.com/cosync/cosync-auth/internal/metrics"
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/otp"
 	"github.com/cosync/cosync-auth/internal/password"
@@ -23,6 +24,7 @@ import (
 	"github.com/cosync/cosync-auth/internal/social"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/token"
+	"github.com/cosync/cosync-auth/internal/tracing"
 )
 
 // parts is every component of a running server, built once in dependency order.
@@ -38,10 +40,13 @@ type parts struct {
 	limiter *ratelimit.Limiter
 	gate    *rpc.Gate      // bounds calls that hash or sign
 	queue   *notify.Worker // sends what the flows queued; serve runs it
+	metrics *metrics.Metrics
+	tracer  *tracing.Tracer // nil: tracing is off
 	keyParts
 }
 
 func (p *parts) close() {
+	p.closeTracer()
 	if p.vault != nil {
 		p.vault.Close()
 	}
@@ -117,6 +122,15 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	// kp.box seals secrets at rest: Transit under Vault, the master key otherwise.
 	signer := kp.signer
 	ring := keys.NewKeyring(st, signer, keys.KeyringConfig{}, now)
+	// Key changes, this replica's or (Postgres) another's, reach the ring.
+	st.OnChange(func(kind, id string) {
+		switch kind {
+		case store.ChangeKeys:
+			ring.Invalidate(id)
+		case store.ChangeAll:
+			ring.InvalidateAll()
+		}
+	})
 
 	var mailer identity.Mailer
 	var ob *notify.Outbox
@@ -135,9 +149,11 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	// by serve) sends them, texts through svc's app settings. No request
 	// reaches svc before assemble returns, so queue is set by then.
 	var queue *notify.Worker
+	met := metrics.New(metrics.Sources{DBStats: st.DBStats, DBName: st.Dialect(), PendingDeliveries: st.PendingDeliveries, Version: version, Log: log})
 	hasher := password.NewHasher(password.Params{
 		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
 	}, cfg.HashConcurrency)
+	hasher.OnWait(met.HashWaited)
 	limiter := ratelimit.New(st, now)
 	verifier := social.New(social.Config{
 		AppleJWKSURL: cfg.AppleJWKSURL, AppleIssuer: cfg.AppleIssuer,
@@ -156,15 +172,17 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		Secrets:   kp.box,
 		SMS:       sms.New(sms.Config{BaseURL: cfg.TwilioAPIURL, HTTPClient: outboundClient(), Timeout: cfg.TwilioTimeout}),
 		DevSMS:    devSMS,
+		Meter:     met,
 	}, identity.Config{PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom, MailFromDomains: cfg.MailFromDomains,
 		SMSLimits:                  identity.SMSLimits{PerNumber: cfg.SMSPerNumber, PerIP: cfg.SMSPerIP, PerApp: cfg.SMSPerApp},
-		DeveloperTwoFactorRequired: cfg.DeveloperRequire2FA})
-	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{}, log, now)
+		DeveloperTwoFactorRequired: cfg.DeveloperRequire2FA, RateLimits: cfg.RateLimits})
+	queue = notify.NewWorker(st, mailer, svc, notify.WorkerConfig{Meter: met}, log, now)
 	var outbox console.OutboxReader
 	if ob != nil {
 		outbox = notify.FlushedOutbox{Worker: queue, Outbox: ob}
 	}
-	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains, Invites: svc})
+	con := console.New(console.Deps{Store: st.Console(), Keys: keyMaker{signer, ring}, Secrets: kp.box, Outbox: outbox, Mailer: mailer,
+		PublicURL: cfg.PublicURL, Log: log, Now: now, MailFromDomains: cfg.MailFromDomains, Invites: svc})
 	if err := con.EnsureConsoleApp(ctx); err != nil {
 		if kp.vault != nil {
 			kp.vault.Close()
@@ -177,8 +195,15 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 		}
 		return nil, fmt.Errorf("console application settings: %w", err)
 	}
+	tracer, err := tracing.New(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, Version: version, HTTPClient: outboundClient()})
+	if err != nil {
+		if kp.vault != nil {
+			kp.vault.Close()
+		}
+		return nil, err
+	}
 	return &parts{cfg: cfg, log: log, store: st, signer: signer, keyring: ring, svc: svc, console: con, social: verifier, limiter: limiter,
-		gate: rpc.NewGate(cfg.MaxExpensiveCalls, expensiveProcedures...), keyParts: kp, queue: queue}, nil
+		gate: rpc.NewGate(cfg.MaxExpensiveCalls, expensiveProcedures...), keyParts: kp, queue: queue, metrics: met, tracer: tracer}, nil
 }
 
 func masterKey(cfg config.Config, log *slog.Logger) ([]byte, error) {

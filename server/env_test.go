@@ -125,7 +125,9 @@ func newEnv(tb testing.TB, st *store.Store, opts ...envOption) *env {
 	qctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); p.queue.Run(qctx) }()
-	tb.Cleanup(func() { stop(); <-done })
+	listened := make(chan struct{})
+	go func() { defer close(listened); p.store.Listen(qctx) }()
+	tb.Cleanup(func() { stop(); <-done; <-listened })
 	hc := &http.Client{Timeout: 30 * time.Second}
 	o := connect.WithInterceptors(headers())
 	return &env{

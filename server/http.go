@@ -42,8 +42,10 @@ import (
 func handler(p *parts) http.Handler {
 	mux := http.NewServeMux()
 	gate := p.gate.Interceptor()
+	// Tracing and metrics outermost, so they see every refusal too.
+	interceptors := append(p.observers(), gate, rpc.Validation(validate.NewInterceptor()))
 	opts := func(max int) []connect.HandlerOption {
-		return append(readBound(max), connect.WithInterceptors(gate, rpc.Validation(validate.NewInterceptor())))
+		return append(readBound(max), connect.WithInterceptors(interceptors...))
 	}
 	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts(authMaxBytes)...))
 	admin := adminapi.New(p.svc, p.console, p.log)
@@ -55,6 +57,9 @@ func handler(p *parts) http.Handler {
 	// bound, for that one procedure (the more specific pattern wins).
 	_, importHandler := adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts(importMaxBytes)...)
 	mux.Handle(adminv1connect.AdminServiceImportCosyncJwtUsersProcedure, importHandler)
+	// So does a CSV of invitations.
+	_, invitesHandler := adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts(invitationsMaxBytes)...)
+	mux.Handle(adminv1connect.AdminServiceCreateInvitationsProcedure, invitesHandler)
 	services := []string{authv1connect.AuthServiceName, adminv1connect.AdminServiceName}
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(services...)))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -96,6 +101,7 @@ func handler(p *parts) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
+	mux.Handle("GET /metrics", metricsOnMainPort(p))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -273,10 +279,16 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	// the first token is asked for; later passes retire and rotate on schedule.
 	upkeepKeys(ctx, p)
 	go runKeyUpkeep(ctx, p, keyUpkeepEvery)
+	stopMetrics, err := serveMetrics(p)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go janitor(ctx, p, 5*time.Minute)
 	go p.queue.Run(ctx)
+	go p.store.Listen(ctx) // Postgres: other replicas' changes reach the caches
 	p.log.InfoContext(ctx, "cosync-auth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"version", version, "database", p.store.Dialect(), "mail", mailMode(cfg))
 	select {

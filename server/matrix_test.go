@@ -230,16 +230,16 @@ var matrixRows = map[string]matrixRow{
 		}
 		return &adminv1.RevokeInvitationRequest{AppId: f.app, InvitationId: f.invite(t, f.email("revoked"))}
 	}},
-	"ListPendingSignups": {need: needViewer, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"ListPendingSignups": {need: needViewer, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.ListPendingSignupsRequest{AppId: f.app}
 	}},
-	"DeletePendingSignup": {need: needAdmin, pending: true, fresh: true, build: func(t *testing.T, f *matrixFixture, fresh bool) proto.Message {
+	"DeletePendingSignup": {need: needAdmin, fresh: true, build: func(t *testing.T, f *matrixFixture, fresh bool) proto.Message {
 		if !fresh {
 			return &adminv1.DeletePendingSignupRequest{AppId: f.app, PendingSignupId: f.pendingID}
 		}
 		return &adminv1.DeletePendingSignupRequest{AppId: f.app, PendingSignupId: f.pendingSignup(t, f.email("pending"))}
 	}},
-	"ResendPendingSignup": {need: needAdmin, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"ResendPendingSignup": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.ResendPendingSignupRequest{AppId: f.app, PendingSignupId: f.pendingID}
 	}},
 	// Signup is on in app A already: an allowed call changes nothing there.
@@ -264,14 +264,14 @@ var matrixRows = map[string]matrixRow{
 	"ListAuditEvents": {need: needViewer, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.ListAuditEventsRequest{AppId: f.app}
 	}},
-	"SendTestEmail": {need: needAdmin, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"SendTestEmail": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.SendTestEmailRequest{AppId: f.app, To: "qa@example.com", Kind: adminv1.TemplateKind_TEMPLATE_KIND_SIGNUP_CODE, Locale: "en"}
 	}},
 	// No Twilio in app A: an allowed call fails SMS_NOT_CONFIGURED, after the access check.
 	"SendTestSms": {need: needAdmin, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.SendTestSmsRequest{AppId: f.app, Phone: "+15550100"}
 	}},
-	"GetIntegrationSnippets": {need: needViewer, pending: true, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
+	"GetIntegrationSnippets": {need: needViewer, build: func(t *testing.T, f *matrixFixture, _ bool) proto.Message {
 		return &adminv1.GetIntegrationSnippetsRequest{AppId: f.app}
 	}},
 	// A dry run of an export with no users: writes nothing even when allowed.

@@ -63,7 +63,7 @@ func newKeyParts(ctx context.Context, cfg config.Config, log *slog.Logger, st *s
 
 	v, err := vault.New(ctx, vault.Config{
 		Addr: cfg.VaultAddr, Token: cfg.VaultToken, RoleID: cfg.VaultRoleID, SecretID: cfg.VaultSecretID,
-		HTTPClient: hc, Log: log,
+		HTTPClient: hc, Timeout: cfg.VaultTimeout, Log: log,
 	})
 	if err != nil {
 		return keyParts{}, fmt.Errorf("VAULT_ADDR: %w", err)

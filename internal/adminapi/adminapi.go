@@ -88,6 +88,8 @@ func (h *Handler) app(m identity.MemberApp) *adminv1.App {
 		Issuer:    identity.Issuer(h.svc.PublicURL(), m.ID),
 		CreatedAt: rpc.Timestamp(m.CreatedAt),
 		Role:      memberRoles.Proto(m.Role),
+
+		EffectiveRateLimits: rateLimits(h.svc.EffectiveLimits(m.Settings)),
 	}
 }
 

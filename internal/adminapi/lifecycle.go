@@ -25,11 +25,17 @@ func (h *Handler) invitation(iv identity.Invitation) *adminv1.Invitation {
 }
 
 func (h *Handler) CreateInvitations(ctx context.Context, req *adminv1.CreateInvitationsRequest) (*adminv1.CreateInvitationsResponse, error) {
-	ins := make([]identity.InviteInput, len(req.GetInvitations()))
-	for i, in := range req.GetInvitations() {
-		ins[i] = identity.InviteInput{Handle: in.GetHandle(), Metadata: rpc.MapOf(in.GetMetadata()), Locale: req.GetLocale()}
+	var ivs []identity.Invitation
+	var err error
+	if req.GetCsv() != "" {
+		ivs, err = h.svc.CreateInvitationsCSV(ctx, developer(ctx), req.GetAppId(), req.GetCsv(), req.GetLocale())
+	} else {
+		ins := make([]identity.InviteInput, len(req.GetInvitations()))
+		for i, in := range req.GetInvitations() {
+			ins[i] = identity.InviteInput{Handle: in.GetHandle(), Metadata: rpc.MapOf(in.GetMetadata()), Locale: req.GetLocale()}
+		}
+		ivs, err = h.svc.CreateInvitations(ctx, developer(ctx), req.GetAppId(), ins)
 	}
-	ivs, err := h.svc.CreateInvitations(ctx, developer(ctx), req.GetAppId(), ins)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

@@ -65,7 +65,27 @@ func settingsProto(s identity.AppSettings) *adminv1.AppSettings {
 
 		CosyncjwtAppToken:     s.CosyncJWT.AppTokenHint,
 		Md5PrehashedPasswords: s.CosyncJWT.MD5PrehashedPasswords,
+		RateLimits:            rateLimits(s.RateLimits),
 	}
+}
+
+// rateLimits converts rules to messages (settings overrides and the
+// effective limits of GetApp).
+func rateLimits(rs []identity.LimitRule) []*adminv1.RateLimit {
+	var out []*adminv1.RateLimit
+	for _, r := range rs {
+		out = append(out, &adminv1.RateLimit{Name: r.Name, Limit: int32(r.Limit), Window: durationpb.New(r.Window)})
+	}
+	return out
+}
+
+// rateLimitsOf converts overrides back; identity validates them.
+func rateLimitsOf(ps []*adminv1.RateLimit) []identity.LimitRule {
+	var out []identity.LimitRule
+	for _, p := range ps {
+		out = append(out, identity.LimitRule{Name: p.GetName(), Limit: int(p.GetLimit()), Window: p.GetWindow().AsDuration()})
+	}
+	return out
 }
 
 // settingsOf converts settings back. Secrets cannot come from the message:
@@ -110,6 +130,7 @@ func settingsOf(p *adminv1.AppSettings, prev identity.AppSettings) identity.AppS
 		TOTPQRMail:           p.GetTotpQrMail(),
 		EmailFrom:            p.GetEmailFrom(),
 		CosyncJWT:            cosyncJWTOf(p, prev.CosyncJWT),
+		RateLimits:           rateLimitsOf(p.GetRateLimits()),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/notify"
 	"github.com/cosync/cosync-auth/internal/social"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	DeveloperSignup     bool // COSYNC_DEVELOPER_SIGNUP, false: developers sign up to the console themselves
 	DeveloperRequire2FA bool // COSYNC_DEVELOPER_REQUIRE_2FA, false: Admin calls need a developer with a second factor
 
+	MetricsAddr  string // COSYNC_METRICS_ADDR, empty: no separate listener; else /metrics alone, unauthenticated, on this address
+	MetricsToken string // COSYNC_METRICS_TOKEN, empty: the main port does not serve /metrics; else it does to this bearer token
+	OTLPEndpoint string // OTEL_EXPORTER_OTLP_ENDPOINT, empty: no tracing; else spans go there over OTLP/HTTP
+
 	MailFromDomains   []string      // COSYNC_MAIL_FROM_DOMAINS, the domain of MailFrom: the domains an app's email_from may use
 	ReadHeaderTimeout time.Duration // COSYNC_READ_HEADER_TIMEOUT, 10s: a request's headers must arrive within it
 	ReadTimeout       time.Duration // COSYNC_READ_TIMEOUT, 30s: a whole request, body included, must arrive within it
@@ -61,11 +66,14 @@ type Config struct {
 	GoogleJWKSURL string   // COSYNC_GOOGLE_JWKS_URL, Google's
 	GoogleIssuers []string // COSYNC_GOOGLE_ISSUERS, "accounts.google.com,https://accounts.google.com"
 
-	VaultAddr         string // VAULT_ADDR (COSYNC_SIGNER=vault)
-	VaultToken        string // VAULT_TOKEN; or VaultRoleID and VaultSecretID
-	VaultRoleID       string // VAULT_ROLE_ID: AppRole login instead of a token
-	VaultSecretID     string // VAULT_SECRET_ID
-	VaultTransitMount string // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
+	VaultAddr         string        // VAULT_ADDR (COSYNC_SIGNER=vault)
+	VaultToken        string        // VAULT_TOKEN; or VaultRoleID and VaultSecretID
+	VaultRoleID       string        // VAULT_ROLE_ID: AppRole login instead of a token
+	VaultSecretID     string        // VAULT_SECRET_ID
+	VaultTransitMount string        // COSYNC_VAULT_TRANSIT_MOUNT, "transit"
+	VaultTimeout      time.Duration // COSYNC_VAULT_TIMEOUT, 2s: each call to Vault; a hung Vault answers SIGNER_UNAVAILABLE after it
+
+	RateLimits []identity.LimitRule // COSYNC_RATE_LIMITS, empty: the built-in defaults (docs/security.md)
 }
 
 // Setting describes one setting for flags, errors and the table in docs/configuration.md.
@@ -149,6 +157,9 @@ func Settings() []Setting {
 			c.ShutdownWait = d
 			return nil
 		}},
+		{"COSYNC_METRICS_ADDR", "metrics-addr", "", "separate listen address serving only /metrics, unauthenticated (e.g. 0.0.0.0:9090 where only the scraper reaches it); empty: none", "", str(func(c *Config) *string { return &c.MetricsAddr })},
+		{"COSYNC_METRICS_TOKEN", "metrics-token", "", "bearer token with which the main port serves /metrics too; empty: the main port does not serve it", "", str(func(c *Config) *string { return &c.MetricsToken })},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "otlp-endpoint", "", "OTLP/HTTP collector for traces (e.g. http://otel-collector:4318; the other OTEL_* variables apply); empty: no tracing", "", str(func(c *Config) *string { return &c.OTLPEndpoint })},
 		{"COSYNC_READ_HEADER_TIMEOUT", "read-header-timeout", "10s", "how long a client may take to send a request's headers", "", dur(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
 		{"COSYNC_READ_TIMEOUT", "read-timeout", "30s", "how long a client may take to send a whole request, body included (a slow body is cut off)", "", dur(func(c *Config) *time.Duration { return &c.ReadTimeout })},
 		{"COSYNC_IDLE_TIMEOUT", "idle-timeout", "2m", "how long an idle keep-alive connection stays open", "", dur(func(c *Config) *time.Duration { return &c.IdleTimeout })},
@@ -186,6 +197,8 @@ func Settings() []Setting {
 		{"VAULT_ROLE_ID", "vault-role-id", "", "AppRole role id, instead of VAULT_TOKEN", "", str(func(c *Config) *string { return &c.VaultRoleID })},
 		{"VAULT_SECRET_ID", "vault-secret-id", "", "AppRole secret id, with VAULT_ROLE_ID", "", str(func(c *Config) *string { return &c.VaultSecretID })},
 		{"COSYNC_VAULT_TRANSIT_MOUNT", "vault-transit-mount", "transit", "Vault Transit mount (COSYNC_SIGNER=vault)", "", str(func(c *Config) *string { return &c.VaultTransitMount })},
+		{"COSYNC_VAULT_TIMEOUT", "vault-timeout", "2s", "how long one call to Vault may take; a Vault that hangs answers SIGNER_UNAVAILABLE after it", "", dur(func(c *Config) *time.Duration { return &c.VaultTimeout })},
+		{"COSYNC_RATE_LIMITS", "rate-limits", "", "server-wide rate limits replacing built-in defaults, as name=limit/window, comma-separated (e.g. login:ip=600/10m,signup:ip=300/1h); rule names in docs/security.md; apps may override most per app", "", func(c *Config, v string) error { return c.setRateLimits(v) }},
 	}
 }
 
@@ -270,6 +283,21 @@ func (c *Config) validate() []error {
 	if c.ShutdownWait <= 0 {
 		bad("COSYNC_SHUTDOWN_TIMEOUT", "must be positive")
 	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			bad("COSYNC_METRICS_ADDR", "%q is not host:port", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr {
+			bad("COSYNC_METRICS_ADDR", "%q is COSYNC_ADDR too; use another port, or COSYNC_METRICS_TOKEN to serve /metrics on the main port", c.MetricsAddr)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		bad("COSYNC_METRICS_TOKEN", "is %d characters; use at least 16 (e.g. openssl rand -hex 16)", len(c.MetricsToken))
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("OTEL_EXPORTER_OTLP_ENDPOINT", "%q must be an absolute http(s) URL (OTLP over HTTP, e.g. http://collector:4318)", c.OTLPEndpoint)
+		}
+	}
 	for _, t := range []struct {
 		env string
 		d   time.Duration
@@ -323,7 +351,44 @@ func (c *Config) validate() []error {
 			bad(lim.env, "%d must be at least 1", lim.n)
 		}
 	}
+	if c.VaultTimeout <= 0 {
+		bad("COSYNC_VAULT_TIMEOUT", "must be positive")
+	}
 	return errs
+}
+
+// setRateLimits parses COSYNC_RATE_LIMITS: name=limit/window, comma-separated,
+// each a known rule (identity.DefaultLimits) named once.
+func (c *Config) setRateLimits(v string) error {
+	c.RateLimits = nil
+	seen := map[string]bool{}
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		name, spec, ok := strings.Cut(item, "=")
+		n, w, ok2 := strings.Cut(spec, "/")
+		if !ok || !ok2 {
+			return fmt.Errorf("%q is not name=limit/window like login:ip=60/10m", item)
+		}
+		r := identity.LimitRule{Name: strings.TrimSpace(name)}
+		var err error
+		if r.Limit, err = strconv.Atoi(strings.TrimSpace(n)); err != nil {
+			return fmt.Errorf("%q: %q is not a whole number", item, n)
+		}
+		if r.Window, err = time.ParseDuration(strings.TrimSpace(w)); err != nil {
+			return fmt.Errorf("%q: %q is not a duration like 10m", item, w)
+		}
+		if err := identity.CheckLimit(r, identity.KnownLimit); err != nil {
+			return fmt.Errorf("%q: %w", item, err)
+		}
+		if seen[r.Name] {
+			return fmt.Errorf("%q is set twice", r.Name)
+		}
+		seen[r.Name] = true
+		c.RateLimits = append(c.RateLimits, r)
+	}
+	return nil
 }
 
 // validateVault checks the settings COSYNC_SIGNER=vault needs: an address,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // load runs config.Load over a fake environment and args.
@@ -195,6 +196,28 @@ func TestLoadValues(t *testing.T) {
 	}
 }
 
+// TestLoadRateLimits: COSYNC_RATE_LIMITS (or --rate-limits) lists rules
+// as name=limit/window; unset, none (the built-in defaults hold).
+func TestLoadRateLimits(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, map[string]string{"COSYNC_RATE_LIMITS": " login:ip=600/10m, apps:developer=5/24h ,"})
+	if err != nil {
+		t.Fatalf("Load(COSYNC_RATE_LIMITS) = %v", err)
+	}
+	want := []identity.LimitRule{{Name: "login:ip", Limit: 600, Window: 10 * time.Minute}, {Name: "apps:developer", Limit: 5, Window: 24 * time.Hour}}
+	if !slices.Equal(c.RateLimits, want) {
+		t.Errorf("RateLimits = %+v, want %+v", c.RateLimits, want)
+	}
+	c, err = load(t, nil, "-rate-limits", "signup:ip=3000/1h")
+	if err != nil || len(c.RateLimits) != 1 || c.RateLimits[0].Limit != 3000 {
+		t.Errorf("Load(--rate-limits signup:ip=3000/1h) = %+v, %v", c.RateLimits, err)
+	}
+	c, err = load(t, nil)
+	if err != nil || c.RateLimits != nil || c.VaultTimeout != 2*time.Second {
+		t.Errorf("Load() RateLimits, VaultTimeout = %+v, %s, %v; want none, 2s", c.RateLimits, c.VaultTimeout, err)
+	}
+}
+
 func TestLoadBadSetting(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -238,6 +261,13 @@ func TestLoadBadSetting(t *testing.T) {
 		{"argon2 parallelism too high", map[string]string{"COSYNC_ARGON2_PARALLELISM": "256"}, nil, "COSYNC_ARGON2_PARALLELISM"},
 		{"hash concurrency not numeric", map[string]string{"COSYNC_HASH_CONCURRENCY": "many"}, nil, "COSYNC_HASH_CONCURRENCY"},
 		{"hash concurrency zero", map[string]string{"COSYNC_HASH_CONCURRENCY": "0"}, nil, "COSYNC_HASH_CONCURRENCY"},
+		{"vault timeout zero", map[string]string{"COSYNC_VAULT_TIMEOUT": "0s"}, nil, "COSYNC_VAULT_TIMEOUT"},
+		{"rate limit unknown rule", map[string]string{"COSYNC_RATE_LIMITS": "login:ip=60/10m,logn:ip=5/1m"}, nil, "COSYNC_RATE_LIMITS"},
+		{"rate limit lockout", map[string]string{"COSYNC_RATE_LIMITS": "login:lock=5/1m"}, nil, "COSYNC_RATE_LIMITS"},
+		{"rate limit without window", map[string]string{"COSYNC_RATE_LIMITS": "login:ip=60"}, nil, "COSYNC_RATE_LIMITS"},
+		{"rate limit bad window", map[string]string{"COSYNC_RATE_LIMITS": "login:ip=60/10"}, nil, "COSYNC_RATE_LIMITS"},
+		{"rate limit zero", map[string]string{"COSYNC_RATE_LIMITS": "login:ip=0/10m"}, nil, "COSYNC_RATE_LIMITS"},
+		{"rate limit twice", map[string]string{"COSYNC_RATE_LIMITS": "login:ip=1/1m,login:ip=2/1m"}, nil, "COSYNC_RATE_LIMITS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,7 +34,8 @@ type OutboxReader interface {
 	List(ctx context.Context, appID string, limit int) ([]identity.OutboxMessage, error)
 }
 
-// Deps are the parts a Service is built from. Store, Keys and Secrets are
+// Deps are the parts a Service is built from. Store, Keys, Secrets and
+// Mailer (SMTP or the dev outbox; SendTestEmail sends through it) are
 // required; Outbox is nil when real mail is configured (Outbox answers
 // OUTBOX_DISABLED), Log nil discards, Now nil is time.Now.
 // MailFromDomains are the domains an app's email_from may use
@@ -45,6 +46,8 @@ type Deps struct {
 	Keys            KeyMaker
 	Secrets         identity.SecretBox
 	Outbox          OutboxReader
+	Mailer          identity.Mailer
+	PublicURL       string // where the server is reached (issuers, JWKS URLs)
 	Log             *slog.Logger
 	Now             func() time.Time
 	MailFromDomains []string
@@ -55,14 +58,16 @@ type Deps struct {
 
 // Service runs the developers' operations. It is safe for concurrent use.
 type Service struct {
-	store   Store
-	keys    KeyMaker
-	secrets identity.SecretBox
-	outbox  OutboxReader
-	log     *slog.Logger
-	now     func() time.Time
-	senders []string // domains allowed in email_from
-	inviter DeveloperInviter
+	store     Store
+	keys      KeyMaker
+	secrets   identity.SecretBox
+	outbox    OutboxReader
+	mailer    identity.Mailer
+	publicURL string
+	log       *slog.Logger
+	now       func() time.Time
+	senders   []string // domains allowed in email_from
+	inviter   DeveloperInviter
 }
 
 // New returns a Service over d.
@@ -73,7 +78,8 @@ func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: d.Store, keys: d.Keys, secrets: d.Secrets, outbox: d.Outbox, log: d.Log, now: d.Now, senders: d.MailFromDomains, inviter: d.Invites}
+	return &Service{store: d.Store, keys: d.Keys, secrets: d.Secrets, outbox: d.Outbox, mailer: d.Mailer, publicURL: d.PublicURL,
+		log: d.Log, now: d.Now, senders: d.MailFromDomains, inviter: d.Invites}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -75,5 +75,6 @@ type Store interface {
 	Templates
 	Audit
 	Deliveries
+	Developers
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }

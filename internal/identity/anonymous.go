@@ -11,7 +11,8 @@ import (
 // in, where the app allows it. The app can later turn them into an email
 // account with SignUp called with their token; the id stays the same, so
 // data stored under it stays theirs.
-func (s *Service) LoginAnonymous(ctx context.Context, c Caller) (SessionTokens, error) {
+func (s *Service) LoginAnonymous(ctx context.Context, c Caller) (_ SessionTokens, err error) {
+	defer func() { s.countLogin(MethodAnonymous, false, err) }()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SessionTokens{}, err
@@ -19,7 +20,7 @@ func (s *Service) LoginAnonymous(ctx context.Context, c Caller) (SessionTokens, 
 	if !a.Settings.AnonymousLoginEnabled {
 		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonAnonymousDisabled, "anonymous sign-in is disabled for this application")
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitSignupIP, c.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSignupIP), c.IP)); err != nil {
 		return SessionTokens{}, err
 	}
 	_, sess, err := s.createUser(ctx, c, a, User{Anonymous: true, Locale: a.Settings.Locales[0]}, "", "user.anonymous.create")

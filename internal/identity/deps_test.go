@@ -11,13 +11,15 @@ import (
 var domainPackages = []string{"./internal/identity", "./internal/console"}
 
 // adapterLibraries are the libraries only adapters may reach: Vault,
-// Twilio, the mail library, JOSE and the database.
+// Twilio, the mail library, JOSE, the database, metrics and tracing.
 var adapterLibraries = []string{
 	"github.com/hashicorp/vault/api",
 	"github.com/twilio/twilio-go",
 	"github.com/wneessen/go-mail",
 	"github.com/lestrrat-go/jwx",
 	"github.com/uptrace/bun",
+	"github.com/prometheus/client_golang",
+	"go.opentelemetry.io/otel",
 }
 
 // TestDomainImportsNoAdapter keeps the dependencies pointing inward: the

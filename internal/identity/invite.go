@@ -1,13 +1,11 @@
 package identity
 
 // Invitations, top to bottom: the Invitation and its states, a user's
-// Invite, a developer's (CreateInvitations, List, Resend, Revoke), and
-// Register with the code.
+// Invite, a developer's (List, Resend, Revoke; CreateInvitations, in bulk
+// or from CSV, is in invite_bulk.go), and Register with the code.
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -77,10 +75,10 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) error
 	if u.Anonymous {
 		return apperr.New(apperr.Permission, apperr.ReasonPermissionDenied, "anonymous users cannot invite; sign up first")
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitInviteIP, p.IP), byKey(LimitInviteUser, u.ID)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitInviteIP), p.IP), byKey(s.rule(a, LimitInviteUser), u.ID)); err != nil {
 		return err
 	}
-	if err := s.take(ctx, a.ID, 1, byKey(LimitInvitesApp, "app")); err != nil {
+	if err := s.take(ctx, a.ID, 1, byKey(s.rule(a, LimitInvitesApp), "app")); err != nil {
 		return err
 	}
 	_, err = s.invite(ctx, Caller{AppID: a.ID, IP: p.IP}, a, u.ID, in)
@@ -90,11 +88,11 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) error
 // takeInvites counts n invitations a developer sends for an app against
 // the app's and the developer's daily limits, all or none.
 func (s *Service) takeInvites(ctx context.Context, d Developer, appID string, n int) error {
-	if err := s.take(ctx, appID, n, byKey(LimitInvitesApp, "app")); err != nil {
+	if err := s.take(ctx, appID, n, byKey(s.rule(App{}, LimitInvitesApp), "app")); err != nil {
 		return err
 	}
-	if err := s.take(ctx, "", n, byKey(LimitInvitesDeveloper, d.ID)); err != nil {
-		s.give(ctx, appID, n, byKey(LimitInvitesApp, "app"))
+	if err := s.take(ctx, "", n, byKey(s.rule(App{}, LimitInvitesDeveloper), d.ID)); err != nil {
+		s.give(ctx, appID, n, byKey(s.rule(App{}, LimitInvitesApp), "app"))
 		return err
 	}
 	return nil
@@ -174,8 +172,13 @@ type RegisterInput struct {
 // newest one mailed to the handle, pending and unexpired; the invitation's
 // metadata is merged into the user's signup metadata. Works with signup off
 // (invite-only apps).
-func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (SessionTokens, error) {
+func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (_ SessionTokens, err error) {
 	const op = "identity.Register"
+	defer func() {
+		if err == nil {
+			s.meter.Signup(SignupCompleted)
+		}
+	}()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SessionTokens{}, err
@@ -186,7 +189,7 @@ func (s *Service) Register(ctx context.Context, c Caller, in RegisterInput) (Ses
 		return SessionTokens{}, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
 	}
 	email := NormalizeEmail(in.Handle)
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, "invite:"+email)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeIP), c.IP), byKey(s.rule(a, LimitCodeHandle), "invite:"+email)); err != nil {
 		return SessionTokens{}, err
 	}
 	if err := checkNewPassword("password", a, c.Prehashed, in.Password); err != nil {
@@ -266,57 +269,6 @@ func (s *Service) checkInvite(ctx context.Context, a App, email string, code Sec
 		return Invitation{}, invalid
 	}
 	return iv, nil
-}
-
-// CreateInvitations invites many emails for a developer. Every input is
-// checked before anything is sent, so one bad entry sends none; emails
-// that already have an account get a notice and no invitation. A call
-// takes at most MaxInvitationsPerCall, and every address counts against
-// the app's and the developer's daily limits before any is mailed; a
-// refused call counts nothing.
-func (s *Service) CreateInvitations(ctx context.Context, d Developer, appID string, ins []InviteInput) ([]Invitation, error) {
-	if len(ins) > MaxInvitationsPerCall {
-		return nil, apperr.Field("invitations", fmt.Sprintf("must hold at most %d invitations per call", MaxInvitationsPerCall))
-	}
-	m, err := s.member(ctx, d, appID, RoleAdmin)
-	if err != nil {
-		return nil, err
-	}
-	if !m.Settings.InvitesEnabled {
-		return nil, apperr.New(apperr.Precondition, apperr.ReasonInvitesDisabled, "invitations are disabled for this application")
-	}
-	var vs []apperr.Violation
-	for i, in := range ins {
-		if _, err := checkMetadata(m.Settings.InviteMetadataFields, in.Metadata, true); err != nil {
-			var e *apperr.Error
-			if !errors.As(err, &e) {
-				return nil, err
-			}
-			for _, v := range e.Violations() {
-				vs = append(vs, apperr.Violation{Field: fmt.Sprintf("invitations[%d].%s", i, v.Field), Description: v.Description})
-			}
-		}
-		if _, err := PickLocale(m.App, in.Locale); err != nil {
-			vs = append(vs, apperr.Violation{Field: "locale", Description: "is not one of this application's locales"})
-		}
-	}
-	if err := apperr.Fields(apperr.ReasonMetadataInvalid, vs); err != nil {
-		return nil, err
-	}
-	if err := s.takeInvites(ctx, d, appID, len(ins)); err != nil {
-		return nil, err
-	}
-	var out []Invitation
-	for _, in := range ins {
-		iv, err := s.invite(ctx, Caller{AppID: appID, IP: d.IP}, m.App, "", in)
-		if err != nil {
-			return out, err
-		}
-		if iv.ID != "" {
-			out = append(out, iv)
-		}
-	}
-	return out, nil
 }
 
 // ListInvitations lists an app's invitations, newest first, optionally

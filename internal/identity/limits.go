@@ -2,14 +2,19 @@ package identity
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
 )
 
 // LimitRule is one limit: at most Limit events per Window for each key.
+// Its JSON form is how an app's overrides are stored (AppSettings.RateLimits).
 type LimitRule struct {
-	Name   string // e.g. "login:ip"; part of the stored key
-	Limit  int
-	Window time.Duration
+	Name   string        `json:"name"` // e.g. "login:ip"; part of the stored key
+	Limit  int           `json:"limit"`
+	Window time.Duration `json:"window"`
 }
 
 // Limiter counts attempts in windows shared by every replica
@@ -25,7 +30,10 @@ type Limiter interface {
 
 // The rate limits, per client IP and per target (handle, phone, app). They
 // sit above what a person or a busy office behind one NAT does, and below
-// what guessing needs. docs/security.md lists them.
+// what guessing needs. docs/security.md lists them. These are the built-in
+// defaults: the server's configuration (Config.RateLimits) replaces them
+// server-wide, and an app's settings (AppSettings.RateLimits) per app; the
+// flows ask Service.rule for the one in force.
 var (
 	LimitLoginIP = LimitRule{Name: "login:ip", Limit: 60, Window: 10 * time.Minute}
 	// LimitLoginHandle is the slow limit on failed logins to one account
@@ -58,16 +66,19 @@ const LoginLockWindow = 15 * time.Minute
 // loginLockRule is app a's per-(account, client) lockout; Limit 0
 // (MaxLoginAttempts 0) is off.
 func loginLockRule(a App) LimitRule {
-	return LimitRule{Name: "login:lock", Limit: a.Settings.MaxLoginAttempts, Window: LoginLockWindow}
+	return LimitRule{Name: LimitLoginLock, Limit: a.Settings.MaxLoginAttempts, Window: LoginLockWindow}
 }
 
 // Limits on what developers make the server do: send mail and texts to
 // addresses they choose, and create apps (each makes an RSA key). Each is
 // a server-wide default; docs/security.md lists them. Invitations count
-// one per address, and one call takes at most MaxInvitationsPerCall.
+// one per address, and one call takes at most MaxInvitationsPerCall: an
+// app's day fits two full calls (a CSV and its corrections), users'
+// invitations included, and a developer's day five, so one account with
+// many apps still mails a bounded number of strangers a day.
 var (
-	LimitInvitesApp        = LimitRule{Name: "invites:app", Limit: 1000, Window: 24 * time.Hour}
-	LimitInvitesDeveloper  = LimitRule{Name: "invites:developer", Limit: 3000, Window: 24 * time.Hour}
+	LimitInvitesApp        = LimitRule{Name: "invites:app", Limit: 2000, Window: 24 * time.Hour}
+	LimitInvitesDeveloper  = LimitRule{Name: "invites:developer", Limit: 5000, Window: 24 * time.Hour}
 	LimitAppsDeveloper     = LimitRule{Name: "apps:developer", Limit: 20, Window: 24 * time.Hour}
 	LimitTestSendApp       = LimitRule{Name: "testsend:app", Limit: 20, Window: time.Hour}
 	LimitTestSendDeveloper = LimitRule{Name: "testsend:developer", Limit: 50, Window: time.Hour}
@@ -75,11 +86,144 @@ var (
 
 // MaxInvitationsPerCall is the most invitations one CreateInvitations
 // takes, as the contract's validation rule says (admin.proto).
-const MaxInvitationsPerCall = 500
+const MaxInvitationsPerCall = 1000
 
 // LimitSocialIP caps ID-token sign-ins and links from one client IP, as
 // LimitLoginIP does passwords.
 var LimitSocialIP = LimitRule{Name: "social:ip", Limit: 60, Window: 10 * time.Minute}
+
+// LimitLoginLock names the per-(account, client) lockout in the list of
+// effective limits; its limit is the app's MaxLoginAttempts, so it is
+// changed there, never as an override.
+const LimitLoginLock = "login:lock"
+
+// DefaultLimits returns every configurable rule with its built-in default,
+// in the order docs/security.md lists them. The lockout (LimitLoginLock) is
+// not among them: its threshold is the app's MaxLoginAttempts.
+func DefaultLimits() []LimitRule {
+	return []LimitRule{
+		LimitLoginIP, LimitLoginHandle, LimitSignupIP, LimitSignupHandle, LimitResetIP, LimitResetHandle,
+		LimitInviteIP, LimitInviteUser, LimitCodeIP, LimitCodeHandle, LimitSocialIP,
+		LimitSMSNumber, LimitSMSIP, LimitSMSApp,
+		LimitInvitesApp, LimitInvitesDeveloper, LimitAppsDeveloper, LimitTestSendApp, LimitTestSendDeveloper,
+	}
+}
+
+// serverOnlyLimits bound what developers make the server do (mail they
+// address, apps that each cost an RSA key): an app's admins must not lift
+// them, so only the server's configuration changes them.
+var serverOnlyLimits = []string{
+	LimitInvitesApp.Name, LimitInvitesDeveloper.Name, LimitAppsDeveloper.Name,
+	LimitTestSendApp.Name, LimitTestSendDeveloper.Name,
+}
+
+// KnownLimit reports whether name is a configurable rule (DefaultLimits).
+func KnownLimit(name string) bool {
+	return slices.ContainsFunc(DefaultLimits(), func(r LimitRule) bool { return r.Name == name })
+}
+
+// AppLimit reports whether an app's settings may override the rule name:
+// every configurable rule except those that bound developers.
+func AppLimit(name string) bool { return KnownLimit(name) && !slices.Contains(serverOnlyLimits, name) }
+
+// Bounds of a configured or overridden rule, as the Admin contract's
+// validation says (admin types.proto RateLimit).
+const (
+	MaxLimitCount  = 1_000_000
+	MinLimitWindow = time.Second
+	MaxLimitWindow = 30 * 24 * time.Hour
+)
+
+// CheckLimit returns why r cannot be a rule, or nil; known says which
+// names are allowed (KnownLimit for the server, AppLimit for an app).
+func CheckLimit(r LimitRule, known func(string) bool) error {
+	switch {
+	case r.Name == LimitLoginLock:
+		return fmt.Errorf("%q is the lockout; set max_login_attempts instead", r.Name)
+	case !known(r.Name):
+		if KnownLimit(r.Name) {
+			return fmt.Errorf("%q is a server-wide limit; only the server's configuration changes it", r.Name)
+		}
+		return fmt.Errorf("%q is not a rate limit (known: %s)", r.Name, limitNames(known))
+	case r.Limit < 1 || r.Limit > MaxLimitCount:
+		return fmt.Errorf("limit %d must be between 1 and %d", r.Limit, MaxLimitCount)
+	case r.Window < MinLimitWindow || r.Window > MaxLimitWindow:
+		return fmt.Errorf("window %s must be between 1s and 720h", r.Window)
+	}
+	return nil
+}
+
+func limitNames(known func(string) bool) string {
+	var out string
+	for _, r := range DefaultLimits() {
+		if known(r.Name) {
+			if out != "" {
+				out += ", "
+			}
+			out += r.Name
+		}
+	}
+	return out
+}
+
+// checkRateLimits validates an app's overrides: known, overridable names,
+// each once, within bounds.
+func checkRateLimits(rs []LimitRule) []apperr.Violation {
+	var vs []apperr.Violation
+	seen := map[string]bool{}
+	for i, r := range rs {
+		at := fmt.Sprintf("settings.rate_limits[%d]", i)
+		if err := CheckLimit(r, AppLimit); err != nil {
+			field := at + ".name"
+			if AppLimit(r.Name) {
+				field = at + ".limit"
+				if r.Limit >= 1 && r.Limit <= MaxLimitCount {
+					field = at + ".window"
+				}
+			}
+			vs = append(vs, apperr.Violation{Field: field, Description: err.Error()})
+			continue
+		}
+		if seen[r.Name] {
+			vs = append(vs, apperr.Violation{Field: at + ".name", Description: fmt.Sprintf("%q is listed twice", r.Name)})
+		}
+		seen[r.Name] = true
+	}
+	return vs
+}
+
+// rule returns base as it applies to app a: a's override, else the
+// server's configured default, else base itself. For rules keyed by
+// developer pass the zero App.
+func (s *Service) rule(a App, base LimitRule) LimitRule {
+	for _, o := range a.Settings.RateLimits {
+		if o.Name == base.Name && AppLimit(o.Name) {
+			return o
+		}
+	}
+	if r, ok := s.limits[base.Name]; ok {
+		return r
+	}
+	return base
+}
+
+// EffectiveLimits returns every rule as it applies to an app with settings
+// st (its overrides over the server's defaults), the lockout last, for
+// GetApp. Rules keyed by developer, not app, are left out.
+func (s *Service) EffectiveLimits(st AppSettings) []LimitRule {
+	a := App{Settings: st}
+	var out []LimitRule
+	for _, r := range DefaultLimits() {
+		if r.Name == LimitInvitesDeveloper.Name || r.Name == LimitAppsDeveloper.Name || r.Name == LimitTestSendDeveloper.Name {
+			continue
+		}
+		out = append(out, s.rule(a, r))
+	}
+	if st.MaxLoginAttempts > 0 {
+		out = append(out, loginLockRule(a))
+	}
+	return out
+}
 
 // limit applies each rule to its key (app-scoped) and returns the first
 // refusal. A nil Limiter (some unit tests) limits nothing.
@@ -149,7 +293,7 @@ func (s *Service) TakeAppCreation(ctx context.Context, d Developer) (giveBack fu
 	if d.ID == "" { // an API key: CreateApp refuses it, and it counts nothing
 		return func() {}, nil
 	}
-	check := byKey(LimitAppsDeveloper, d.ID)
+	check := byKey(s.rule(App{}, LimitAppsDeveloper), d.ID)
 	if err := s.take(ctx, "", 1, check); err != nil {
 		return nil, err
 	}
@@ -166,7 +310,7 @@ func (s *Service) TakeTestSend(ctx context.Context, d Developer, appID string) (
 	if _, err := s.member(ctx, d, appID, RoleAdmin); err != nil {
 		return nil, err
 	}
-	app, dev := byKey(LimitTestSendApp, "app"), byKey(LimitTestSendDeveloper, d.ID)
+	app, dev := byKey(s.rule(App{}, LimitTestSendApp), "app"), byKey(s.rule(App{}, LimitTestSendDeveloper), d.ID)
 	if err := s.take(ctx, appID, 1, app); err != nil {
 		return nil, err
 	}

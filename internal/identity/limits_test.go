@@ -29,6 +29,12 @@ type limitsEnv struct {
 
 func newLimitsEnv(t *testing.T, st *store.Store) *limitsEnv {
 	t.Helper()
+	return newLimitsEnvWith(t, st, identity.Config{})
+}
+
+// newLimitsEnvWith is newLimitsEnv with the Service configured by cfg.
+func newLimitsEnvWith(t *testing.T, st *store.Store, cfg identity.Config) *limitsEnv {
+	t.Helper()
 	ctx := context.Background()
 	clk := &testClock{t: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)}
 	settings := identity.DefaultSettings()
@@ -44,7 +50,7 @@ func newLimitsEnv(t *testing.T, st *store.Store) *limitsEnv {
 	ob := notify.NewOutbox(st, nil, clk.Now)
 	svc := identity.New(identity.Deps{Store: st, Passwords: password.NewHasher(cheapArgon2, 4),
 		Codes: otp.NewHasher([]byte("pepper-for-tests-only-32-bytes!!")), Tokens: fakeTokens{},
-		Now: clk.Now, Limiter: ratelimit.New(st, clk.Now)}, identity.Config{})
+		Now: clk.Now, Limiter: ratelimit.New(st, clk.Now)}, cfg)
 	// Mail leaves through the send queue; counting it runs a pass first.
 	outbox := notify.FlushedOutbox{Worker: notify.NewWorker(st, ob, svc, notify.WorkerConfig{}, nil, clk.Now), Outbox: ob}
 	return &limitsEnv{svc: svc, outbox: outbox, clock: clk, app: a.ID, dev: dev}
@@ -201,4 +207,115 @@ func retryAfter(err error) time.Duration {
 		return 0
 	}
 	return e.RetryAfter()
+}
+
+// TestConfiguredLimits: the server's configured rules replace the built-in
+// defaults; an app's override replaces the server's rule for that app only;
+// a rule keyed by developer ignores an app's override; EffectiveLimits shows
+// what is in force, the lockout last.
+func TestConfiguredLimits(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		cfg := identity.Config{RateLimits: []identity.LimitRule{
+			{Name: "signup:ip", Limit: 2, Window: time.Hour},
+			{Name: "apps:developer", Limit: 1, Window: time.Hour},
+		}}
+		e := newLimitsEnvWith(t, st, cfg)
+		ctx := context.Background()
+		anon := func() error {
+			_, err := e.svc.LoginAnonymous(ctx, identity.Caller{AppID: e.app, IP: "192.0.2.9"})
+			return err
+		}
+		for i := range 2 {
+			if err := anon(); err != nil {
+				t.Fatalf("anonymous sign-in %d under the configured signup:ip=2/1h = %v", i, err)
+			}
+		}
+		wantReason(t, "the third anonymous sign-in under signup:ip=2/1h", anon(), apperr.ReasonRateLimited)
+
+		a, err := st.GetApp(ctx, e.app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Settings.RateLimits = []identity.LimitRule{{Name: "signup:ip", Limit: 5, Window: time.Hour}}
+		if err := a.Settings.Validate(); err != nil {
+			t.Fatalf("Validate(override signup:ip) = %v", err)
+		}
+		if err := st.UpdateApp(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		// Three counted so far (a refused attempt counts too): two more fit.
+		for i := range 2 {
+			if err := anon(); err != nil {
+				t.Fatalf("anonymous sign-in %d under the app's signup:ip=5/1h = %v", 4+i, err)
+			}
+		}
+		wantReason(t, "the sixth anonymous sign-in under the app's signup:ip=5/1h", anon(), apperr.ReasonRateLimited)
+
+		if _, err := e.svc.TakeAppCreation(ctx, e.dev); err != nil {
+			t.Fatalf("the first app creation under apps:developer=1/1h = %v", err)
+		}
+		_, err = e.svc.TakeAppCreation(ctx, e.dev)
+		wantReason(t, "the second app creation under apps:developer=1/1h", err, apperr.ReasonRateLimited)
+
+		got := map[string]identity.LimitRule{}
+		eff := e.svc.EffectiveLimits(a.Settings)
+		for _, r := range eff {
+			got[r.Name] = r
+		}
+		want := map[string]identity.LimitRule{
+			"signup:ip":  {Name: "signup:ip", Limit: 5, Window: time.Hour},
+			"login:ip":   identity.LimitLoginIP,
+			"login:lock": {Name: "login:lock", Limit: a.Settings.MaxLoginAttempts, Window: identity.LoginLockWindow},
+		}
+		for name, w := range want {
+			if got[name] != w {
+				t.Errorf("EffectiveLimits()[%s] = %+v, want %+v", name, got[name], w)
+			}
+		}
+		if _, ok := got["apps:developer"]; ok {
+			t.Errorf("EffectiveLimits() lists apps:developer, a rule keyed by developer")
+		}
+		if last := eff[len(eff)-1]; last.Name != identity.LimitLoginLock {
+			t.Errorf("EffectiveLimits() ends with %s, want the lockout", last.Name)
+		}
+	})
+}
+
+// TestRateLimitSettingsValidate: an app's overrides name known,
+// app-overridable rules once each, within the contract's bounds; each
+// refusal names the field.
+func TestRateLimitSettingsValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		rules []identity.LimitRule
+		field string // "" when valid
+	}{
+		{"override", []identity.LimitRule{{Name: "login:ip", Limit: 600, Window: 10 * time.Minute}}, ""},
+		{"unknown", []identity.LimitRule{{Name: "login:ip", Limit: 1, Window: time.Minute}, {Name: "nope", Limit: 1, Window: time.Minute}}, "settings.rate_limits[1].name"},
+		{"server-wide", []identity.LimitRule{{Name: "invites:app", Limit: 99999, Window: time.Hour}}, "settings.rate_limits[0].name"},
+		{"lockout", []identity.LimitRule{{Name: "login:lock", Limit: 3, Window: time.Hour}}, "settings.rate_limits[0].name"},
+		{"twice", []identity.LimitRule{{Name: "code:ip", Limit: 1, Window: time.Minute}, {Name: "code:ip", Limit: 2, Window: time.Minute}}, "settings.rate_limits[1].name"},
+		{"zero limit", []identity.LimitRule{{Name: "code:ip", Limit: 0, Window: time.Minute}}, "settings.rate_limits[0].limit"},
+		{"short window", []identity.LimitRule{{Name: "code:ip", Limit: 5, Window: time.Millisecond}}, "settings.rate_limits[0].window"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := identity.DefaultSettings()
+			s.RateLimits = tc.rules
+			err := s.Validate()
+			if tc.field == "" {
+				if err != nil {
+					t.Errorf("Validate(%+v) = %v, want nil", tc.rules, err)
+				}
+				return
+			}
+			if !apperr.Is(err, apperr.Invalid) || !hasViolation(err, tc.field) {
+				t.Errorf("Validate(%+v) = %v, want InvalidArgument on %s", tc.rules, err, tc.field)
+			}
+		})
+	}
 }

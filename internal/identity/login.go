@@ -71,13 +71,14 @@ type LoginToken struct {
 // hash. A right password gives its counts back (and clears the client's
 // failures): only failures count.
 // docs/security.md says why.
-func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret) (LoginResult, error) {
+func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret) (res LoginResult, err error) {
 	const op = "identity.Login"
+	defer func() { s.countLogin(MethodPassword, res.Challenge != nil, err) }()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitLoginIP, c.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitLoginIP), c.IP)); err != nil {
 		return LoginResult{}, err
 	}
 	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonInvalidCredentials, "the handle or password is wrong")
@@ -103,7 +104,7 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	if err := s.take(ctx, a.ID, 1, lock); err != nil {
 		return LoginResult{}, lockedOut(err)
 	}
-	global := byKey(LimitLoginHandle, key)
+	global := byKey(s.rule(a, LimitLoginHandle), key)
 	if err := s.take(ctx, a.ID, 1, global); err != nil {
 		s.give(ctx, a.ID, 1, lock)
 		return LoginResult{}, err
@@ -272,13 +273,14 @@ func errUnknownMethod(m TwoFactorMethod) error {
 // code or a recovery code, and signs the user in. A challenge checks at
 // most MaxLoginTokenAttempts codes, however many arrive at once, and lives
 // LoginTokenTTL; a TOTP code or recovery code works once.
-func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code Secret) (SessionTokens, error) {
+func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code Secret) (_ SessionTokens, err error) {
 	const op = "identity.CompleteLogin"
+	defer func() { s.countLogin(MethodSecondFactor, false, err) }()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SessionTokens{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeIP), c.IP)); err != nil {
 		return SessionTokens{}, err
 	}
 	tokenInvalid := apperr.New(apperr.Unauthenticated, apperr.ReasonLoginTokenInvalid, "the login token is not valid; sign in again")
@@ -293,7 +295,7 @@ func (s *Service) CompleteLogin(ctx context.Context, c Caller, loginToken, code 
 	if !now.Before(lt.ExpiresAt) {
 		return SessionTokens{}, apperr.New(apperr.Unauthenticated, apperr.ReasonLoginTokenExpired, "the login token has expired; sign in again")
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeHandle, "login:"+lt.UserID)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeHandle), "login:"+lt.UserID)); err != nil {
 		return SessionTokens{}, err
 	}
 	ok, err := s.store.SpendLoginAttempt(ctx, a.ID, lt.ID, MaxLoginTokenAttempts)

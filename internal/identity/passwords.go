@@ -22,7 +22,7 @@ func (s *Service) ForgotPassword(ctx context.Context, c Caller, handle string) e
 		return err
 	}
 	key := NormalizeEmail(handle)
-	if err := s.limit(ctx, a.ID, byKey(LimitResetIP, c.IP), byKey(LimitResetHandle, key)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitResetIP), c.IP), byKey(s.rule(a, LimitResetHandle), key)); err != nil {
 		return err
 	}
 	u, err := s.findByHandle(ctx, a, handle)

@@ -248,17 +248,10 @@ func (s *Service) smsRoute(ctx context.Context, a App, devOK bool) (smsRoute, er
 // smsCaps counts one text against the hourly caps per number, per client
 // IP and per app, and refuses it (RATE_LIMITED) past any of them.
 func (s *Service) smsCaps(ctx context.Context, c Caller, a App, phone string) error {
-	rule := func(r LimitRule, n int) LimitRule {
-		if n != 0 {
-			r.Limit = n
-		}
-		return r
-	}
-	l := s.cfg.SMSLimits
 	return s.limit(ctx, a.ID,
-		byKey(rule(LimitSMSNumber, l.PerNumber), phone),
-		byKey(rule(LimitSMSIP, l.PerIP), c.IP),
-		byKey(rule(LimitSMSApp, l.PerApp), "all"))
+		byKey(s.rule(a, LimitSMSNumber), phone),
+		byKey(s.rule(a, LimitSMSIP), c.IP),
+		byKey(s.rule(a, LimitSMSApp), "all"))
 }
 
 // text renders the app's SMS template in locale into a queued text of

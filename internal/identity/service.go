@@ -102,6 +102,7 @@ type Deps struct {
 	Secrets   SecretBox
 	SMS       SMSSender
 	DevSMS    DevSMS
+	Meter     Meter // nil counts nothing
 }
 
 // Config tunes a Service. The zero value of each field is the documented default.
@@ -128,6 +129,11 @@ type Config struct {
 	// DeveloperTwoFactorRequired refuses Admin calls from developers
 	// without a second factor (COSYNC_DEVELOPER_REQUIRE_2FA); default off.
 	DeveloperTwoFactorRequired bool
+	// RateLimits replace the built-in defaults of the rules they name
+	// (DefaultLimits), server-wide; an app's settings may override them
+	// again (AppSettings.RateLimits). They win over SMSLimits. Names must
+	// be known (config checks them; unknown ones are ignored here).
+	RateLimits []LimitRule
 }
 
 // Service runs the flows. It is safe for concurrent use.
@@ -141,10 +147,12 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	cfg       Config
+	limits    map[string]LimitRule // the server's default of each rule
 	social    SocialVerifier
 	secrets   SecretBox
 	sms       SMSSender
 	devSMS    DevSMS
+	meter     Meter
 }
 
 // New returns a Service over d with cfg's defaults filled in.
@@ -164,11 +172,38 @@ func New(d Deps, cfg Config) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Meter == nil {
+		d.Meter = NopMeter{}
+	}
 	return &Service{
 		store: d.Store, passwords: d.Passwords, codes: d.Codes, tokens: d.Tokens,
 		wake: d.Wake, limiter: d.Limiter, log: d.Log, now: d.Now, cfg: cfg, social: d.Social,
-		secrets: d.Secrets, sms: d.SMS, devSMS: d.DevSMS,
+		secrets: d.Secrets, sms: d.SMS, devSMS: d.DevSMS, limits: serverLimits(cfg), meter: d.Meter,
 	}
+}
+
+// serverLimits is every configurable rule as cfg sets it: the built-in
+// default, the SMS caps, then cfg.RateLimits.
+func serverLimits(cfg Config) map[string]LimitRule {
+	m := map[string]LimitRule{}
+	for _, r := range DefaultLimits() {
+		m[r.Name] = r
+	}
+	sms := func(r LimitRule, n int) {
+		if n != 0 {
+			r.Limit = n
+			m[r.Name] = r
+		}
+	}
+	sms(LimitSMSNumber, cfg.SMSLimits.PerNumber)
+	sms(LimitSMSIP, cfg.SMSLimits.PerIP)
+	sms(LimitSMSApp, cfg.SMSLimits.PerApp)
+	for _, r := range cfg.RateLimits {
+		if KnownLimit(r.Name) {
+			m[r.Name] = r
+		}
+	}
+	return m
 }
 
 // Caller is who is calling, as the transport saw it.

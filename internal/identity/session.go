@@ -166,14 +166,10 @@ func (s *Service) RefreshSession(ctx context.Context, c Caller, raw Secret) (Ses
 		return SessionTokens{}, err
 	}
 	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonRefreshTokenInvalid, "the refresh token is not valid")
-	rt, err := s.store.FindRefreshToken(ctx, a.ID, otp.HashToken(raw.Reveal()))
+	rt, sess, err := s.store.FindRefreshSession(ctx, a.ID, otp.HashToken(raw.Reveal()))
 	if apperr.Is(err, apperr.NotFound) {
 		return SessionTokens{}, invalid.With(op, err)
 	}
-	if err != nil {
-		return SessionTokens{}, err
-	}
-	sess, err := s.store.GetSession(ctx, a.ID, rt.SessionID)
 	if err != nil {
 		return SessionTokens{}, err
 	}

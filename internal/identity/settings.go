@@ -43,6 +43,9 @@ type AppSettings struct {
 	// second factor; an app that turns it on accepts that risk.
 	TOTPQRMail bool   `json:"totp_qr_mail,omitempty"`
 	EmailFrom  string `json:"email_from,omitempty"`
+	// RateLimits override the server's default of the rules they name
+	// (AppLimit names only, each once); the rest keep the default.
+	RateLimits []LimitRule `json:"rate_limits,omitempty"`
 
 	// CosyncJWT serves apps built on the CosyncJWT SDKs (internal/cosyncjwt).
 	CosyncJWT CosyncJWTSettings `json:"cosyncjwt,omitzero"`
@@ -178,6 +181,7 @@ func (s AppSettings) Validate() error {
 		}
 		seen[l] = true
 	}
+	vs = append(vs, checkRateLimits(s.RateLimits)...)
 	vs = append(vs, checkFields("signup_metadata_fields", s.SignupMetadataFields)...)
 	vs = append(vs, checkFields("invite_metadata_fields", s.InviteMetadataFields)...)
 	for i, u := range s.RedirectURLs {

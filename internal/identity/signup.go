@@ -70,8 +70,16 @@ func PickLocale(a App, requested string) (string, error) {
 // SignUp starts a signup. For the code flow it mails a code and answers the
 // same whether or not the email has an account (the owner of an existing
 // account gets a notice instead), so SignUp cannot be used to probe emails.
-func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpResult, error) {
+func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (res SignUpResult, err error) {
 	const op = "identity.SignUp"
+	defer func() {
+		if err == nil {
+			s.meter.Signup(SignupStarted)
+			if res.Session != nil {
+				s.meter.Signup(SignupCompleted)
+			}
+		}
+	}()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SignUpResult{}, err
@@ -94,7 +102,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in SignUpInput) (SignUpR
 		}
 	}
 	email := NormalizeEmail(in.Handle)
-	if err := s.limit(ctx, a.ID, byKey(LimitSignupIP, c.IP), byKey(LimitSignupHandle, email)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSignupIP), c.IP), byKey(s.rule(a, LimitSignupHandle), email)); err != nil {
 		return SignUpResult{}, err
 	}
 	if err := checkNewPassword("password", a, c.Prehashed, in.Password); err != nil {
@@ -231,8 +239,13 @@ func (s *Service) AppName(ctx context.Context, appID string) (string, error) {
 	return a.Name, err
 }
 
-func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, code Secret) (SessionTokens, pendingSignup, error) {
+func (s *Service) completeSignUp(ctx context.Context, c Caller, handle string, code Secret) (_ SessionTokens, _ pendingSignup, err error) {
 	const op = "identity.CompleteSignUp"
+	defer func() {
+		if err == nil {
+			s.meter.Signup(SignupCompleted)
+		}
+	}()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SessionTokens{}, pendingSignup{}, err
@@ -298,7 +311,7 @@ func (s *Service) welcome(ctx context.Context, a App) func(Store, User) error {
 // checkCode finds the live code for purpose and handle, spends one attempt
 // and compares. Wrong, expired and exhausted codes each have their reason.
 func (s *Service) checkCode(ctx context.Context, c Caller, a App, purpose, handle string, code Secret) (Code, error) {
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, purpose+":"+handle)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeIP), c.IP), byKey(s.rule(a, LimitCodeHandle), purpose+":"+handle)); err != nil {
 		return Code{}, err
 	}
 	invalid := invalidCode()

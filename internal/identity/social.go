@@ -72,12 +72,13 @@ type SocialLoginResult struct {
 // does not, and otherwise signed up, where signup is on. An email the
 // provider has not verified is never matched or stored on the user. The
 // app's second factor applies unless the app lets social sign-in skip it.
-func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput) (SocialLoginResult, error) {
+func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput) (res SocialLoginResult, err error) {
+	defer func() { s.countLogin(MethodSocial, res.Challenge != nil, err) }()
 	a, err := s.activeApp(ctx, c.AppID)
 	if err != nil {
 		return SocialLoginResult{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitSocialIP, c.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSocialIP), c.IP)); err != nil {
 		return SocialLoginResult{}, err
 	}
 	claims, err := s.verifyIDToken(ctx, a, in.Provider, in.IDToken, in.Nonce)
@@ -87,7 +88,7 @@ func (s *Service) SocialLogin(ctx context.Context, c Caller, in SocialLoginInput
 		return SocialLoginResult{}, err
 	}
 	c.provider = string(claims.Provider) // the session's method
-	res, err := s.socialLogin(ctx, c, a, in, claims)
+	res, err = s.socialLogin(ctx, c, a, in, claims)
 	if apperr.Is(err, apperr.Exists) && apperr.ReasonOf(err) == "" {
 		// A concurrent first sign-in of the same person created the user
 		// or the link first (a bare unique violation): go again, and find it.
@@ -243,7 +244,7 @@ func (s *Service) LinkIdentity(ctx context.Context, p Principal, provider Provid
 	if err != nil {
 		return User{}, nil, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitSocialIP, p.IP)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitSocialIP), p.IP)); err != nil {
 		return User{}, nil, err
 	}
 	claims, err := s.verifyIDToken(ctx, a, provider, idToken, nonce)

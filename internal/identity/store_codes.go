@@ -19,4 +19,14 @@ type Codes interface {
 	// ConsumeCode deletes the code and reports whether this caller did (at
 	// most one caller ever gets true).
 	ConsumeCode(ctx context.Context, appID, codeID string) (bool, error)
+	// ListCodes returns up to limit of an app's codes for purpose, newest
+	// first by id, after the id `after` (empty: from the newest); codes
+	// without a hash (decoys) are left out.
+	ListCodes(ctx context.Context, appID, purpose, after string, limit int) ([]Code, error)
+	// GetCode returns the code id of the app; NotFound if there is none.
+	GetCode(ctx context.Context, appID, id string) (Code, error)
+	// RenewCode gives the code id c's hash and dates with no attempts
+	// spent, keeping its id, and reports whether this caller did (false:
+	// the code was used or replaced meanwhile).
+	RenewCode(ctx context.Context, appID, id string, c Code) (bool, error)
 }

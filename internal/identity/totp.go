@@ -156,7 +156,7 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, p Principal, code S
 	if u.TwoFactor != TwoFactorNone {
 		return nil, User{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorAlreadyEnrolled, "two-step verification is already on")
 	}
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, p.IP), byKey(LimitCodeHandle, "totp:"+u.ID)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeIP), p.IP), byKey(s.rule(a, LimitCodeHandle), "totp:"+u.ID)); err != nil {
 		return nil, User{}, err
 	}
 	notPending := apperr.New(apperr.Precondition, apperr.ReasonTwoFactorNotEnrolled, "no authenticator is waiting to be confirmed; begin the enrollment first")

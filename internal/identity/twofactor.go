@@ -20,7 +20,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p Principal, password, c
 		return User{}, apperr.New(apperr.Precondition, apperr.ReasonTwoFactorNotEnrolled, "two-step verification is not on")
 	}
 	c := Caller{AppID: a.ID, IP: p.IP}
-	if err := s.limit(ctx, a.ID, byKey(LimitCodeIP, c.IP), byKey(LimitCodeHandle, "disable:"+u.ID)); err != nil {
+	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitCodeIP), c.IP), byKey(s.rule(a, LimitCodeHandle), "disable:"+u.ID)); err != nil {
 		return User{}, err
 	}
 	spend := func(Store) error { return nil }

@@ -23,9 +23,10 @@ const DefaultCacheTTL = identity.KeyCacheTTL
 // KeyringConfig configures a Keyring. The zero value is the default.
 type KeyringConfig struct {
 	// CacheTTL is how long a replica trusts its cached key list of an app
-	// before reading the store again. Replicas share the database, so a key
-	// rotated on one replica reaches the others within CacheTTL; the replica
-	// that rotated calls Invalidate and sees it at once. Zero means
+	// before reading the store again. The replica that rotated calls
+	// Invalidate and sees it at once; on Postgres the others hear of it
+	// from the store's change listener (server wiring calls Invalidate),
+	// and CacheTTL bounds what a missed announcement costs. Zero means
 	// DefaultCacheTTL (30 s); negative disables the cache.
 	CacheTTL time.Duration
 }
@@ -159,6 +160,15 @@ func (k *Keyring) Invalidate(appID string) {
 	defer k.mu.Unlock()
 	delete(k.cache, appID)
 	delete(k.loading, appID)
+}
+
+// InvalidateAll drops every cached key list (changes may have been missed:
+// a change listener reconnected).
+func (k *Keyring) InvalidateAll() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.cache)
+	clear(k.loading)
 }
 
 // PublicKeyJWK is PublicJWK of a key's public view.

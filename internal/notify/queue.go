@@ -61,6 +61,8 @@ type WorkerConfig struct {
 	// BaseDelay is the wait after the first failure, doubled after each
 	// further one up to MaxDelay; defaults 10s and 2h.
 	BaseDelay, MaxDelay time.Duration
+	// Meter counts each attempt by channel and outcome; nil counts nothing.
+	Meter identity.Meter
 }
 
 // Worker delivers the send queue: it claims due rows, sends each through
@@ -110,6 +112,9 @@ func NewWorker(st QueueStore, mailer Mailer, sms SMSDeliverer, cfg WorkerConfig,
 	}
 	if now == nil {
 		now = time.Now
+	}
+	if cfg.Meter == nil {
+		cfg.Meter = identity.NopMeter{}
 	}
 	return &Worker{store: st, mailer: mailer, sms: sms, cfg: cfg, log: log, now: now,
 		jitter: rand.Float64, wake: make(chan struct{}, 1)}
@@ -195,6 +200,7 @@ func (w *Worker) deliver(ctx context.Context, d Delivery) error {
 	if now := w.now(); !d.ExpiresAt.IsZero() && !now.Before(d.ExpiresAt) {
 		// The code it carries is dead; sending it would only confuse.
 		log.WarnContext(ctx, "queue: dead letter, expired before delivery", "last_error", d.LastError)
+		w.cfg.Meter.Send(d.Channel, identity.SendDead)
 		return w.store.KillDelivery(ctx, d.ID, now, "expired before delivery; last error: "+d.LastError)
 	}
 	err := w.send(ctx, d)
@@ -207,13 +213,16 @@ func (w *Worker) deliver(ctx context.Context, d Delivery) error {
 	switch {
 	case err == nil:
 		log.DebugContext(ctx, "queue: delivered")
+		w.cfg.Meter.Send(d.Channel, identity.SendSent)
 		return w.store.MarkDeliverySent(ctx, d.ID, now)
 	case apperr.KindOf(err) == apperr.Invalid || d.Attempts >= w.cfg.MaxAttempts:
 		log.WarnContext(ctx, "queue: dead letter", "err", err)
+		w.cfg.Meter.Send(d.Channel, identity.SendDead)
 		return w.store.KillDelivery(ctx, d.ID, now, errText(err))
 	}
 	next := now.Add(w.Backoff(d.Attempts))
 	log.InfoContext(ctx, "queue: will retry", "err", err, "next_attempt_at", next)
+	w.cfg.Meter.Send(d.Channel, identity.SendRetry)
 	return w.store.RetryDelivery(ctx, d.ID, next, errText(err))
 }
 

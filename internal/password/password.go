@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"runtime"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -67,7 +68,15 @@ type Hasher struct {
 	// derive computes the argon2id key; tests replace it to observe
 	// concurrency without paying for real hashes.
 	derive func(plain, salt []byte, p Params) []byte
+
+	// waited, when set, is told how long each computation waited for its slot.
+	waited func(time.Duration)
 }
+
+// OnWait makes h report, to f, how long each hash or verify waited for a
+// computation slot (the hash queue's wait; package metrics records it).
+// Call it before h is shared: it is not synchronized with the hashing.
+func (h *Hasher) OnWait(f func(time.Duration)) { h.waited = f }
 
 // NewHasher returns a Hasher that hashes with p and bounds concurrent hash
 // and verify work to maxConcurrent (<= 0 means runtime.GOMAXPROCS(0)), so a
@@ -104,8 +113,12 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	start := time.Now()
 	select {
 	case h.sem <- struct{}{}:
+		if h.waited != nil {
+			h.waited(time.Since(start))
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

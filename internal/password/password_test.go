@@ -248,3 +248,53 @@ func TestContextCancelledWhileWaiting(t *testing.T) {
 		t.Errorf("Hash(%q) = %v, want nil", "first", err)
 	}
 }
+
+// TestOnWait checks that every computation, whichever method asks for it
+// and whether or not it queued behind a held slot, reports its wait once.
+func TestOnWait(t *testing.T) {
+	t.Parallel()
+	h := newTestHasher(t, 1)
+	var mu sync.Mutex
+	var waits []time.Duration
+	h.OnWait(func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		waits = append(waits, d)
+	})
+	phc, err := h.Hash(context.Background(), "pw")
+	if err != nil {
+		t.Fatalf("Hash = %v", err)
+	}
+	if _, _, err := h.Verify(context.Background(), "pw", phc); err != nil {
+		t.Fatalf("Verify = %v", err)
+	}
+	h.VerifyDummy(context.Background(), "pw")
+
+	// Hold the only slot while a second hash starts, so it may queue.
+	entered, release := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	h.derive = func(plain, salt []byte, p Params) []byte {
+		if held.CompareAndSwap(false, true) {
+			close(entered)
+			<-release
+		}
+		return make([]byte, p.KeyLen)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = h.Hash(context.Background(), "first") })
+	<-entered
+	wg.Go(func() { _, _ = h.Hash(context.Background(), "second") })
+	close(release)
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waits) != 5 {
+		t.Fatalf("OnWait called %d times for 5 computations, want 5: %v", len(waits), waits)
+	}
+	for i, d := range waits {
+		if d < 0 {
+			t.Errorf("wait %d = %v, want >= 0", i, d)
+		}
+	}
+}

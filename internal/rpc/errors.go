@@ -39,8 +39,11 @@ var codes = map[apperr.Kind]connect.Code{
 // Error converts a domain error into a Connect error: the kind picks the
 // code, the reason becomes an ErrorInfo, violations a BadRequest, a retry
 // delay a RetryInfo. Internal errors are logged with their cause and reach
-// the client as a bare "internal error". nil stays nil; Connect errors and
-// context errors pass through.
+// the client as a bare "internal error". nil stays nil; Connect errors pass
+// through; a cancellation answers Canceled. A deadline answers
+// DeadlineExceeded when the request's context ran out or the error has no
+// domain kind; a typed error that merely wraps a dependency's timeout keeps
+// its kind (Unavailable for a hung Vault).
 func Error(ctx context.Context, log *slog.Logger, err error) error {
 	if err == nil {
 		return nil
@@ -52,11 +55,16 @@ func Error(ctx context.Context, log *slog.Logger, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return connect.NewError(connect.CodeCanceled, errors.New("request canceled"))
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	var e *apperr.Error
+	isDomain := errors.As(err, &e) && e.Kind() != apperr.Internal
+	// A deadline is the client's only when the request's own context ran
+	// out. A dependency's timeout (a hung Vault: the client's per-call
+	// timeout fired) arrives wrapped in the kind its adapter chose, which
+	// says what the caller can do (Unavailable: retry), so the kind wins.
+	if errors.Is(err, context.DeadlineExceeded) && (!isDomain || ctx.Err() != nil) {
 		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("deadline exceeded"))
 	}
-	var e *apperr.Error
-	if !errors.As(err, &e) || e.Kind() == apperr.Internal {
+	if !isDomain {
 		log.ErrorContext(ctx, "internal error", "err", err)
 		out := connect.NewError(connect.CodeInternal, errors.New("internal error"))
 		addDetail(out, &errdetails.ErrorInfo{Reason: string(apperr.ReasonInternal), Domain: ErrorDomain})

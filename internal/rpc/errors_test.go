@@ -318,6 +318,9 @@ func TestErrorPassThrough(t *testing.T) {
 		{"domain error caused by cancel", apperr.Wrap(context.Canceled, apperr.Unavailable, "store.GetApp"), connect.CodeCanceled},
 		{"deadline", context.DeadlineExceeded, connect.CodeDeadlineExceeded},
 		{"wrapped deadline", fmt.Errorf("store: %w", context.DeadlineExceeded), connect.CodeDeadlineExceeded},
+		{"internal error caused by deadline", apperr.Wrap(context.DeadlineExceeded, apperr.Internal, "store.GetApp"), connect.CodeDeadlineExceeded},
+		// A hung Vault: its per-call timeout fired while the request still had time.
+		{"unavailable dependency timed out", apperr.Wrap(fmt.Errorf("vault: write transit/sign: %w", context.DeadlineExceeded), apperr.Unavailable, "keys.Sign"), connect.CodeUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -327,6 +330,29 @@ func TestErrorPassThrough(t *testing.T) {
 				t.Errorf("Error(%v).Code() = %v, want %v", tc.err, ce.Code(), tc.want)
 			}
 		})
+	}
+}
+
+// TestErrorClientDeadline: when the request's own context ran out, the
+// answer is deadline_exceeded even for an error a dependency typed
+// Unavailable, and a typed Unavailable error keeps its reason otherwise.
+func TestErrorClientDeadline(t *testing.T) {
+	t.Parallel()
+	err := apperr.New(apperr.Unavailable, apperr.ReasonSignerUnavailable, "token signing is unavailable; try again").
+		With("identity.login", fmt.Errorf("vault: %w", context.DeadlineExceeded))
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	<-ctx.Done()
+	got := rpc.Error(ctx, slog.New(slog.DiscardHandler), err)
+	if code := connect.CodeOf(got); code != connect.CodeDeadlineExceeded {
+		t.Errorf("Error(expired ctx, %v) code = %v, want %v", err, code, connect.CodeDeadlineExceeded)
+	}
+	ce, _ := convert(t, err)
+	if ce.Code() != connect.CodeUnavailable {
+		t.Fatalf("Error(live ctx, %v) code = %v, want %v", err, ce.Code(), connect.CodeUnavailable)
+	}
+	if info := detail[*errdetails.ErrorInfo](t, ce); info == nil || info.Reason != string(apperr.ReasonSignerUnavailable) {
+		t.Errorf("Error(live ctx, %v) ErrorInfo = %v, want reason %s", err, info, apperr.ReasonSignerUnavailable)
 	}
 }
 

@@ -89,8 +89,14 @@ func (s *Store) CreateApp(ctx context.Context, a identity.App) error {
 }
 
 // GetApp returns the app id.
+//
+// Outside a transaction it is served from memory when it can (cache.go):
+// every Auth call reads its app, and apps change rarely.
 func (s *Store) GetApp(ctx context.Context, id string) (identity.App, error) {
 	const op = "store.GetApp"
+	if !s.inTx {
+		return s.getCachedApp(ctx, id)
+	}
 	var row appRow
 	if err := s.idb.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
 		return identity.App{}, wrap(err, op)
@@ -134,14 +140,23 @@ func (s *Store) UpdateApp(ctx context.Context, a identity.App) error {
 		Column("name", "settings", "updated_at", "cosyncjwt_token_hash").
 		WherePK().
 		Exec(ctx)
-	return oneRow(res, err, op)
+	if err := oneRow(res, err, op); err != nil {
+		return err
+	}
+	return s.announce(ctx, ChangeApp, a.ID)
 }
 
 // DeleteApp removes the app; the foreign keys cascade to every row scoped
 // to it. NotFound when there is no such app.
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	res, err := s.idb.NewDelete().Model((*appRow)(nil)).Where("id = ?", id).Exec(ctx)
-	return oneRow(res, err, "store.DeleteApp")
+	if err := oneRow(res, err, "store.DeleteApp"); err != nil {
+		return err
+	}
+	if err := s.announce(ctx, ChangeKeys, id); err != nil {
+		return err
+	}
+	return s.announce(ctx, ChangeApp, id)
 }
 
 // ListMemberApps lists up to limit apps developerID is a member of, with

@@ -122,3 +122,53 @@ func (s *Store) mustExist(ctx context.Context, op string, model any, appID, id s
 	}
 	return nil
 }
+
+// ListCodes returns up to limit of an app's live codes for purpose (the
+// decoys SignUp stores for existing accounts, which have no hash, are left
+// out), newest first by id, starting after the id `after` (empty: from
+// the newest). limit 0 returns all.
+func (s *Store) ListCodes(ctx context.Context, appID, purpose, after string, limit int) ([]identity.Code, error) {
+	var rows []codeRow
+	q := s.idb.NewSelect().Model(&rows).
+		Where("app_id = ? AND purpose = ? AND hash <> ''", appID, purpose).
+		OrderExpr("id DESC")
+	if after != "" {
+		q = q.Where("id < ?", after)
+	}
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, wrap(err, "store.ListCodes")
+	}
+	out := make([]identity.Code, len(rows))
+	for i, r := range rows {
+		out[i] = r.code()
+	}
+	return out, nil
+}
+
+// GetCode returns the code id of app appID; NotFound when there is none.
+func (s *Store) GetCode(ctx context.Context, appID, id string) (identity.Code, error) {
+	var row codeRow
+	err := s.idb.NewSelect().Model(&row).Where("app_id = ? AND id = ?", appID, id).Scan(ctx)
+	if err != nil {
+		return identity.Code{}, wrap(err, "store.GetCode")
+	}
+	return row.code(), nil
+}
+
+// RenewCode gives the code id of app appID c's hash and dates, with no
+// attempts spent, keeping its id, purpose, handle and payload, and reports
+// whether this call did: false when the code was used or replaced
+// meanwhile, so a renewal never revives a spent code.
+func (s *Store) RenewCode(ctx context.Context, appID, id string, c identity.Code) (bool, error) {
+	res, err := s.idb.NewUpdate().Model((*codeRow)(nil)).
+		Set("hash = ?", c.Hash).
+		Set("attempts = 0").
+		Set("created_at = ?", utc(c.CreatedAt)).
+		Set("expires_at = ?", utc(c.ExpiresAt)).
+		Where("app_id = ? AND id = ?", appID, id).
+		Exec(ctx)
+	return changed(res, err, "store.RenewCode")
+}

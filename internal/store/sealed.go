@@ -162,7 +162,11 @@ func (s *Store) sealedTwilioTokens() secrets.Column {
 				Set("settings = ?", string(settings)).
 				Where("id = ? AND settings = ?", old.Ref, row.Settings).
 				Exec(ctx)
-			return changed(res, err, op)
+			ok, err := changed(res, err, op)
+			if ok && err == nil {
+				err = s.announce(ctx, ChangeApp, old.Ref)
+			}
+			return ok, err
 		},
 	}
 }

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
 )
 
@@ -172,6 +174,28 @@ func (s *Store) FindRefreshToken(ctx context.Context, appID, hash string) (ident
 		return identity.RefreshToken{}, wrap(err, "store.FindRefreshToken")
 	}
 	return row.refreshToken(), nil
+}
+
+// refreshSessionRow is a refresh token read with its session in one
+// statement (a join), for RefreshSession.
+type refreshSessionRow struct {
+	refreshTokenRow `bun:",extend"`
+	Session         *sessionRow `bun:"rel:belongs-to,join:session_id=id,join:app_id=app_id"`
+}
+
+// FindRefreshSession is FindRefreshToken and GetSession of its session in
+// one round trip. NotFound when there is no such token.
+func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (identity.RefreshToken, identity.Session, error) {
+	const op = "store.FindRefreshSession"
+	var row refreshSessionRow
+	err := s.idb.NewSelect().Model(&row).Relation("Session").Where("rt.app_id = ? AND rt.hash = ?", appID, hash).Scan(ctx)
+	if err != nil {
+		return identity.RefreshToken{}, identity.Session{}, wrap(err, op)
+	}
+	if row.Session == nil { // the foreign key makes this impossible
+		return identity.RefreshToken{}, identity.Session{}, apperr.Wrap(errors.New("refresh token without its session"), apperr.Internal, op)
+	}
+	return row.refreshToken(), row.Session.session(), nil
 }
 
 // MarkRefreshTokenRotated sets the token's rotation time to now if it is

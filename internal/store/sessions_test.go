@@ -133,6 +133,17 @@ func TestRefreshTokens(t *testing.T) {
 		wantKind(t, "FindRefreshToken(unknown)", err, apperr.NotFound)
 		_, err = s.FindRefreshToken(ctx, "app2", "h1")
 		wantKind(t, "FindRefreshToken(other app)", err, apperr.NotFound)
+		// The same reads in one statement, with the session.
+		sess, err := s.GetSession(ctx, "app1", "s1")
+		noErr(t, "GetSession", err)
+		gotRT, gotSess, err := s.FindRefreshSession(ctx, "app1", child.Hash)
+		noErr(t, "FindRefreshSession", err)
+		equal(t, "FindRefreshSession token", gotRT, child)
+		equal(t, "FindRefreshSession session", gotSess, sess)
+		_, _, err = s.FindRefreshSession(ctx, "app1", "nope")
+		wantKind(t, "FindRefreshSession(unknown)", err, apperr.NotFound)
+		_, _, err = s.FindRefreshSession(ctx, "app2", "h1")
+		wantKind(t, "FindRefreshSession(other app)", err, apperr.NotFound)
 		_, err = s.MarkRefreshTokenRotated(ctx, "app1", "nope", t0)
 		wantKind(t, "MarkRefreshTokenRotated(unknown)", err, apperr.NotFound)
 

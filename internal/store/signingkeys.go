@@ -63,8 +63,10 @@ func (r signingKeyRow) record() keys.Record {
 // has the kid; NotFound when the app does not exist.
 func (s *Store) CreateSigningKey(ctx context.Context, r keys.Record) error {
 	row := toSigningKeyRow(r)
-	_, err := s.idb.NewInsert().Model(&row).Exec(ctx)
-	return wrap(err, "store.CreateSigningKey")
+	if _, err := s.idb.NewInsert().Model(&row).Exec(ctx); err != nil {
+		return wrap(err, "store.CreateSigningKey")
+	}
+	return s.announce(ctx, ChangeKeys, r.AppID)
 }
 
 // ListSigningKeys returns every key of the app, newest first (ties by kid,
@@ -96,7 +98,11 @@ func (s *Store) DeactivateSigningKey(ctx context.Context, appID, kid string, at,
 		Set("retire_at = ?", utc(retireAt)).
 		Where("app_id = ? AND kid = ? AND state = ?", appID, kid, string(keys.StateActive)).
 		Exec(ctx)
-	return changed(res, err, "store.DeactivateSigningKey")
+	ok, err := changed(res, err, "store.DeactivateSigningKey")
+	if ok && err == nil {
+		err = s.announce(ctx, ChangeKeys, appID)
+	}
+	return ok, err
 }
 
 // RetireSigningKeys marks retired every verifying key, of any app, whose
@@ -128,6 +134,9 @@ func (s *Store) RetireSigningKeys(ctx context.Context, now time.Time) ([]keys.Re
 		if ok {
 			r.State, r.SealedPrivateKey = string(keys.StateRetired), nil
 			out = append(out, r.record())
+			if err := s.announce(ctx, ChangeKeys, r.AppID); err != nil {
+				return out, err
+			}
 		}
 	}
 	return out, nil
@@ -183,7 +192,11 @@ func (s *Store) sealedPrivateKeys() secrets.Column {
 				Set("sealed_private_key = ?", ciphertext).
 				Where("app_id = ? AND kid = ? AND sealed_private_key = ?", appID, kid, old.Ciphertext).
 				Exec(ctx)
-			return changed(res, err, "store.sealedPrivateKeys")
+			ok, err := changed(res, err, "store.sealedPrivateKeys")
+			if ok && err == nil {
+				err = s.announce(ctx, ChangeKeys, appID)
+			}
+			return ok, err
 		},
 	}
 }

@@ -56,6 +56,8 @@ type Store struct {
 	inTx    bool
 	dialect string
 	log     *slog.Logger
+	cache   *cache    // shared with the transaction Stores (cache.go)
+	pending *[]change // in a transaction: changes to apply after commit
 }
 
 // sqliteDefaults are the connection parameters every SQLite connection gets
@@ -106,7 +108,9 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		db.Close()
 		return nil, apperr.Wrap(fmt.Errorf("%s: %w", name, err), kindOf(err, apperr.Unavailable), "store.Open")
 	}
-	s := &Store{db: db, idb: db, dialect: dialect, log: log}
+	// A Postgres Store caches once its listener runs (Listen); SQLite is
+	// one process, and every change goes through this Store.
+	s := &Store{db: db, idb: db, dialect: dialect, log: log, cache: newCache(dialect == SQLite)}
 	log.DebugContext(ctx, "store: opened", "database", name)
 	return s, nil
 }
@@ -284,14 +288,22 @@ func (s *Store) InTx(ctx context.Context, fn func(tx identity.Store) error) erro
 		return fn(s)
 	}
 	var fnErr error
+	var pending []change
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		fnErr = fn(&Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, log: s.log})
+		pending = pending[:0] // a retried transaction starts over
+		fnErr = fn(&Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, log: s.log, cache: s.cache, pending: &pending})
 		return fnErr
 	})
 	if fnErr != nil {
 		return fnErr
 	}
-	return wrap(err, "store.InTx")
+	if err != nil {
+		return wrap(err, "store.InTx")
+	}
+	for _, c := range pending {
+		s.cache.apply(c.kind, c.id)
+	}
+	return nil
 }
 
 // utc returns t in UTC, keeping the zero time zero.

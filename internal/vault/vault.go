@@ -23,8 +23,11 @@ import (
 	"github.com/cosync/cosync-auth/internal/apperr"
 )
 
-// DefaultTimeout is Config.Timeout when it is zero.
-const DefaultTimeout = 5 * time.Second
+// DefaultTimeout is Config.Timeout when it is zero. Transit answers in
+// milliseconds; a Vault that has not answered in two seconds is hung
+// (stopped, or behind a black hole), and the request it serves should hear
+// Unavailable while its client still waits, not run into its own deadline.
+const DefaultTimeout = 2 * time.Second
 
 // Config says how to reach and log in to Vault. Addr and either Token or
 // RoleID with SecretID are required.
@@ -40,7 +43,8 @@ type Config struct {
 	// http.DefaultTransport. The client is copied, never modified.
 	HTTPClient *http.Client
 	// Timeout bounds each request to Vault; zero means DefaultTimeout
-	// (5 s). A Vault that does not answer in time reads as Unavailable.
+	// (2 s). A Vault that does not answer in time reads as Unavailable. It
+	// also caps HTTPClient's own timeout.
 	Timeout time.Duration
 	Log     *slog.Logger // nil discards
 }
@@ -92,6 +96,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		c := *cfg.HTTPClient
 		hc = &c
+		if hc.Timeout == 0 || hc.Timeout > cfg.Timeout {
+			hc.Timeout = cfg.Timeout
+		}
 	}
 	// The api package follows Vault's redirects (to the active node) itself.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

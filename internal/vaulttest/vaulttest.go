@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,6 +159,34 @@ func (s *Server) Stop(tb testing.TB) {
 	s.kill()
 }
 
+// Pause stops the server process with SIGSTOP: its port still accepts
+// connections (the kernel completes the handshake) but nothing answers, as
+// with a hung Vault or a network black hole. Resume continues it; Cleanup
+// resumes a paused server before killing it.
+func (s *Server) Pause(tb testing.TB) {
+	tb.Helper()
+	s.signal(tb, syscall.SIGSTOP)
+}
+
+// Resume continues a server stopped by Pause.
+func (s *Server) Resume(tb testing.TB) {
+	tb.Helper()
+	s.signal(tb, syscall.SIGCONT)
+}
+
+func (s *Server) signal(tb testing.TB, sig syscall.Signal) {
+	tb.Helper()
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		tb.Fatal("vaulttest: the server is not running")
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		tb.Fatalf("vaulttest: %v: %v", sig, err)
+	}
+}
+
 // Restart starts a stopped persistent server and, once it has been
 // initialized, unseals it.
 func (s *Server) Restart(tb testing.TB) {
@@ -281,6 +310,7 @@ func (s *Server) kill() {
 	if cmd == nil {
 		return
 	}
+	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused server dies as well
 	_ = cmd.Process.Kill()
 	// Wait until the port is free, so a restart can bind it.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { create } from "@bufbuild/protobuf";
 import { Code, createRouterTransport } from "@connectrpc/connect";
 import { AdminService, type UpdateAppRequest } from "@gen/cosync/admin/v1/admin_pb";
-import { AppSchema, AppSettingsSchema, AppStatus, MemberRole } from "@gen/cosync/admin/v1/types_pb";
+import { AppSchema, AppSettingsSchema, AppStatus, MemberRole, RateLimitSchema } from "@gen/cosync/admin/v1/types_pb";
 import { PasswordPolicySchema, SignupFlow, TwoFactorMethod } from "@gen/cosync/auth/v1/types_pb";
 import { renderWith, serverError } from "../test/util";
 import { AppSettingsPage, groups } from "./AppSettings";
@@ -76,6 +76,40 @@ describe("AppSettingsPage", () => {
     await userEvent.click(within(tokens()).getByRole("button", { name: "Save tokens and keys" }));
     await waitFor(() => expect(within(tokens()).getByRole("status")).toHaveTextContent("Nothing changed in this group."));
     expect(seen).toHaveLength(2);
+  });
+
+  it("edits rate-limit overrides in a table, shows the limits in force, and saves only settings.rate_limits", async () => {
+    const seen: UpdateAppRequest[] = [];
+    const transport = createRouterTransport(({ service }) =>
+      service(AdminService, {
+        updateApp: (req) => {
+          seen.push(req);
+          return { app: create(AppSchema, { ...app(), settings: req.settings }) };
+        },
+      }),
+    );
+    const withLimits = create(AppSchema, {
+      ...app(),
+      effectiveRateLimits: [create(RateLimitSchema, { name: "login:ip", limit: 60, window: { seconds: 600n, nanos: 0 } })],
+    });
+    renderWith(<AppSettingsPage app={withLimits} />, transport);
+    const limits = screen.getByRole("form", { name: "Rate limits" });
+    expect(within(limits).getByText("login:ip: 60 / 10m")).toBeInTheDocument();
+    await userEvent.click(within(limits).getByRole("button", { name: "Add an override" }));
+    expect(within(limits).getByLabelText("Rule of rate limit 1")).toHaveValue("login:ip");
+    expect(within(limits).getByLabelText("Window of rate limit 1")).toHaveValue("10m");
+    const n = within(limits).getByLabelText("Limit of rate limit 1");
+    await userEvent.clear(n);
+    await userEvent.type(n, "0");
+    await userEvent.click(within(limits).getByRole("button", { name: "Save rate limits" }));
+    expect(within(limits).getAllByRole("alert").map((a) => a.textContent).join(" ")).toMatch(/limit 0 must be between 1 and 1000000/);
+    expect(seen).toHaveLength(0);
+    await userEvent.clear(n);
+    await userEvent.type(n, "600");
+    await userEvent.click(within(limits).getByRole("button", { name: "Save rate limits" }));
+    expect(await within(limits).findByRole("status")).toHaveTextContent("Saved.");
+    expect(seen[0].updateMask?.paths).toEqual(["settings.rate_limits"]);
+    expect(seen[0].settings?.rateLimits.map((l) => [l.name, l.limit, l.window?.seconds])).toEqual([["login:ip", 600, 600n]]);
   });
 
   it("lets a viewer read but not save", async () => {

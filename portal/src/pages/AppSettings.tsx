@@ -13,6 +13,7 @@ import { SignupFlow, TwoFactorMethod } from "@gen/cosync/auth/v1/types_pb";
 import { fieldsUnder, problemOf, type Problem } from "../api/errors";
 import { formatDuration, parseDuration, splitList } from "../api/format";
 import { MetadataFieldsEditor } from "../settings/MetadataFieldsEditor";
+import { RateLimitsEditor } from "../settings/RateLimitsEditor";
 import { validateSettings } from "../settings/validate";
 import { CheckboxField, SelectField, TextAreaField, TextField } from "../ui/fields";
 import { ErrorBanner, Notice } from "../ui/feedback";
@@ -72,6 +73,7 @@ export const groups: Group[] = [
     ],
   },
   { id: "passwords", title: "Password policy", paths: ["settings.password_policy"] },
+  { id: "limits", title: "Rate limits", paths: ["settings.rate_limits"] },
   {
     id: "tokens",
     title: "Tokens and keys",
@@ -416,6 +418,16 @@ export function AppSettingsPage({ app }: { app: App }) {
           <CheckboxField label="Require a digit" checked={policy(s).requireDigit} onChange={(v) => setS({ passwordPolicy: { ...policy(s), requireDigit: v } })} disabled={readOnly} />
           <CheckboxField label="Require a special character" checked={policy(s).requireSpecial} onChange={(v) => setS({ passwordPolicy: { ...policy(s), requireSpecial: v } })} disabled={readOnly} />
         </>,
+      )}
+      {section(
+        "limits",
+        <RateLimitsEditor
+          limits={s.rateLimits}
+          effective={app.effectiveRateLimits}
+          onChange={(l) => setS({ rateLimits: l })}
+          errors={fieldsUnder(touched.has("settings.rate_limits") ? { ...clientErrors, ...serverErrors } : serverErrors, "settings.rate_limits")}
+          disabled={readOnly}
+        />,
       )}
       {section(
         "tokens",

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { AppSettingsSchema, AppStatus, type AppSettings } from "@gen/cosync/admin/v1/types_pb";
+import { AppSettingsSchema, AppStatus, RateLimitSchema, type AppSettings } from "@gen/cosync/admin/v1/types_pb";
 import { MetadataFieldSchema, MetadataFieldType, PasswordPolicySchema, SignupFlow, TwoFactorMethod } from "@gen/cosync/auth/v1/types_pb";
 import { checkRedirectURL, validateSettings } from "./validate";
 
@@ -21,10 +21,15 @@ const valid = (patch: Partial<AppSettings> = {}): AppSettings => ({
   ...patch,
 });
 const field = (path: string, type = MetadataFieldType.STRING) => create(MetadataFieldSchema, { path, type });
+const limit = (name: string, n: number, windowSecs: number) => create(RateLimitSchema, { name, limit: n, window: secs(windowSecs) });
 
 describe("validateSettings", () => {
   it("accepts the defaults", () => {
     expect(validateSettings(valid())).toEqual({});
+  });
+
+  it("accepts rate-limit overrides of known rules", () => {
+    expect(validateSettings(valid({ rateLimits: [limit("login:ip", 600, 600), limit("sms:app", 5000, 3600)] }))).toEqual({});
   });
 
   it.each([
@@ -41,6 +46,12 @@ describe("validateSettings", () => {
     ["rotation too often", { keyRotation: { $typeName: "cosync.admin.v1.KeyRotation", interval: secs(3600) } }, "settings.key_rotation.interval", "must be zero (by hand) or at least 24h"],
     ["apple without ids", { apple: { $typeName: "cosync.admin.v1.AppleSettings", enabled: true, bundleIds: [] } }, "settings.apple.bundle_ids", "must list at least one bundle id when Apple sign-in is enabled"],
     ["twilio sid", { twilio: { $typeName: "cosync.admin.v1.TwilioSettings", accountSid: "AC1", authToken: "", fromNumber: "", messagingServiceSid: "" } }, "settings.twilio.account_sid", "must be AC followed by 32 hex digits"],
+    ["unknown rate limit", { rateLimits: [limit("login:ip", 5, 60), limit("logn:ip", 5, 60)] }, "settings.rate_limits[1].name", `"logn:ip" is not a rate limit (known: login:ip, login:handle, signup:ip, signup:handle, reset:ip, reset:handle, invite:ip, invite:user, code:ip, code:handle, social:ip, sms:number, sms:ip, sms:app)`],
+    ["server-wide rate limit", { rateLimits: [limit("invites:app", 5, 60)] }, "settings.rate_limits[0].name", `"invites:app" is a server-wide limit; only the server's configuration changes it`],
+    ["lockout as a rate limit", { rateLimits: [limit("login:lock", 5, 60)] }, "settings.rate_limits[0].name", `"login:lock" is the lockout; set max_login_attempts instead`],
+    ["rate limit twice", { rateLimits: [limit("code:ip", 5, 60), limit("code:ip", 6, 60)] }, "settings.rate_limits[1].name", `"code:ip" is listed twice`],
+    ["rate limit zero", { rateLimits: [limit("code:ip", 0, 60)] }, "settings.rate_limits[0].limit", "limit 0 must be between 1 and 1000000"],
+    ["rate limit no window", { rateLimits: [limit("code:ip", 5, 0)] }, "settings.rate_limits[0].window", "window must be between 1s and 720h"],
   ] as const)("refuses %s", (_name, patch, path, reason) => {
     expect(validateSettings(valid(patch as Partial<AppSettings>))[path]).toBe(reason);
   });

@@ -1,8 +1,8 @@
 // The browser's copy of the server's settings checks (internal/identity
-// settings.go Validate and phone.go checkTwilio), so a developer sees the
+// settings.go Validate, limits.go checkRateLimits and phone.go checkTwilio), so a developer sees the
 // same reasons beside the same fields before saving. Keys are the server's
 // violation paths ("settings.token_lifetime", "settings.locales[1]").
-import type { AppSettings } from "@gen/cosync/admin/v1/types_pb";
+import type { AppSettings, RateLimit } from "@gen/cosync/admin/v1/types_pb";
 import { AppStatus } from "@gen/cosync/admin/v1/types_pb";
 import { MetadataFieldType, SignupFlow, TwoFactorMethod, type MetadataField } from "@gen/cosync/auth/v1/types_pb";
 
@@ -75,6 +75,60 @@ export function validateSettings(s: AppSettings): Record<string, string> {
     bad("twilio.auth_token", "must be the account's auth token: 16 to 128 letters and digits");
   if (s.authenticatorLabel.length > 64) bad("authenticator_label", "must be at most 64 characters");
   if (s.emailFrom.length > 254) bad("email_from", "must be at most 254 characters");
+  Object.assign(out, checkRateLimits(s.rateLimits));
+  return out;
+}
+
+/** appLimitNames are the rules an app may override (internal/identity limits.go AppLimit), in the server's order. */
+export const appLimitNames = [
+  "login:ip",
+  "login:handle",
+  "signup:ip",
+  "signup:handle",
+  "reset:ip",
+  "reset:handle",
+  "invite:ip",
+  "invite:user",
+  "code:ip",
+  "code:handle",
+  "social:ip",
+  "sms:number",
+  "sms:ip",
+  "sms:app",
+];
+/** serverOnlyLimitNames bound developers; only the server's configuration changes them. */
+export const serverOnlyLimitNames = ["invites:app", "invites:developer", "apps:developer", "testsend:app", "testsend:developer"];
+const maxLimitCount = 1_000_000;
+const maxLimitWindow = 30 * day;
+
+/** checkRateLimits checks an app's overrides as the server does (identity checkRateLimits). */
+export function checkRateLimits(limits: RateLimit[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const seen = new Set<string>();
+  limits.forEach((l, i) => {
+    const at = `settings.rate_limits[${i}]`;
+    if (l.name === "login:lock") {
+      out[`${at}.name`] = `"${l.name}" is the lockout; set max_login_attempts instead`;
+      return;
+    }
+    if (!appLimitNames.includes(l.name)) {
+      out[`${at}.name`] = serverOnlyLimitNames.includes(l.name)
+        ? `"${l.name}" is a server-wide limit; only the server's configuration changes it`
+        : `"${l.name}" is not a rate limit (known: ${appLimitNames.join(", ")})`;
+      return;
+    }
+    if (l.limit < 1 || l.limit > maxLimitCount) {
+      out[`${at}.limit`] = `limit ${l.limit} must be between 1 and ${maxLimitCount}`;
+      return;
+    }
+    const w = l.window ? Number(l.window.seconds) + l.window.nanos / 1e9 : 0;
+    if (w < 1 || w > maxLimitWindow) {
+      out[`${at}.window`] = "window must be between 1s and 720h";
+      return;
+    }
+    if (seen.has(l.name)) out[`${at}.name`] = `"${l.name}" is listed twice`;
+    seen.add(l.name);
+  });
   return out;
 }
 

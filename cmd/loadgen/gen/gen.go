@@ -1,0 +1,329 @@
+// Package gen is the load generator behind cmd/loadgen: it signs in as a
+// developer, creates an application for the run (signup flow none, rate
+// limits raised for it alone through its settings), and drives one
+// scenario at a time against a running server with a fixed number of
+// workers, each a closed loop. It measures what the client sees (requests
+// per second, p50 and p99 latency, errors) and, given the server's pid,
+// what the server spent (CPU per request from /proc/<pid>/stat, peak RSS
+// from /proc/<pid>/status).
+package gen
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	adminv1 "github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1"
+	"github.com/cosync/cosync-auth/sdk/go/cosync/admin/v1/adminv1connect"
+	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
+	"github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1/authv1connect"
+)
+
+// Scenarios lists every scenario in the order a run takes them.
+var Scenarios = []string{"login", "refresh", "jwks", "getuser", "signup"}
+
+// Config is one run. URL, DevEmail and DevPassword are required.
+type Config struct {
+	URL         string // the server, e.g. http://127.0.0.1:8080
+	DevEmail    string // a developer of the console app
+	DevPassword string
+	Workers     int           // concurrent closed loops; default 8
+	Duration    time.Duration // per scenario; default 5s
+	Scenarios   []string      // default Scenarios
+	PID         int           // the server's process, for CPU and RSS; 0: not measured
+}
+
+// Result is one scenario's measurement.
+type Result struct {
+	Scenario   string
+	Requests   int64 // answered without error
+	Errors     int64
+	FirstError string
+	Elapsed    time.Duration
+	P50, P99   time.Duration
+	// CPUPerRequest is the server's user+system CPU over the scenario
+	// divided by the requests (0 without a PID).
+	CPUPerRequest time.Duration
+	PeakRSS       int64 // bytes, the server's VmHWM after the scenario; 0 without a PID
+}
+
+// PerSecond is the rate of answered requests.
+func (r Result) PerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+// Runner holds a run's clients and the app it created.
+type Runner struct {
+	cfg   Config
+	hc    *http.Client
+	auth  authv1connect.AuthServiceClient
+	admin adminv1connect.AdminServiceClient
+	app   string
+	dev   string // console access token
+	seq   atomic.Int64
+}
+
+// password is every generated user's password.
+const password = "load-test-password-1"
+
+// New signs in as the developer and creates the run's application.
+func New(ctx context.Context, cfg Config) (*Runner, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = 5 * time.Second
+	}
+	if len(cfg.Scenarios) == 0 {
+		cfg.Scenarios = Scenarios
+	}
+	for _, s := range cfg.Scenarios {
+		if !slices.Contains(Scenarios, s) {
+			return nil, fmt.Errorf("unknown scenario %q (known: %v)", s, Scenarios)
+		}
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 4 * cfg.Workers
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second}).DialContext
+	hc := &http.Client{Transport: t, Timeout: 30 * time.Second}
+	o := connect.WithInterceptors(headers())
+	r := &Runner{
+		cfg: cfg, hc: hc,
+		auth:  authv1connect.NewAuthServiceClient(hc, cfg.URL, o),
+		admin: adminv1connect.NewAdminServiceClient(hc, cfg.URL, o),
+	}
+	res, err := r.auth.Login(as(ctx, "console", ""), &authv1.LoginRequest{Handle: cfg.DevEmail, Password: cfg.DevPassword})
+	if err != nil {
+		return nil, fmt.Errorf("developer login: %w", err)
+	}
+	r.dev = res.GetSession().GetAccessToken()
+	// The run's own limits: one client IP makes every request here.
+	high := func(name string) *adminv1.RateLimit {
+		return &adminv1.RateLimit{Name: name, Limit: 1_000_000, Window: durationpb.New(time.Second)}
+	}
+	app, err := r.admin.CreateApp(as(ctx, "", r.dev), &adminv1.CreateAppRequest{
+		Name: "loadgen " + time.Now().UTC().Format(time.RFC3339),
+		Settings: &adminv1.AppSettings{
+			SignupEnabled: true,
+			SignupFlow:    authv1.SignupFlow_SIGNUP_FLOW_NONE,
+			RateLimits:    []*adminv1.RateLimit{high("login:ip"), high("signup:ip"), high("code:ip")},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the run's app: %w", err)
+	}
+	r.app = app.GetApp().GetId()
+	return r, nil
+}
+
+// App is the id of the run's application.
+func (r *Runner) App() string { return r.app }
+
+// Run runs the configured scenarios in order.
+func (r *Runner) Run(ctx context.Context) ([]Result, error) {
+	var out []Result
+	for _, s := range r.cfg.Scenarios {
+		res, err := r.Scenario(ctx, s)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", s, err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// worker is one closed loop's state and its next request.
+type worker struct {
+	email   string
+	refresh string
+	access  string
+}
+
+// Scenario prepares a user per worker (signed up before the clock runs),
+// then runs name for the configured duration.
+func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
+	ws := make([]*worker, r.cfg.Workers)
+	for i := range ws {
+		w := &worker{email: r.nextEmail()}
+		if name != "signup" && name != "jwks" {
+			s, err := r.signUp(ctx, w.email)
+			if err != nil {
+				return Result{}, fmt.Errorf("preparing worker %d: %w", i, err)
+			}
+			w.refresh, w.access = s.GetRefreshToken(), s.GetAccessToken()
+		}
+		ws[i] = w
+	}
+	step := r.step(name)
+	before, _ := readCPU(r.cfg.PID)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Duration)
+	defer cancel()
+	var (
+		mu        sync.Mutex
+		lat       []time.Duration
+		nerr      atomic.Int64
+		firstErr  error
+		wg        sync.WaitGroup
+		started   = time.Now()
+		requestOK atomic.Int64
+	)
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				t := time.Now()
+				err := step(ctx, w)
+				d := time.Since(t)
+				if err != nil {
+					if ctx.Err() != nil {
+						break // cut off by the end of the scenario: not the server's error
+					}
+					if nerr.Add(1) == 1 {
+						mu.Lock()
+						firstErr = err
+						mu.Unlock()
+					}
+					continue
+				}
+				requestOK.Add(1)
+				mine = append(mine, d)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res := Result{Scenario: name, Requests: requestOK.Load(), Errors: nerr.Load(), Elapsed: time.Since(started)}
+	if firstErr != nil {
+		res.FirstError = firstErr.Error()
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	res.P50, res.P99 = quantile(lat, 0.50), quantile(lat, 0.99)
+	if after, err := readCPU(r.cfg.PID); err == nil && res.Requests > 0 {
+		res.CPUPerRequest = (after - before) / time.Duration(res.Requests)
+	}
+	res.PeakRSS, _ = readPeakRSS(r.cfg.PID)
+	return res, nil
+}
+
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+}
+
+// step returns one request of scenario name for a worker.
+func (r *Runner) step(name string) func(ctx context.Context, w *worker) error {
+	switch name {
+	case "login":
+		return func(ctx context.Context, w *worker) error {
+			_, err := r.auth.Login(as(ctx, r.app, ""), &authv1.LoginRequest{Handle: w.email, Password: password})
+			return err
+		}
+	case "refresh":
+		// Each worker follows its own chain of single-use refresh tokens.
+		return func(ctx context.Context, w *worker) error {
+			res, err := r.auth.RefreshSession(as(ctx, r.app, ""), &authv1.RefreshSessionRequest{RefreshToken: w.refresh})
+			if err != nil {
+				return err
+			}
+			w.refresh = res.GetSession().GetRefreshToken()
+			return nil
+		}
+	case "jwks":
+		url := r.cfg.URL + "/apps/" + r.app + "/.well-known/jwks.json"
+		return func(ctx context.Context, _ *worker) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			res, err := r.hc.Do(req)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if err == nil && res.StatusCode != http.StatusOK {
+				err = fmt.Errorf("GET jwks: %s", res.Status)
+			}
+			return err
+		}
+	case "getuser":
+		return func(ctx context.Context, w *worker) error {
+			_, err := r.auth.GetUser(as(ctx, r.app, w.access), &authv1.GetUserRequest{})
+			return err
+		}
+	case "signup":
+		return func(ctx context.Context, _ *worker) error {
+			_, err := r.signUp(ctx, r.nextEmail())
+			return err
+		}
+	}
+	return func(context.Context, *worker) error { return errors.New("unknown scenario") }
+}
+
+func (r *Runner) signUp(ctx context.Context, email string) (*authv1.Session, error) {
+	res, err := r.auth.SignUp(as(ctx, r.app, ""), &authv1.SignUpRequest{Handle: email, Password: password})
+	if err != nil {
+		return nil, err
+	}
+	if res.GetSession() == nil {
+		return nil, errors.New("SignUp answered no session (is the app's flow none?)")
+	}
+	return res.GetSession(), nil
+}
+
+var runID = func() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}()
+
+func (r *Runner) nextEmail() string {
+	return fmt.Sprintf("load-%s-%d@example.com", runID, r.seq.Add(1))
+}
+
+type callKey int
+
+const (
+	appKey callKey = iota
+	bearerKey
+)
+
+func as(ctx context.Context, app, bearer string) context.Context {
+	return context.WithValue(context.WithValue(ctx, appKey, app), bearerKey, bearer)
+}
+
+func headers() connect.UnaryInterceptorFunc {
+	return func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			if app, _ := ctx.Value(appKey).(string); app != "" {
+				req.Header().Set("Cosync-App-Id", app)
+			}
+			if tok, _ := ctx.Value(bearerKey).(string); tok != "" {
+				req.Header().Set("Authorization", "Bearer "+tok)
+			}
+			return next(ctx, req)
+		}
+	}
+}

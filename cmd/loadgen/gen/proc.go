@@ -1,0 +1,72 @@
+package gen
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTick is USER_HZ, the unit of /proc/<pid>/stat's CPU times: 100 on
+// every Linux this runs on (sysconf(_SC_CLK_TCK) without cgo).
+const clockTick = 10 * time.Millisecond
+
+// readCPU returns the user+system CPU pid has used so far.
+func readCPU(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, errors.New("no pid")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; fields resume after ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("malformed stat")
+	}
+	f := strings.Fields(s[i+1:])
+	// After ')' come state (3) … utime (14), stime (15): indexes 11, 12.
+	if len(f) < 13 {
+		return 0, errors.New("short stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("malformed stat times")
+	}
+	return time.Duration(ut+st) * clockTick, nil
+}
+
+// readPeakRSS returns pid's peak resident set (VmHWM) in bytes.
+func readPeakRSS(pid int) (int64, error) {
+	return readStatusKB(pid, "VmHWM:")
+}
+
+// ReadRSS returns pid's resident set now (VmRSS) in bytes.
+func ReadRSS(pid int) (int64, error) {
+	return readStatusKB(pid, "VmRSS:")
+}
+
+func readStatusKB(pid int, key string) (int64, error) {
+	if pid <= 0 {
+		return 0, errors.New("no pid")
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("%s not in /proc/%d/status", key, pid)
+}

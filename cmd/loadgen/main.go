@@ -1,0 +1,259 @@
+// Command loadgen drives a running CoSync Auth server through its scenarios
+// (password login, refresh chains, JWKS, GetUser with a bearer, signup with
+// the none flow) and reports requests/s, p50/p99, errors, the server's CPU
+// per request and peak RSS, beside the machine's own bounds (argon2id
+// hashes/s at the server's parameters, RSA-2048 signatures/s) measured in
+// the same run.
+//
+// Against a server you run yourself:
+//
+//	loadgen -url http://127.0.0.1:8080 -pid $(pgrep -n cosync-auth) -dev-email dev@example.com   # password in $LOADGEN_DEV_PASSWORD
+//
+// Or let it start the binary on a fresh database and stop it afterwards
+// (what `make bench` does, once on SQLite and once on Postgres):
+//
+//	loadgen -bin bin/cosync-auth                                  # SQLite in a temporary directory
+//	loadgen -bin bin/cosync-auth -postgres postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/cosync/cosync-auth/cmd/loadgen/gen"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serverURL := fs.String("url", "", "a running server; with -pid its CPU and RSS are measured")
+	pid := fs.Int("pid", 0, "the running server's process id (Linux /proc)")
+	devEmail := fs.String("dev-email", "", "a developer of the running server (password in $LOADGEN_DEV_PASSWORD)")
+	bin := fs.String("bin", "", "start this cosync-auth binary on a fresh database instead of -url")
+	pgServer := fs.String("postgres", "", "with -bin: a Postgres server URL to create the fresh database on (empty: SQLite)")
+	workers := fs.Int("workers", 8, "concurrent closed loops per scenario")
+	duration := fs.Duration("duration", 5*time.Second, "how long each scenario runs")
+	scenarios := fs.String("scenarios", strings.Join(gen.Scenarios, ","), "comma-separated scenarios")
+	boundTime := fs.Duration("bound-time", 2*time.Second, "how long each machine bound is measured (0: skip)")
+	memKiB := fs.Int("argon2-memory-kib", 19456, "the server's COSYNC_ARGON2_MEMORY_KIB (passed to -bin)")
+	iters := fs.Int("argon2-iterations", 2, "the server's COSYNC_ARGON2_ITERATIONS")
+	par := fs.Int("argon2-parallelism", 1, "the server's COSYNC_ARGON2_PARALLELISM")
+	title := fs.String("title", "", "the report's heading (default: the database)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := gen.Config{URL: *serverURL, PID: *pid, DevEmail: *devEmail, DevPassword: os.Getenv("LOADGEN_DEV_PASSWORD"),
+		Workers: *workers, Duration: *duration, Scenarios: strings.Split(*scenarios, ",")}
+	heading := *title
+	if *bin != "" {
+		srv, err := startServer(ctx, *bin, *pgServer, gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}, stderr)
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		cfg.URL, cfg.PID, cfg.DevEmail, cfg.DevPassword = srv.url, srv.pid, srv.devEmail, srv.devPassword
+		if heading == "" {
+			heading = srv.db
+		}
+		if rss, err := gen.ReadRSS(srv.pid); err == nil {
+			fmt.Fprintf(stdout, "server RSS idle: %d MiB\n", rss>>20)
+		}
+	}
+	if cfg.URL == "" || cfg.DevEmail == "" {
+		return errors.New("give -bin, or -url with -dev-email (and $LOADGEN_DEV_PASSWORD)")
+	}
+	if heading == "" {
+		heading = cfg.URL
+	}
+	r, err := gen.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	// The bounds are measured before and after the scenarios and the
+	// better of each kept: on a shared machine the quieter moment is the
+	// closer to what the hardware does.
+	params := gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}
+	var b gen.Bounds
+	if *boundTime > 0 {
+		if b, err = gen.MeasureBounds(params, *boundTime); err != nil {
+			return err
+		}
+	}
+	results, err := r.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if *boundTime > 0 {
+		after, err := gen.MeasureBounds(params, *boundTime)
+		if err != nil {
+			return err
+		}
+		b.Argon2PerSecond, b.RSAPerSecond = max(b.Argon2PerSecond, after.Argon2PerSecond), max(b.RSAPerSecond, after.RSAPerSecond)
+	}
+	gen.Report(stdout, heading, cfg.Workers, results, b)
+	return nil
+}
+
+// server is a cosync-auth process loadgen started.
+type server struct {
+	url, db               string
+	pid                   int
+	devEmail, devPassword string
+	cmd                   *exec.Cmd
+	exited                chan error // cmd.Wait's answer
+	dir                   string
+	dropDatabase          func()
+}
+
+// startServer creates a fresh database (a temporary SQLite file, or a new
+// database on pgServer), a developer in it, and starts bin serve on a free
+// loopback port, returning once /readyz answers.
+func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, stderr io.Writer) (*server, error) {
+	dir, err := os.MkdirTemp("", "loadgen-")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{dir: dir, db: "SQLite", devEmail: "loadgen@example.com", devPassword: randomHex(12), dropDatabase: func() {}}
+	dbURL := "sqlite://" + filepath.Join(dir, "cosync.db")
+	if pgServer != "" {
+		if dbURL, s.dropDatabase, err = freshPostgres(ctx, pgServer); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		s.db = "Postgres"
+	}
+	port, err := freePort()
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	s.url = "http://" + addr
+	env := append(os.Environ(),
+		"COSYNC_ADDR="+addr, "COSYNC_PUBLIC_URL="+s.url, "COSYNC_DATA_DIR="+dir, "COSYNC_DATABASE_URL="+dbURL,
+		"COSYNC_LOG_LEVEL=warn", "COSYNC_DEVELOPER_PASSWORD="+s.devPassword,
+		"COSYNC_ARGON2_MEMORY_KIB="+strconv.Itoa(p.MemoryKiB), "COSYNC_ARGON2_ITERATIONS="+strconv.Itoa(p.Iterations),
+		"COSYNC_ARGON2_PARALLELISM="+strconv.Itoa(p.Parallelism))
+	create := exec.CommandContext(ctx, bin, "developer", "create", "--email", s.devEmail)
+	create.Env, create.Stdout, create.Stderr = env, io.Discard, stderr
+	if err := create.Run(); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("%s developer create: %w", bin, err)
+	}
+	s.cmd = exec.Command(bin, "serve")
+	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = env, stderr, stderr
+	if err := s.cmd.Start(); err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.pid = s.cmd.Process.Pid
+	exited := make(chan error, 1)
+	s.exited = exited
+	go func() { exited <- s.cmd.Wait() }()
+	probe := &http.Client{Timeout: 2 * time.Second}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			s.cmd, s.exited = nil, nil
+			s.stop()
+			return nil, fmt.Errorf("%s serve exited: %v", bin, err)
+		default:
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/readyz", nil)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		if res, err := probe.Do(req); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, errors.New("the server did not turn ready within a minute")
+		}
+	}
+}
+
+func (s *server) stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		// The exit status of a server told to stop says nothing we need.
+		select {
+		case err := <-s.exited:
+			_ = err
+		case <-time.After(20 * time.Second):
+			_ = s.cmd.Process.Kill()
+			err := <-s.exited
+			_ = err
+		}
+	}
+	s.dropDatabase()
+	os.RemoveAll(s.dir)
+}
+
+// freshPostgres creates a database on the server at serverURL and returns
+// its URL and a func that drops it.
+func freshPostgres(ctx context.Context, serverURL string) (string, func(), error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("-postgres: %w", err)
+	}
+	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(serverURL)))
+	name := "loadgen_" + randomHex(6)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create database %s: %w", name, err)
+	}
+	drop := func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	}
+	u.Path = "/" + name
+	return u.String(), drop, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,4 @@
+package identity
+
+// ParseInvitationsCSV exposes parseInvitationsCSV to the fuzz target.
+var ParseInvitationsCSV = parseInvitationsCSV

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
+)
+
+// appCacheTTL bounds how long a cached app row is trusted without word of a
+// change. Changes made through a Store are seen at once on its replica and,
+// on Postgres, within the notification's round trip on every other one
+// (listen.go); the TTL only covers writers that bypass both (another
+// process on the same SQLite file, a hand-written UPDATE).
+const appCacheTTL = 30 * time.Second
+
+// cache holds the app rows GetApp reads on every Auth call, shared by a
+// Store and the transaction Stores it hands out. Reads inside a
+// transaction never use it. A change is dropped from it after its
+// transaction commits (a read racing the commit cannot put the old row
+// back: each drop advances gen, and a load started before it is not kept),
+// and, on Postgres, announced to the other replicas in the same
+// transaction (NOTIFY is delivered on commit).
+type cache struct {
+	mu    sync.Mutex
+	apps  map[string]cachedApp
+	gen   uint64
+	ready bool // false while a Postgres listener is down: read through
+	now   func() time.Time
+	hooks []func(kind, id string) // told of every change, local or announced
+}
+
+type cachedApp struct {
+	row     appRow
+	expires time.Time
+}
+
+// Kinds of change a Store announces, with the id they name.
+const (
+	ChangeApp  = "app"  // an app's row (name, settings) changed or went
+	ChangeKeys = "keys" // an app's signing keys changed
+	ChangeAll  = "*"    // anything may have changed (a listener reconnected)
+)
+
+func newCache(ready bool) *cache {
+	return &cache{apps: map[string]cachedApp{}, ready: ready, now: time.Now}
+}
+
+// OnChange registers fn to be called with every change this Store makes
+// (after its transaction commits) and, on Postgres, every change another
+// replica announces: (ChangeApp or ChangeKeys, app id), or (ChangeAll, "")
+// when notifications may have been missed. fn must be quick and safe for
+// concurrent use; register before serving.
+func (s *Store) OnChange(fn func(kind, id string)) {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	s.cache.hooks = append(s.cache.hooks, fn)
+}
+
+// getCachedApp is GetApp through the cache.
+func (s *Store) getCachedApp(ctx context.Context, id string) (identity.App, error) {
+	const op = "store.GetApp"
+	c := s.cache
+	c.mu.Lock()
+	e, ok := c.apps[id]
+	ready, gen := c.ready, c.gen
+	c.mu.Unlock()
+	if ok && ready && c.now().Before(e.expires) {
+		return appFromRow(e.row, op)
+	}
+	var row appRow
+	if err := s.idb.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
+		return identity.App{}, wrap(err, op)
+	}
+	c.mu.Lock()
+	if c.ready && c.gen == gen {
+		c.apps[id] = cachedApp{row: row, expires: c.now().Add(appCacheTTL)}
+	}
+	c.mu.Unlock()
+	return appFromRow(row, op)
+}
+
+// appFromRow decodes a row afresh on every read, so callers never share
+// the settings' slices.
+func appFromRow(row appRow, op string) (identity.App, error) {
+	a, err := row.app()
+	if err != nil {
+		return identity.App{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	return a, nil
+}
+
+// announce records that this Store changed (kind, id): in a transaction it
+// is announced to other replicas now (delivered on commit) and applied
+// locally after commit; outside one, both at once.
+func (s *Store) announce(ctx context.Context, kind, id string) error {
+	if s.dialect == Postgres {
+		if _, err := s.idb.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, kind+":"+id); err != nil {
+			return wrap(err, "store.notify")
+		}
+	}
+	if s.inTx {
+		*s.pending = append(*s.pending, change{kind, id})
+		return nil
+	}
+	s.cache.apply(kind, id)
+	return nil
+}
+
+type change struct{ kind, id string }
+
+// apply drops what a change makes stale and tells the hooks.
+func (c *cache) apply(kind, id string) {
+	c.mu.Lock()
+	c.gen++
+	switch kind {
+	case ChangeApp:
+		delete(c.apps, id)
+	case ChangeAll:
+		clear(c.apps)
+	}
+	hooks := c.hooks
+	c.mu.Unlock()
+	for _, fn := range hooks {
+		fn(kind, id)
+	}
+}
+
+// setReady turns reading from the cache on or off (the Postgres listener's
+// health); either way what it held is dropped, since changes announced
+// meanwhile may be lost.
+func (c *cache) setReady(ready bool) {
+	c.mu.Lock()
+	c.ready = ready
+	c.mu.Unlock()
+	c.apply(ChangeAll, "")
+}
