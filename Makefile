@@ -38,6 +38,7 @@ lint: tools vet ## buf lint, gofmt, go vet, then golangci-lint as .golangci.yml 
 	go tool -modfile=scripts/golangci/go.mod golangci-lint run ./...
 	@# sdk/go is its own module, which ./... from here does not reach.
 	cd sdk/go && go tool -modfile=../../scripts/golangci/go.mod golangci-lint run ./...
+	cd deploy/helmtest && go tool -modfile=../../scripts/golangci/go.mod golangci-lint run ./...
 
 vet:
 	go vet ./...
@@ -45,12 +46,15 @@ vet:
 test: ## everything CI checks (scripts/test.sh): lint, generated code, every suite; the first run builds Vault once
 	@scripts/test.sh
 
-bench: build ## benchmarks: token minting (local, Vault unbatched and batched when Vault is built), hashing, the Login paths, a 100,000-user CosyncJWT import, then the load generator against the binary on SQLite and Postgres
+bench: build ## benchmarks: token minting (local, Vault unbatched and batched when Vault is built), hashing, the Login paths, a 100,000-user CosyncJWT import, GetStats over 90 days of a 1,000,000-user app on Postgres, then the load generator against the binary on SQLite and Postgres
 	COSYNC_VAULT_BIN="$${COSYNC_VAULT_BIN:-$$(COSYNC_VAULT_CHECK_ONLY=1 scripts/ensure-vault.sh || true)}" \
 	COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
 	go test -run '^$$' -bench . -benchmem ./internal/token/ ./internal/password/ ./internal/keys/ ./internal/identity/
 	COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
 	go test -run '^$$' -bench CosyncJWT -benchtime 1x ./server/
+	@# Seeds 1,000,000 users and a year of events with generate_series (a few minutes).
+	COSYNC_BENCH_STATS=1 COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
+	go test -run '^$$' -bench Stats90Days -benchtime 20x -timeout 60m ./server/
 	@# The load generator against the real binary, on SQLite then Postgres
 	@# (BENCH_DURATION per scenario, BENCH_WORKERS closed loops; see cmd/loadgen).
 	go build -o bin/loadgen ./cmd/loadgen

@@ -66,6 +66,9 @@ lane2() {
   make --no-print-directory lint
   scripts/test-sdk-ts.sh
   scripts/test-sdk-go.sh
+  # The Helm chart, rendered and checked against the Kubernetes schemas
+  # (its own module: Helm's dependencies stay out of the server's).
+  (cd deploy/helmtest && go test -count=1 ./... && go vet ./...)
   scripts/test-sdk-swift.sh --no-go # its Go half (internal/swiftgen) runs in lane 1
   scripts/test-portal.sh             # component tests, then the journey in Debian's chromium
 }

@@ -47,7 +47,9 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer p.close()
-	rep, err := p.cosyncImporter(time.Now).Import(ctx, *appID, ex, *dry)
+	im := p.cosyncImporter(time.Now)
+	im.Actor = "cli"
+	rep, err := im.Import(ctx, *appID, ex, *dry)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}

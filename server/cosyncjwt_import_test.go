@@ -227,6 +227,15 @@ func TestCosyncJWTImportRPC(t *testing.T) {
 	if res, err = e.admin.ImportCosyncJwtUsers(ctx, req); err != nil || res.GetImported() != 3 {
 		t.Fatalf("ImportCosyncJwtUsers = %v, %v; want 3 imported", res, err)
 	}
+	// The audit log names who imported, and from where.
+	me, err := e.admin.GetCaller(ctx, &adminv1.GetCallerRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := e.admin.ListAuditEvents(ctx, &adminv1.ListAuditEventsRequest{AppId: app, Action: "user.import"})
+	if err != nil || len(ev.GetEvents()) != 1 || ev.GetEvents()[0].GetActorId() != me.GetDeveloperId() || ev.GetEvents()[0].GetIp() == "" {
+		t.Errorf("user.import audit events = %v, %v; want one naming developer %s and an IP", ev, err, me.GetDeveloperId())
+	}
 	_, err = e.admin.ImportCosyncJwtUsers(ctx, &adminv1.ImportCosyncJwtUsersRequest{AppId: app, Export: []byte("not,a,user,export\n")})
 	wantReason(t, "ImportCosyncJwtUsers(garbage)", err, connect.CodeInvalidArgument, apperr.ReasonInvalidArgument, "export")
 	other := e.developer(t, "other@example.com")

@@ -49,8 +49,10 @@ func handler(p *parts) http.Handler {
 	}
 	mux.Handle(authapi.Mount(authapi.New(p.svc, p.log), p.svc, p.cfg.TrustProxy, opts(authMaxBytes)...))
 	admin := adminapi.New(p.svc, p.console, p.log)
-	admin.ImportCosyncJWT = func(ctx context.Context, appID string, ex cosyncjwt.Export, dryRun bool) (cosyncjwt.ImportReport, error) {
-		return p.cosyncImporter(p.svc.Now).Import(ctx, appID, ex, dryRun)
+	admin.ImportCosyncJWT = func(ctx context.Context, d identity.Developer, appID string, ex cosyncjwt.Export, dryRun bool) (cosyncjwt.ImportReport, error) {
+		im := p.cosyncImporter(p.svc.Now)
+		im.Actor, im.IP = d.ActorID(), d.IP
+		return im.Import(ctx, appID, ex, dryRun)
 	}
 	mux.Handle(adminapi.Mount(admin, p.svc, p.cfg.TrustProxy, opts(adminMaxBytes)...))
 	// The import carries a whole export: the same service with a larger

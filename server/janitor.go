@@ -7,8 +7,10 @@ import (
 
 // janitor drops expired rows that nothing reads any more (finished
 // rate-limit windows, settled deliveries past notify.KeepSent and
-// notify.KeepDead) every interval until ctx ends. Several replicas
-// running it at once only repeat a cheap DELETE.
+// notify.KeepDead) and rolls closed days into the stats
+// (console.RollupStats) every interval until ctx ends. Several replicas
+// running it at once only repeat a cheap DELETE, and the rollup's upserts
+// of the same rows.
 func janitor(ctx context.Context, p *parts, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -26,6 +28,11 @@ func janitor(ctx context.Context, p *parts, every time.Duration) {
 				p.log.WarnContext(ctx, "janitor: deliveries", "err", err)
 			} else if n > 0 {
 				p.log.DebugContext(ctx, "janitor: deliveries swept", "rows", n)
+			}
+			if n, err := p.console.RollupStats(ctx); err != nil {
+				p.log.WarnContext(ctx, "janitor: stats rollup", "err", err)
+			} else if n > 0 {
+				p.log.DebugContext(ctx, "janitor: stats rolled up", "days", n)
 			}
 		}
 	}

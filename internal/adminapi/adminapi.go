@@ -1,7 +1,7 @@
 // Package adminapi serves cosync.admin.v1.AdminService for developers
-// signed in to the console application. Each method converts the request,
-// calls one identity.Service method and maps the answer back; RPCs of later
-// releases answer Unimplemented.
+// signed in to the console application and for API keys. Each method
+// converts the request, calls one console or identity method (which apply
+// identity.Access) and maps the answer back.
 package adminapi
 
 import (
@@ -19,9 +19,10 @@ import (
 	"github.com/cosync/cosync-auth/internal/rpc"
 )
 
-// Handler implements adminv1connect.AdminServiceHandler.
+// Handler implements adminv1connect.AdminServiceHandler: every RPC (it
+// embeds no Unimplemented handler, so a new RPC fails to compile until it
+// has a method here).
 type Handler struct {
-	adminv1connect.UnimplementedAdminServiceHandler
 	svc *identity.Service // what an admin does to app users (invitations, second factors)
 	con *console.Service  // apps, settings, keys, templates, outbox
 	log *slog.Logger

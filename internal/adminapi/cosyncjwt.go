@@ -10,10 +10,11 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/cosyncjwt"
+	"github.com/cosync/cosync-auth/internal/identity"
 )
 
 // CosyncJWTImporter imports a parsed CosyncJWT export into an app.
-type CosyncJWTImporter func(ctx context.Context, appID string, ex cosyncjwt.Export, dryRun bool) (cosyncjwt.ImportReport, error)
+type CosyncJWTImporter func(ctx context.Context, d identity.Developer, appID string, ex cosyncjwt.Export, dryRun bool) (cosyncjwt.ImportReport, error)
 
 func (h *Handler) ImportCosyncJwtUsers(ctx context.Context, req *adminv1.ImportCosyncJwtUsersRequest) (*adminv1.ImportCosyncJwtUsersResponse, error) {
 	if h.ImportCosyncJWT == nil {
@@ -30,7 +31,7 @@ func (h *Handler) ImportCosyncJwtUsers(ctx context.Context, req *adminv1.ImportC
 	if err != nil {
 		return nil, h.fail(ctx, apperr.Field("export", err.Error()))
 	}
-	rep, err := h.ImportCosyncJWT(ctx, m.ID, ex, req.GetDryRun())
+	rep, err := h.ImportCosyncJWT(ctx, developer(ctx), m.ID, ex, req.GetDryRun())
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

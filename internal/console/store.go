@@ -74,6 +74,8 @@ type Store interface {
 	SigningKeys
 	Templates
 	Audit
+	AuditLog
+	StatsStore
 	Deliveries
 	Developers
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -101,6 +101,10 @@ type Importer struct {
 	Keys     SigningKeys
 	KeyStore console.Store
 	Now      func() time.Time
+	// Actor and IP name who ran the import in its audit events: the
+	// developer or API key (ImportCosyncJwtUsers), or "cli" for
+	// `cosync-auth import cosyncjwt`.
+	Actor, IP string
 }
 
 // Import imports ex into appID with only st: users and the app token.
@@ -142,7 +146,7 @@ func (im Importer) Import(ctx context.Context, appID string, ex Export, dryRun b
 		if len(batch) == 0 {
 			return nil
 		}
-		created, skipped, err := writeBatch(ctx, st, a, batch, hashes, lines, dryRun, now)
+		created, skipped, err := writeBatch(ctx, st, a, batch, hashes, lines, dryRun, now, im.Actor, im.IP)
 		if err != nil {
 			return err
 		}
@@ -261,7 +265,7 @@ func notEmail(handle string) string {
 
 // writeBatch creates the users of one batch in one transaction, skipping
 // those whose email exists.
-func writeBatch(ctx context.Context, st ImportStore, a identity.App, users []identity.User, hashes map[string]string, lines map[string]int, dryRun bool, now func() time.Time) ([]identity.User, []ImportRow, error) {
+func writeBatch(ctx context.Context, st ImportStore, a identity.App, users []identity.User, hashes map[string]string, lines map[string]int, dryRun bool, now func() time.Time, actor, ip string) ([]identity.User, []ImportRow, error) {
 	var created []identity.User
 	var skipped []ImportRow
 	errDry := errors.New("dry run")
@@ -296,7 +300,7 @@ func writeBatch(ctx context.Context, st ImportStore, a identity.App, users []ide
 		}
 		return tx.InsertAuditEvent(ctx, identity.AuditEvent{
 			ID: uuid.Must(uuid.NewV7()).String(), AppID: a.ID, Action: "user.import", Outcome: identity.OutcomeSuccess,
-			Details: map[string]any{"source": "cosyncjwt", "count": len(created)}, OccurredAt: t,
+			ActorID: actor, IP: ip, Details: map[string]any{"source": "cosyncjwt", "count": len(created)}, OccurredAt: t,
 		})
 	})
 	if errors.Is(err, errDry) {

@@ -84,7 +84,7 @@ func (im Importer) signingKey(ctx context.Context, a identity.App, pem identity.
 		}
 		return tx.InsertAuditEvent(ctx, identity.AuditEvent{
 			ID: uuid.Must(uuid.NewV7()).String(), AppID: a.ID, Action: "key.import", Outcome: identity.OutcomeSuccess,
-			SubjectID: rec.KID, Details: details, OccurredAt: t,
+			ActorID: im.Actor, IP: im.IP, SubjectID: rec.KID, Details: details, OccurredAt: t,
 		})
 	})
 	im.Keys.Invalidate(a.ID)
