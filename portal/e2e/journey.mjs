@@ -416,7 +416,8 @@ async function main() {
   });
   await stepIf("analytics shows the sign-up in its charts", ["GetStats"], async () => {
     await page.getByRole("link", { name: "Analytics" }).click();
-    await page.getByRole("figure", { name: /^Sign-ups/ }).waitFor();
+    const legend = await page.getByRole("figure", { name: /^Sign-ups/ }).getByText(/Started \(\d+ in all\)/).textContent();
+    if (!(Number(legend.match(/\((\d+) in all\)/)[1]) >= 1)) throw new Error(`sign-ups chart: ${legend}, want the journey user's sign-up counted`);
     await checkPage(page, "16-analytics");
   });
   await stepIf("the audit log records the suspension", ["ListAuditEvents"], async () => {
@@ -424,6 +425,10 @@ async function main() {
     await page.getByRole("heading", { name: "Audit log" }).waitFor();
     await page.locator("tbody tr").first().waitFor();
     await checkPage(page, "17-audit");
+    await page.getByLabel("Action").fill("user.suspend");
+    // The filter is debounced and the last answer stays until the next: wait for the one row.
+    await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 1);
+    await page.getByRole("cell", { name: "user.suspend", exact: true }).waitFor();
   });
   await stepIf("integration snippets name the app's JWKS URL", ["GetIntegrationSnippets"], async () => {
     await page.getByRole("link", { name: "Integrations" }).click();

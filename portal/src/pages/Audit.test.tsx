@@ -5,7 +5,7 @@ import { createRouterTransport } from "@connectrpc/connect";
 import { AdminService, type ListAuditEventsRequest } from "@gen/cosync/admin/v1/admin_pb";
 import { AppSchema, AuditEventSchema, MemberRole, SnippetSchema } from "@gen/cosync/admin/v1/types_pb";
 import { renderWith } from "../test/util";
-import { AuditPage } from "./Audit";
+import { AuditPage, isUserSubject } from "./Audit";
 import { IntegrationsPage } from "./Integrations";
 
 const app = create(AppSchema, { id: "app-1", name: "Shop", role: MemberRole.VIEWER });
@@ -40,6 +40,14 @@ describe("AuditPage", () => {
       expect(seen.at(-1)).toMatchObject({ action: "user.suspend", actorId: "dev-1", ip: "203.0.113.7", outcome: "failure", pageToken: "" }),
     );
     await waitFor(() => expect(screen.getByRole("heading", { name: "No event matches" })).toBeInTheDocument());
+  });
+
+  it("links only subjects that are users", () => {
+    expect(isUserSubject("user.suspend", "u-ann")).toBe(true);
+    expect(isUserSubject("session.refresh", "u-ann")).toBe(true);
+    expect(isUserSubject("user.signup.start", "ann@example.com")).toBe(false);
+    expect(isUserSubject("key.rotate", "kid-1")).toBe(false);
+    expect(isUserSubject("app.email.test", "signup_code:en")).toBe(false);
   });
 
   it("says what gets recorded when there is nothing yet", async () => {

@@ -14,6 +14,15 @@ import { Pager, usePager } from "../ui/confirm";
 import { useDebounced } from "./Templates";
 import { dayStart, DateField } from "./Users";
 
+/**
+ * isUserSubject says whether an event's subject is a user id worth linking:
+ * user and session events name one, except those about an address not yet
+ * a user (a sign-up started, an email); keys, apps and templates name other things.
+ */
+export function isUserSubject(action: string, subject: string): boolean {
+  return /^(user|session)\./.test(action) && !subject.includes("@") && !subject.includes(":");
+}
+
 export function AuditPage({ app }: { app: App }) {
   const [action, setAction] = useState("");
   const [outcome, setOutcome] = useState("");
@@ -63,7 +72,7 @@ export function AuditPage({ app }: { app: App }) {
           ]}
         />
         <TextField label="Actor id" value={actor} onChange={filter(setActor)} hint="A developer, API key or user id." />
-        <TextField label="Subject user id" value={subject} onChange={filter(setSubject)} />
+        <TextField label="Subject" value={subject} onChange={filter(setSubject)} hint="What was acted on: a user id, an email, a key id." />
         <TextField label="IP address" value={ip} onChange={filter(setIp)} />
         <DateField label="From day" value={from} onChange={filter(setFrom)} />
         <DateField label="To day" value={to} onChange={filter(setTo)} />
@@ -110,12 +119,14 @@ export function AuditPage({ app }: { app: App }) {
                   <code className="kid">{e.actorId || "—"}</code>
                 </td>
                 <td>
-                  {e.subjectId ? (
+                  {!e.subjectId ? (
+                    "—"
+                  ) : isUserSubject(e.action, e.subjectId) ? (
                     <a href={href({ page: "app", appId: app.id, tab: "users", userId: e.subjectId })}>
                       <code className="kid">{e.subjectId}</code>
                     </a>
                   ) : (
-                    "—"
+                    <code className="kid">{e.subjectId}</code>
                   )}
                 </td>
                 <td>{e.ip || "—"}</td>

@@ -46,7 +46,8 @@ export function LineChart({ title, days, series, percent }: { title: string; day
         </ul>
       </figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-title`} preserveAspectRatio="none">
-        {[0, 0.5, 1].map((f) => (
+        {/* Counts get no half-way line when it would fall between whole numbers. */}
+        {[0, 0.5, 1].filter((f) => percent || Number.isInteger(f * max)).map((f) => (
           <g key={f}>
             <line className="grid" x1={pad.l} x2={W - pad.r} y1={pad.t + ih - f * ih} y2={pad.t + ih - f * ih} />
             <text className="axis" x={pad.l - 6} y={pad.t + ih - f * ih + 4} textAnchor="end">
