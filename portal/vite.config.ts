@@ -41,6 +41,9 @@ export default defineConfig({
     environment: "jsdom",
     globals: true,
     setupFiles: ["./src/test/setup.ts"],
+    // The machines running these are shared: a page test typing into a
+    // dozen fields can take seconds of wall time without anything being wrong.
+    testTimeout: 20_000,
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
   },

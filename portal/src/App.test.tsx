@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { create } from "@bufbuild/protobuf";
 import { createRouterTransport } from "@connectrpc/connect";
@@ -52,6 +52,53 @@ describe("App", () => {
     expect(logouts).toMatchObject([{ all: true }]);
     expect(session.current).toBeNull();
     await waitFor(() => expect(queryClient.getQueryCache().getAll()).toHaveLength(0));
+  });
+
+  it("shows an operator the operator page, every app, and lets anyone pick a dark theme", async () => {
+    const transport = createRouterTransport(({ service }) => {
+      service(AdminService, {
+        getCaller: () => ({ developerId: "d1", email: "op@example.com", operator: true }),
+        listApps: (req) => ({
+          apps: req.all
+            ? [create(AppSchema, { id: "app-1", name: "Shop", role: MemberRole.OWNER }), create(AppSchema, { id: "app-2", name: "Someone else's" })]
+            : [create(AppSchema, { id: "app-1", name: "Shop", role: MemberRole.OWNER })],
+        }),
+        getApp: (req) => ({ app: create(AppSchema, { id: req.appId, name: "CoSync console", role: MemberRole.OWNER }) }),
+        listUsers: () => ({ users: [create(UserSchema, { id: "d1", email: "op@example.com" })], totalSize: 1n }),
+      });
+    });
+    const session = new SessionStore();
+    session.signIn(
+      create(SessionSchema, {
+        accessToken: "a1",
+        refreshToken: "r1",
+        expiresAt: { seconds: BigInt(Math.floor(Date.now() / 1000) + 3600), nanos: 0 },
+        user: create(UserSchema, { email: "op@example.com" }),
+      }),
+    );
+    render(<App transport={transport} queryClient={new QueryClient({ defaultOptions: { queries: { retry: false } } })} session={session} />);
+    await userEvent.click(await screen.findByRole("link", { name: "Operator" }));
+    expect(await screen.findByRole("link", { name: "Someone else's" })).toBeInTheDocument();
+    expect(screen.getByRole("cell", { name: "not a member" })).toBeInTheDocument();
+    const developers = await screen.findByRole("table", { name: "Users of CoSync console" });
+    expect(within(developers).getByRole("link", { name: "op@example.com" })).toHaveAttribute("href", "#/apps/console/users/d1");
+
+    await userEvent.selectOptions(screen.getByLabelText("Color theme"), "Dark");
+    expect(document.documentElement.dataset.theme).toBe("dark");
+    await userEvent.selectOptions(screen.getByLabelText("Color theme"), "System theme");
+    expect(document.documentElement.dataset.theme).toBeUndefined();
+  });
+
+  it("shows no operator link to a developer who is not the operator", async () => {
+    const transport = createRouterTransport(({ service }) => {
+      service(AdminService, { getCaller: () => ({ developerId: "d2", operator: false }), listApps: () => ({ apps: [] }) });
+    });
+    const session = new SessionStore();
+    session.signIn(create(SessionSchema, { accessToken: "a", refreshToken: "r", expiresAt: { seconds: BigInt(Math.floor(Date.now() / 1000) + 3600), nanos: 0 } }));
+    window.location.hash = "#/operator";
+    render(<App transport={transport} queryClient={new QueryClient({ defaultOptions: { queries: { retry: false } } })} session={session} />);
+    expect(await screen.findByRole("heading", { name: "No applications yet" })).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "Operator" })).toBeNull();
   });
 
   it("offers the reset page from the sign-in page", async () => {

@@ -10,7 +10,19 @@ import type { SessionStore } from "./api/session";
 import { problemOf } from "./api/errors";
 import { appTabs, href, useRoute, type AppTab } from "./router";
 import { ForgotPassword, ResetPassword, SignIn } from "./pages/SignIn";
+import { DeveloperSignUp } from "./pages/SignUp";
 import { AppsList, CreateApp, roleNames } from "./pages/Apps";
+import { OperatorPage } from "./pages/Operator";
+import { AccountPage } from "./pages/Account";
+import { UsersPage } from "./pages/Users";
+import { UserDetail } from "./pages/UserDetail";
+import { PendingSignupsPage } from "./pages/PendingSignups";
+import { TeamPage } from "./pages/Team";
+import { ApiKeysPage } from "./pages/ApiKeys";
+import { IntegrationsPage } from "./pages/Integrations";
+import { AnalyticsPage } from "./pages/Analytics";
+import { AuditPage } from "./pages/Audit";
+import { ThemeToggle } from "./ui/theme";
 import { AppSettingsPage } from "./pages/AppSettings";
 import { KeysPage } from "./pages/Keys";
 import { TemplatesPage } from "./pages/Templates";
@@ -54,6 +66,7 @@ function SignedOut({ session }: { session: SessionStore }) {
   const route = useRoute();
   if (route.page === "forgot") return <ForgotPassword />;
   if (route.page === "reset") return <ResetPassword initialHandle={route.handle} />;
+  if (route.page === "signup") return <DeveloperSignUp session={session} />;
   return <SignIn session={session} />;
 }
 
@@ -61,6 +74,9 @@ function Shell({ session }: { session: SessionStore }) {
   const route = useRoute();
   const logout = useMutation(AuthService.method.logout);
   const email = session.current?.user?.email ?? "";
+  // GetCaller says whether this developer runs the server (operator pages).
+  const caller = useQuery(AdminService.method.getCaller, {});
+  const operator = caller.data?.operator ?? false;
   const signOut = (all: boolean) =>
     logout.mutate({ all }, { onSettled: () => session.end(all ? "You are signed out on every device." : "You are signed out.") });
   return (
@@ -70,7 +86,15 @@ function Shell({ session }: { session: SessionStore }) {
           CoSync Auth
         </a>
         <nav aria-label="Account">
-          <span className="hint">{email}</span>
+          {operator ? (
+            <a href={href({ page: "operator" })} aria-current={route.page === "operator" ? "page" : undefined}>
+              Operator
+            </a>
+          ) : null}
+          <a href={href({ page: "account" })} aria-current={route.page === "account" ? "page" : undefined} title="Your account">
+            {email || "Your account"}
+          </a>
+          <ThemeToggle />
           <button type="button" className="secondary small" onClick={() => signOut(false)}>
             Sign out
           </button>
@@ -80,13 +104,23 @@ function Shell({ session }: { session: SessionStore }) {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        {route.page === "new-app" ? <CreateApp /> : route.page === "app" ? <AppPage appId={route.appId} tab={route.tab} /> : <AppsList />}
+        {route.page === "new-app" ? (
+          <CreateApp />
+        ) : route.page === "app" ? (
+          <AppPage appId={route.appId} tab={route.tab} userId={route.userId} />
+        ) : route.page === "operator" && operator ? (
+          <OperatorPage />
+        ) : route.page === "account" ? (
+          <AccountPage session={session} />
+        ) : (
+          <AppsList />
+        )}
       </main>
     </>
   );
 }
 
-function AppPage({ appId, tab }: { appId: string; tab: AppTab }) {
+function AppPage({ appId, tab, userId }: { appId: string; tab: AppTab; userId?: string }) {
   const q = useQuery(AdminService.method.getApp, { appId });
   if (q.isPending) return <Loading what="the application" />;
   if (q.error || !q.data.app) {
@@ -125,8 +159,16 @@ function AppPage({ appId, tab }: { appId: string; tab: AppTab }) {
       </nav>
       {tab === "settings" ? <AppSettingsPage key={app.id} app={app} /> : null}
       {tab === "keys" ? <KeysPage app={app} /> : null}
+      {tab === "integrations" ? <IntegrationsPage app={app} /> : null}
+      {tab === "users" && !userId ? <UsersPage key={app.id} app={app} /> : null}
+      {tab === "users" && userId ? <UserDetail key={userId} app={app} userId={userId} /> : null}
+      {tab === "signups" ? <PendingSignupsPage app={app} /> : null}
       {tab === "templates" ? <TemplatesPage app={app} /> : null}
       {tab === "invitations" ? <InvitationsPage app={app} /> : null}
+      {tab === "analytics" ? <AnalyticsPage app={app} /> : null}
+      {tab === "audit" ? <AuditPage key={app.id} app={app} /> : null}
+      {tab === "team" ? <TeamPage app={app} /> : null}
+      {tab === "api-keys" ? <ApiKeysPage app={app} /> : null}
       {tab === "outbox" ? <OutboxPage app={app} /> : null}
     </>
   );

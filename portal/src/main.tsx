@@ -5,7 +5,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { App } from "./App";
 import { SessionStore } from "./api/session";
 import { createPortalTransport } from "./api/transport";
+import { applyTheme, loadTheme } from "./ui/theme";
 import "./styles.css";
+
+applyTheme(loadTheme());
 
 // Made once, outside React: one session, one transport, one query cache.
 const session = new SessionStore();

@@ -5,9 +5,28 @@ import { Code, createRouterTransport } from "@connectrpc/connect";
 import { AdminService } from "@gen/cosync/admin/v1/admin_pb";
 import { AppSchema, MemberRole } from "@gen/cosync/admin/v1/types_pb";
 import { MetadataFieldType } from "@gen/cosync/auth/v1/types_pb";
-import type { CreateAppRequest } from "@gen/cosync/admin/v1/admin_pb";
+import type { CreateAppRequest, SetGlobalSwitchesRequest } from "@gen/cosync/admin/v1/admin_pb";
 import { renderWith, serverError } from "../test/util";
-import { AppsList, CreateApp } from "./Apps";
+import { AppsList, CreateApp, GlobalSwitches } from "./Apps";
+
+describe("GlobalSwitches", () => {
+  it("turns one switch in every app at once and says how many changed", async () => {
+    const seen: SetGlobalSwitchesRequest[] = [];
+    const transport = createRouterTransport(({ service }) =>
+      service(AdminService, {
+        setGlobalSwitches: (req) => {
+          seen.push(req);
+          return { apps: [create(AppSchema, { id: "a" }), create(AppSchema, { id: "b" })] };
+        },
+      }),
+    );
+    renderWith(<GlobalSwitches />, transport);
+    await userEvent.click(screen.getByRole("button", { name: "Turn invitations off" }));
+    expect(await screen.findByText("Invitations turned off in 2 applications.")).toBeInTheDocument();
+    expect(seen[0].invitesEnabled).toBe(false);
+    expect(seen[0].signupEnabled).toBeUndefined();
+  });
+});
 
 describe("AppsList", () => {
   it("says what to do when there is no application", async () => {

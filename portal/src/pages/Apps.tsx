@@ -12,7 +12,7 @@ import { href, navigate } from "../router";
 import { MetadataFieldsEditor } from "../settings/MetadataFieldsEditor";
 import { checkMetadataFields } from "../settings/validate";
 import { TextAreaField, TextField } from "../ui/fields";
-import { EmptyState, ErrorBanner, Loading } from "../ui/feedback";
+import { EmptyState, ErrorBanner, Loading, Notice } from "../ui/feedback";
 
 export const roleNames: Record<MemberRole, string> = {
   [MemberRole.UNSPECIFIED]: "—",
@@ -66,7 +66,50 @@ export function AppsList() {
           </tbody>
         </table>
       ) : null}
+      {apps.data && apps.data.apps.some((a) => a.role === MemberRole.OWNER || a.role === MemberRole.ADMIN) ? <GlobalSwitches /> : null}
     </>
+  );
+}
+
+/** GlobalSwitches turns sign-up or invitations on or off in every app the developer administers, in one call. */
+export function GlobalSwitches() {
+  const set = useMutation(AdminService.method.setGlobalSwitches);
+  const qc = useQueryClient();
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [note, setNote] = useState("");
+  const flip = (what: "signup" | "invites", on: boolean) => {
+    setProblem(null);
+    setNote("");
+    set.mutate(what === "signup" ? { signupEnabled: on } : { invitesEnabled: on }, {
+      onSuccess: async (res) => {
+        const n = res.apps.length;
+        setNote(`${what === "signup" ? "Sign-up" : "Invitations"} turned ${on ? "on" : "off"} in ${n} ${n === 1 ? "application" : "applications"}.`);
+        await qc.invalidateQueries();
+      },
+      onError: (err) => setProblem(problemOf(err)),
+    });
+  };
+  return (
+    <section className="card" aria-labelledby="switches-heading">
+      <h2 id="switches-heading">Every application at once</h2>
+      <p className="hint">Turns a switch in every application where you are an owner or admin; each application's Settings can change it back.</p>
+      <ErrorBanner problem={problem} />
+      <div className="actions wrap">
+        <button type="button" className="secondary" disabled={set.isPending} onClick={() => flip("signup", true)}>
+          Turn sign-up on
+        </button>
+        <button type="button" className="secondary" disabled={set.isPending} onClick={() => flip("signup", false)}>
+          Turn sign-up off
+        </button>
+        <button type="button" className="secondary" disabled={set.isPending} onClick={() => flip("invites", true)}>
+          Turn invitations on
+        </button>
+        <button type="button" className="secondary" disabled={set.isPending} onClick={() => flip("invites", false)}>
+          Turn invitations off
+        </button>
+      </div>
+      <Notice>{note}</Notice>
+    </section>
   );
 }
 

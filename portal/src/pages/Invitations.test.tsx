@@ -6,7 +6,7 @@ import { AdminService, type CreateInvitationsRequest } from "@gen/cosync/admin/v
 import { AppSchema, AppSettingsSchema, InvitationSchema, InvitationState, MemberRole } from "@gen/cosync/admin/v1/types_pb";
 import { MetadataFieldSchema, MetadataFieldType } from "@gen/cosync/auth/v1/types_pb";
 import { renderWith, serverError } from "../test/util";
-import { InvitationsPage, parseInvitees } from "./Invitations";
+import { hasHeader, InvitationsPage, parseInvitees } from "./Invitations";
 import { OutboxPage } from "./Outbox";
 
 const app = create(AppSchema, {
@@ -73,6 +73,46 @@ describe("InvitationsPage", () => {
     expect(sent[0].invitations.map((i) => i.handle)).toEqual(["ann@example.com"]);
     await waitFor(() => expect(screen.getByRole("cell", { name: "ann@example.com" })).toBeInTheDocument());
     expect(screen.getByRole("button", { name: "Revoke ann@example.com" })).toBeInTheDocument();
+  });
+
+  it("sends CSV with a header as pasted, so the server's line numbers match, and a plain list parsed", async () => {
+    const sent: CreateInvitationsRequest[] = [];
+    const fieldApp = create(AppSchema, {
+      ...app,
+      settings: create(AppSettingsSchema, {
+        invitesEnabled: true,
+        locales: ["en"],
+        inviteMetadataFields: [create(MetadataFieldSchema, { path: "plan", name: "Plan", type: MetadataFieldType.STRING })],
+      }),
+    });
+    const transport = createRouterTransport(({ service }) =>
+      service(AdminService, {
+        listInvitations: () => ({ invitations: [] }),
+        createInvitations: (req) => {
+          sent.push(req);
+          if (req.csv.includes("taken@")) throw serverError(Code.InvalidArgument, "INVALID_ARGUMENT", { csv: "line 3: taken@example.com is already a user" });
+          return { invitations: [create(InvitationSchema, { id: "i1", handle: "ann@example.com" })] };
+        },
+      }),
+    );
+    renderWith(<InvitationsPage app={fieldApp} />, transport);
+    const box = await screen.findByLabelText("Email addresses");
+    await userEvent.type(box, "email,plan\nann@example.com,pro");
+    await userEvent.click(screen.getByRole("button", { name: "Send invitations" }));
+    expect(await screen.findByText("Invited 1 person.")).toBeInTheDocument();
+    expect(sent[0]).toMatchObject({ csv: "email,plan\nann@example.com,pro", invitations: [] });
+
+    await userEvent.type(box, "email,plan\nann@example.com,pro\ntaken@example.com,pro");
+    await userEvent.click(screen.getByRole("button", { name: "Send invitations" }));
+    expect(box).toHaveAccessibleDescription(/csv: line 3: taken@example.com is already a user/);
+
+    await userEvent.clear(box);
+    await userEvent.type(box, "bob@example.com");
+    await userEvent.click(screen.getByRole("button", { name: "Send invitations" }));
+    await waitFor(() => expect(sent).toHaveLength(3));
+    expect(sent[2]).toMatchObject({ csv: "", invitations: [{ handle: "bob@example.com" }] });
+    expect(hasHeader("Email;plan\nx@y.z")).toBe(true);
+    expect(hasHeader("ann@example.com")).toBe(false);
   });
 
   it("says when invitations are off, in plain words", async () => {

@@ -20,6 +20,14 @@ const stateNames: Record<InvitationState, string> = {
   [InvitationState.REVOKED]: "Revoked",
 };
 
+/** maxInvitees is how many addresses CreateInvitations takes at once. */
+export const maxInvitees = 1000;
+
+/** hasHeader says whether pasted text starts with a CSV header line naming the address column. */
+export function hasHeader(text: string): boolean {
+  return /^(e-?mail|handle)$/i.test(cells(text.split(/\r?\n/)[0] ?? "")[0] ?? "");
+}
+
 const emailRE = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/;
 
 /** Invitee is one parsed line: the address and, from extra CSV columns, its metadata. */
@@ -108,7 +116,7 @@ export function parseInvitees(text: string, fields: MetadataField[] = []): { inv
     }
     invitees.push(Object.keys(metadata).length ? { handle: first, metadata } : { handle: first });
   });
-  if (invitees.length > 500) errors.push(`At most 500 addresses at once; this list has ${invitees.length}.`);
+  if (invitees.length > maxInvitees) errors.push(`At most ${maxInvitees.toLocaleString("en")} addresses at once; this list has ${invitees.length}.`);
   return { invitees, errors };
 }
 
@@ -225,8 +233,11 @@ function InviteForm({ app }: { app: App }) {
     setProblem(null);
     setNote("");
     if (errs.length) return;
+    // CSV with a header goes to the server as it was pasted, so the server's
+    // reasons name the same lines the developer sees; a plain list is sent parsed.
+    const csvHeader = hasHeader(text);
     createInv.mutate(
-      { appId: app.id, locale: locale.trim(), invitations: invitees },
+      csvHeader ? { appId: app.id, locale: locale.trim(), csv: text } : { appId: app.id, locale: locale.trim(), invitations: invitees },
       {
         onSuccess: async (res) => {
           setNote(`Invited ${res.invitations.length} ${res.invitations.length === 1 ? "person" : "people"}.`);
@@ -252,10 +263,10 @@ function InviteForm({ app }: { app: App }) {
         onChange={setText}
         hint={
           fields.length
-            ? `One a line, or CSV (up to 500). For metadata, start with a header line: email,${fields.map((f) => f.path).join(",")}${
+            ? `One a line, or CSV (up to 1,000). For metadata, start with a header line: email,${fields.map((f) => f.path).join(",")}${
                 fields.some((f) => f.required) ? " (required: " + fields.filter((f) => f.required).map((f) => f.path).join(", ") + ")" : ""
               }.`
-            : "One a line, or paste a CSV whose first column is the address (up to 500)."
+            : "One a line, or paste a CSV whose first column is the address (up to 1,000)."
         }
         error={errors.length ? errors.join(" ") : undefined}
       />

@@ -9,6 +9,7 @@ import { problemOf, type Problem } from "../api/errors";
 import { href, navigate } from "../router";
 import { TextField } from "../ui/fields";
 import { ErrorBanner, Notice } from "../ui/feedback";
+import { useDeveloperSignup } from "./SignUp";
 
 const codePattern = /^([0-9]{6}|[a-z2-7]{5}-[a-z2-7]{5})$/;
 
@@ -19,6 +20,7 @@ export function SignIn({ session }: { session: SessionStore }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<Problem | null>(null);
   const login = useMutation(AuthService.method.login);
+  const signup = useDeveloperSignup();
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -70,9 +72,15 @@ export function SignIn({ session }: { session: SessionStore }) {
       <p>
         <a href={href({ page: "forgot" })}>Forgot your password?</a>
       </p>
-      <p className="hint">
-        No account yet? The server's operator creates the first one with <code>cosync-auth developer create</code>.
-      </p>
+      {signup.enabled ? (
+        <p>
+          No account yet? <a href={href({ page: "signup" })}>Create a developer account</a>
+        </p>
+      ) : (
+        <p className="hint">
+          No account yet? Ask the server's operator: they add developers with <code>cosync-auth developer create</code>, or turn on sign-up.
+        </p>
+      )}
     </main>
   );
 }

@@ -1,6 +1,6 @@
 // Email templates per kind and locale, with a live preview rendered by the
 // server (PreviewEmailTemplate) as the developer types.
-import { useEffect, useState } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { create } from "@bufbuild/protobuf";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
@@ -146,6 +146,7 @@ function TemplateEditor({ app, template }: { app: App; template: EmailTemplate }
         )}
         <Notice>{note}</Notice>
       </form>
+      {readOnly || isSms || template.kind === TemplateKind.LINK_LANDING ? null : <TestSend app={app} template={template} />}
       <section className="card preview" aria-labelledby="preview-heading" aria-busy={preview.isFetching}>
         <h2 id="preview-heading">Preview</h2>
         {preview.error ? <ErrorBanner problem={problemOf(preview.error)} /> : null}
@@ -168,5 +169,47 @@ function TemplateEditor({ app, template }: { app: App; template: EmailTemplate }
         )}
       </section>
     </div>
+  );
+}
+
+/** TestSend mails the saved template, rendered with sample values, to the developer or an address they give. */
+function TestSend({ app, template }: { app: App; template: EmailTemplate }) {
+  const [to, setTo] = useState("");
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [note, setNote] = useState("");
+  const [error, setError] = useState("");
+  const send = useMutation(AdminService.method.sendTestEmail);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setProblem(null);
+    setNote("");
+    if (to.trim() !== "" && !/^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/.test(to.trim())) {
+      setError("Enter an email address, or leave it empty to mail yourself.");
+      return;
+    }
+    setError("");
+    send.mutate(
+      { appId: app.id, to: to.trim(), kind: template.kind, locale: template.locale },
+      {
+        onSuccess: () => setNote(`Sent a test of the saved template to ${to.trim() || "you"}.`),
+        onError: (err) => {
+          const p = problemOf(err);
+          setProblem(p);
+          setError(p.fields.to ?? "");
+        },
+      },
+    );
+  };
+  return (
+    <form className="card test-send" onSubmit={submit} noValidate aria-labelledby="test-send-heading">
+      <h2 id="test-send-heading">Send a test</h2>
+      <p className="hint">Mails the saved template with sample values (save your changes first).</p>
+      <ErrorBanner problem={problem} />
+      <TextField label="Send to" type="email" value={to} onChange={setTo} error={error} placeholder="Empty: your own address" />
+      <button type="submit" className="secondary" disabled={send.isPending}>
+        Send test mail
+      </button>
+      <Notice>{note}</Notice>
+    </form>
   );
 }
