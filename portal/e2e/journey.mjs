@@ -10,10 +10,6 @@
 // or critical violation) and for CSP violations, and photographed into
 // test-results/ (readme.png is the README's picture, docs/img/portal.png).
 //
-// Steps that need an Admin RPC the server under test does not implement yet
-// print "skip" with the RPC's name instead of failing, so the journey grows
-// as the Admin service does; the summary counts them.
-//
 // Env: COSYNC_BIN (the cosync-auth binary), PORTAL_SERVE_BIN (portal/e2e/serve
 // built with the bundle embedded; leave it unset once the server mounts
 // portal.Handler() itself, and the journey uses the server's own /),
@@ -41,7 +37,6 @@ if (!cosyncBin) {
 
 let passed = 0;
 let failed = 0;
-let skipped = 0;
 const children = [];
 const cleanups = [];
 
@@ -97,23 +92,6 @@ async function step(name, fn) {
   }
 }
 
-/** stepIf runs a step when every named Admin RPC answers, and says "skip" otherwise. */
-async function stepIf(name, methods, fn) {
-  const missing = [];
-  for (const m of methods) if (!(await implemented(m))) missing.push(m);
-  if (missing.length) {
-    skipped++;
-    console.log(`skip ${name} (not implemented on this server yet: ${missing.join(", ")})`);
-    return;
-  }
-  await step(name, fn);
-}
-
-let probe = async () => true;
-/** implemented asks the server whether an AdminService method answers anything but Unimplemented. */
-function implemented(method) {
-  return probe(method);
-}
 
 const cspViolations = [];
 let pageForFailures;
@@ -157,7 +135,7 @@ async function main() {
     await waitFor("the portal", () => serve.output().includes("portal listening"));
   }
   // The operator's own API session, for what the journey reads behind the
-  // browser's back (outboxes, probes). Signed in once, and again only when
+  // browser's back (outboxes, codes). Signed in once, and again only when
   // the server ends it (the password reset does): sign-ins are rate-limited.
   const op = { password: "journey-password-1", token: "" };
   const opLogin = async () => {
@@ -174,33 +152,7 @@ async function main() {
       return call(base, `cosync.admin.v1.AdminService/${method}`, body, op.token);
     }
   };
-  const opToken = await opLogin();
-  const seen = new Map();
-  // Each probe passes validation (which runs before the handler) and names
-  // an application that does not exist, so an implemented RPC refuses it and
-  // changes nothing.
-  const x = { appId: "no-such-app" };
-  const probes = {
-    GetCaller: {},
-    GetUser: { ...x, userId: "u" },
-    UpdateUser: { ...x, userId: "u", status: "USER_STATUS_ACTIVE", updateMask: "status" },
-    CreateApiKey: { ...x, name: "probe", role: "MEMBER_ROLE_VIEWER" },
-    AddMember: { ...x, email: "probe@example.com", role: "MEMBER_ROLE_VIEWER" },
-    SendTestEmail: { ...x, kind: "TEMPLATE_KIND_WELCOME" },
-    ResendPendingSignup: { ...x, pendingSignupId: "p" },
-  };
-  probe = async (method) => {
-    if (!seen.has(method)) {
-      const res = await fetch(`${base}/cosync.admin.v1.AdminService/${method}`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "Cosync-App-Id": "console", Authorization: `Bearer ${opToken}` },
-        body: JSON.stringify(probes[method] ?? x),
-      });
-      const json = await res.json().catch(() => ({}));
-      seen.set(method, json.code !== "unimplemented");
-    }
-    return seen.get(method);
-  };
+  await opLogin();
   const index = await (await fetch(base + "/")).text();
   if (!index.includes('type="module"')) throw new Error(`${base}/ serves no portal bundle (built with scripts/build-portal.sh?): ${index.slice(0, 200)}`);
 
@@ -248,7 +200,7 @@ async function main() {
     await page.getByRole("heading", { name: "Applications" }).waitFor();
     await checkPage(page, "02-apps");
   });
-  await stepIf("the operator sees the operator page: every app and the developers", ["GetCaller", "ListUsers"], async () => {
+  await step("the operator sees the operator page: every app and the developers", async () => {
     await page.getByRole("link", { name: "Operator" }).click();
     await page.getByRole("heading", { name: "All applications" }).waitFor();
     await page.getByRole("link", { name: viewer }).waitFor();
@@ -321,7 +273,7 @@ async function main() {
     await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     await checkPage(page, "06-templates");
   });
-  await stepIf("sends a test of the saved template to the developer", ["SendTestEmail"], async () => {
+  await step("sends a test of the saved template to the developer", async () => {
     await page.getByRole("button", { name: "Send test mail" }).click();
     await page.getByRole("status").filter({ hasText: "Sent a test of the saved template to you." }).waitFor();
     await waitFor("the test mail in the outbox", async () => {
@@ -384,7 +336,7 @@ async function main() {
     const refreshed = await auth("RefreshSession", { refreshToken: done.session.refreshToken });
     userRefresh = refreshed.session.refreshToken;
   });
-  await stepIf("finds the user by search and suspends them; their next refresh fails", ["ListUsers", "GetUser", "UpdateUser"], async () => {
+  await step("finds the user by search and suspends them; their next refresh fails", async () => {
     await page.getByRole("link", { name: "Users", exact: true }).click();
     await page.getByRole("heading", { name: "Users", exact: true }).waitFor();
     await page.getByLabel("Search").fill("journey-user");
@@ -405,7 +357,7 @@ async function main() {
     if (res.ok) throw new Error("the suspended user's refresh succeeded");
     await page.getByRole("button", { name: "Reactivate" }).waitFor();
   });
-  await stepIf("a sign-up waiting for its code is listed, and its code resent", ["ListPendingSignups", "ResendPendingSignup"], async () => {
+  await step("a sign-up waiting for its code is listed, and its code resent", async () => {
     const waiting = "waiting@example.com";
     await call(base, "cosync.auth.v1.AuthService/SignUp", { handle: waiting, password: "user-password-1", metadata: { user_data: { plan: "free" } } }, undefined, appId);
     await page.getByRole("link", { name: "Pending sign-ups" }).click();
@@ -414,13 +366,13 @@ async function main() {
     await page.getByRole("button", { name: `Resend code to ${waiting}` }).click();
     await page.getByRole("status").filter({ hasText: `Sent ${waiting} a new code.` }).waitFor();
   });
-  await stepIf("analytics shows the sign-up in its charts", ["GetStats"], async () => {
+  await step("analytics shows the sign-up in its charts", async () => {
     await page.getByRole("link", { name: "Analytics" }).click();
     const legend = await page.getByRole("figure", { name: /^Sign-ups/ }).getByText(/Started \(\d+ in all\)/).textContent();
     if (!(Number(legend.match(/\((\d+) in all\)/)[1]) >= 1)) throw new Error(`sign-ups chart: ${legend}, want the journey user's sign-up counted`);
     await checkPage(page, "16-analytics");
   });
-  await stepIf("the audit log records the suspension", ["ListAuditEvents"], async () => {
+  await step("the audit log records the suspension", async () => {
     await page.getByRole("link", { name: "Audit log" }).click();
     await page.getByRole("heading", { name: "Audit log" }).waitFor();
     await page.locator("tbody tr").first().waitFor();
@@ -430,13 +382,13 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 1);
     await page.getByRole("cell", { name: "user.suspend", exact: true }).waitFor();
   });
-  await stepIf("integration snippets name the app's JWKS URL", ["GetIntegrationSnippets"], async () => {
+  await step("integration snippets name the app's JWKS URL", async () => {
     await page.getByRole("link", { name: "Integrations" }).click();
     await page.getByRole("heading", { name: "Endpoints" }).waitFor();
     await page.getByText(`${base}/apps/${appId}/.well-known/jwks.json`).first().waitFor();
     await checkPage(page, "18-integrations");
   });
-  await stepIf("creates an API key, sees its secret once, and the key reads the app", ["CreateApiKey", "ListApiKeys"], async () => {
+  await step("creates an API key, sees its secret once, and the key reads the app", async () => {
     await page.getByRole("link", { name: "API keys" }).click();
     await page.getByRole("heading", { name: "No API keys" }).waitFor();
     await page.getByRole("textbox", { name: "Name", exact: true }).fill("journey script");
@@ -449,7 +401,7 @@ async function main() {
     await page.getByRole("button", { name: "I have copied it" }).click();
     if (await page.getByText(secret).count()) throw new Error("the secret is still shown");
   });
-  await stepIf("adds a member with the viewer role", ["AddMember", "ListMembers"], async () => {
+  await step("adds a member with the viewer role", async () => {
     await page.getByRole("link", { name: "Team" }).click();
     await page.getByText("The last owner stays").waitFor();
     await page.getByLabel("Developer's email").fill(viewer);
@@ -466,14 +418,9 @@ async function main() {
       await checkPage(page, `a11y-${tab.toLowerCase().replace(/\W+/g, "-")}`);
     }
   });
-  await step("the README's picture: the app's users (or keys, before ListUsers)", async () => {
-    if (await implemented("ListUsers")) {
-      await page.getByRole("link", { name: "Users", exact: true }).click();
-      await page.getByRole("link", { name: userEmail }).waitFor();
-    } else {
-      await page.getByRole("link", { name: "Keys", exact: true }).click();
-      await page.getByRole("heading", { name: "What your backend trusts" }).waitFor();
-    }
+  await step("the README's picture: the app's users", async () => {
+    await page.getByRole("link", { name: "Users", exact: true }).click();
+    await page.getByRole("link", { name: userEmail }).waitFor();
     await page.screenshot({ path: join(results, "readme.png") });
   });
   await step("dark mode follows the system and stays readable", async () => {
@@ -495,7 +442,7 @@ async function main() {
     await page.getByRole("heading", { name: "Sign in to CoSync Auth" }).waitFor();
     await page.getByRole("status").filter({ hasText: "You are signed out." }).waitFor();
   });
-  await stepIf("the viewer signs in and cannot change settings", ["AddMember"], async () => {
+  await step("the viewer signs in and cannot change settings", async () => {
     await page.getByLabel("Email").fill(viewer);
     await page.getByLabel("Password").fill("journey-password-1");
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -542,8 +489,7 @@ async function main() {
   });
   const consoleApp = await call(base, "cosync.auth.v1.AuthService/GetApplication", {});
   if (!consoleApp.application?.signupEnabled) {
-    skipped++;
-    console.log("skip a developer signs up to the console (the server ignores COSYNC_DEVELOPER_SIGNUP)");
+    throw new Error("the console app's signup is off although the journey's server runs with COSYNC_DEVELOPER_SIGNUP=true");
   } else {
     await step("a developer signs up to the console with the mailed code", async () => {
       await page.getByRole("button", { name: "Sign out", exact: true }).click();
@@ -612,7 +558,7 @@ main()
   })
   .finally(async () => {
     await stopAll();
-    console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+    console.log(`${passed} passed, ${failed} failed`);
     console.log(`screenshots in ${results}`);
     process.exit(failed ? 1 : 0);
   });
