@@ -1,11 +1,12 @@
 // The application's members and their roles: owners add a developer by email
-// (an existing one joins at once, anyone else is mailed a console invitation)
-// and remove members; the last owner cannot be removed.
+// (an existing one joins at once, anyone else is mailed a console invitation),
+// change a member's role (AddMember with the member's email) and remove
+// members; the last owner can be neither removed nor demoted.
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
 import { AdminService } from "@gen/cosync/admin/v1/admin_pb";
-import { MemberRole, type App } from "@gen/cosync/admin/v1/types_pb";
+import { MemberRole, type App, type Member } from "@gen/cosync/admin/v1/types_pb";
 import { problemOf, type Problem } from "../api/errors";
 import { formatTime } from "../api/format";
 import { SelectField, TextField } from "../ui/fields";
@@ -25,6 +26,9 @@ const emailRE = /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/;
 export function TeamPage({ app }: { app: App }) {
   const members = useQuery(AdminService.method.listMembers, { appId: app.id });
   const remove = useMutation(AdminService.method.removeMember);
+  // Who is signed in, to ask before an owner demotes themselves (the shell asks the same, so it is cached).
+  const caller = useQuery(AdminService.method.getCaller, {});
+  const myId = caller.data?.developerId ?? "";
   const qc = useQueryClient();
   const [problem, setProblem] = useState<Problem | null>(null);
   const [note, setNote] = useState("");
@@ -77,7 +81,28 @@ export function TeamPage({ app }: { app: App }) {
                     <td>
                       {m.email} {m.pending ? <span className="badge">invited, not signed up yet</span> : null}
                     </td>
-                    <td>{roleNames[m.role]}</td>
+                    <td>
+                      {m.pending ? (
+                        roleNames[m.role]
+                      ) : (
+                        <RoleControl
+                          // A fresh control (its choice reset) whenever the server's role changes.
+                          key={`${m.developerId}:${m.role}`}
+                          app={app}
+                          member={m}
+                          enabled={isOwner}
+                          isMe={myId !== "" && m.developerId === myId}
+                          onDone={(msg) => {
+                            setProblem(null);
+                            setNote(msg);
+                          }}
+                          onProblem={(p) => {
+                            setNote("");
+                            setProblem(p);
+                          }}
+                        />
+                      )}
+                    </td>
                     <td>{formatTime(m.addedAt)}</td>
                     <td>
                       {!isOwner ? null : lastOwner ? (
@@ -116,9 +141,81 @@ export function TeamPage({ app }: { app: App }) {
             </tbody>
           </table>
         ) : null}
-        {!isOwner ? <p className="hint">Only owners add and remove members.</p> : null}
+        {!isOwner ? <p className="hint">Only owners add and remove members and change their roles.</p> : null}
       </section>
     </>
+  );
+}
+
+const roleOptions = [MemberRole.VIEWER, MemberRole.ADMIN, MemberRole.OWNER].map((r) => ({ value: r, label: roleNames[r] }));
+
+/**
+ * RoleControl is a member's role as a select (enabled for owners only). Picking
+ * a role changes nothing until "Change role" is pressed, so arrowing through
+ * the options with the keyboard sends nothing; an owner demoting themselves is
+ * asked once more, since they cannot undo it on their own.
+ */
+function RoleControl(props: {
+  app: App;
+  member: Member;
+  enabled: boolean;
+  isMe: boolean;
+  onDone: (note: string) => void;
+  onProblem: (p: Problem) => void;
+}) {
+  const { app, member: m } = props;
+  const [role, setRole] = useState<MemberRole>(m.role);
+  const change = useMutation(AdminService.method.addMember);
+  const qc = useQueryClient();
+  const who = props.isMe ? "you" : m.email;
+  const save = () =>
+    change.mutate(
+      { appId: app.id, email: m.email, role },
+      {
+        onSuccess: async () => {
+          props.onDone(`${props.isMe ? "You are" : `${m.email} is`} now ${roleNames[role].toLowerCase()}.`);
+          // The list, and the application itself: demoting yourself changes what this page offers.
+          await qc.invalidateQueries();
+        },
+        onError: (err) => {
+          setRole(m.role);
+          props.onProblem(problemOf(err));
+        },
+      },
+    );
+  const label = (
+    <>
+      Change role<span className="offscreen"> of {who}</span>
+    </>
+  );
+  const demotingMyself = props.isMe && m.role === MemberRole.OWNER && role !== MemberRole.OWNER;
+  return (
+    <div className="role-control">
+      <SelectField
+        label={props.isMe ? `Your role (${m.email})` : `Role of ${m.email}`}
+        hideLabel
+        value={role}
+        onChange={setRole}
+        options={roleOptions}
+        disabled={!props.enabled || change.isPending}
+      />
+      {props.enabled && role !== m.role ? (
+        demotingMyself ? (
+          <ConfirmButton
+            className="small"
+            label={label}
+            question={`Make yourself ${roleNames[role].toLowerCase()}? Only another owner can make you an owner of ${app.name} again.`}
+            confirm="Yes, change my role"
+            onConfirm={save}
+            busy={change.isPending}
+          />
+        ) : (
+          <button type="button" className="small" disabled={change.isPending} onClick={save}>
+            {label}
+          </button>
+        )
+      ) : null}
+    </div>
   );
 }
 
@@ -169,7 +266,7 @@ function AddMemberForm({ app }: { app: App }) {
           label="Role"
           value={role}
           onChange={setRole}
-          options={[MemberRole.VIEWER, MemberRole.ADMIN, MemberRole.OWNER].map((r) => ({ value: r, label: roleNames[r] }))}
+          options={roleOptions}
           error={errors.role}
         />
       </div>

@@ -111,12 +111,20 @@ export function CheckboxField(props: Common & { checked: boolean; onChange: (v: 
 }
 
 export function SelectField<T extends string | number>(
-  props: Common & { value: T; onChange: (v: T) => void; options: { value: T; label: string }[] },
+  props: Common & {
+    value: T;
+    onChange: (v: T) => void;
+    options: { value: T; label: string }[];
+    /** Keep the label for screen readers only (a select in a table row, whose column header says what it is). */
+    hideLabel?: boolean;
+  },
 ) {
   const id = useId();
   return (
     <div className="field">
-      <label htmlFor={id}>{props.label}</label>
+      <label htmlFor={id} className={props.hideLabel ? "offscreen" : undefined}>
+        {props.label}
+      </label>
       <select
         id={id}
         value={String(props.value)}
