@@ -281,6 +281,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	}
 	srv := &http.Server{Handler: handler(p)}
 	configureServer(srv, cfg, p.log)
+	drainer := newDrainer(srv)
 	// A pass at start moves apps onto a changed signer (local to Vault) before
 	// the first token is asked for; later passes retire and rotate on schedule.
 	upkeepKeys(ctx, p)
@@ -321,14 +322,15 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 		case <-time.After(cfg.ShutdownDelay):
 		}
 	}
-	// Shutdown closes the listener, then waits for every request in flight
-	// (and tells HTTP/2 clients with GOAWAY), for up to COSYNC_SHUTDOWN_TIMEOUT.
+	// Stop accepting, then answer every request the connections accepted
+	// carry (HTTP/2 clients are told with GOAWAY), for up to
+	// COSYNC_SHUTDOWN_TIMEOUT.
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := drainer.drain(sctx, srv, ln); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	p.log.Info("drained: every request in flight answered")
