@@ -291,6 +291,18 @@ func TestSIGTERMDrains(t *testing.T) {
 	_, jwksHC := faultClient(s.url)
 	jwksHC.Transport.(*http.Transport).DisableKeepAlives = true
 	l.loop(jwksCall(jwksHC, s.url, app))
+	// And HTTP/2 without TLS (prior knowledge), as gRPC clients speak it:
+	// one connection, told to go away with GOAWAY.
+	h2 := &http.Transport{Protocols: new(http.Protocols)}
+	h2.Protocols.SetUnencryptedHTTP2(true)
+	h2auth := authv1connect.NewAuthServiceClient(&http.Client{Transport: h2}, s.url, connect.WithInterceptors(headers()))
+	for email := range users {
+		l.loop(func(ctx context.Context) outcome {
+			_, err := h2auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: email, Password: faultPassword})
+			return outcome{op: "login over h2c", err: err}
+		})
+	}
+	l.loop(jwksCall(&http.Client{Transport: h2}, s.url, app))
 
 	l.await(t, "a steady load", func(outs []outcome) bool {
 		return count(outs, func(o outcome) bool { return o.err == nil && o.op == "login" }) >= 8 &&

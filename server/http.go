@@ -333,7 +333,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
-	p.log.Info("drained: every request in flight answered")
+	p.log.InfoContext(ctx, "drained: every request in flight answered")
 	return nil
 }
 
