@@ -484,18 +484,25 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	l.await(t, "a steady load", each(0, false, 3))
 
 	committed := map[string]string{} // email → refresh token of the signups answered before a stop began
-	for i, mode := range []string{"fast", "immediate"} {
+	outages := []struct {
+		name       string
+		start, end func(*testing.T)
+	}{
+		{"stopped -m fast", func(t *testing.T) { pg.stop(t, "fast") }, pg.start},
+		{"stopped -m immediate", func(t *testing.T) { pg.stop(t, "immediate") }, pg.start},
+	}
+	for i, o := range outages {
 		down, back := int32(2*i+1), int32(2*i+2)
 		l.phase.Store(down)
 		signedUp.Range(func(k, v any) bool { committed[k.(string)] = v.(string); return true })
-		pg.stop(t, mode)
-		l.await(t, "every kind of call refused while Postgres is down ("+mode+")", each(down, true, 5))
+		o.start(t)
+		l.await(t, "every kind of call refused while Postgres is "+o.name, each(down, true, 5))
 		if code, err := getStatus(http.DefaultClient, s.url+"/readyz"); err != nil || code != http.StatusServiceUnavailable {
-			t.Errorf("GET /readyz with Postgres down (%s) = %d, %v; want 503", mode, code, err)
+			t.Errorf("GET /readyz with Postgres %s = %d, %v; want 503", o.name, code, err)
 		}
-		pg.start(t)
+		o.end(t)
 		l.phase.Store(back)
-		l.await(t, "every kind of call answered after Postgres is back ("+mode+")", each(back, false, 5))
+		l.await(t, "every kind of call answered after Postgres was "+o.name, each(back, false, 5))
 	}
 	outs := l.Stop()
 
