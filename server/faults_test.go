@@ -36,30 +36,14 @@ import (
 
 const faultCallDeadline = time.Minute
 
-var (
-	faultBinOnce sync.Once
-	faultBin     string
-	faultBinErr  error
-)
-
-// faultBinary builds the server once for the fault tests.
+// faultBinary builds the server into the test's temporary directory.
 func faultBinary(t *testing.T) string {
 	t.Helper()
-	faultBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cosync-faults-")
-		if err != nil {
-			faultBinErr = err
-			return
-		}
-		faultBin = filepath.Join(dir, "cosync-auth")
-		if out, err := exec.Command("go", "build", "-o", faultBin, ".").CombinedOutput(); err != nil {
-			faultBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if faultBinErr != nil {
-		t.Fatal(faultBinErr)
+	bin := filepath.Join(t.TempDir(), "cosync-auth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return faultBin
+	return bin
 }
 
 // faultServer is one `cosync-auth serve` process.
