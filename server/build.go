@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/config"
@@ -42,6 +43,8 @@ type parts struct {
 	queue   *notify.Worker // sends what the flows queued; serve runs it
 	metrics *metrics.Metrics
 	tracer  *tracing.Tracer // nil: tracing is off
+	// draining is set at SIGTERM: /readyz answers 503 from then on.
+	draining atomic.Bool
 	keyParts
 }
 

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -109,6 +110,11 @@ func handler(p *parts) http.Handler {
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		if p.draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "shutting down\n")
+			return
+		}
 		if err := p.store.Ping(ctx); err != nil {
 			p.log.WarnContext(ctx, "readiness: database", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -277,6 +283,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	}
 	srv := &http.Server{Handler: handler(p)}
 	configureServer(srv, cfg, p.log)
+	drainer := newDrainer(srv)
 	// A pass at start moves apps onto a changed signer (local to Vault) before
 	// the first token is asked for; later passes retire and rotate on schedule.
 	upkeepKeys(ctx, p)
@@ -288,8 +295,16 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	defer stopMetrics()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go janitor(ctx, p, 5*time.Minute)
-	go p.queue.Run(ctx)
+	// The queue worker and the janitor outlive the signal: requests still
+	// draining may queue mail, and a send cut off mid-way would be sent
+	// again once its lease ran out. They stop after the drain, and the
+	// database closes only when they have returned.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var work sync.WaitGroup
+	work.Go(func() { janitor(workCtx, p, 5*time.Minute) })
+	work.Go(func() { p.queue.Run(workCtx) })
+	defer work.Wait()
+	defer stopWork()
 	go p.store.Listen(ctx) // Postgres: other replicas' changes reach the caches
 	p.log.InfoContext(ctx, "cosync-auth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"version", version, "database", p.store.Dialect(), "mail", mailMode(cfg))
@@ -298,15 +313,29 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	p.log.InfoContext(ctx, "shutting down", "wait", cfg.ShutdownWait.String())
+	// Not ready from now on: a load balancer stops sending new requests
+	// while, for COSYNC_SHUTDOWN_DELAY, the listener still accepts them.
+	p.draining.Store(true)
+	p.log.InfoContext(ctx, "shutting down", "delay", cfg.ShutdownDelay.String(), "wait", cfg.ShutdownWait.String())
+	if cfg.ShutdownDelay > 0 {
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(cfg.ShutdownDelay):
+		}
+	}
+	// Stop accepting, then answer every request the connections accepted
+	// carry (HTTP/2 clients are told with GOAWAY), for up to
+	// COSYNC_SHUTDOWN_TIMEOUT.
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := drainer.drain(sctx, srv, ln); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
+	p.log.InfoContext(ctx, "drained: every request in flight answered")
 	return nil
 }
 

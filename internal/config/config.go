@@ -36,6 +36,9 @@ type Config struct {
 	LogLevel     string        // COSYNC_LOG_LEVEL, "info"
 	LogFormat    string        // COSYNC_LOG_FORMAT, "json" (or "text")
 	ShutdownWait time.Duration // COSYNC_SHUTDOWN_TIMEOUT, 15s
+	// ShutdownDelay is COSYNC_SHUTDOWN_DELAY, 0s: after SIGTERM, how long the
+	// server keeps serving with /readyz answering 503 before it stops accepting.
+	ShutdownDelay time.Duration
 
 	DeveloperSignup     bool // COSYNC_DEVELOPER_SIGNUP, false: developers sign up to the console themselves
 	DeveloperRequire2FA bool // COSYNC_DEVELOPER_REQUIRE_2FA, false: Admin calls need a developer with a second factor
@@ -157,6 +160,7 @@ func Settings() []Setting {
 			c.ShutdownWait = d
 			return nil
 		}},
+		{"COSYNC_SHUTDOWN_DELAY", "shutdown-delay", "0s", "after SIGTERM, how long the server keeps accepting requests while /readyz answers 503, so load balancers stop sending first; then it drains for up to COSYNC_SHUTDOWN_TIMEOUT", "", dur(func(c *Config) *time.Duration { return &c.ShutdownDelay })},
 		{"COSYNC_METRICS_ADDR", "metrics-addr", "", "separate listen address serving only /metrics, unauthenticated (e.g. 0.0.0.0:9090 where only the scraper reaches it); empty: none", "", str(func(c *Config) *string { return &c.MetricsAddr })},
 		{"COSYNC_METRICS_TOKEN", "metrics-token", "", "bearer token with which the main port serves /metrics too; empty: the main port does not serve it", "", str(func(c *Config) *string { return &c.MetricsToken })},
 		{"OTEL_EXPORTER_OTLP_ENDPOINT", "otlp-endpoint", "", "OTLP/HTTP collector for traces (e.g. http://otel-collector:4318; the other OTEL_* variables apply); empty: no tracing", "", str(func(c *Config) *string { return &c.OTLPEndpoint })},
@@ -282,6 +286,9 @@ func (c *Config) validate() []error {
 	}
 	if c.ShutdownWait <= 0 {
 		bad("COSYNC_SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.ShutdownDelay < 0 {
+		bad("COSYNC_SHUTDOWN_DELAY", "must not be negative")
 	}
 	if c.MetricsAddr != "" {
 		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {

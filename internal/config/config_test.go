@@ -61,6 +61,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"LogLevel", c.LogLevel, "info"},
 		{"LogFormat", c.LogFormat, "json"},
 		{"ShutdownWait", c.ShutdownWait, 15 * time.Second},
+		{"ShutdownDelay", c.ShutdownDelay, time.Duration(0)},
 		{"Argon2MemoryKiB", c.Argon2MemoryKiB, 19456},
 		{"Argon2Iterations", c.Argon2Iterations, 2},
 		{"Argon2Parallelism", c.Argon2Parallelism, 1},
@@ -150,6 +151,12 @@ func TestLoadValues(t *testing.T) {
 			env:  map[string]string{"COSYNC_SHUTDOWN_TIMEOUT": "1m30s"},
 			get:  func(c config.Config) any { return c.ShutdownWait },
 			want: 90 * time.Second,
+		},
+		{
+			name: "shutdown delay",
+			env:  map[string]string{"COSYNC_SHUTDOWN_DELAY": "5s"},
+			get:  func(c config.Config) any { return c.ShutdownDelay },
+			want: 5 * time.Second,
 		},
 		{
 			name: "read timeout",
@@ -254,6 +261,7 @@ func TestLoadBadSetting(t *testing.T) {
 		{"trust proxy not a bool", map[string]string{"COSYNC_TRUST_PROXY": "maybe"}, nil, "COSYNC_TRUST_PROXY"},
 		{"bad duration", map[string]string{"COSYNC_SHUTDOWN_TIMEOUT": "15"}, nil, "COSYNC_SHUTDOWN_TIMEOUT"},
 		{"zero duration", map[string]string{"COSYNC_SHUTDOWN_TIMEOUT": "0s"}, nil, "COSYNC_SHUTDOWN_TIMEOUT"},
+		{"negative shutdown delay", map[string]string{"COSYNC_SHUTDOWN_DELAY": "-1s"}, nil, "COSYNC_SHUTDOWN_DELAY"},
 		{"argon2 memory below minimum", map[string]string{"COSYNC_ARGON2_MEMORY_KIB": "19455"}, nil, "COSYNC_ARGON2_MEMORY_KIB"},
 		{"argon2 memory not numeric", map[string]string{"COSYNC_ARGON2_MEMORY_KIB": "19MiB"}, nil, "COSYNC_ARGON2_MEMORY_KIB"},
 		{"argon2 iterations below minimum", map[string]string{"COSYNC_ARGON2_ITERATIONS": "1"}, nil, "COSYNC_ARGON2_ITERATIONS"},
