@@ -23,6 +23,15 @@ type Sessions interface {
 	// whether this caller set it (at most one caller ever gets true); the
 	// caller that sets it also sets its session's LastUsedAt to now.
 	MarkRefreshTokenRotated(ctx context.Context, appID, id string, now time.Time) (bool, error)
+	// RotateRefreshToken spends the token oldID and stores next, its
+	// successor, and ev as one change (atomic without an enclosing
+	// transaction), setting the session's LastUsedAt to next.CreatedAt. The
+	// token is spent when it is unrotated (RotatedAt becomes
+	// next.CreatedAt) or was rotated at or after cutoff; when it was rotated
+	// before cutoff nothing is stored and the answer is false. Racing calls
+	// on one token each see the others' marks. NotFound when there is no
+	// such token.
+	RotateRefreshToken(ctx context.Context, appID, oldID string, cutoff time.Time, next RefreshToken, ev AuditEvent) (bool, error)
 	// ListActiveSessions returns the user's live sessions at now (not
 	// revoked, not expired), most recently used first (a session never
 	// refreshed was last used when it was created).

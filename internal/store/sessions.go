@@ -265,3 +265,109 @@ func (s *Store) ListActiveSessions(ctx context.Context, appID, userID string, no
 	}
 	return out, nil
 }
+
+// RotateRefreshToken spends the token oldID of appID and stores next, its
+// successor, with the audit event ev, as one change; the session's last
+// use becomes next.CreatedAt. The token is spent if it is unrotated (it is
+// marked rotated at next.CreatedAt) or was rotated at or after cutoff (a
+// client's concurrent retry within the grace, which gets a sibling). When
+// it was rotated before cutoff (reuse) RotateRefreshToken stores nothing
+// and reports false. NotFound when there is no such token.
+//
+// On Postgres this is one statement, with no transaction around it: the
+// mark, the session's last use and both inserts are data-modifying WITHs
+// that run only if the mark matched, and the mark's WHERE is rechecked on
+// the latest row version when another refresh holds the row, so two racing
+// calls settle on the row lock as the grace says. SQLite has no
+// data-modifying WITH: it runs the same steps in one transaction, which
+// takes the write lock when it begins.
+func (s *Store) RotateRefreshToken(ctx context.Context, appID, oldID string, cutoff time.Time, next identity.RefreshToken, ev identity.AuditEvent) (bool, error) {
+	const op = "store.RotateRefreshToken"
+	rt := toRefreshTokenRow(next)
+	ae, err := toAuditEventRow(ev)
+	if err != nil {
+		return false, apperr.Wrap(err, apperr.Internal, op)
+	}
+	if rt.AppID != appID || ae.AppID != appID {
+		return false, apperr.Wrap(errors.New("token or event of another app"), apperr.Internal, op)
+	}
+	cutoff = cutoff.UTC()
+	if s.dialect != Postgres {
+		return s.rotateRefreshTokenTx(ctx, appID, oldID, cutoff, rt, ae)
+	}
+	var parent, details *string // NULL for empty, as the row types' nullzero write them
+	if rt.ParentID != "" {
+		parent = &rt.ParentID
+	}
+	if ae.Details != "" {
+		details = &ae.Details
+	}
+	var n int
+	err = s.idb.NewRaw(`WITH spent AS (
+			UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, ?::timestamptz)
+			WHERE app_id = ? AND id = ? AND (rotated_at IS NULL OR rotated_at >= ?::timestamptz)
+			RETURNING session_id
+		), used AS (
+			UPDATE sessions SET last_used_at = ?::timestamptz WHERE app_id = ? AND id IN (SELECT session_id FROM spent)
+		), issued AS (
+			INSERT INTO refresh_tokens (id, app_id, session_id, parent_id, hash, created_at, expires_at)
+			SELECT ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
+		), audited AS (
+			INSERT INTO audit_events (id, app_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
+		)
+		SELECT count(*) FROM spent`,
+		rt.CreatedAt, appID, oldID, cutoff,
+		rt.CreatedAt, appID,
+		rt.ID, rt.AppID, rt.SessionID, parent, rt.Hash, rt.CreatedAt, rt.ExpiresAt,
+		ae.ID, ae.AppID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt,
+	).Scan(ctx, &n)
+	if err != nil {
+		return false, wrap(err, op)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	return false, s.mustExist(ctx, op, (*refreshTokenRow)(nil), appID, oldID)
+}
+
+// errRotatedBefore rolls back rotateRefreshTokenTx when the token was spent
+// before the grace began.
+var errRotatedBefore = errors.New("refresh token rotated before the cutoff")
+
+// rotateRefreshTokenTx is RotateRefreshToken in a transaction, for SQLite.
+func (s *Store) rotateRefreshTokenTx(ctx context.Context, appID, oldID string, cutoff time.Time, rt refreshTokenRow, ae auditEventRow) (bool, error) {
+	const op = "store.RotateRefreshToken"
+	err := s.InTx(ctx, func(its identity.Store) error {
+		tx := its.(*Store)
+		won, err := tx.MarkRefreshTokenRotated(ctx, appID, oldID, rt.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if !won {
+			var old refreshTokenRow
+			if err := tx.idb.NewSelect().Model(&old).Column("rotated_at").Where("app_id = ? AND id = ?", appID, oldID).Scan(ctx); err != nil {
+				return wrap(err, op)
+			}
+			if old.RotatedAt.Before(cutoff) {
+				return errRotatedBefore
+			}
+			_, err := tx.idb.NewUpdate().Model((*sessionRow)(nil)).
+				Set("last_used_at = ?", rt.CreatedAt).
+				Where("app_id = ? AND id = ?", appID, rt.SessionID).
+				Exec(ctx)
+			if err != nil {
+				return wrap(err, op)
+			}
+		}
+		if _, err := tx.idb.NewInsert().Model(&rt).Exec(ctx); err != nil {
+			return wrap(err, op)
+		}
+		_, err = tx.idb.NewInsert().Model(&ae).Exec(ctx)
+		return wrap(err, op)
+	})
+	if errors.Is(err, errRotatedBefore) {
+		return false, nil
+	}
+	return err == nil, err
+}
