@@ -84,11 +84,20 @@ func withBodyLimit(next http.Handler) http.Handler {
 	})
 }
 
+// compressMinBytes is the smallest response a handler gzips when the
+// client accepts it. Nearly every answer (a session is about 1.5 KiB,
+// most are far smaller) would gain a few hundred bytes at most while
+// costing a gzip writer's CPU and allocations; past a kilobyte or so
+// (user lists, audit pages, exports) compression pays.
+const compressMinBytes = 1024
+
 // readBound returns the Connect options that bound a decoded message to max
-// bytes, decompressed size included.
+// bytes, decompressed size included, and compress only responses of at
+// least compressMinBytes.
 func readBound(max int) []connect.HandlerOption {
 	return []connect.HandlerOption{
 		connect.WithReadMaxBytes(max),
+		connect.WithCompressMinBytes(compressMinBytes),
 		connect.WithCompression("gzip",
 			func() connect.Decompressor { return &boundedGzip{max: int64(max)} },
 			func() connect.Compressor { return gzip.NewWriter(nil) }),

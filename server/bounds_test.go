@@ -325,8 +325,8 @@ func TestSlowClientsCutOff(t *testing.T) {
 }
 
 // TestExpensiveCallsShed: with every slot of the gate held by a Login that
-// cannot finish, the next Login is refused at once with Unavailable, the
-// reason UNAVAILABLE and a retry delay; so is the facade; cheap calls still
+// cannot finish, the next Login is refused at once with ResourceExhausted,
+// the reason RATE_LIMITED and a retry delay; so is the facade; cheap calls still
 // pass; and once the held calls finish, Login works again.
 func TestExpensiveCallsShed(t *testing.T) {
 	t.Parallel()
@@ -351,7 +351,7 @@ func TestExpensiveCallsShed(t *testing.T) {
 	<-entered
 
 	err := login()
-	wantReason(t, "Login with the gate full", err, connect.CodeUnavailable, apperr.ReasonUnavailable)
+	wantReason(t, "Login with the gate full", err, connect.CodeResourceExhausted, apperr.ReasonRateLimited)
 	var ce *connect.Error
 	if errors.As(err, &ce) && ce.Meta().Get("Retry-After") == "" {
 		t.Errorf("Login with the gate full: no Retry-After header")
@@ -361,8 +361,8 @@ func TestExpensiveCallsShed(t *testing.T) {
 		t.Fatal(ferr)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
-		t.Errorf("facade login with the gate full = %d (Retry-After %q), want 503 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("facade login with the gate full = %d (Retry-After %q), want 429 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 	if _, err := e.admin.ListApps(as(ctx, "", dev), &adminv1.ListAppsRequest{}); err != nil {
 		t.Errorf("ListApps (not gated) with the gate full = %v, want it to pass", err)
