@@ -164,7 +164,7 @@ func (s *Service) RefreshSession(ctx context.Context, c Caller, raw Secret) (Ses
 		return SessionTokens{}, err
 	}
 	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonRefreshTokenInvalid, "the refresh token is not valid")
-	rt, sess, err := s.store.FindRefreshSession(ctx, a.ID, otp.HashToken(raw.Reveal()))
+	rt, sess, u, err := s.store.FindRefreshSession(ctx, a.ID, otp.HashToken(raw.Reveal()))
 	if apperr.Is(err, apperr.NotFound) {
 		return SessionTokens{}, invalid.With(op, err)
 	}
@@ -179,10 +179,6 @@ func (s *Service) RefreshSession(ctx context.Context, c Caller, raw Secret) (Ses
 		return SessionTokens{}, apperr.New(apperr.Unauthenticated, apperr.ReasonRefreshTokenExpired, "the refresh token has expired; sign in again")
 	case !rt.RotatedAt.IsZero() && now.Sub(rt.RotatedAt) > s.cfg.RefreshGrace:
 		return SessionTokens{}, s.endReusedFamily(ctx, c, sess)
-	}
-	u, err := s.store.GetUser(ctx, a.ID, sess.UserID)
-	if err != nil {
-		return SessionTokens{}, err
 	}
 	if u.Status != UserActive {
 		return SessionTokens{}, apperr.New(apperr.Permission, apperr.ReasonAccountSuspended, "this account is suspended")

@@ -16,9 +16,10 @@ type Sessions interface {
 	RevokeUserSessions(ctx context.Context, appID, userID, exceptID, reason string, now time.Time) (int, error)
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	FindRefreshToken(ctx context.Context, appID, hash string) (RefreshToken, error)
-	// FindRefreshSession is FindRefreshToken and GetSession of its session
-	// together (one round trip). NotFound when there is no such token.
-	FindRefreshSession(ctx context.Context, appID, hash string) (RefreshToken, Session, error)
+	// FindRefreshSession is FindRefreshToken, GetSession of its session and
+	// GetUser of the session's user together (one round trip). NotFound
+	// when there is no such token.
+	FindRefreshSession(ctx context.Context, appID, hash string) (RefreshToken, Session, User, error)
 	// MarkRefreshTokenRotated sets RotatedAt if it is unset and reports
 	// whether this caller set it (at most one caller ever gets true); the
 	// caller that sets it also sets its session's LastUsedAt to now.

@@ -176,26 +176,43 @@ func (s *Store) FindRefreshToken(ctx context.Context, appID, hash string) (ident
 	return row.refreshToken(), nil
 }
 
-// refreshSessionRow is a refresh token read with its session in one
-// statement (a join), for RefreshSession.
+// refreshSessionRow is a refresh token read with its session and the
+// session's user in one statement (joins), for RefreshSession.
 type refreshSessionRow struct {
 	refreshTokenRow `bun:",extend"`
-	Session         *sessionRow `bun:"rel:belongs-to,join:session_id=id,join:app_id=app_id"`
+	Session         *sessionUserRow `bun:"rel:belongs-to,join:session_id=id,join:app_id=app_id"`
 }
 
-// FindRefreshSession is FindRefreshToken and GetSession of its session in
-// one round trip. NotFound when there is no such token.
-func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (identity.RefreshToken, identity.Session, error) {
+type sessionUserRow struct {
+	sessionRow `bun:",extend"`
+	User       *userRow `bun:"rel:belongs-to,join:user_id=id,join:app_id=app_id"`
+}
+
+// FindRefreshSession is FindRefreshToken, GetSession of its session and
+// GetUser of the session's user in one round trip. NotFound when there is
+// no such token.
+func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (identity.RefreshToken, identity.Session, identity.User, error) {
 	const op = "store.FindRefreshSession"
 	var row refreshSessionRow
-	err := s.idb.NewSelect().Model(&row).Relation("Session").Where("rt.app_id = ? AND rt.hash = ?", appID, hash).Scan(ctx)
+	err := s.idb.NewSelect().Model(&row).
+		ColumnExpr("rt.*").
+		Relation("Session").
+		Relation("Session.User", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(userColumns...) }).
+		// The hash stays in the database, as findUser keeps it.
+		ColumnExpr(`"session__user"."password_hash" IS NOT NULL AS "session__user__has_password"`).
+		Where("rt.app_id = ? AND rt.hash = ?", appID, hash).
+		Scan(ctx)
 	if err != nil {
-		return identity.RefreshToken{}, identity.Session{}, wrap(err, op)
+		return identity.RefreshToken{}, identity.Session{}, identity.User{}, wrap(err, op)
 	}
-	if row.Session == nil { // the foreign key makes this impossible
-		return identity.RefreshToken{}, identity.Session{}, apperr.Wrap(errors.New("refresh token without its session"), apperr.Internal, op)
+	if row.Session == nil || row.Session.User == nil { // the foreign keys make this impossible
+		return identity.RefreshToken{}, identity.Session{}, identity.User{}, apperr.Wrap(errors.New("refresh token without its session or user"), apperr.Internal, op)
 	}
-	return row.refreshToken(), row.Session.session(), nil
+	u, err := row.Session.User.user()
+	if err != nil {
+		return identity.RefreshToken{}, identity.Session{}, identity.User{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	return row.refreshToken(), row.Session.session(), u, nil
 }
 
 // MarkRefreshTokenRotated sets the token's rotation time to now if it is
