@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
 	"github.com/cosync/cosync-auth/internal/config"
+	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
 
@@ -58,5 +60,27 @@ func BenchmarkRefreshChain(b *testing.B) {
 			b.Fatalf("RefreshSession = %v", err)
 		}
 		token = res.GetSession().GetRefreshToken()
+	}
+}
+
+// BenchmarkLoginHTTP is one password Login over real HTTP against a
+// server on Postgres whose argon2id is cheap (1 MiB, one pass), so a
+// profile shows what a login costs beyond the hash.
+//
+//	go test ./server -run '^$' -bench LoginHTTP -cpuprofile cpu.out
+func BenchmarkLoginHTTP(b *testing.B) {
+	e := newEnv(b, storetest.Postgres(b), func(c *config.Config) {
+		c.RateLimits = []identity.LimitRule{{Name: "login:ip", Limit: 1 << 30, Window: 10 * time.Minute}}
+	})
+	dev := e.developer(b, "dev@example.com")
+	app := e.appWithNameField(b, dev)
+	e.signUp(b, dev, app, "ann@example.com")
+	ctx := as(context.Background(), app, "")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.auth.Login(ctx, &authv1.LoginRequest{Handle: "ann@example.com", Password: "long-enough-pw"}); err != nil {
+			b.Fatalf("Login = %v", err)
+		}
 	}
 }

@@ -33,6 +33,11 @@ type Sessions interface {
 	// on one token each see the others' marks. NotFound when there is no
 	// such token.
 	RotateRefreshToken(ctx context.Context, appID, oldID string, cutoff time.Time, next RefreshToken, ev AuditEvent) (bool, error)
+	// OpenSession records a sign-in as one change (atomic without an
+	// enclosing transaction): RecordLoginSuccess of sess.UserID at
+	// loginAt, CreateSession(sess), CreateRefreshToken(first) and ev.
+	// NotFound when the app or user does not exist.
+	OpenSession(ctx context.Context, loginAt time.Time, sess Session, first RefreshToken, ev AuditEvent) error
 	// ListActiveSessions returns the user's live sessions at now (not
 	// revoked, not expired), most recently used first (a session never
 	// refreshed was last used when it was created).

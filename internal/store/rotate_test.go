@@ -145,3 +145,69 @@ func TestRotateRefreshTokenRace(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenSession(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Parallel()
+		ctx := t.Context()
+		createApp(t, s, "app1")
+		createUser(t, s, newUser("app1", "u1", "a@example.com", ""))
+		_, _, err := s.RecordLoginFailure(ctx, "app1", "u1", t0, 1, func(int) time.Duration { return time.Hour })
+		noErr(t, "RecordLoginFailure", err)
+		at := t0.Add(time.Minute)
+		sess := newSession("s1", "u1")
+		sess.IP, sess.Method = "192.0.2.1", identity.SessionByPassword
+		first := identity.RefreshToken{ID: "r1", AppID: "app1", SessionID: "s1", Hash: "h1", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+		ev := refreshEvent("e1", at)
+		ev.Action, ev.SubjectID = "user.login", "u1"
+
+		noErr(t, "OpenSession", s.OpenSession(ctx, at, sess, first, ev))
+		got, err := s.GetSession(ctx, "app1", "s1")
+		noErr(t, "GetSession", err)
+		equal(t, "session", got, sess)
+		gotRT, err := s.FindRefreshToken(ctx, "app1", "h1")
+		noErr(t, "FindRefreshToken", err)
+		equal(t, "first refresh token", gotRT, first)
+		u, err := s.GetUser(ctx, "app1", "u1")
+		noErr(t, "GetUser", err)
+		if !u.LastLoginAt.Equal(at) || u.FailedLogins != 0 || !u.LockedUntil.IsZero() {
+			t.Errorf("user after OpenSession: last login %v, %d failures, locked until %v; want %v, 0, none", u.LastLoginAt, u.FailedLogins, u.LockedUntil, at)
+		}
+		events, err := s.ListAuditEvents(ctx, "app1", console.AuditFilter{Action: "user.login"}, nil, 10)
+		noErr(t, "ListAuditEvents", err)
+		if len(events) != 1 {
+			t.Fatalf("login events = %d, want 1", len(events))
+		}
+		equal(t, "login event", events[0], ev)
+
+		// A user that is gone: nothing is written.
+		gone := newSession("s2", "nobody")
+		err = s.OpenSession(ctx, at, gone, identity.RefreshToken{ID: "r2", AppID: "app1", SessionID: "s2", Hash: "h2", CreatedAt: at, ExpiresAt: at}, refreshEvent("e2", at))
+		wantKind(t, "OpenSession(unknown user)", err, apperr.NotFound)
+		_, err = s.GetSession(ctx, "app1", "s2")
+		wantKind(t, "GetSession(after a failed OpenSession)", err, apperr.NotFound)
+		_, err = s.FindRefreshToken(ctx, "app1", "h2")
+		wantKind(t, "FindRefreshToken(after a failed OpenSession)", err, apperr.NotFound)
+		events, err = s.ListAuditEvents(ctx, "app1", console.AuditFilter{}, nil, 10)
+		noErr(t, "ListAuditEvents", err)
+		if len(events) != 1 {
+			t.Errorf("events after a failed OpenSession = %d, want 1", len(events))
+		}
+
+		// Inside a transaction it joins it: a rollback takes it back.
+		errRollback := apperr.New(apperr.Invalid, "", "roll back")
+		err = s.InTx(ctx, func(tx identity.Store) error {
+			third := newSession("s3", "u1")
+			if err := tx.OpenSession(ctx, at, third, identity.RefreshToken{ID: "r3", AppID: "app1", SessionID: "s3", Hash: "h3", CreatedAt: at, ExpiresAt: at}, refreshEvent("e3", at)); err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if err != errRollback {
+			t.Fatalf("InTx = %v, want the rollback error", err)
+		}
+		_, err = s.GetSession(ctx, "app1", "s3")
+		wantKind(t, "GetSession(rolled back)", err, apperr.NotFound)
+	})
+}

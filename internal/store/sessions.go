@@ -388,3 +388,54 @@ func (s *Store) rotateRefreshTokenTx(ctx context.Context, appID, oldID string, c
 	}
 	return err == nil, err
 }
+
+// OpenSession records a sign-in as one change: the user's login success
+// at loginAt (RecordLoginSuccess: failures and lock cleared), the new
+// session, its first refresh token and the audit event ev. On Postgres it
+// is one statement of data-modifying WITHs, with no transaction of its own
+// (inside one, it joins it): the foreign keys, checked at the statement's
+// end, fail it whole when the user is gone. SQLite runs the four writes in
+// a transaction. NotFound when the app or user does not exist.
+func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identity.Session, first identity.RefreshToken, ev identity.AuditEvent) error {
+	const op = "store.OpenSession"
+	srow, rt := toSessionRow(sess), toRefreshTokenRow(first)
+	ae, err := toAuditEventRow(ev)
+	if err != nil {
+		return apperr.Wrap(err, apperr.Internal, op)
+	}
+	if s.dialect != Postgres {
+		return s.InTx(ctx, func(its identity.Store) error {
+			tx := its.(*Store)
+			if err := tx.RecordLoginSuccess(ctx, sess.AppID, sess.UserID, loginAt); err != nil {
+				return err
+			}
+			for _, row := range []any{&srow, &rt, &ae} {
+				if _, err := tx.idb.NewInsert().Model(row).Exec(ctx); err != nil {
+					return wrap(err, op)
+				}
+			}
+			return nil
+		})
+	}
+	var n int
+	err = s.idb.NewSelect().
+		With("signed_in", s.idb.NewUpdate().Model((*userRow)(nil)).
+			Set("failed_logins = 0").
+			Set("locked_until = NULL").
+			Set("last_login_at = ?", loginAt.UTC()).
+			Where("app_id = ? AND id = ?", sess.AppID, sess.UserID).
+			Returning("id")).
+		With("opened", s.idb.NewInsert().Model(&srow)).
+		With("issued", s.idb.NewInsert().Model(&rt)).
+		With("audited", s.idb.NewInsert().Model(&ae)).
+		TableExpr("signed_in").
+		ColumnExpr("count(*)").
+		Scan(ctx, &n)
+	if err != nil {
+		return wrap(err, op)
+	}
+	if n == 0 { // the foreign keys fail the statement first; this is their backstop
+		return notFound(op)
+	}
+	return nil
+}
