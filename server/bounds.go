@@ -85,11 +85,13 @@ func withBodyLimit(next http.Handler) http.Handler {
 }
 
 // compressMinBytes is the smallest response a handler gzips when the
-// client accepts it. Nearly every answer (a session is about 1.5 KiB,
-// most are far smaller) would gain a few hundred bytes at most while
-// costing a gzip writer's CPU and allocations; past a kilobyte or so
-// (user lists, audit pages, exports) compression pays.
-const compressMinBytes = 1024
+// client accepts it. A session, the answer of every sign-in and refresh,
+// is about 1 KiB in protobuf (1,056 bytes in BenchmarkRefreshChain) and
+// more in JSON, mostly a signed JWT and random tokens that gzip barely
+// shrinks, so compressing it costs a gzip writer's CPU and allocations for
+// a few hundred bytes; the answers that do compress well (user lists,
+// audit pages, exports, templates) are larger than this.
+const compressMinBytes = 4 << 10
 
 // readBound returns the Connect options that bound a decoded message to max
 // bytes, decompressed size included, and compress only responses of at

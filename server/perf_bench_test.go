@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
 	"github.com/cosync/cosync-auth/internal/config"
@@ -52,6 +54,7 @@ func BenchmarkRefreshChain(b *testing.B) {
 	app := e.appWithNameField(b, dev)
 	token := e.signUp(b, dev, app, "ann@example.com").GetRefreshToken()
 	ctx := as(context.Background(), app, "")
+	size := 0
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -60,7 +63,10 @@ func BenchmarkRefreshChain(b *testing.B) {
 			b.Fatalf("RefreshSession = %v", err)
 		}
 		token = res.GetSession().GetRefreshToken()
+		size = proto.Size(res)
 	}
+	// Beside compressMinBytes: whether a refresh's answer is gzipped.
+	b.ReportMetric(float64(size), "response-bytes")
 }
 
 // BenchmarkLoginHTTP is one password Login over real HTTP against a
