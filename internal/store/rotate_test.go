@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -204,7 +205,7 @@ func TestOpenSession(t *testing.T) {
 			}
 			return errRollback
 		})
-		if err != errRollback {
+		if !errors.Is(err, errRollback) {
 			t.Fatalf("InTx = %v, want the rollback error", err)
 		}
 		_, err = s.GetSession(ctx, "app1", "s3")
