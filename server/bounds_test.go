@@ -325,8 +325,8 @@ func TestSlowClientsCutOff(t *testing.T) {
 }
 
 // TestExpensiveCallsShed: with every slot of the gate held by a Login that
-// cannot finish, the next Login is refused at once with Unavailable, the
-// reason UNAVAILABLE and a retry delay; so is the facade; cheap calls still
+// cannot finish, the next Login is refused at once with ResourceExhausted,
+// the reason RATE_LIMITED and a retry delay; so is the facade; cheap calls still
 // pass; and once the held calls finish, Login works again.
 func TestExpensiveCallsShed(t *testing.T) {
 	t.Parallel()
@@ -351,7 +351,7 @@ func TestExpensiveCallsShed(t *testing.T) {
 	<-entered
 
 	err := login()
-	wantReason(t, "Login with the gate full", err, connect.CodeUnavailable, apperr.ReasonUnavailable)
+	wantReason(t, "Login with the gate full", err, connect.CodeResourceExhausted, apperr.ReasonRateLimited)
 	var ce *connect.Error
 	if errors.As(err, &ce) && ce.Meta().Get("Retry-After") == "" {
 		t.Errorf("Login with the gate full: no Retry-After header")
@@ -361,8 +361,8 @@ func TestExpensiveCallsShed(t *testing.T) {
 		t.Fatal(ferr)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
-		t.Errorf("facade login with the gate full = %d (Retry-After %q), want 503 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("facade login with the gate full = %d (Retry-After %q), want 429 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 	if _, err := e.admin.ListApps(as(ctx, "", dev), &adminv1.ListAppsRequest{}); err != nil {
 		t.Errorf("ListApps (not gated) with the gate full = %v, want it to pass", err)
@@ -377,5 +377,52 @@ func TestExpensiveCallsShed(t *testing.T) {
 	}
 	if err := login(); err != nil {
 		t.Errorf("Login after the gate emptied = %v, want a session", err)
+	}
+}
+
+// TestCompressMinBytes: a client that accepts gzip gets a small answer
+// (GetApplication) as it is and a large one (the signing keys, with PEM
+// and JWK, after four rotations) gzipped.
+func TestCompressMinBytes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sqliteStore(t))
+	dev := e.developer(t, "dev@example.com")
+	app := e.appWithNameField(t, dev)
+	for range 4 {
+		if _, err := e.admin.RotateSigningKey(as(context.Background(), "", dev), &adminv1.RotateSigningKeyRequest{AppId: app}); err != nil {
+			t.Fatalf("RotateSigningKey = %v", err)
+		}
+	}
+	for _, tc := range []struct {
+		name, path, body, app, bearer string
+		gzipped                       bool
+	}{
+		{"GetApplication", "/cosync.auth.v1.AuthService/GetApplication", `{}`, app, "", false},
+		{"ListSigningKeys", "/cosync.admin.v1.AdminService/ListSigningKeys", `{"app_id":"` + app + `"}`, "", dev, true},
+	} {
+		req, err := http.NewRequest(http.MethodPost, e.url+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Encoding", "gzip") // set by hand, so the transport does not inflate it
+		if tc.app != "" {
+			req.Header.Set("Cosync-App-Id", tc.app)
+		}
+		if tc.bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.bearer)
+		}
+		res, err := e.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s = %d %s", tc.name, res.StatusCode, body)
+		}
+		if got := res.Header.Get("Content-Encoding") == "gzip"; got != tc.gzipped {
+			t.Errorf("%s: %d bytes on the wire, gzipped %v, want %v (threshold %d)", tc.name, len(body), got, tc.gzipped, compressMinBytes)
+		}
 	}
 }

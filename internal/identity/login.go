@@ -392,20 +392,20 @@ func (s *Service) signIn(ctx context.Context, c Caller, a App, u User, action st
 	if err != nil {
 		return SessionTokens{}, err
 	}
-	err = s.store.InTx(ctx, func(tx Store) error {
-		if extra != nil {
+	// The sign-in's own writes are one store call, one statement on
+	// Postgres; only a flow with extra steps needs a transaction around it.
+	ev := s.stamped(AuditEvent{AppID: a.ID, Action: action, ActorID: u.ID, SubjectID: u.ID, IP: c.IP, OccurredAt: now})
+	open := func(st Store) error { return st.OpenSession(ctx, now, p.row, p.refresh, ev) }
+	if extra == nil {
+		err = open(s.store)
+	} else {
+		err = s.store.InTx(ctx, func(tx Store) error {
 			if err := extra(tx); err != nil {
 				return err
 			}
-		}
-		if err := tx.RecordLoginSuccess(ctx, a.ID, u.ID, now); err != nil {
-			return err
-		}
-		if err := p.store(ctx, tx, true); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, AuditEvent{AppID: a.ID, Action: action, ActorID: u.ID, SubjectID: u.ID, IP: c.IP})
-	})
+			return open(tx)
+		})
+	}
 	if err != nil {
 		return SessionTokens{}, err
 	}

@@ -269,6 +269,12 @@ func (s *Service) activeApp(ctx context.Context, appID string) (App, error) {
 
 // audit fills the event's id and time and stores it through st (a tx).
 func (s *Service) audit(ctx context.Context, st Store, e AuditEvent) error {
+	return st.InsertAuditEvent(ctx, s.stamped(e))
+}
+
+// stamped is e ready to store: a new id, and the time (now) and outcome
+// (success) unless set.
+func (s *Service) stamped(e AuditEvent) AuditEvent {
 	e.ID = newID()
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = s.clock()
@@ -276,7 +282,7 @@ func (s *Service) audit(ctx context.Context, st Store, e AuditEvent) error {
 	if e.Outcome == "" {
 		e.Outcome = OutcomeSuccess
 	}
-	return st.InsertAuditEvent(ctx, e)
+	return e
 }
 
 // auditFailure records a failed attempt outside any transaction; a failure

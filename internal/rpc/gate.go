@@ -23,7 +23,9 @@ const GateRetryAfter = time.Second
 // Gate bounds how many expensive calls — those that hash a password
 // (argon2id holds its memory for the whole computation) or sign a token —
 // are in progress at once. A call past the bound is refused at once with
-// Unavailable, reason UNAVAILABLE and a retry delay, rather than waiting:
+// ResourceExhausted, reason RATE_LIMITED and a retry delay (the server's
+// own rate, reached; clients back off as from any rate limit, and nothing
+// reads as the server being down), rather than waiting:
 // the hasher's own slots make admitted calls take turns, and the gate keeps
 // that queue, and the memory of the requests in it, bounded.
 //
@@ -69,7 +71,7 @@ func (g *Gate) Enter(ctx context.Context, procedure string) (release func(), err
 	select {
 	case g.slots <- struct{}{}:
 	default:
-		return nil, apperr.New(apperr.Unavailable, apperr.ReasonUnavailable,
+		return nil, apperr.New(apperr.RateLimited, apperr.ReasonRateLimited,
 			"the server is busy; try again shortly").WithRetryAfter(GateRetryAfter)
 	}
 	if fn := g.entered.Load(); fn != nil {
@@ -96,13 +98,13 @@ func (g *Gate) Interceptor() connect.UnaryInterceptorFunc {
 }
 
 // Handler gates every request to next (the CosyncJWT facade, whose routes
-// nearly all hash or sign), answering a refused one 503 with Retry-After.
+// nearly all hash or sign), answering a refused one 429 with Retry-After.
 func (g *Gate) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		release, err := g.Enter(r.Context(), r.URL.Path)
 		if err != nil {
 			w.Header().Set("Retry-After", "1")
-			http.Error(w, "the server is busy; try again shortly", http.StatusServiceUnavailable)
+			http.Error(w, "the server is busy; try again shortly", http.StatusTooManyRequests)
 			return
 		}
 		defer release()

@@ -9,7 +9,7 @@ import (
 )
 
 // TestGateSheds: with every slot held, the next call is refused at once
-// with Unavailable, reason UNAVAILABLE and a retry delay; a released slot
+// with ResourceExhausted, reason RATE_LIMITED and a retry delay; a released slot
 // admits again.
 func TestGateSheds(t *testing.T) {
 	t.Parallel()
@@ -24,8 +24,8 @@ func TestGateSheds(t *testing.T) {
 		releases = append(releases, rel)
 	}
 	_, err := g.Enter(ctx, "/p")
-	if apperr.KindOf(err) != apperr.Unavailable || apperr.ReasonOf(err) != apperr.ReasonUnavailable {
-		t.Fatalf("Enter when full = %v, want Unavailable/UNAVAILABLE", err)
+	if apperr.KindOf(err) != apperr.RateLimited || apperr.ReasonOf(err) != apperr.ReasonRateLimited {
+		t.Fatalf("Enter when full = %v, want RateLimited/RATE_LIMITED", err)
 	}
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || ae.RetryAfter() != GateRetryAfter {

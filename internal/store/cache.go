@@ -82,6 +82,29 @@ func (s *Store) getCachedApp(ctx context.Context, id string) (identity.App, erro
 	return appFromRow(row, op)
 }
 
+// AppExists reports whether the app id exists, through the cache: a fresh
+// cached row answers without decoding its settings (what GetApp pays on
+// every call), which is the whole cost of a cached read for the public
+// documents (JWKS, OpenID configuration) that only need to know the app is
+// there. A miss loads and caches the row as GetApp does.
+func (s *Store) AppExists(ctx context.Context, id string) (bool, error) {
+	if !s.inTx {
+		c := s.cache
+		c.mu.Lock()
+		e, ok := c.apps[id]
+		fresh := ok && c.ready && c.now().Before(e.expires)
+		c.mu.Unlock()
+		if fresh {
+			return true, nil
+		}
+	}
+	_, err := s.GetApp(ctx, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // appFromRow decodes a row afresh on every read, so callers never share
 // the settings' slices.
 func appFromRow(row appRow, op string) (identity.App, error) {

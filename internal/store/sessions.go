@@ -176,26 +176,43 @@ func (s *Store) FindRefreshToken(ctx context.Context, appID, hash string) (ident
 	return row.refreshToken(), nil
 }
 
-// refreshSessionRow is a refresh token read with its session in one
-// statement (a join), for RefreshSession.
+// refreshSessionRow is a refresh token read with its session and the
+// session's user in one statement (joins), for RefreshSession.
 type refreshSessionRow struct {
 	refreshTokenRow `bun:",extend"`
-	Session         *sessionRow `bun:"rel:belongs-to,join:session_id=id,join:app_id=app_id"`
+	Session         *sessionUserRow `bun:"rel:belongs-to,join:session_id=id,join:app_id=app_id"`
 }
 
-// FindRefreshSession is FindRefreshToken and GetSession of its session in
-// one round trip. NotFound when there is no such token.
-func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (identity.RefreshToken, identity.Session, error) {
+type sessionUserRow struct {
+	sessionRow `bun:",extend"`
+	User       *userRow `bun:"rel:belongs-to,join:user_id=id,join:app_id=app_id"`
+}
+
+// FindRefreshSession is FindRefreshToken, GetSession of its session and
+// GetUser of the session's user in one round trip. NotFound when there is
+// no such token.
+func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (identity.RefreshToken, identity.Session, identity.User, error) {
 	const op = "store.FindRefreshSession"
 	var row refreshSessionRow
-	err := s.idb.NewSelect().Model(&row).Relation("Session").Where("rt.app_id = ? AND rt.hash = ?", appID, hash).Scan(ctx)
+	err := s.idb.NewSelect().Model(&row).
+		ColumnExpr("rt.*").
+		Relation("Session").
+		Relation("Session.User", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(userColumns...) }).
+		// The hash stays in the database, as findUser keeps it.
+		ColumnExpr(`"session__user"."password_hash" IS NOT NULL AS "session__user__has_password"`).
+		Where("rt.app_id = ? AND rt.hash = ?", appID, hash).
+		Scan(ctx)
 	if err != nil {
-		return identity.RefreshToken{}, identity.Session{}, wrap(err, op)
+		return identity.RefreshToken{}, identity.Session{}, identity.User{}, wrap(err, op)
 	}
-	if row.Session == nil { // the foreign key makes this impossible
-		return identity.RefreshToken{}, identity.Session{}, apperr.Wrap(errors.New("refresh token without its session"), apperr.Internal, op)
+	if row.Session == nil || row.Session.User == nil { // the foreign keys make this impossible
+		return identity.RefreshToken{}, identity.Session{}, identity.User{}, apperr.Wrap(errors.New("refresh token without its session or user"), apperr.Internal, op)
 	}
-	return row.refreshToken(), row.Session.session(), nil
+	u, err := row.Session.User.user()
+	if err != nil {
+		return identity.RefreshToken{}, identity.Session{}, identity.User{}, apperr.Wrap(err, apperr.Internal, op)
+	}
+	return row.refreshToken(), row.Session.session(), u, nil
 }
 
 // MarkRefreshTokenRotated sets the token's rotation time to now if it is
@@ -264,4 +281,161 @@ func (s *Store) ListActiveSessions(ctx context.Context, appID, userID string, no
 		out[i] = r.session()
 	}
 	return out, nil
+}
+
+// RotateRefreshToken spends the token oldID of appID and stores next, its
+// successor, with the audit event ev, as one change; the session's last
+// use becomes next.CreatedAt. The token is spent if it is unrotated (it is
+// marked rotated at next.CreatedAt) or was rotated at or after cutoff (a
+// client's concurrent retry within the grace, which gets a sibling). When
+// it was rotated before cutoff (reuse) RotateRefreshToken stores nothing
+// and reports false. NotFound when there is no such token.
+//
+// On Postgres this is one statement, with no transaction around it: the
+// mark, the session's last use and both inserts are data-modifying WITHs
+// that run only if the mark matched, and the mark's WHERE is rechecked on
+// the latest row version when another refresh holds the row, so two racing
+// calls settle on the row lock as the grace says. SQLite has no
+// data-modifying WITH: it runs the same steps in one transaction, which
+// takes the write lock when it begins.
+func (s *Store) RotateRefreshToken(ctx context.Context, appID, oldID string, cutoff time.Time, next identity.RefreshToken, ev identity.AuditEvent) (bool, error) {
+	const op = "store.RotateRefreshToken"
+	rt := toRefreshTokenRow(next)
+	ae, err := toAuditEventRow(ev)
+	if err != nil {
+		return false, apperr.Wrap(err, apperr.Internal, op)
+	}
+	if rt.AppID != appID || ae.AppID != appID {
+		return false, apperr.Wrap(errors.New("token or event of another app"), apperr.Internal, op)
+	}
+	cutoff = cutoff.UTC()
+	if s.dialect != Postgres {
+		return s.rotateRefreshTokenTx(ctx, appID, oldID, cutoff, rt, ae)
+	}
+	var parent, details *string // NULL for empty, as the row types' nullzero write them
+	if rt.ParentID != "" {
+		parent = &rt.ParentID
+	}
+	if ae.Details != "" {
+		details = &ae.Details
+	}
+	var n int
+	err = s.idb.NewRaw(`WITH spent AS (
+			UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, ?::timestamptz)
+			WHERE app_id = ? AND id = ? AND (rotated_at IS NULL OR rotated_at >= ?::timestamptz)
+			RETURNING session_id
+		), used AS (
+			UPDATE sessions SET last_used_at = ?::timestamptz WHERE app_id = ? AND id IN (SELECT session_id FROM spent)
+		), issued AS (
+			INSERT INTO refresh_tokens (id, app_id, session_id, parent_id, hash, created_at, expires_at)
+			SELECT ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
+		), audited AS (
+			INSERT INTO audit_events (id, app_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
+		)
+		SELECT count(*) FROM spent`,
+		rt.CreatedAt, appID, oldID, cutoff,
+		rt.CreatedAt, appID,
+		rt.ID, rt.AppID, rt.SessionID, parent, rt.Hash, rt.CreatedAt, rt.ExpiresAt,
+		ae.ID, ae.AppID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt,
+	).Scan(ctx, &n)
+	if err != nil {
+		return false, wrap(err, op)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	return false, s.mustExist(ctx, op, (*refreshTokenRow)(nil), appID, oldID)
+}
+
+// errRotatedBefore rolls back rotateRefreshTokenTx when the token was spent
+// before the grace began.
+var errRotatedBefore = errors.New("refresh token rotated before the cutoff")
+
+// rotateRefreshTokenTx is RotateRefreshToken in a transaction, for SQLite.
+func (s *Store) rotateRefreshTokenTx(ctx context.Context, appID, oldID string, cutoff time.Time, rt refreshTokenRow, ae auditEventRow) (bool, error) {
+	const op = "store.RotateRefreshToken"
+	err := s.InTx(ctx, func(its identity.Store) error {
+		tx := its.(*Store)
+		won, err := tx.MarkRefreshTokenRotated(ctx, appID, oldID, rt.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if !won {
+			var old refreshTokenRow
+			if err := tx.idb.NewSelect().Model(&old).Column("rotated_at").Where("app_id = ? AND id = ?", appID, oldID).Scan(ctx); err != nil {
+				return wrap(err, op)
+			}
+			if old.RotatedAt.Before(cutoff) {
+				return errRotatedBefore
+			}
+			_, err := tx.idb.NewUpdate().Model((*sessionRow)(nil)).
+				Set("last_used_at = ?", rt.CreatedAt).
+				Where("app_id = ? AND id = ?", appID, rt.SessionID).
+				Exec(ctx)
+			if err != nil {
+				return wrap(err, op)
+			}
+		}
+		if _, err := tx.idb.NewInsert().Model(&rt).Exec(ctx); err != nil {
+			return wrap(err, op)
+		}
+		_, err = tx.idb.NewInsert().Model(&ae).Exec(ctx)
+		return wrap(err, op)
+	})
+	if errors.Is(err, errRotatedBefore) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// OpenSession records a sign-in as one change: the user's login success
+// at loginAt (RecordLoginSuccess: failures and lock cleared), the new
+// session, its first refresh token and the audit event ev. On Postgres it
+// is one statement of data-modifying WITHs, with no transaction of its own
+// (inside one, it joins it): the foreign keys, checked at the statement's
+// end, fail it whole when the user is gone. SQLite runs the four writes in
+// a transaction. NotFound when the app or user does not exist.
+func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identity.Session, first identity.RefreshToken, ev identity.AuditEvent) error {
+	const op = "store.OpenSession"
+	srow, rt := toSessionRow(sess), toRefreshTokenRow(first)
+	ae, err := toAuditEventRow(ev)
+	if err != nil {
+		return apperr.Wrap(err, apperr.Internal, op)
+	}
+	if s.dialect != Postgres {
+		return s.InTx(ctx, func(its identity.Store) error {
+			tx := its.(*Store)
+			if err := tx.RecordLoginSuccess(ctx, sess.AppID, sess.UserID, loginAt); err != nil {
+				return err
+			}
+			for _, row := range []any{&srow, &rt, &ae} {
+				if _, err := tx.idb.NewInsert().Model(row).Exec(ctx); err != nil {
+					return wrap(err, op)
+				}
+			}
+			return nil
+		})
+	}
+	var n int
+	err = s.idb.NewSelect().
+		With("signed_in", s.idb.NewUpdate().Model((*userRow)(nil)).
+			Set("failed_logins = 0").
+			Set("locked_until = NULL").
+			Set("last_login_at = ?", loginAt.UTC()).
+			Where("app_id = ? AND id = ?", sess.AppID, sess.UserID).
+			Returning("id")).
+		With("opened", s.idb.NewInsert().Model(&srow)).
+		With("issued", s.idb.NewInsert().Model(&rt)).
+		With("audited", s.idb.NewInsert().Model(&ae)).
+		TableExpr("signed_in").
+		ColumnExpr("count(*)").
+		Scan(ctx, &n)
+	if err != nil {
+		return wrap(err, op)
+	}
+	if n == 0 { // the foreign keys fail the statement first; this is their backstop
+		return notFound(op)
+	}
+	return nil
 }

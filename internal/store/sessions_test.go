@@ -111,7 +111,8 @@ func TestRefreshTokens(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
 		createApp(t, s, "app1")
-		createUser(t, s, newUser("app1", "u1", "a@example.com", ""))
+		// With a password, so the joined read must say HasPassword without reading the hash.
+		noErr(t, "CreateUser", s.CreateUser(ctx, newUser("app1", "u1", "a@example.com", ""), "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"))
 		noErr(t, "CreateSession", s.CreateSession(ctx, newSession("s1", "u1")))
 
 		first := identity.RefreshToken{ID: "r1", AppID: "app1", SessionID: "s1", Hash: "h1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
@@ -136,13 +137,19 @@ func TestRefreshTokens(t *testing.T) {
 		// The same reads in one statement, with the session.
 		sess, err := s.GetSession(ctx, "app1", "s1")
 		noErr(t, "GetSession", err)
-		gotRT, gotSess, err := s.FindRefreshSession(ctx, "app1", child.Hash)
+		user, err := s.GetUser(ctx, "app1", sess.UserID)
+		noErr(t, "GetUser", err)
+		gotRT, gotSess, gotUser, err := s.FindRefreshSession(ctx, "app1", child.Hash)
 		noErr(t, "FindRefreshSession", err)
 		equal(t, "FindRefreshSession token", gotRT, child)
 		equal(t, "FindRefreshSession session", gotSess, sess)
-		_, _, err = s.FindRefreshSession(ctx, "app1", "nope")
+		equal(t, "FindRefreshSession user", gotUser, user)
+		if !gotUser.HasPassword {
+			t.Errorf("FindRefreshSession user: HasPassword = false, want true")
+		}
+		_, _, _, err = s.FindRefreshSession(ctx, "app1", "nope")
 		wantKind(t, "FindRefreshSession(unknown)", err, apperr.NotFound)
-		_, _, err = s.FindRefreshSession(ctx, "app2", "h1")
+		_, _, _, err = s.FindRefreshSession(ctx, "app2", "h1")
 		wantKind(t, "FindRefreshSession(other app)", err, apperr.NotFound)
 		_, err = s.MarkRefreshTokenRotated(ctx, "app1", "nope", t0)
 		wantKind(t, "MarkRefreshTokenRotated(unknown)", err, apperr.NotFound)
