@@ -27,9 +27,8 @@ func BenchmarkJWKSHandler(b *testing.B) {
 	e := newEnv(b, sqliteStore(b))
 	dev := e.developer(b, "dev@example.com")
 	app := e.appWithNameField(b, dev)
-	p := *e.p
-	p.log = newLogger(config.Config{LogLevel: "info", LogFormat: "json"}, io.Discard)
-	h := handler(&p)
+	e.p.log = newLogger(config.Config{LogLevel: "info", LogFormat: "json"}, io.Discard) // this env's own parts
+	h := handler(e.p)
 	req := httptest.NewRequest(http.MethodGet, "/apps/"+app+"/.well-known/jwks.json", nil)
 	b.ReportAllocs()
 	b.ResetTimer()
