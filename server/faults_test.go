@@ -36,16 +36,6 @@ import (
 
 const faultCallDeadline = time.Minute
 
-// faultBinary builds the server into the test's temporary directory.
-func faultBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cosync-auth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // faultServer is one `cosync-auth serve` process.
 type faultServer struct {
 	cmd  *exec.Cmd
@@ -59,7 +49,7 @@ type faultServer struct {
 // developer, faultDev, created first) and waits until it is ready.
 func startFaultServer(t *testing.T, settings ...string) *faultServer {
 	t.Helper()
-	bin := faultBinary(t)
+	bin := buildBinary(t)
 	addr := freeAddr(t)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "COSYNC_DATA_DIR=" + t.TempDir(),
 		"COSYNC_ADDR=" + addr, "COSYNC_PUBLIC_URL=http://" + addr, "COSYNC_LOG_LEVEL=warn", "COSYNC_LOG_FORMAT=text"}

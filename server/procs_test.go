@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -29,20 +30,76 @@ import (
 	"github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1/authv1connect"
 
 	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
 
 // replicaHeader is the response header the in-test proxy adds: the index
 // of the replica that answered.
 const replicaHeader = "Test-Replica"
 
-// buildBinary builds the cosync-auth binary once for tb.
+// built is the cosync-auth binary of this test run: every test that runs
+// the real binary shares one build (TestMain removes it at the end).
+var built struct {
+	once     sync.Once
+	dir, bin string
+	out      []byte
+	err      error
+}
+
+// buildBinary returns the cosync-auth binary built from this package,
+// building it on the first call of the run.
 func buildBinary(tb testing.TB) string {
 	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "cosync-auth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "cosync-auth-test-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "cosync-auth")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		tb.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return built.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// docsServer starts `cosync-auth serve` for a docs test the way a reader
+// does, in a fresh directory with the binary at ./bin/cosync-auth, on
+// SQLite or (db "postgres") an empty Postgres database. It returns that
+// directory, the server's URL, the environment the docs' commands run
+// with, and the server's log.
+func docsServer(t *testing.T, db string) (dir, base string, env []string, log *bytes.Buffer) {
+	t.Helper()
+	dir = t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(buildBinary(t), filepath.Join(dir, "bin", "cosync-auth")); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	base = "http://" + addr
+	env = append(os.Environ(), "COSYNC_ADDR="+addr, "COSYNC_PUBLIC_URL="+base, "COSYNC_LOG_LEVEL=warn")
+	if db == "postgres" {
+		env = append(env, "COSYNC_DATABASE_URL="+storetest.EmptyPostgres(t))
+	}
+	log = &bytes.Buffer{}
+	srv := exec.Command(filepath.Join(dir, "bin", "cosync-auth"), "serve")
+	srv.Dir, srv.Env, srv.Stdout, srv.Stderr = dir, env, log, log
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	waitReady(t, base, log)
+	return dir, base, env, log
 }
 
 // roundRobin is a reverse proxy that hands request k to replica k mod n,

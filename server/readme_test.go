@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -22,7 +21,6 @@ import (
 	authv1 "github.com/cosync/cosync-auth/sdk/go/cosync/auth/v1"
 
 	"github.com/cosync/cosync-auth/internal/config"
-	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
 
 // docSection returns the text of file (a path from the repository root,
@@ -114,33 +112,9 @@ func TestREADMEWalkthrough(t *testing.T) {
 		t.Fatalf("walkthrough or lifecycle script looks incomplete:\n%s\n%s", walk, life)
 	}
 	script := walk + life
-	bin := filepath.Join(t.TempDir(), "cosync-auth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(bin, filepath.Join(dir, "bin", "cosync-auth")); err != nil {
-				t.Fatal(err)
-			}
-			addr := freeAddr(t)
-			base := "http://" + addr
-			env := append(os.Environ(), "COSYNC_ADDR="+addr, "COSYNC_PUBLIC_URL="+base, "COSYNC_LOG_LEVEL=warn")
-			if db == "postgres" {
-				env = append(env, "COSYNC_DATABASE_URL="+storetest.EmptyPostgres(t))
-			}
-			var serverLog bytes.Buffer
-			srv := exec.Command(filepath.Join(dir, "bin", "cosync-auth"), "serve")
-			srv.Dir, srv.Env, srv.Stdout, srv.Stderr = dir, env, &serverLog, &serverLog
-			if err := srv.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-			waitReady(t, base, &serverLog)
+			dir, base, env, serverLog := docsServer(t, db)
 
 			sh := strings.ReplaceAll(script, "http://localhost:8080", base)
 			cmd := exec.Command("bash", "-euo", "pipefail", "-c", sh)
