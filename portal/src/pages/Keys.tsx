@@ -23,7 +23,7 @@ export function KeysPage({ app }: { app: App }) {
   const [confirming, setConfirming] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [note, setNote] = useState("");
-  const canRotate = app.role === MemberRole.OWNER || app.role === MemberRole.ADMIN;
+  const canRotate = app.role === MemberRole.OWNER; // rotating a key is an owner's call, as the server rules
   const lifetime = formatDuration(app.settings?.tokenLifetime) || "1h";
   const retire = formatDuration(app.settings?.keyRotation?.retireAfter) || `${lifetime} plus 1h`;
 
@@ -76,7 +76,7 @@ export function KeysPage({ app }: { app: App }) {
         <ErrorBanner problem={problem} />
         <Notice>{note}</Notice>
         {!canRotate ? (
-          <p className="hint">Only owners and admins rotate keys.</p>
+          <p className="hint">Only owners rotate keys.</p>
         ) : confirming ? (
           <div className="actions" role="group" aria-label="Confirm rotation">
             <button type="button" className="danger" onClick={doRotate} disabled={rotate.isPending}>
