@@ -167,7 +167,7 @@ func Settings() []Setting {
 		{"COSYNC_READ_HEADER_TIMEOUT", "read-header-timeout", "10s", "how long a client may take to send a request's headers", "", dur(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
 		{"COSYNC_READ_TIMEOUT", "read-timeout", "30s", "how long a client may take to send a whole request, body included (a slow body is cut off)", "", dur(func(c *Config) *time.Duration { return &c.ReadTimeout })},
 		{"COSYNC_IDLE_TIMEOUT", "idle-timeout", "2m", "how long an idle keep-alive connection stays open", "", dur(func(c *Config) *time.Duration { return &c.IdleTimeout })},
-		{"COSYNC_MAX_EXPENSIVE_CALLS", "max-expensive-calls", strconv.Itoa(8 * runtime.NumCPU()), "calls that hash a password or sign a token in progress at once; more are refused with Unavailable and a retry delay", "8 per CPU", num(func(c *Config) *int { return &c.MaxExpensiveCalls })},
+		{"COSYNC_MAX_EXPENSIVE_CALLS", "max-expensive-calls", strconv.Itoa(8 * runtime.NumCPU()), "calls that hash a password or sign a token in progress at once; more are refused with ResourceExhausted (`RATE_LIMITED`) and a retry delay", "8 per CPU", num(func(c *Config) *int { return &c.MaxExpensiveCalls })},
 		{"COSYNC_ARGON2_MEMORY_KIB", "argon2-memory-kib", "19456", "argon2id memory per hash in KiB (at least 19456)", "", num(func(c *Config) *int { return &c.Argon2MemoryKiB })},
 		{"COSYNC_ARGON2_ITERATIONS", "argon2-iterations", "2", "argon2id passes (at least 2)", "", num(func(c *Config) *int { return &c.Argon2Iterations })},
 		{"COSYNC_ARGON2_PARALLELISM", "argon2-parallelism", "1", "argon2id lanes", "", num(func(c *Config) *int { return &c.Argon2Parallelism })},
