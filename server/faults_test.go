@@ -163,6 +163,22 @@ func (l *load) loop(call func(ctx context.Context) outcome) {
 	})
 }
 
+// signInLoops adds two loops for one user: password logins, and a chain
+// of refreshes, each with the token the last one returned.
+func (l *load) signInLoops(auth authv1connect.AuthServiceClient, app, email, refresh string) {
+	l.loop(func(ctx context.Context) outcome {
+		_, err := auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: email, Password: faultPassword})
+		return outcome{op: "login", err: err}
+	})
+	l.loop(func(ctx context.Context) outcome {
+		res, err := auth.RefreshSession(as(ctx, app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
+		if err == nil {
+			refresh = res.GetSession().GetRefreshToken()
+		}
+		return outcome{op: "refresh", err: err}
+	})
+}
+
 // Stop ends the loops and returns every outcome.
 func (l *load) Stop() []outcome {
 	close(l.stop)
@@ -261,17 +277,7 @@ func TestSIGTERMDrains(t *testing.T) {
 		// Keep-alive connections (one pool per worker) and, for the JWKS,
 		// a new connection per request.
 		auth, _ := faultClient(s.url)
-		l.loop(func(ctx context.Context) outcome {
-			_, err := auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: email, Password: faultPassword})
-			return outcome{op: "login", err: err}
-		})
-		l.loop(func(ctx context.Context) outcome {
-			res, err := auth.RefreshSession(as(ctx, app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
-			if err == nil {
-				refresh = res.GetSession().GetRefreshToken()
-			}
-			return outcome{op: "refresh", err: err}
-		})
+		l.signInLoops(auth, app, email, refresh)
 	}
 	_, jwksHC := faultClient(s.url)
 	jwksHC.Transport.(*http.Transport).DisableKeepAlives = true
@@ -432,17 +438,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	var seq atomic.Int64
 	for email, refresh := range users {
 		auth, hc := faultClient(s.url)
-		l.loop(func(ctx context.Context) outcome {
-			_, err := auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: email, Password: faultPassword})
-			return outcome{op: "login", err: err}
-		})
-		l.loop(func(ctx context.Context) outcome {
-			res, err := auth.RefreshSession(as(ctx, app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
-			if err == nil {
-				refresh = res.GetSession().GetRefreshToken()
-			}
-			return outcome{op: "refresh", err: err}
-		})
+		l.signInLoops(auth, app, email, refresh)
 		l.loop(func(ctx context.Context) outcome {
 			email := fmt.Sprintf("load%d@example.com", seq.Add(1))
 			res, err := auth.SignUp(as(ctx, app, ""), &authv1.SignUpRequest{Handle: email, Password: faultPassword})
@@ -556,17 +552,7 @@ func TestVaultRestartUnderLoad(t *testing.T) {
 	l := newLoad()
 	for email, refresh := range users {
 		auth, _ := faultClient(s.url)
-		l.loop(func(ctx context.Context) outcome {
-			_, err := auth.Login(as(ctx, app, ""), &authv1.LoginRequest{Handle: email, Password: faultPassword})
-			return outcome{op: "login", err: err}
-		})
-		l.loop(func(ctx context.Context) outcome {
-			res, err := auth.RefreshSession(as(ctx, app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
-			if err == nil {
-				refresh = res.GetSession().GetRefreshToken()
-			}
-			return outcome{op: "refresh", err: err}
-		})
+		l.signInLoops(auth, app, email, refresh)
 	}
 	// each: both kinds of call ended n times as wanted within phase.
 	each := func(phase int32, failed bool, n int) func([]outcome) bool {
