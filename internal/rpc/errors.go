@@ -40,7 +40,8 @@ var codes = map[apperr.Kind]connect.Code{
 // code, the reason becomes an ErrorInfo, violations a BadRequest, a retry
 // delay a RetryInfo. Internal errors are logged with their cause and reach
 // the client as a bare "internal error". nil stays nil; Connect errors pass
-// through; a cancellation answers Canceled. A deadline answers
+// through; a cancellation (of the error's cause or of the request's own
+// context) answers Canceled. A deadline answers
 // DeadlineExceeded when the request's context ran out or the error has no
 // domain kind; a typed error that merely wraps a dependency's timeout keeps
 // its kind (Unavailable for a hung Vault).
@@ -52,7 +53,10 @@ func Error(ctx context.Context, log *slog.Logger, err error) error {
 	if errors.As(err, &ce) {
 		return ce
 	}
-	if errors.Is(err, context.Canceled) {
+	// A client that went away is not a failing dependency, whatever the
+	// driver made of it: pgdriver cuts a canceled query short with a
+	// deadline on its socket, which reads as an i/o timeout.
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
 		return connect.NewError(connect.CodeCanceled, errors.New("request canceled"))
 	}
 	var e *apperr.Error

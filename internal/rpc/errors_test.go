@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -353,6 +355,27 @@ func TestErrorClientDeadline(t *testing.T) {
 	}
 	if info := detail[*errdetails.ErrorInfo](t, ce); info == nil || info.Reason != string(apperr.ReasonSignerUnavailable) {
 		t.Errorf("Error(live ctx, %v) ErrorInfo = %v, want reason %s", err, info, apperr.ReasonSignerUnavailable)
+	}
+}
+
+// TestErrorClientCanceled: a request its client canceled answers Canceled
+// even when the driver reported the cut-off query as a lost connection
+// (pgdriver's i/o timeout), and nothing is logged as a failing dependency.
+func TestErrorClientCanceled(t *testing.T) {
+	t.Parallel()
+	err := apperr.Wrap(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, apperr.Unavailable, "store.GetUser")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var logged bytes.Buffer
+	got := rpc.Error(ctx, slog.New(slog.NewTextHandler(&logged, nil)), err)
+	if code := connect.CodeOf(got); code != connect.CodeCanceled {
+		t.Errorf("Error(canceled ctx, %v) code = %v, want %v", err, code, connect.CodeCanceled)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("Error(canceled ctx) logged %q, want nothing", logged.String())
+	}
+	if code := connect.CodeOf(rpc.Error(context.Background(), slog.New(slog.DiscardHandler), err)); code != connect.CodeUnavailable {
+		t.Errorf("Error(live ctx, %v) code = %v, want %v", err, code, connect.CodeUnavailable)
 	}
 }
 
