@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"connectrpc.com/connect"
@@ -61,10 +62,19 @@ func metricsOnMainPort(p *parts) http.Handler {
 	})
 }
 
-// metricsHandler is the whole surface of the separate metrics listener.
+// metricsHandler is the whole surface of the separate metrics listener:
+// /metrics, and with COSYNC_PPROF Go's profiles (what `make bench` reads
+// through cmd/loadgen -profile).
 func metricsHandler(p *parts) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", p.metrics.Handler())
+	if p.cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 

@@ -208,7 +208,8 @@ func TestMetricsSeparateListener(t *testing.T) {
 	if _, ok := sample(fams, "cosync_build_info", nil); !ok {
 		t.Errorf("the metrics listener serves no cosync_build_info")
 	}
-	for _, u := range []string{"http://" + addr + "/metrics", "http://" + metricsAddr + "/healthz", "http://" + metricsAddr + "/"} {
+	for _, u := range []string{"http://" + addr + "/metrics", "http://" + metricsAddr + "/healthz", "http://" + metricsAddr + "/",
+		"http://" + metricsAddr + "/debug/pprof/"} { // profiles only with COSYNC_PPROF (TestPprof)
 		res, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)
@@ -217,6 +218,60 @@ func TestMetricsSeparateListener(t *testing.T) {
 		if res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", u, res.StatusCode)
 		}
+	}
+}
+
+// TestPprof: COSYNC_PPROF adds Go's profiles to the separate metrics
+// listener and never to the main port, and is refused without that
+// listener.
+func TestPprof(t *testing.T) {
+	cliEnv(t, "COSYNC_PPROF=true")
+	var stderr bytes.Buffer
+	if _, err := loadConfig("serve", nil, &stderr); err == nil || !strings.Contains(err.Error(), "COSYNC_PPROF") {
+		t.Errorf("COSYNC_PPROF without COSYNC_METRICS_ADDR: loadConfig = %v, want an error naming COSYNC_PPROF", err)
+	}
+	addr, metricsAddr := idleLoopbackAddr(t), idleLoopbackAddr(t)
+	cliEnv(t, "COSYNC_ADDR="+addr, "COSYNC_METRICS_ADDR="+metricsAddr, "COSYNC_PPROF=true", "COSYNC_SHUTDOWN_TIMEOUT=5s")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs lockedBuffer
+	go func() {
+		cfg, err := loadConfig("serve", nil, &logs)
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- serve(ctx, cfg, &logs)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve = %v", err)
+		}
+	}()
+	waitHTTP(t, "http://"+addr+"/healthz", &logs)
+	get := func(u string) (int, string) {
+		t.Helper()
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, string(b)
+	}
+	if code, body := get("http://" + metricsAddr + "/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("GET metrics listener /debug/pprof/ = %d %.80q, want 200 with the profile index", code, body)
+	}
+	// A one-second CPU profile is a gzipped protobuf.
+	if code, body := get("http://" + metricsAddr + "/debug/pprof/profile?seconds=1"); code != http.StatusOK || !strings.HasPrefix(body, "\x1f\x8b") {
+		t.Errorf("GET /debug/pprof/profile = %d (%d bytes), want 200 with a gzipped profile", code, len(body))
+	}
+	if code, _ := get("http://" + addr + "/debug/pprof/"); code == http.StatusOK {
+		t.Errorf("GET main port /debug/pprof/ = 200, want the profiles kept off the main port")
 	}
 }
 

@@ -14,6 +14,9 @@
 //
 //	loadgen -bin bin/cosync-auth                                  # SQLite in a temporary directory
 //	loadgen -bin bin/cosync-auth -postgres postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+//
+// With -profile DIR each scenario's server CPU profile lands in DIR, for
+// `go tool pprof -top bin/cosync-auth DIR/refresh.pprof`.
 package main
 
 import (
@@ -67,6 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	iters := fs.Int("argon2-iterations", 2, "the server's COSYNC_ARGON2_ITERATIONS")
 	par := fs.Int("argon2-parallelism", 1, "the server's COSYNC_ARGON2_PARALLELISM")
 	title := fs.String("title", "", "the report's heading (default: the database)")
+	profileDir := fs.String("profile", "", "with -bin: write each scenario's server CPU profile (pprof) into this folder")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,12 +78,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Workers: *workers, Duration: *duration, Scenarios: strings.Split(*scenarios, ",")}
 	heading := *title
 	if *bin != "" {
-		srv, err := startServer(ctx, *bin, *pgServer, gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}, stderr)
+		srv, err := startServer(ctx, *bin, *pgServer, gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}, *profileDir != "", stderr)
 		if err != nil {
 			return err
 		}
 		defer srv.stop()
 		cfg.URL, cfg.PID, cfg.DevEmail, cfg.DevPassword = srv.url, srv.pid, srv.devEmail, srv.devPassword
+		if *profileDir != "" {
+			if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+				return err
+			}
+			cfg.ProfileURL, cfg.ProfileDir = srv.pprofURL, *profileDir
+		}
+		if *pgServer != "" && localDatabase(*pgServer) {
+			cfg.DBCPU = gen.PostgresCPU
+		}
 		if heading == "" {
 			heading = srv.db
 		}
@@ -125,6 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // server is a cosync-auth process loadgen started.
 type server struct {
 	url, db               string
+	pprofURL              string // with profiling: the CPU profile endpoint
 	pid                   int
 	devEmail, devPassword string
 	cmd                   *exec.Cmd
@@ -135,8 +149,9 @@ type server struct {
 
 // startServer creates a fresh database (a temporary SQLite file, or a new
 // database on pgServer), a developer in it, and starts bin serve on a free
-// loopback port, returning once /readyz answers.
-func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, stderr io.Writer) (*server, error) {
+// loopback port, returning once /readyz answers. With profile it serves
+// pprof on a second loopback port (COSYNC_METRICS_ADDR, COSYNC_PPROF).
+func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, profile bool, stderr io.Writer) (*server, error) {
 	dir, err := os.MkdirTemp("", "loadgen-")
 	if err != nil {
 		return nil, err
@@ -162,6 +177,16 @@ func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, 
 		"COSYNC_LOG_LEVEL=warn", "COSYNC_DEVELOPER_PASSWORD="+s.devPassword,
 		"COSYNC_ARGON2_MEMORY_KIB="+strconv.Itoa(p.MemoryKiB), "COSYNC_ARGON2_ITERATIONS="+strconv.Itoa(p.Iterations),
 		"COSYNC_ARGON2_PARALLELISM="+strconv.Itoa(p.Parallelism))
+	if profile {
+		mport, err := freePort()
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		maddr := "127.0.0.1:" + strconv.Itoa(mport)
+		env = append(env, "COSYNC_METRICS_ADDR="+maddr, "COSYNC_PPROF=true")
+		s.pprofURL = "http://" + maddr + "/debug/pprof/profile"
+	}
 	create := exec.CommandContext(ctx, bin, "developer", "create", "--email", s.devEmail)
 	create.Env, create.Stdout, create.Stderr = env, io.Discard, stderr
 	if err := create.Run(); err != nil {
@@ -241,6 +266,20 @@ func freshPostgres(ctx context.Context, serverURL string) (string, func(), error
 	}
 	u.Path = "/" + name
 	return u.String(), drop, nil
+}
+
+// localDatabase says whether the Postgres at serverURL runs on this
+// machine, so its processes' CPU can be read.
+func localDatabase(serverURL string) bool {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return false
+	}
+	switch u.Hostname() {
+	case "127.0.0.1", "localhost", "::1", "":
+		return true
+	}
+	return false
 }
 
 func freePort() (int, error) {

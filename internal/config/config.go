@@ -45,6 +45,7 @@ type Config struct {
 
 	MetricsAddr  string // COSYNC_METRICS_ADDR, empty: no separate listener; else /metrics alone, unauthenticated, on this address
 	MetricsToken string // COSYNC_METRICS_TOKEN, empty: the main port does not serve /metrics; else it does to this bearer token
+	Pprof        bool   // COSYNC_PPROF: the metrics listener serves Go's profiles under /debug/pprof/ too
 	OTLPEndpoint string // OTEL_EXPORTER_OTLP_ENDPOINT, empty: no tracing; else spans go there over OTLP/HTTP
 
 	MailFromDomains   []string      // COSYNC_MAIL_FROM_DOMAINS, the domain of MailFrom: the domains an app's email_from may use
@@ -162,6 +163,7 @@ func Settings() []Setting {
 		}},
 		{"COSYNC_SHUTDOWN_DELAY", "shutdown-delay", "0s", "after SIGTERM, how long the server keeps accepting requests while /readyz answers 503, so load balancers stop sending first; then it drains for up to COSYNC_SHUTDOWN_TIMEOUT", "", dur(func(c *Config) *time.Duration { return &c.ShutdownDelay })},
 		{"COSYNC_METRICS_ADDR", "metrics-addr", "", "separate listen address serving only /metrics, unauthenticated (e.g. 0.0.0.0:9090 where only the scraper reaches it); empty: none", "", str(func(c *Config) *string { return &c.MetricsAddr })},
+		{"COSYNC_PPROF", "pprof", "false", "the separate metrics listener (COSYNC_METRICS_ADDR, required) serves Go's CPU, heap and goroutine profiles under /debug/pprof/ too", "", boolean(func(c *Config) *bool { return &c.Pprof })},
 		{"COSYNC_METRICS_TOKEN", "metrics-token", "", "bearer token with which the main port serves /metrics too; empty: the main port does not serve it", "", str(func(c *Config) *string { return &c.MetricsToken })},
 		{"OTEL_EXPORTER_OTLP_ENDPOINT", "otlp-endpoint", "", "OTLP/HTTP collector for traces (e.g. http://otel-collector:4318; the other OTEL_* variables apply); empty: no tracing", "", str(func(c *Config) *string { return &c.OTLPEndpoint })},
 		{"COSYNC_READ_HEADER_TIMEOUT", "read-header-timeout", "10s", "how long a client may take to send a request's headers", "", dur(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
@@ -296,6 +298,9 @@ func (c *Config) validate() []error {
 		} else if c.MetricsAddr == c.Addr {
 			bad("COSYNC_METRICS_ADDR", "%q is COSYNC_ADDR too; use another port, or COSYNC_METRICS_TOKEN to serve /metrics on the main port", c.MetricsAddr)
 		}
+	}
+	if c.Pprof && c.MetricsAddr == "" {
+		bad("COSYNC_PPROF", "needs COSYNC_METRICS_ADDR: profiles are served only on the separate metrics listener, never on the public port")
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		bad("COSYNC_METRICS_TOKEN", "is %d characters; use at least 16 (e.g. openssl rand -hex 16)", len(c.MetricsToken))

@@ -17,6 +17,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -44,6 +46,13 @@ type Config struct {
 	Duration    time.Duration // per scenario; default 5s
 	Scenarios   []string      // default Scenarios
 	PID         int           // the server's process, for CPU and RSS; 0: not measured
+	// DBCPU, when set, reads the database's CPU so far (PostgresCPU for
+	// a local Postgres), so each scenario reports its share per request.
+	DBCPU func() (time.Duration, error)
+	// ProfileURL, when set, is the server's /debug/pprof/profile
+	// (COSYNC_PPROF); each scenario's CPU profile is written to
+	// ProfileDir/<scenario>.pprof.
+	ProfileURL, ProfileDir string
 }
 
 // Result is one scenario's measurement.
@@ -57,7 +66,10 @@ type Result struct {
 	// CPUPerRequest is the server's user+system CPU over the scenario
 	// divided by the requests (0 without a PID).
 	CPUPerRequest time.Duration
-	PeakRSS       int64 // bytes, the server's VmHWM after the scenario; 0 without a PID
+	// DBCPUPerRequest is the database's CPU over the scenario divided by
+	// the requests (0 without Config.DBCPU).
+	DBCPUPerRequest time.Duration
+	PeakRSS         int64 // bytes, the server's VmHWM after the scenario; 0 without a PID
 }
 
 // PerSecond is the rate of answered requests.
@@ -172,6 +184,8 @@ func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
 	}
 	step := r.step(name)
 	before, _ := readCPU(r.cfg.PID)
+	dbBefore := r.dbCPU()
+	profiled := r.profile(ctx, name)
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Duration)
 	defer cancel()
 	var (
@@ -221,8 +235,64 @@ func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
 	if after, err := readCPU(r.cfg.PID); err == nil && res.Requests > 0 {
 		res.CPUPerRequest = (after - before) / time.Duration(res.Requests)
 	}
+	if after := r.dbCPU(); after > 0 && dbBefore > 0 && res.Requests > 0 {
+		res.DBCPUPerRequest = (after - dbBefore) / time.Duration(res.Requests)
+	}
 	res.PeakRSS, _ = readPeakRSS(r.cfg.PID)
+	if err := <-profiled; err != nil {
+		return res, fmt.Errorf("CPU profile: %w", err)
+	}
 	return res, nil
+}
+
+// dbCPU is the database's CPU so far, or 0 when it is not measured.
+func (r *Runner) dbCPU() time.Duration {
+	if r.cfg.DBCPU == nil {
+		return 0
+	}
+	d, err := r.cfg.DBCPU()
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// profile asks the server for a CPU profile covering the scenario's
+// duration (whole seconds, the most pprof takes) and writes it to
+// ProfileDir/<name>.pprof; the channel answers when it is written.
+func (r *Runner) profile(ctx context.Context, name string) <-chan error {
+	done := make(chan error, 1)
+	if r.cfg.ProfileURL == "" {
+		done <- nil
+		return done
+	}
+	secs := max(1, int(r.cfg.Duration/time.Second))
+	go func() {
+		done <- func() error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s?seconds=%d", r.cfg.ProfileURL, secs), nil)
+			if err != nil {
+				return err
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s: %s", r.cfg.ProfileURL, res.Status)
+			}
+			f, err := os.Create(filepath.Join(r.cfg.ProfileDir, name+".pprof"))
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, res.Body); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		}()
+	}()
+	return done
 }
 
 func quantile(sorted []time.Duration, q float64) time.Duration {

@@ -42,6 +42,36 @@ func readCPU(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * clockTick, nil
 }
 
+// PostgresCPU returns the user+system CPU that every process named
+// postgres on this machine has used so far: the database's share of a
+// scenario when the server's Postgres is local (make bench).
+func PostgresCPU() (time.Duration, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	found := false
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
+			continue
+		}
+		if d, err := readCPU(pid); err == nil { // a backend may exit meanwhile
+			sum += d
+			found = true
+		}
+	}
+	if !found {
+		return 0, errors.New("no postgres process on this machine")
+	}
+	return sum, nil
+}
+
 // readPeakRSS returns pid's peak resident set (VmHWM) in bytes.
 func readPeakRSS(pid int) (int64, error) {
 	return readStatusKB(pid, "VmHWM:")
