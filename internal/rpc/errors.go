@@ -62,10 +62,11 @@ func Error(ctx context.Context, log *slog.Logger, err error) error {
 	var e *apperr.Error
 	isDomain := errors.As(err, &e) && e.Kind() != apperr.Internal
 	// A deadline is the client's only when the request's own context ran
-	// out. A dependency's timeout (a hung Vault: the client's per-call
+	// out, and then it is the answer whatever the dependency made of it
+	// (pgdriver reports a query cut off by that deadline as an i/o timeout). A dependency's timeout (a hung Vault: the client's per-call
 	// timeout fired) arrives wrapped in the kind its adapter chose, which
 	// says what the caller can do (Unavailable: retry), so the kind wins.
-	if errors.Is(err, context.DeadlineExceeded) && (!isDomain || ctx.Err() != nil) {
+	if (errors.Is(err, context.DeadlineExceeded) && !isDomain) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("deadline exceeded"))
 	}
 	if !isDomain {

@@ -377,6 +377,13 @@ func TestErrorClientCanceled(t *testing.T) {
 	if code := connect.CodeOf(rpc.Error(context.Background(), slog.New(slog.DiscardHandler), err)); code != connect.CodeUnavailable {
 		t.Errorf("Error(live ctx, %v) code = %v, want %v", err, code, connect.CodeUnavailable)
 	}
+	// The request's own deadline (Connect-Timeout-Ms) cut the query off.
+	expired, stop := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer stop()
+	<-expired.Done()
+	if code := connect.CodeOf(rpc.Error(expired, slog.New(slog.DiscardHandler), err)); code != connect.CodeDeadlineExceeded {
+		t.Errorf("Error(expired ctx, %v) code = %v, want %v", err, code, connect.CodeDeadlineExceeded)
+	}
 }
 
 func TestEnum(t *testing.T) {
