@@ -147,3 +147,34 @@ func sqliteTextClass(col string) string {
 	}
 	return "text"
 }
+
+// Prepared returns how many statements s keeps prepared (prepared.go).
+func Prepared(s *Store) int {
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	return len(s.stmts.stmts)
+}
+
+// PreparedOnConn returns the text of the statements prepared on the
+// connection the pool hands out next: after sequential calls, the one
+// they used (database/sql reuses the most recently idle connection).
+func PreparedOnConn(ctx context.Context, s *Store) ([]string, error) {
+	var out []string
+	err := s.db.NewRaw("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time").Scan(ctx, &out)
+	return out, err
+}
+
+// BoundQuery runs query, with $n parameters args, as the hot paths run
+// theirs (prepared.go), and returns the first column of its one row.
+func BoundQuery(ctx context.Context, s *Store, query string, args ...any) (string, error) {
+	var out string
+	err := s.db.NewRaw(query).Conn(s.bound(args...)).Scan(ctx, &out)
+	return out, err
+}
+
+// CountActive returns how many other connections run a query LIKE pattern.
+func CountActive(ctx context.Context, s *Store, pattern string) (int, error) {
+	var n int
+	err := s.db.NewRaw("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = current_database() AND query LIKE ?", pattern).Scan(ctx, &n)
+	return n, err
+}

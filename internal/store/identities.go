@@ -82,8 +82,9 @@ func (s *Store) FindIdentity(ctx context.Context, appID string, provider social.
 func (s *Store) ListIdentities(ctx context.Context, appID, userID string) ([]identity.LinkedIdentity, error) {
 	var rows []identityRow
 	err := s.idb.NewSelect().Model(&rows).
-		Where("app_id = ? AND user_id = ?", appID, userID).
+		Where("app_id = $1 AND user_id = $2").
 		OrderExpr("provider, id").
+		Conn(s.bound(appID, userID)). // prepared: GetUser reads it (prepared.go)
 		Scan(ctx)
 	if err != nil {
 		return nil, wrap(err, "store.ListIdentities")

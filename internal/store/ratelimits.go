@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -26,6 +27,18 @@ type rateLimitRow struct {
 func (s *Store) HitRateLimit(ctx context.Context, key string, start, expires time.Time) (int, error) {
 	const op = "store.HitRateLimit"
 	row := &rateLimitRow{Key: key, WindowStart: utc(start), Count: 1, ExpiresAt: utc(expires)}
+	if s.dialect == Postgres { // prepared: every login and signup counts (prepared.go)
+		err := s.idb.NewRaw(`INSERT INTO rate_limits AS rl (key, window_start, count, expires_at)
+			VALUES ($1, $2::timestamptz, 1, $3::timestamptz)
+			ON CONFLICT (key, window_start) DO UPDATE SET count = rl.count + 1
+			RETURNING count`).
+			Conn(s.bound(key, row.WindowStart, row.ExpiresAt)).
+			Scan(ctx, &row.Count)
+		if err != nil {
+			return 0, wrap(err, op)
+		}
+		return row.Count, nil
+	}
 	_, err := s.idb.NewInsert().Model(row).
 		On("CONFLICT (key, window_start) DO UPDATE").
 		Set("count = rl.count + 1").
@@ -49,11 +62,24 @@ func (s *Store) AddRateLimit(ctx context.Context, key string, start, expires tim
 		return false, nil
 	}
 	row := &rateLimitRow{Key: key, WindowStart: utc(start), Count: max(n, 0), ExpiresAt: utc(expires)}
-	res, err := s.idb.NewInsert().Model(row).
-		On("CONFLICT (key, window_start) DO UPDATE").
-		Set("count = CASE WHEN rl.count + ? < 0 THEN 0 ELSE rl.count + ? END", n, n).
-		Where("rl.count + ? <= ?", n, limit).
-		Exec(ctx)
+	var (
+		res sql.Result
+		err error
+	)
+	if s.dialect == Postgres { // prepared, as HitRateLimit
+		res, err = s.idb.NewRaw(`INSERT INTO rate_limits AS rl (key, window_start, count, expires_at)
+			VALUES ($1, $2::timestamptz, $3::integer, $4::timestamptz)
+			ON CONFLICT (key, window_start) DO UPDATE SET count = CASE WHEN rl.count + $5::integer < 0 THEN 0 ELSE rl.count + $5::integer END
+			WHERE rl.count + $5::integer <= $6::integer`).
+			Conn(s.bound(key, row.WindowStart, int64(row.Count), row.ExpiresAt, int64(n), int64(limit))).
+			Exec(ctx)
+	} else {
+		res, err = s.idb.NewInsert().Model(row).
+			On("CONFLICT (key, window_start) DO UPDATE").
+			Set("count = CASE WHEN rl.count + ? < 0 THEN 0 ELSE rl.count + ? END", n, n).
+			Where("rl.count + ? <= ?", n, limit).
+			Exec(ctx)
+	}
 	if err != nil {
 		return false, wrap(err, op)
 	}

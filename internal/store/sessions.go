@@ -59,6 +59,10 @@ func (r sessionRow) session() identity.Session {
 	}
 }
 
+// refreshTokenColumns are refreshTokenRow's columns, named for prepared
+// statements.
+var refreshTokenColumns = []string{"id", "app_id", "session_id", "parent_id", "hash", "created_at", "expires_at", "rotated_at"}
+
 type refreshTokenRow struct {
 	bun.BaseModel `bun:"table:refresh_tokens,alias:rt"`
 
@@ -109,7 +113,8 @@ func (s *Store) CreateSession(ctx context.Context, sess identity.Session) error 
 // GetSession returns the session id of appID, live or not.
 func (s *Store) GetSession(ctx context.Context, appID, id string) (identity.Session, error) {
 	var row sessionRow
-	err := s.idb.NewSelect().Model(&row).Where("app_id = ? AND id = ?", appID, id).Scan(ctx)
+	// Prepared (prepared.go): every bearer's call checks its session.
+	err := s.idb.NewSelect().Model(&row).Where("app_id = $1 AND id = $2").Conn(s.bound(appID, id)).Scan(ctx)
 	if err != nil {
 		return identity.Session{}, wrap(err, "store.GetSession")
 	}
@@ -195,12 +200,13 @@ func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (ide
 	const op = "store.FindRefreshSession"
 	var row refreshSessionRow
 	err := s.idb.NewSelect().Model(&row).
-		ColumnExpr("rt.*").
+		Column(refreshTokenColumns...). // named, not rt.*: the statement is prepared (prepared.go)
 		Relation("Session").
 		Relation("Session.User", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(userColumns...) }).
 		// The hash stays in the database, as findUser keeps it.
 		ColumnExpr(`"session__user"."password_hash" IS NOT NULL AS "session__user__has_password"`).
-		Where("rt.app_id = ? AND rt.hash = ?", appID, hash).
+		Where("rt.app_id = $1 AND rt.hash = $2").
+		Conn(s.bound(appID, hash)).
 		Scan(ctx)
 	if err != nil {
 		return identity.RefreshToken{}, identity.Session{}, identity.User{}, wrap(err, op)
@@ -291,7 +297,8 @@ func (s *Store) ListActiveSessions(ctx context.Context, appID, userID string, no
 // it was rotated before cutoff (reuse) RotateRefreshToken stores nothing
 // and reports false. NotFound when there is no such token.
 //
-// On Postgres this is one statement, with no transaction around it: the
+// On Postgres this is one prepared statement (prepared.go), with no
+// transaction around it: the
 // mark, the session's last use and both inserts are data-modifying WITHs
 // that run only if the mark matched, and the mark's WHERE is rechecked on
 // the latest row version when another refresh holds the row, so two racing
@@ -321,24 +328,23 @@ func (s *Store) RotateRefreshToken(ctx context.Context, appID, oldID string, cut
 	}
 	var n int
 	err = s.idb.NewRaw(`WITH spent AS (
-			UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, ?::timestamptz)
-			WHERE app_id = ? AND id = ? AND (rotated_at IS NULL OR rotated_at >= ?::timestamptz)
+			UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $1::timestamptz)
+			WHERE app_id = $2 AND id = $3 AND (rotated_at IS NULL OR rotated_at >= $4::timestamptz)
 			RETURNING session_id
 		), used AS (
-			UPDATE sessions SET last_used_at = ?::timestamptz WHERE app_id = ? AND id IN (SELECT session_id FROM spent)
+			UPDATE sessions SET last_used_at = $1::timestamptz WHERE app_id = $2 AND id IN (SELECT session_id FROM spent)
 		), issued AS (
 			INSERT INTO refresh_tokens (id, app_id, session_id, parent_id, hash, created_at, expires_at)
-			SELECT ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
+			SELECT $5, $2, $6, $7, $8, $1::timestamptz, $9::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
 		), audited AS (
 			INSERT INTO audit_events (id, app_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
+			SELECT $10, $2, $11, $12, $13, $14, $15, $16, $17::jsonb, $18::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
 		)
-		SELECT count(*) FROM spent`,
-		rt.CreatedAt, appID, oldID, cutoff,
-		rt.CreatedAt, appID,
-		rt.ID, rt.AppID, rt.SessionID, parent, rt.Hash, rt.CreatedAt, rt.ExpiresAt,
-		ae.ID, ae.AppID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt,
-	).Scan(ctx, &n)
+		SELECT count(*) FROM spent`).
+		Conn(s.bound(rt.CreatedAt, appID, oldID, cutoff,
+			rt.ID, rt.SessionID, parent, rt.Hash, rt.ExpiresAt,
+			ae.ID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt)).
+		Scan(ctx, &n)
 	if err != nil {
 		return false, wrap(err, op)
 	}
@@ -394,7 +400,8 @@ func (s *Store) rotateRefreshTokenTx(ctx context.Context, appID, oldID string, c
 // session, its first refresh token and the audit event ev. On Postgres it
 // is one statement of data-modifying WITHs, with no transaction of its own
 // (inside one, it joins it): the foreign keys, checked at the statement's
-// end, fail it whole when the user is gone. SQLite runs the four writes in
+// end, fail it whole when the user is gone. It is prepared (prepared.go).
+// SQLite runs the four writes in
 // a transaction. NotFound when the app or user does not exist.
 func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identity.Session, first identity.RefreshToken, ev identity.AuditEvent) error {
 	const op = "store.OpenSession"
@@ -417,19 +424,42 @@ func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identit
 			return nil
 		})
 	}
-	var n int
-	err = s.idb.NewSelect().
-		With("signed_in", s.idb.NewUpdate().Model((*userRow)(nil)).
-			Set("failed_logins = 0").
-			Set("locked_until = NULL").
-			Set("last_login_at = ?", loginAt.UTC()).
-			Where("app_id = ? AND id = ?", sess.AppID, sess.UserID).
-			Returning("id")).
-		With("opened", s.idb.NewInsert().Model(&srow)).
-		With("issued", s.idb.NewInsert().Model(&rt)).
-		With("audited", s.idb.NewInsert().Model(&ae)).
-		TableExpr("signed_in").
-		ColumnExpr("count(*)").
+	var (
+		n                   int
+		parent, details     *string // NULL for empty, as the row types' nullzero write them
+		revokedAt, lastUsed any     // NULL for zero
+	)
+	if rt.ParentID != "" {
+		parent = &rt.ParentID
+	}
+	if ae.Details != "" {
+		details = &ae.Details
+	}
+	if !srow.RevokedAt.IsZero() {
+		revokedAt = srow.RevokedAt
+	}
+	if !srow.LastUsedAt.IsZero() {
+		lastUsed = srow.LastUsedAt
+	}
+	// Prepared: every sign-in runs it (prepared.go).
+	err = s.idb.NewRaw(`WITH signed_in AS (
+			UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1::timestamptz
+			WHERE app_id = $2 AND id = $3 RETURNING id
+		), opened AS (
+			INSERT INTO sessions (id, app_id, user_id, created_at, expires_at, revoked_at, revoke_reason, ip, user_agent, method, last_used_at)
+			VALUES ($4, $2, $3, $5::timestamptz, $6::timestamptz, $7::timestamptz, $8, $9, $10, $11, $12::timestamptz)
+		), issued AS (
+			INSERT INTO refresh_tokens (id, app_id, session_id, parent_id, hash, created_at, expires_at)
+			VALUES ($13, $2, $4, $14, $15, $16::timestamptz, $17::timestamptz)
+		), audited AS (
+			INSERT INTO audit_events (id, app_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at)
+			VALUES ($18, $19, $20, $21, $22, $23, $24, $25, $26::jsonb, $27::timestamptz)
+		)
+		SELECT count(*) FROM signed_in`).
+		Conn(s.bound(loginAt.UTC(), sess.AppID, sess.UserID,
+			srow.ID, srow.CreatedAt, srow.ExpiresAt, revokedAt, srow.RevokeReason, srow.IP, srow.UserAgent, srow.Method, lastUsed,
+			rt.ID, parent, rt.Hash, rt.CreatedAt, rt.ExpiresAt,
+			ae.ID, ae.AppID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt)).
 		Scan(ctx, &n)
 	if err != nil {
 		return wrap(err, op)

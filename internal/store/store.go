@@ -56,8 +56,9 @@ type Store struct {
 	inTx    bool
 	dialect string
 	log     *slog.Logger
-	cache   *cache    // shared with the transaction Stores (cache.go)
-	pending *[]change // in a transaction: changes to apply after commit
+	cache   *cache     // shared with the transaction Stores (cache.go)
+	stmts   *stmtCache // the hot paths' prepared statements, shared likewise (prepared.go)
+	pending *[]change  // in a transaction: changes to apply after commit
 }
 
 // sqliteDefaults are the connection parameters every SQLite connection gets
@@ -80,7 +81,9 @@ var sqliteDefaults = []struct{ key, pragma, value string }{
 //
 // A Postgres pool keeps at most 4 connections per CPU (at least 8); the
 // URL parameter pool_max_conns sets another limit. A connection idle for
-// five minutes is closed (pool_max_idle_time, a Go duration, sets another). Without sslmode in the
+// five minutes is closed (pool_max_idle_time, a Go duration, sets another).
+// The hot paths run as prepared statements; prepared_statements=false
+// turns them off for a pooler in transaction mode (prepared.go). Without sslmode in the
 // URL the driver insists on TLS but does not verify the server: set
 // sslmode=verify-full in production, or sslmode=disable on a trusted host.
 //
@@ -90,14 +93,15 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		log = slog.New(slog.DiscardHandler)
 	}
 	var (
-		db      *bun.DB
-		name    string // how errors name the database
-		dialect = SQLite
-		err     error
+		db         *bun.DB
+		name       string // how errors name the database
+		dialect    = SQLite
+		unprepared = true
+		err        error
 	)
 	if isPostgres(databaseURL) {
 		dialect = Postgres
-		db, name, err = openPostgres(databaseURL)
+		db, name, unprepared, err = openPostgres(databaseURL)
 	} else {
 		db, name, err = openSQLite(databaseURL)
 	}
@@ -110,7 +114,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 	}
 	// A Postgres Store caches once its listener runs (Listen); SQLite is
 	// one process, and every change goes through this Store.
-	s := &Store{db: db, idb: db, dialect: dialect, log: log, cache: newCache(dialect == SQLite)}
+	s := &Store{db: db, idb: db, dialect: dialect, log: log, cache: newCache(dialect == SQLite), stmts: newStmtCache(db.DB, unprepared)}
 	log.DebugContext(ctx, "store: opened", "database", name)
 	return s, nil
 }
@@ -119,7 +123,7 @@ func isPostgres(databaseURL string) bool {
 	return strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://")
 }
 
-func openPostgres(databaseURL string) (db *bun.DB, name string, err error) {
+func openPostgres(databaseURL string) (db *bun.DB, name string, unprepared bool, err error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
 		// url.Error repeats the whole URL, password included: keep only the reason.
@@ -127,7 +131,7 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, err error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, "", fmt.Errorf("postgres database URL: %w", err)
+		return nil, "", false, fmt.Errorf("postgres database URL: %w", err)
 	}
 	name = fmt.Sprintf("postgres database %q at %s", strings.TrimPrefix(u.Path, "/"), u.Host)
 	maxConns := max(4*runtime.GOMAXPROCS(0), 8)
@@ -135,7 +139,7 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, err error) {
 	if v := q.Get("pool_max_conns"); v != "" {
 		// Ours, not the server's: pgdriver would send it as a SET.
 		if maxConns, err = strconv.Atoi(v); err != nil || maxConns < 2 {
-			return nil, "", fmt.Errorf("%s: pool_max_conns=%q is not a number of connections (at least 2)", name, v)
+			return nil, "", false, fmt.Errorf("%s: pool_max_conns=%q is not a number of connections (at least 2)", name, v)
 		}
 		q.Del("pool_max_conns")
 		u.RawQuery = q.Encode()
@@ -144,9 +148,19 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, err error) {
 	if v := q.Get("pool_max_idle_time"); v != "" {
 		// Ours too: pgdriver would send it to the server as a setting.
 		if maxIdleTime, err = time.ParseDuration(v); err != nil || maxIdleTime <= 0 {
-			return nil, "", fmt.Errorf("%s: pool_max_idle_time=%q is not a positive duration such as 30s", name, v)
+			return nil, "", false, fmt.Errorf("%s: pool_max_idle_time=%q is not a positive duration such as 30s", name, v)
 		}
 		q.Del("pool_max_idle_time")
+		u.RawQuery = q.Encode()
+	}
+	if v := q.Get("prepared_statements"); v != "" {
+		// Ours as well (prepared.go).
+		prepared, perr := strconv.ParseBool(v)
+		if perr != nil {
+			return nil, "", false, fmt.Errorf("%s: prepared_statements=%q is not true or false", name, v)
+		}
+		unprepared = !prepared
+		q.Del("prepared_statements")
 		u.RawQuery = q.Encode()
 	}
 	// pgdriver.WithDSN panics on a URL it cannot use (bad sslmode, an
@@ -162,13 +176,13 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, err error) {
 		connector = pgdriver.NewConnector(pgdriver.WithApplicationName("cosync-auth"), pgdriver.WithDSN(u.String()))
 	}()
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
-	sqldb := sql.OpenDB(connector)
+	sqldb := sql.OpenDB(guardedConnector{connector}) // pgconn.go
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)
 	sqldb.SetConnMaxIdleTime(maxIdleTime)
-	return bun.NewDB(sqldb, pgdialect.New()), name, nil
+	return bun.NewDB(sqldb, pgdialect.New()), name, unprepared, nil
 }
 
 func openSQLite(databaseURL string) (db *bun.DB, name string, err error) {
@@ -262,7 +276,7 @@ func (s *Store) Close() error {
 	if s.inTx {
 		return apperr.Wrap(errors.New("Close inside a transaction"), apperr.Internal, "store.Close")
 	}
-	return s.db.Close()
+	return errors.Join(s.stmts.close(), s.db.Close())
 }
 
 // Dialect returns "postgres" or "sqlite".
@@ -291,7 +305,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx identity.Store) error) erro
 	var pending []change
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		pending = pending[:0] // a retried transaction starts over
-		fnErr = fn(&Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, log: s.log, cache: s.cache, pending: &pending})
+		fnErr = fn(&Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, log: s.log, cache: s.cache, stmts: s.stmts, pending: &pending})
 		return fnErr
 	})
 	if fnErr != nil {

@@ -246,7 +246,7 @@ func (s *Store) SetUserPhone(ctx context.Context, appID, userID, phone string, v
 
 // FindUserByVerifiedPhone returns the user of the app who verified phone.
 func (s *Store) FindUserByVerifiedPhone(ctx context.Context, appID, phone string) (identity.User, error) {
-	return s.findUser(ctx, "store.FindUserByVerifiedPhone", appID, "phone_verified AND phone = ?", phone)
+	return s.findUser(ctx, "store.FindUserByVerifiedPhone", appID, "phone_verified AND phone = $2", phone)
 }
 
 // SwitchTwoFactor compares and sets the user's second factor in one

@@ -132,13 +132,16 @@ func (s *Store) CreateUser(ctx context.Context, u identity.User, passwordHash st
 }
 
 // findUser returns the one user of appID matching where.
-func (s *Store) findUser(ctx context.Context, op, appID, where string, arg any) (identity.User, error) {
+//
+// where is a condition on the user's row with the placeholder $2 for
+// value: the statement is prepared (prepared.go), so it holds no value.
+func (s *Store) findUser(ctx context.Context, op, appID, where, value string) (identity.User, error) {
 	var row userRow
 	err := s.idb.NewSelect().Model(&row).
 		Column(userColumns...).
 		ColumnExpr("password_hash IS NOT NULL AS has_password").
-		Where("app_id = ?", appID).
-		Where(where, arg).
+		Where("app_id = $1 AND " + where).
+		Conn(s.bound(appID, value)).
 		Scan(ctx)
 	if err != nil {
 		return identity.User{}, wrap(err, op)
@@ -152,19 +155,19 @@ func (s *Store) findUser(ctx context.Context, op, appID, where string, arg any) 
 
 // GetUser returns the user id of appID.
 func (s *Store) GetUser(ctx context.Context, appID, id string) (identity.User, error) {
-	return s.findUser(ctx, "store.GetUser", appID, "id = ?", id)
+	return s.findUser(ctx, "store.GetUser", appID, "id = $2", id)
 }
 
 // FindUserByEmail returns the user of appID with email, which the caller
 // has normalized.
 func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (identity.User, error) {
-	return s.findUser(ctx, "store.FindUserByEmail", appID, "email = ?", email)
+	return s.findUser(ctx, "store.FindUserByEmail", appID, "email = $2", email)
 }
 
 // FindUserByUserName returns the user of appID whose user name equals
 // userName ignoring case.
 func (s *Store) FindUserByUserName(ctx context.Context, appID, userName string) (identity.User, error) {
-	return s.findUser(ctx, "store.FindUserByUserName", appID, "user_name_key = ?", userNameKey(userName))
+	return s.findUser(ctx, "store.FindUserByUserName", appID, "user_name_key = $2", userNameKey(userName))
 }
 
 // UpdateUser writes the profile fields of u: email, user name, phone,
@@ -190,7 +193,8 @@ func (s *Store) PasswordHash(ctx context.Context, appID, userID string) (string,
 	var hash sql.NullString
 	err := s.idb.NewSelect().Model((*userRow)(nil)).
 		Column("password_hash").
-		Where("app_id = ? AND id = ?", appID, userID).
+		Where("app_id = $1 AND id = $2").
+		Conn(s.bound(appID, userID)). // prepared: every password login (prepared.go)
 		Scan(ctx, &hash)
 	if err != nil {
 		return "", wrap(err, "store.PasswordHash")

@@ -102,7 +102,7 @@ func EmptyPostgres(tb testing.TB) string {
 }
 
 // DriverURL returns databaseURL without the parameters only the store
-// reads (pool_max_conns), for a test that opens the database with the
+// reads (pool_max_conns, pool_max_idle_time, prepared_statements), for a test that opens the database with the
 // driver itself.
 func DriverURL(tb testing.TB, databaseURL string) string {
 	tb.Helper()
@@ -113,6 +113,7 @@ func DriverURL(tb testing.TB, databaseURL string) string {
 	q := u.Query()
 	q.Del("pool_max_conns")
 	q.Del("pool_max_idle_time")
+	q.Del("prepared_statements")
 	u.RawQuery = q.Encode()
 	return u.String()
 }
