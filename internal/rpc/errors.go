@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 	"math"
 	"strconv"
 
@@ -66,7 +67,7 @@ func Error(ctx context.Context, log *slog.Logger, err error) error {
 	// (pgdriver reports a query cut off by that deadline as an i/o timeout). A dependency's timeout (a hung Vault: the client's per-call
 	// timeout fired) arrives wrapped in the kind its adapter chose, which
 	// says what the caller can do (Unavailable: retry), so the kind wins.
-	if (errors.Is(err, context.DeadlineExceeded) && !isDomain) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if (errors.Is(err, context.DeadlineExceeded) && !isDomain) || expired(ctx) {
 		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("deadline exceeded"))
 	}
 	if !isDomain {
@@ -141,4 +142,15 @@ func addDetail(e *connect.Error, m proto.Message) {
 	if d, err := connect.NewErrorDetail(m); err == nil {
 		e.AddDetail(d)
 	}
+}
+
+// expired reports whether ctx's deadline has passed. ctx.Err() says so only
+// once the context's timer has run, a moment after a socket deadline set
+// from the same time has already cut a query off.
+func expired(ctx context.Context) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
