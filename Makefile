@@ -61,6 +61,11 @@ bench: build ## benchmarks: token minting (local, Vault unbatched and batched wh
 	bin/loadgen -bin $(BIN) -duration $${BENCH_DURATION:-5s} -workers $${BENCH_WORKERS:-8}
 	bin/loadgen -bin $(BIN) -duration $${BENCH_DURATION:-5s} -workers $${BENCH_WORKERS:-8} \
 		-postgres "$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}"
+	@# The same refresh and login through Vault Transit (batched), when Vault is built.
+	vault=$${COSYNC_VAULT_BIN:-$$(COSYNC_VAULT_CHECK_ONLY=1 scripts/ensure-vault.sh || true)}; \
+	if [ -n "$$vault" ]; then bin/loadgen -bin $(BIN) -vault "$$vault" -title "Postgres, Vault signer" -scenarios refresh,login \
+		-duration $${BENCH_DURATION:-5s} -workers $${BENCH_WORKERS:-8} -postgres "$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}"; \
+	else echo "Vault is not built: no Vault-signer run (scripts/ensure-vault.sh builds it)"; fi
 
 fuzz: ## every fuzz target for FUZZTIME seconds each (default 300); make test runs them 3 s each
 	scripts/fuzz.sh $${FUZZTIME:-300}

@@ -15,7 +15,8 @@
 //	loadgen -bin bin/cosync-auth                                  # SQLite in a temporary directory
 //	loadgen -bin bin/cosync-auth -postgres postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 //
-// With -profile DIR each scenario's server CPU profile lands in DIR, for
+// With -vault bin/vault it signs through a Vault dev server's Transit. With
+// -profile DIR each scenario's server CPU profile lands in DIR, for
 // `go tool pprof -top bin/cosync-auth DIR/refresh.pprof`.
 package main
 
@@ -71,6 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	par := fs.Int("argon2-parallelism", 1, "the server's COSYNC_ARGON2_PARALLELISM")
 	title := fs.String("title", "", "the report's heading (default: the database)")
 	profileDir := fs.String("profile", "", "with -bin: write each scenario's server CPU profile (pprof) into this folder")
+	vaultBin := fs.String("vault", "", "with -bin: start this vault binary as a dev server and sign through its Transit (COSYNC_SIGNER=vault)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,7 +80,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Workers: *workers, Duration: *duration, Scenarios: strings.Split(*scenarios, ",")}
 	heading := *title
 	if *bin != "" {
-		srv, err := startServer(ctx, *bin, *pgServer, gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}, *profileDir != "", stderr)
+		var extraEnv []string
+		if *vaultBin != "" {
+			v, err := startVault(ctx, *vaultBin)
+			if err != nil {
+				return err
+			}
+			defer v.stop()
+			extraEnv = append(extraEnv, "COSYNC_SIGNER=vault", "VAULT_ADDR="+v.addr, "VAULT_TOKEN="+v.token)
+		}
+		srv, err := startServer(ctx, *bin, *pgServer, gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}, *profileDir != "", extraEnv, stderr)
 		if err != nil {
 			return err
 		}
@@ -151,7 +162,7 @@ type server struct {
 // database on pgServer), a developer in it, and starts bin serve on a free
 // loopback port, returning once /readyz answers. With profile it serves
 // pprof on a second loopback port (COSYNC_METRICS_ADDR, COSYNC_PPROF).
-func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, profile bool, stderr io.Writer) (*server, error) {
+func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, profile bool, extraEnv []string, stderr io.Writer) (*server, error) {
 	dir, err := os.MkdirTemp("", "loadgen-")
 	if err != nil {
 		return nil, err
@@ -177,6 +188,7 @@ func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, 
 		"COSYNC_LOG_LEVEL=warn", "COSYNC_DEVELOPER_PASSWORD="+s.devPassword,
 		"COSYNC_ARGON2_MEMORY_KIB="+strconv.Itoa(p.MemoryKiB), "COSYNC_ARGON2_ITERATIONS="+strconv.Itoa(p.Iterations),
 		"COSYNC_ARGON2_PARALLELISM="+strconv.Itoa(p.Parallelism))
+	env = append(env, extraEnv...)
 	if profile {
 		mport, err := freePort()
 		if err != nil {
@@ -266,6 +278,68 @@ func freshPostgres(ctx context.Context, serverURL string) (string, func(), error
 	}
 	u.Path = "/" + name
 	return u.String(), drop, nil
+}
+
+// vault is a Vault dev server loadgen started (in-memory, unsealed, with
+// Transit at transit).
+type vault struct {
+	addr, token string
+	cmd         *exec.Cmd
+	dir         string
+}
+
+// startVault starts bin as a Vault dev server on a free loopback port and
+// enables Transit, returning once it answers.
+func startVault(ctx context.Context, bin string) (*vault, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "loadgen-vault-")
+	if err != nil {
+		return nil, err
+	}
+	v := &vault{addr: "http://127.0.0.1:" + strconv.Itoa(port), token: "root-" + randomHex(12), dir: dir}
+	v.cmd = exec.Command(bin, "server", "-dev", "-dev-no-store-token", "-dev-root-token-id="+v.token,
+		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port))
+	v.cmd.Dir, v.cmd.Env = dir, []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "VAULT_LOG_LEVEL=warn"}
+	if err := v.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	call := func(method, path, body string) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, method, v.addr+path, strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("X-Vault-Token", v.token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		res.Body.Close()
+		return res.StatusCode, nil
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if code, err := call(http.MethodGet, "/v1/sys/health", ""); err == nil && code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			v.stop()
+			return nil, errors.New("the Vault dev server did not answer within a minute")
+		}
+	}
+	if code, err := call(http.MethodPost, "/v1/sys/mounts/transit", `{"type":"transit"}`); err != nil || code/100 != 2 {
+		v.stop()
+		return nil, fmt.Errorf("enabling Transit: %d %v", code, err)
+	}
+	return v, nil
+}
+
+func (v *vault) stop() {
+	_ = v.cmd.Process.Kill()
+	_ = v.cmd.Wait() // killed: its exit status says nothing
+	os.RemoveAll(v.dir)
 }
 
 // localDatabase says whether the Postgres at serverURL runs on this

@@ -4,6 +4,11 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/uptrace/bun/driver/pgdriver"
 )
@@ -35,18 +40,21 @@ func (c guardedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if !ok { // pgdriver's connector makes nothing else
 		return dc, nil
 	}
-	return guardedConn{cn}, nil
+	return &guardedConn{Conn: cn}, nil
 }
 
 // guardedConn is a pgdriver connection with guarded statements; every
 // other method is pgdriver's.
-type guardedConn struct{ *pgdriver.Conn }
+type guardedConn struct {
+	*pgdriver.Conn
+	closed atomic.Bool // broken closed it: its statements are gone with it
+}
 
-func (c guardedConn) Prepare(query string) (driver.Stmt, error) {
+func (c *guardedConn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-func (c guardedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+func (c *guardedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	st, err := c.Conn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, c.broken(err)
@@ -57,9 +65,10 @@ func (c guardedConn) PrepareContext(ctx context.Context, query string) (driver.S
 // broken closes the connection unless err is Postgres' own answer, and
 // returns err. A closed pgdriver connection reports itself invalid, so
 // database/sql drops it instead of pooling it.
-func (c guardedConn) broken(err error) error {
+func (c *guardedConn) broken(err error) error {
 	var pgErr pgdriver.Error
 	if !errors.As(err, &pgErr) || pgErr.Field('V') == "FATAL" || pgErr.Field('V') == "PANIC" {
+		c.closed.Store(true)
 		_ = c.Close()
 	}
 	return err
@@ -69,7 +78,16 @@ func (c guardedConn) broken(err error) error {
 // exchange breaks.
 type guardedStmt struct {
 	driver.Stmt
-	conn guardedConn
+	conn *guardedConn
+}
+
+// Close deallocates the statement, unless its connection is closed: then
+// there is nothing to deallocate, and no wire to say it on.
+func (s guardedStmt) Close() error {
+	if s.conn.closed.Load() {
+		return nil
+	}
+	return s.Stmt.Close()
 }
 
 func (s guardedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
@@ -86,4 +104,26 @@ func (s guardedStmt) QueryContext(ctx context.Context, args []driver.NamedValue)
 		return nil, s.conn.broken(err)
 	}
 	return rows, nil
+}
+
+// pgdriver prints a few events (a write on a connection a deadline already
+// cut, a listener's full buffer) to stderr on its own. routeDriverLog sends
+// them to the server's log instead, once per process (pgdriver has one
+// logger): a cut-off write is routine when clients cancel, so it is a debug
+// line; anything else a warning.
+var routeDriverLogOnce sync.Once
+
+func routeDriverLog(log *slog.Logger) {
+	routeDriverLogOnce.Do(func() { pgdriver.Logger = driverLog{log} })
+}
+
+type driverLog struct{ log *slog.Logger }
+
+func (l driverLog) Printf(ctx context.Context, format string, v ...any) {
+	msg := strings.TrimPrefix(fmt.Sprintf(format, v...), "pgdriver: ")
+	level := slog.LevelWarn
+	if strings.Contains(msg, "Conn.Write failed") {
+		level = slog.LevelDebug
+	}
+	l.log.Log(ctx, level, "pgdriver: "+msg)
 }

@@ -101,6 +101,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 	)
 	if isPostgres(databaseURL) {
 		dialect = Postgres
+		routeDriverLog(log)
 		db, name, unprepared, err = openPostgres(databaseURL)
 	} else {
 		db, name, err = openSQLite(databaseURL)
