@@ -29,8 +29,10 @@ const migrateLockKey = 0x636f73796e63
 // works, so replicas starting together migrate once; on SQLite run it from
 // one process at a time (the server does so at start).
 //
-// Each migration runs in one transaction and is recorded as applied only
-// after it succeeded, so a failed migration is retried on the next start.
+// Each migration runs in one transaction (but for the Postgres ones without
+// .tx in their names, which build indexes CONCURRENTLY and are written to
+// be retried) and is recorded as applied only after it succeeded, so a
+// failed migration is retried on the next start.
 func (s *Store) Migrate(ctx context.Context) error {
 	const op = "store.Migrate"
 	if s.inTx {
