@@ -71,4 +71,3 @@ func TestSweepExpired(t *testing.T) {
 		}
 	})
 }
-
