@@ -46,7 +46,7 @@ vet:
 test: ## everything CI checks (scripts/test.sh): lint, generated code, every suite; the first run builds Vault once
 	@scripts/test.sh
 
-bench: build ## benchmarks: token minting (local, Vault unbatched and batched when Vault is built), hashing, the Login paths, a 100,000-user CosyncJWT import, GetStats over 90 days of a 1,000,000-user app on Postgres, then the load generator against the binary on SQLite and Postgres
+bench: build ## benchmarks: token minting (local, Vault unbatched and batched when Vault is built), hashing, the Login paths, a 100,000-user CosyncJWT import, GetStats over 90 days of a 1,000,000-user app on Postgres, then the load generator against the binary on SQLite and Postgres, with the Vault signer, and with 1,000,000 users and 10,000,000 sessions
 	COSYNC_VAULT_BIN="$${COSYNC_VAULT_BIN:-$$(COSYNC_VAULT_CHECK_ONLY=1 scripts/ensure-vault.sh || true)}" \
 	COSYNC_TEST_POSTGRES_URL="$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}" \
 	go test -run '^$$' -bench . -benchmem ./internal/token/ ./internal/password/ ./internal/keys/ ./internal/identity/
@@ -66,6 +66,11 @@ bench: build ## benchmarks: token minting (local, Vault unbatched and batched wh
 	if [ -n "$$vault" ]; then bin/loadgen -bin $(BIN) -vault "$$vault" -title "Postgres, Vault signer" -scenarios refresh,login \
 		-duration $${BENCH_DURATION:-5s} -workers $${BENCH_WORKERS:-8} -postgres "$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}"; \
 	else echo "Vault is not built: no Vault-signer run (scripts/ensure-vault.sh builds it)"; fi
+	@# Login, refresh and GetUser again with 1,000,000 users and 10,000,000 sessions in the
+	@# app (seeding takes several minutes): compare with the small database's rates above.
+	bin/loadgen -bin $(BIN) -scenarios login,refresh,getuser -duration $${BENCH_DURATION:-5s} -workers $${BENCH_WORKERS:-8} \
+		-seed-users $${BENCH_SEED_USERS:-1000000} -seed-sessions $${BENCH_SEED_SESSIONS:-10000000} \
+		-postgres "$${COSYNC_TEST_POSTGRES_URL:-$$(scripts/ensure-postgres.sh)}"
 
 fuzz: ## every fuzz target for FUZZTIME seconds each (default 300); make test runs them 3 s each
 	scripts/fuzz.sh $${FUZZTIME:-300}

@@ -72,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	par := fs.Int("argon2-parallelism", 1, "the server's COSYNC_ARGON2_PARALLELISM")
 	title := fs.String("title", "", "the report's heading (default: the database)")
 	profileDir := fs.String("profile", "", "with -bin: write each scenario's server CPU profile (pprof) into this folder")
+	seedUsers := fs.Int64("seed-users", 0, "with -bin and -postgres: first add this many users to the run's app (generate_series)")
+	seedSessions := fs.Int64("seed-sessions", 0, "with -seed-users: and this many sessions over them, each with a refresh token")
 	vaultBin := fs.String("vault", "", "with -bin: start this vault binary as a dev server and sign through its Transit (COSYNC_SIGNER=vault)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := gen.Config{URL: *serverURL, PID: *pid, DevEmail: *devEmail, DevPassword: os.Getenv("LOADGEN_DEV_PASSWORD"),
 		Workers: *workers, Duration: *duration, Scenarios: strings.Split(*scenarios, ",")}
 	heading := *title
+	var srv *server
 	if *bin != "" {
 		var extraEnv []string
 		if *vaultBin != "" {
@@ -89,7 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			defer v.stop()
 			extraEnv = append(extraEnv, "COSYNC_SIGNER=vault", "VAULT_ADDR="+v.addr, "VAULT_TOKEN="+v.token)
 		}
-		srv, err := startServer(ctx, *bin, *pgServer, gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}, *profileDir != "", extraEnv, stderr)
+		var err error
+		srv, err = startServer(ctx, *bin, *pgServer, gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}, *profileDir != "", extraEnv, stderr)
 		if err != nil {
 			return err
 		}
@@ -121,6 +125,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *seedUsers > 0 {
+		if srv == nil || srv.dbURL == "" {
+			return errors.New("-seed-users needs -bin and -postgres")
+		}
+		started := time.Now()
+		if err := seed(ctx, srv.dbURL, r.App(), *seedUsers, *seedSessions); err != nil {
+			return fmt.Errorf("seeding: %w", err)
+		}
+		fmt.Fprintf(stdout, "seeded %d users and %d sessions with refresh tokens in %s\n", *seedUsers, *seedSessions, time.Since(started).Round(time.Second))
+		heading += fmt.Sprintf(", %d users and %d sessions seeded", *seedUsers, *seedSessions)
+	}
 	// The bounds are measured before and after the scenarios and the
 	// better of each kept: on a shared machine the quieter moment is the
 	// closer to what the hardware does.
@@ -149,6 +164,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // server is a cosync-auth process loadgen started.
 type server struct {
 	url, db               string
+	dbURL                 string // Postgres: the fresh database's URL
 	pprofURL              string // with profiling: the CPU profile endpoint
 	pid                   int
 	devEmail, devPassword string
@@ -174,6 +190,7 @@ func startServer(ctx context.Context, bin, pgServer string, p gen.Argon2Params, 
 			os.RemoveAll(dir)
 			return nil, err
 		}
+		s.dbURL = dbURL
 		s.db = "Postgres"
 	}
 	port, err := freePort()
@@ -340,6 +357,40 @@ func (v *vault) stop() {
 	_ = v.cmd.Process.Kill()
 	_ = v.cmd.Wait() // killed: its exit status says nothing
 	os.RemoveAll(v.dir)
+}
+
+// seed adds users to app in the database at dbURL, and sessions spread
+// over them, each with one refresh token, in three INSERT … SELECT
+// statements over generate_series, then analyzes the tables: the scale a
+// benchmark compares the small database with.
+func seed(ctx context.Context, dbURL, app string, users, sessions int64) error {
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL), pgdriver.WithReadTimeout(time.Hour)))
+	defer db.Close()
+	for _, q := range []string{
+		`INSERT INTO users (id, app_id, email, metadata, status, two_factor, created_at, updated_at)
+		 SELECT 'seed-u-' || g, $1, 'seed-' || g || '@example.com', '{}'::jsonb, 'active', 'none',
+		        now() - (g % 365) * interval '1 day', now()
+		 FROM generate_series(1, $2::bigint) g`,
+		`INSERT INTO sessions (id, app_id, user_id, created_at, expires_at, ip, method)
+		 SELECT 'seed-s-' || g, $1, 'seed-u-' || (1 + g % $2::bigint), now() - interval '1 day', now() + interval '29 days', '192.0.2.1', 'password'
+		 FROM generate_series(1, $3::bigint) g`,
+		`INSERT INTO refresh_tokens (id, app_id, session_id, hash, created_at, expires_at)
+		 SELECT 'seed-r-' || g, $1, 'seed-s-' || g, md5(g::text) || md5(g::text || 'r'), now() - interval '1 day', now() + interval '29 days'
+		 FROM generate_series(1, $3::bigint) g`,
+		`ANALYZE users, sessions, refresh_tokens`,
+	} {
+		var args []any
+		switch {
+		case strings.Contains(q, "$3"):
+			args = []any{app, users, sessions}
+		case strings.Contains(q, "$1"):
+			args = []any{app, users}
+		}
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // localDatabase says whether the Postgres at serverURL runs on this
