@@ -84,6 +84,15 @@ func TestPostgresWritesPerFlow(t *testing.T) {
 	measured := map[string][2]int{}
 	measure := func(name string, fn func()) {
 		e.flush(t)
+		// The steady state: every change so far has reached the cache
+		// (the app's own change notice included, which drops it once
+		// more), and the app is cached again.
+		if err := st.AwaitChanges(t.Context()); err != nil {
+			t.Fatalf("AwaitChanges = %v", err)
+		}
+		if _, err := st.GetApp(t.Context(), app); err != nil {
+			t.Fatalf("GetApp = %v", err)
+		}
 		l.take()
 		fn()
 		w, n := l.take()

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"sync"
 	"time"
 
@@ -30,6 +33,7 @@ type cache struct {
 	ready bool // false while a Postgres listener is down: read through
 	now   func() time.Time
 	hooks []func(kind, id string) // told of every change, local or announced
+	marks map[string]chan struct{}  // AwaitChanges' markers on their way back
 }
 
 type cachedApp struct {
@@ -45,7 +49,7 @@ const (
 )
 
 func newCache(ready bool) *cache {
-	return &cache{apps: map[string]cachedApp{}, ready: ready, now: time.Now}
+	return &cache{apps: map[string]cachedApp{}, ready: ready, now: time.Now, marks: map[string]chan struct{}{}}
 }
 
 // OnChange registers fn to be called with every change this Store makes
@@ -133,6 +137,64 @@ func (s *Store) announce(ctx context.Context, kind, id string) error {
 }
 
 type change struct{ kind, id string }
+
+// changeMark is the kind of AwaitChanges' markers: it changes nothing (a
+// replica of an older version applies it as an unknown kind, which drops
+// nothing).
+const changeMark = "mark"
+
+// AwaitChanges returns once every change announced before the call, by
+// any replica, has reached this Store's cache. On Postgres it announces a
+// marker of its own and waits for its listener to receive it:
+// notifications arrive in the order their transactions committed. SQLite
+// has one process, whose changes apply at commit: it returns at once. ctx
+// bounds the wait; without a running listener it answers Unavailable.
+func (s *Store) AwaitChanges(ctx context.Context) error {
+	const op = "store.AwaitChanges"
+	if s.dialect != Postgres {
+		return nil
+	}
+	c := s.cache
+	id := randomMark()
+	arrived := make(chan struct{})
+	c.mu.Lock()
+	ready := c.ready
+	c.marks[id] = arrived
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.marks, id)
+		c.mu.Unlock()
+	}()
+	if !ready {
+		return apperr.Wrap(errors.New("the change listener is not running"), apperr.Unavailable, op)
+	}
+	if _, err := s.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", notifyChannel, changeMark+":"+id); err != nil {
+		return wrap(err, op)
+	}
+	select {
+	case <-arrived:
+		return nil
+	case <-ctx.Done():
+		return wrap(ctx.Err(), op)
+	}
+}
+
+// marked tells AwaitChanges that its marker id came back.
+func (c *cache) marked(id string) {
+	c.mu.Lock()
+	if ch, ok := c.marks[id]; ok {
+		close(ch)
+		delete(c.marks, id)
+	}
+	c.mu.Unlock()
+}
+
+func randomMark() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
 
 // apply drops what a change makes stale and tells the hooks.
 func (c *cache) apply(kind, id string) {

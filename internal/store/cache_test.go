@@ -3,11 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/keys"
 	"github.com/cosync/cosync-auth/internal/store"
@@ -203,4 +205,43 @@ func TestChangesReachReplicas(t *testing.T) {
 		t.Fatalf("DeactivateSigningKey = %v, %v", ok, err)
 	}
 	waitChange(t, heard, change{store.ChangeKeys, "app1"})
+}
+
+// TestAwaitChanges: once AwaitChanges returns on a replica, every change
+// another replica committed before the call has reached its cache (a
+// cached app is seen changed with no wait of the test's own); without its
+// listener it answers Unavailable; SQLite answers at once.
+func TestAwaitChanges(t *testing.T) {
+	t.Parallel()
+	url := storetest.EmptyPostgres(t)
+	open := func() *store.Store {
+		s, err := store.Open(t.Context(), url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	one, two := open(), open()
+	noErr(t, "Migrate", one.Migrate(t.Context()))
+	ctx := t.Context()
+	if err := two.AwaitChanges(ctx); !apperr.Is(err, apperr.Unavailable) {
+		t.Errorf("AwaitChanges without a listener = %v, want Unavailable", err)
+	}
+	listen(t, two)
+	a := createApp(t, one, "app1")
+	for i := range 20 {
+		if _, err := two.GetApp(ctx, "app1"); err != nil { // cached
+			t.Fatal(err)
+		}
+		a.Name = fmt.Sprintf("name %d", i)
+		noErr(t, "UpdateApp", one.UpdateApp(ctx, a))
+		noErr(t, "AwaitChanges", two.AwaitChanges(ctx))
+		got, err := two.GetApp(ctx, "app1")
+		noErr(t, "GetApp", err)
+		if got.Name != a.Name {
+			t.Fatalf("after AwaitChanges replica two sees %q, want %q", got.Name, a.Name)
+		}
+	}
+	noErr(t, "AwaitChanges on SQLite", storetest.SQLite(t).AwaitChanges(ctx))
 }

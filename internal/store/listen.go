@@ -67,6 +67,10 @@ func (s *Store) listenOnce(ctx context.Context) error {
 				continue
 			}
 			kind, id, _ := strings.Cut(payload, ":")
+			if kind == changeMark {
+				s.cache.marked(id)
+				continue
+			}
 			s.cache.apply(kind, id)
 		case ctx.Err() != nil:
 			return ctx.Err()

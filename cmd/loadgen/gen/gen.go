@@ -186,7 +186,8 @@ func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
 	before, _ := readCPU(r.cfg.PID)
 	dbBefore := r.dbCPU()
 	profiled := r.profile(ctx, name)
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.Duration)
+	end := time.Now().Add(r.cfg.Duration)
+	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
 	var (
 		mu        sync.Mutex
@@ -207,8 +208,12 @@ func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
 				err := step(ctx, w)
 				d := time.Since(t)
 				if err != nil {
-					if ctx.Err() != nil {
-						break // cut off by the end of the scenario: not the server's error
+					// Cut off by the end of the scenario: not the server's
+					// error. The deadline travels with the request
+					// (Connect-Timeout-Ms), so the server may answer
+					// deadline_exceeded a moment before ctx.Err() says so.
+					if ctx.Err() != nil || !time.Now().Before(end) {
+						break
 					}
 					if nerr.Add(1) == 1 {
 						mu.Lock()
