@@ -32,8 +32,8 @@ type cache struct {
 	gen   uint64
 	ready bool // false while a Postgres listener is down: read through
 	now   func() time.Time
-	hooks []func(kind, id string) // told of every change, local or announced
-	marks map[string]chan struct{}  // AwaitChanges' markers on their way back
+	hooks []func(kind, id string)  // told of every change, local or announced
+	marks map[string]chan struct{} // AwaitChanges' markers on their way back
 }
 
 type cachedApp struct {
