@@ -185,25 +185,7 @@ func TestMetricsMainPortGuard(t *testing.T) {
 // main port, with no token set, does not serve it.
 func TestMetricsSeparateListener(t *testing.T) {
 	addr, metricsAddr := idleLoopbackAddr(t), idleLoopbackAddr(t)
-	cliEnv(t, "COSYNC_ADDR="+addr, "COSYNC_METRICS_ADDR="+metricsAddr, "COSYNC_SHUTDOWN_TIMEOUT=5s")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var stderr lockedBuffer
-	go func() {
-		cfg, err := loadConfig("serve", nil, &stderr)
-		if err != nil {
-			done <- err
-			return
-		}
-		done <- serve(ctx, cfg, &stderr)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve = %v", err)
-		}
-	}()
-	waitHTTP(t, "http://"+addr+"/healthz", &stderr)
+	serveWithMetrics(t, addr, metricsAddr)
 	fams := scrape(t, "http://"+metricsAddr+"/metrics", "")
 	if _, ok := sample(fams, "cosync_build_info", nil); !ok {
 		t.Errorf("the metrics listener serves no cosync_build_info")
@@ -231,25 +213,7 @@ func TestPprof(t *testing.T) {
 		t.Errorf("COSYNC_PPROF without COSYNC_METRICS_ADDR: loadConfig = %v, want an error naming COSYNC_PPROF", err)
 	}
 	addr, metricsAddr := idleLoopbackAddr(t), idleLoopbackAddr(t)
-	cliEnv(t, "COSYNC_ADDR="+addr, "COSYNC_METRICS_ADDR="+metricsAddr, "COSYNC_PPROF=true", "COSYNC_SHUTDOWN_TIMEOUT=5s")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var logs lockedBuffer
-	go func() {
-		cfg, err := loadConfig("serve", nil, &logs)
-		if err != nil {
-			done <- err
-			return
-		}
-		done <- serve(ctx, cfg, &logs)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve = %v", err)
-		}
-	}()
-	waitHTTP(t, "http://"+addr+"/healthz", &logs)
+	serveWithMetrics(t, addr, metricsAddr, "COSYNC_PPROF=true")
 	get := func(u string) (int, string) {
 		t.Helper()
 		res, err := http.Get(u)
@@ -273,6 +237,32 @@ func TestPprof(t *testing.T) {
 	if code, _ := get("http://" + addr + "/debug/pprof/"); code == http.StatusOK {
 		t.Errorf("GET main port /debug/pprof/ = 200, want the profiles kept off the main port")
 	}
+}
+
+// serveWithMetrics runs `serve` in process on addr with its metrics
+// listener on metricsAddr (and the settings in env) until the test ends,
+// returning once it answers.
+func serveWithMetrics(t *testing.T, addr, metricsAddr string, env ...string) {
+	t.Helper()
+	cliEnv(t, append([]string{"COSYNC_ADDR=" + addr, "COSYNC_METRICS_ADDR=" + metricsAddr, "COSYNC_SHUTDOWN_TIMEOUT=5s"}, env...)...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs lockedBuffer
+	go func() {
+		cfg, err := loadConfig("serve", nil, &logs)
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- serve(ctx, cfg, &logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve = %v", err)
+		}
+	})
+	waitHTTP(t, "http://"+addr+"/healthz", &logs)
 }
 
 // promQLNoise matches what in a PromQL expression is not a metric name:

@@ -141,17 +141,7 @@ func TestAppCache(t *testing.T) {
 // back change is never announced.
 func TestChangesReachReplicas(t *testing.T) {
 	t.Parallel()
-	url := storetest.EmptyPostgres(t)
-	open := func() *store.Store {
-		s, err := store.Open(t.Context(), url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
-	one, two := open(), open()
-	noErr(t, "Migrate", one.Migrate(t.Context()))
+	one, two := twoReplicas(t)
 	ctx := t.Context()
 	listen(t, one)
 	heard := listen(t, two)
@@ -213,17 +203,7 @@ func TestChangesReachReplicas(t *testing.T) {
 // listener it answers Unavailable; SQLite answers at once.
 func TestAwaitChanges(t *testing.T) {
 	t.Parallel()
-	url := storetest.EmptyPostgres(t)
-	open := func() *store.Store {
-		s, err := store.Open(t.Context(), url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
-	one, two := open(), open()
-	noErr(t, "Migrate", one.Migrate(t.Context()))
+	one, two := twoReplicas(t)
 	ctx := t.Context()
 	if err := two.AwaitChanges(ctx); !apperr.Is(err, apperr.Unavailable) {
 		t.Errorf("AwaitChanges without a listener = %v, want Unavailable", err)
@@ -244,4 +224,22 @@ func TestAwaitChanges(t *testing.T) {
 		}
 	}
 	noErr(t, "AwaitChanges on SQLite", storetest.SQLite(t).AwaitChanges(ctx))
+}
+
+// twoReplicas opens two Stores on one fresh, migrated Postgres database,
+// as two replicas of the server would.
+func twoReplicas(t *testing.T) (one, two *store.Store) {
+	t.Helper()
+	url := storetest.EmptyPostgres(t)
+	open := func() *store.Store {
+		s, err := store.Open(t.Context(), url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	one, two = open(), open()
+	noErr(t, "Migrate", one.Migrate(t.Context()))
+	return one, two
 }
