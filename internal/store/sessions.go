@@ -298,10 +298,10 @@ func (s *Store) ListActiveSessions(ctx context.Context, appID, userID string, no
 // and reports false. NotFound when there is no such token.
 //
 // On Postgres this is one prepared statement (prepared.go), with no
-// transaction around it: the
-// mark, the session's last use and both inserts are data-modifying WITHs
-// that run only if the mark matched, and the mark's WHERE is rechecked on
-// the latest row version when another refresh holds the row, so two racing
+// transaction around it: the mark, the session's last use and both
+// inserts are data-modifying WITHs that run only if the mark matched, and
+// the mark's WHERE is rechecked on the latest row version when another
+// refresh holds the row, so two racing
 // calls settle on the row lock as the grace says. SQLite has no
 // data-modifying WITH: it runs the same steps in one transaction, which
 // takes the write lock when it begins.
@@ -401,14 +401,17 @@ func (s *Store) rotateRefreshTokenTx(ctx context.Context, appID, oldID string, c
 // is one statement of data-modifying WITHs, with no transaction of its own
 // (inside one, it joins it): the foreign keys, checked at the statement's
 // end, fail it whole when the user is gone. It is prepared (prepared.go).
-// SQLite runs the four writes in
-// a transaction. NotFound when the app or user does not exist.
+// SQLite runs the four writes in a transaction. NotFound when the app or
+// user does not exist.
 func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identity.Session, first identity.RefreshToken, ev identity.AuditEvent) error {
 	const op = "store.OpenSession"
 	srow, rt := toSessionRow(sess), toRefreshTokenRow(first)
 	ae, err := toAuditEventRow(ev)
 	if err != nil {
 		return apperr.Wrap(err, apperr.Internal, op)
+	}
+	if rt.SessionID != srow.ID || rt.AppID != srow.AppID || ae.AppID != srow.AppID {
+		return apperr.Wrap(errors.New("token or event of another session or app"), apperr.Internal, op)
 	}
 	if s.dialect != Postgres {
 		return s.InTx(ctx, func(its identity.Store) error {
@@ -453,13 +456,13 @@ func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identit
 			VALUES ($13, $2, $4, $14, $15, $16::timestamptz, $17::timestamptz)
 		), audited AS (
 			INSERT INTO audit_events (id, app_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at)
-			VALUES ($18, $19, $20, $21, $22, $23, $24, $25, $26::jsonb, $27::timestamptz)
+			VALUES ($18, $2, $19, $20, $21, $22, $23, $24, $25::jsonb, $26::timestamptz)
 		)
 		SELECT count(*) FROM signed_in`).
 		Conn(s.bound(loginAt.UTC(), sess.AppID, sess.UserID,
 			srow.ID, srow.CreatedAt, srow.ExpiresAt, revokedAt, srow.RevokeReason, srow.IP, srow.UserAgent, srow.Method, lastUsed,
 			rt.ID, parent, rt.Hash, rt.CreatedAt, rt.ExpiresAt,
-			ae.ID, ae.AppID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt)).
+			ae.ID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt)).
 		Scan(ctx, &n)
 	if err != nil {
 		return wrap(err, op)
