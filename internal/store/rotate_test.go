@@ -196,6 +196,12 @@ func TestOpenSession(t *testing.T) {
 			t.Errorf("events after a failed OpenSession = %d, want 1", len(events))
 		}
 
+		// A first token of another session: refused, nothing written.
+		err = s.OpenSession(ctx, at, newSession("s4", "u1"), identity.RefreshToken{ID: "r4", AppID: "app1", SessionID: "s1", Hash: "h4", CreatedAt: at, ExpiresAt: at}, refreshEvent("e4", at))
+		wantKind(t, "OpenSession(token of another session)", err, apperr.Internal)
+		_, err = s.GetSession(ctx, "app1", "s4")
+		wantKind(t, "GetSession(after a refused OpenSession)", err, apperr.NotFound)
+
 		// Inside a transaction it joins it: a rollback takes it back.
 		errRollback := apperr.New(apperr.Invalid, "", "roll back")
 		err = s.InTx(ctx, func(tx identity.Store) error {
