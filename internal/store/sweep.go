@@ -24,15 +24,16 @@ func (s *Store) SweepExpired(ctx context.Context, before time.Time, batch int) (
 	if batch <= 0 {
 		batch = 1000
 	}
-	// A row's physical id: Postgres' ctid, SQLite's rowid (social_nonces
-	// has no single-column key).
-	rowID := "rowid"
+	// Rows by their physical id (social_nonces has no single-column key):
+	// Postgres' ctid, which = ANY(ARRAY(…)) turns into a TID scan, or
+	// SQLite's rowid.
+	form := "DELETE FROM %[1]s WHERE rowid IN (SELECT rowid FROM %[1]s WHERE expires_at < ? LIMIT ?)"
 	if s.dialect == Postgres {
-		rowID = "ctid"
+		form = "DELETE FROM %[1]s WHERE ctid = ANY(ARRAY(SELECT ctid FROM %[1]s WHERE expires_at < ? LIMIT ?))"
 	}
 	total := 0
 	for _, table := range sweptTables {
-		q := fmt.Sprintf("DELETE FROM %[1]s WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE expires_at < ? LIMIT ?)", table, rowID)
+		q := fmt.Sprintf(form, table)
 		for {
 			if err := ctx.Err(); err != nil {
 				return total, wrap(err, op)
