@@ -324,13 +324,14 @@ func startVault(ctx context.Context, bin string) (*vault, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
+	hc := &http.Client{Timeout: 10 * time.Second}
 	call := func(method, path, body string) (int, error) {
 		req, err := http.NewRequestWithContext(ctx, method, v.addr+path, strings.NewReader(body))
 		if err != nil {
 			return 0, err
 		}
 		req.Header.Set("X-Vault-Token", v.token)
-		res, err := http.DefaultClient.Do(req)
+		res, err := hc.Do(req)
 		if err != nil {
 			return 0, err
 		}

@@ -278,7 +278,10 @@ func (r *Runner) profile(ctx context.Context, name string) <-chan error {
 			if err != nil {
 				return err
 			}
-			res, err := http.DefaultClient.Do(req)
+			// The profile takes secs to record: a client of its own, whose
+			// timeout allows for that.
+			hc := &http.Client{Timeout: time.Duration(secs)*time.Second + time.Minute}
+			res, err := hc.Do(req)
 			if err != nil {
 				return err
 			}
