@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -604,5 +606,108 @@ func TestVaultRestartUnderLoad(t *testing.T) {
 	case <-s.done:
 		t.Errorf("serve exited during the outages: %v", s.err)
 	default:
+	}
+}
+
+// pause stops (SIGSTOP) or resumes (SIGCONT) every process of the cluster:
+// its postmaster and each backend. Stopped, the port still accepts (the
+// kernel's backlog) and nothing answers: a hung host.
+func (c *pgCluster) pause(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.dir, "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pm, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		t.Fatalf("postmaster.pid: %v", err)
+	}
+	pids := []int{pm}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command's ')': state, then the parent's pid.
+		if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 1 && f[1] == strconv.Itoa(pm) {
+			pids = append(pids, pid)
+		}
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			t.Fatalf("kill(%d, %v): %v", pid, sig, err)
+		}
+	}
+}
+
+// TestPostgresHangs: Postgres stopped dead (SIGSTOP: connections accepted,
+// nothing answered) while logins and refreshes come in. The driver's own
+// read timeout is set to an hour, so only the hot paths' query_timeout
+// (1 s here) can end those calls: each answers Unavailable while Postgres
+// is still stopped, instead of waiting for it. Resumed, the same process
+// serves them again on fresh connections.
+func TestPostgresHangs(t *testing.T) {
+	t.Parallel()
+	pg := startPGCluster(t)
+	s := startFaultServer(t, "COSYNC_DATABASE_URL=postgres://postgres@127.0.0.1:"+pg.port+
+		"/postgres?sslmode=disable&query_timeout=1s&read_timeout=1h&write_timeout=1h")
+	app := faultApp(t, s)
+	auth, _ := faultClient(s.url)
+	users := signUpUsers(t, auth, app, "hang", 3)
+
+	pg.pause(t, syscall.SIGSTOP)
+	resumed := false
+	defer func() {
+		if !resumed {
+			pg.pause(t, syscall.SIGCONT)
+		}
+	}()
+	type answer struct {
+		op  string
+		err error
+	}
+	answers := make(chan answer, 2*len(users))
+	for email, refresh := range users {
+		go func() {
+			_, err := auth.RefreshSession(as(context.Background(), app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
+			answers <- answer{"refresh", err}
+		}()
+		go func() {
+			_, err := auth.Login(as(context.Background(), app, ""), &authv1.LoginRequest{Handle: email, Password: faultPassword})
+			answers <- answer{"login", err}
+		}()
+	}
+	// A bound the query timeout meets many times over even on a loaded
+	// machine, far under the driver's hour: not a speed check.
+	giveUp := time.After(time.Minute)
+	for range 2 * len(users) {
+		select {
+		case a := <-answers:
+			if code := connect.CodeOf(a.err); code != connect.CodeUnavailable {
+				t.Errorf("%s while Postgres hangs = %v (%v), want Unavailable", a.op, a.err, code)
+			}
+		case <-giveUp:
+			t.Fatalf("calls still waiting a minute into the hang: nothing bounds them")
+		}
+	}
+	pg.pause(t, syscall.SIGCONT)
+	resumed = true
+
+	// The tokens refused during the hang still work (nothing was spent),
+	// and logins go through: the process recovers by itself.
+	for email, refresh := range users {
+		eventually(t, "a refresh after the hang", func() bool {
+			_, err := auth.RefreshSession(as(context.Background(), app, ""), &authv1.RefreshSessionRequest{RefreshToken: refresh})
+			return err == nil
+		})
+		if _, err := auth.Login(as(context.Background(), app, ""), &authv1.LoginRequest{Handle: email, Password: faultPassword}); err != nil {
+			t.Errorf("Login(%s) after the hang = %v", email, err)
+		}
 	}
 }

@@ -75,6 +75,8 @@ func (s *Store) getCachedApp(ctx context.Context, id string) (identity.App, erro
 		return appFromRow(e.row, op)
 	}
 	var row appRow
+	ctx, cancel := s.hot(ctx) // every request reads its app: bounded as the hot paths are (prepared.go)
+	defer cancel()
 	if err := s.idb.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
 		return identity.App{}, wrap(err, op)
 	}

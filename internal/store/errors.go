@@ -84,7 +84,10 @@ func kindOf(err error, fallback apperr.Kind) apperr.Kind {
 	if errors.As(err, &sqErr) {
 		return sqliteKind(sqErr.Code())
 	}
-	if connectionLost(err) {
+	// The database did not answer in time: a hot path's query_timeout,
+	// or the wait for a pooled connection. (When the request's own
+	// deadline passed, the RPC layer answers deadline_exceeded instead.)
+	if connectionLost(err) || errors.Is(err, context.DeadlineExceeded) {
 		return apperr.Unavailable
 	}
 	return fallback

@@ -80,6 +80,8 @@ func (s *Store) FindIdentity(ctx context.Context, appID string, provider social.
 // ListIdentities returns the user's identities ordered by provider; none is
 // an empty list, not an error.
 func (s *Store) ListIdentities(ctx context.Context, appID, userID string) ([]identity.LinkedIdentity, error) {
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	var rows []identityRow
 	err := s.idb.NewSelect().Model(&rows).
 		Where("app_id = $1 AND user_id = $2").

@@ -93,6 +93,19 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
+// hot bounds a hot-path statement by the URL's query_timeout. A
+// Postgres that stops answering (a hung host, a network black hole) then
+// fails the statement after it, Unavailable, and the guard (pgconn.go)
+// drops the connection, instead of the request waiting for the driver's
+// read timeout and every other request queueing for the pool behind it.
+// Call the returned func when the statement's rows have been read.
+func (s *Store) hot(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.queryTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.queryTimeout)
+}
+
 // bound returns the connection a hot-path query runs on: give it to the
 // query's Conn, with the query's $n parameters' values in args. Postgres
 // only; the SQL must hold no value of its own (see maxPrepared).

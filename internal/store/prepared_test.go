@@ -132,8 +132,11 @@ func TestPreparedStatements(t *testing.T) {
 			t.Errorf("SQLite: %d statements prepared, want none", n)
 		}
 	})
-	if _, err := store.Open(t.Context(), storetest.DefaultPostgresURL+"&prepared_statements=maybe", nil); err == nil || !strings.Contains(err.Error(), "prepared_statements") {
-		t.Errorf(`Open(prepared_statements=maybe) = %v, want an error naming the parameter`, err)
+	for _, param := range []string{"prepared_statements=maybe", "query_timeout=soon", "query_timeout=-1s"} {
+		name, _, _ := strings.Cut(param, "=")
+		if _, err := store.Open(t.Context(), storetest.DefaultPostgresURL+"&"+param, nil); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf(`Open(%s) = %v, want an error naming the parameter`, param, err)
+		}
 	}
 }
 

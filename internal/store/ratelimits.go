@@ -26,6 +26,8 @@ type rateLimitRow struct {
 // concurrent hits on any replica are all counted.
 func (s *Store) HitRateLimit(ctx context.Context, key string, start, expires time.Time) (int, error) {
 	const op = "store.HitRateLimit"
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	row := &rateLimitRow{Key: key, WindowStart: utc(start), Count: 1, ExpiresAt: utc(expires)}
 	if s.dialect == Postgres { // prepared: every login and signup counts (prepared.go)
 		err := s.idb.NewRaw(`INSERT INTO rate_limits AS rl (key, window_start, count, expires_at)
@@ -58,6 +60,8 @@ func (s *Store) HitRateLimit(ctx context.Context, key string, start, expires tim
 // nothing.
 func (s *Store) AddRateLimit(ctx context.Context, key string, start, expires time.Time, n, limit int) (bool, error) {
 	const op = "store.AddRateLimit"
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	if n > limit {
 		return false, nil
 	}

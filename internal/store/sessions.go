@@ -112,6 +112,8 @@ func (s *Store) CreateSession(ctx context.Context, sess identity.Session) error 
 
 // GetSession returns the session id of appID, live or not.
 func (s *Store) GetSession(ctx context.Context, appID, id string) (identity.Session, error) {
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	var row sessionRow
 	// Prepared (prepared.go): every bearer's call checks its session.
 	err := s.idb.NewSelect().Model(&row).Where("app_id = $1 AND id = $2").Conn(s.bound(appID, id)).Scan(ctx)
@@ -198,6 +200,8 @@ type sessionUserRow struct {
 // no such token.
 func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (identity.RefreshToken, identity.Session, identity.User, error) {
 	const op = "store.FindRefreshSession"
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	var row refreshSessionRow
 	err := s.idb.NewSelect().Model(&row).
 		Column(refreshTokenColumns...). // named, not rt.*: the statement is prepared (prepared.go)
@@ -307,6 +311,8 @@ func (s *Store) ListActiveSessions(ctx context.Context, appID, userID string, no
 // takes the write lock when it begins.
 func (s *Store) RotateRefreshToken(ctx context.Context, appID, oldID string, cutoff time.Time, next identity.RefreshToken, ev identity.AuditEvent) (bool, error) {
 	const op = "store.RotateRefreshToken"
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	rt := toRefreshTokenRow(next)
 	ae, err := toAuditEventRow(ev)
 	if err != nil {
@@ -405,6 +411,8 @@ func (s *Store) rotateRefreshTokenTx(ctx context.Context, appID, oldID string, c
 // user does not exist.
 func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identity.Session, first identity.RefreshToken, ev identity.AuditEvent) error {
 	const op = "store.OpenSession"
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	srow, rt := toSessionRow(sess), toRefreshTokenRow(first)
 	ae, err := toAuditEventRow(ev)
 	if err != nil {

@@ -72,6 +72,8 @@ func (s *Store) CreateSigningKey(ctx context.Context, r keys.Record) error {
 // ListSigningKeys returns every key of the app, newest first (ties by kid,
 // descending). An unknown app gives an empty slice and a nil error.
 func (s *Store) ListSigningKeys(ctx context.Context, appID string) ([]keys.Record, error) {
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	var rows []signingKeyRow
 	err := s.idb.NewSelect().Model(&rows).
 		Where("app_id = ?", appID).

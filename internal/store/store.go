@@ -58,7 +58,11 @@ type Store struct {
 	log     *slog.Logger
 	cache   *cache     // shared with the transaction Stores (cache.go)
 	stmts   *stmtCache // the hot paths' prepared statements, shared likewise (prepared.go)
-	pending *[]change  // in a transaction: changes to apply after commit
+	// queryTimeout bounds each hot-path statement (the URL's query_timeout;
+	// 0: unbounded): a Postgres that stops answering is Unavailable after
+	// it, rather than holding requests and pooled connections.
+	queryTimeout time.Duration
+	pending      *[]change // in a transaction: changes to apply after commit
 }
 
 // sqliteDefaults are the connection parameters every SQLite connection gets
@@ -83,7 +87,9 @@ var sqliteDefaults = []struct{ key, pragma, value string }{
 // URL parameter pool_max_conns sets another limit. A connection idle for
 // five minutes is closed (pool_max_idle_time, a Go duration, sets another).
 // The hot paths run as prepared statements; prepared_statements=false
-// turns them off for a pooler in transaction mode (prepared.go). Without sslmode in the
+// turns them off for a pooler in transaction mode (prepared.go). Each of
+// their statements gives up after query_timeout (a Go duration, default
+// 5s; 0: never), so a Postgres that hangs answers Unavailable. Without sslmode in the
 // URL the driver insists on TLS but does not verify the server: set
 // sslmode=verify-full in production, or sslmode=disable on a trusted host.
 //
@@ -97,12 +103,13 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		name       string // how errors name the database
 		dialect    = SQLite
 		unprepared = true
+		timeout    time.Duration
 		err        error
 	)
 	if isPostgres(databaseURL) {
 		dialect = Postgres
 		routeDriverLog(log)
-		db, name, unprepared, err = openPostgres(databaseURL)
+		db, name, unprepared, timeout, err = openPostgres(databaseURL)
 	} else {
 		db, name, err = openSQLite(databaseURL)
 	}
@@ -115,7 +122,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 	}
 	// A Postgres Store caches once its listener runs (Listen); SQLite is
 	// one process, and every change goes through this Store.
-	s := &Store{db: db, idb: db, dialect: dialect, log: log, cache: newCache(dialect == SQLite), stmts: newStmtCache(db.DB, unprepared)}
+	s := &Store{db: db, idb: db, dialect: dialect, log: log, cache: newCache(dialect == SQLite), stmts: newStmtCache(db.DB, unprepared), queryTimeout: timeout}
 	log.DebugContext(ctx, "store: opened", "database", name)
 	return s, nil
 }
@@ -124,7 +131,7 @@ func isPostgres(databaseURL string) bool {
 	return strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://")
 }
 
-func openPostgres(databaseURL string) (db *bun.DB, name string, unprepared bool, err error) {
+func openPostgres(databaseURL string) (db *bun.DB, name string, unprepared bool, queryTimeout time.Duration, err error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
 		// url.Error repeats the whole URL, password included: keep only the reason.
@@ -132,7 +139,7 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, unprepared bool,
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, "", false, fmt.Errorf("postgres database URL: %w", err)
+		return nil, "", false, 0, fmt.Errorf("postgres database URL: %w", err)
 	}
 	name = fmt.Sprintf("postgres database %q at %s", strings.TrimPrefix(u.Path, "/"), u.Host)
 	maxConns := max(4*runtime.GOMAXPROCS(0), 8)
@@ -140,7 +147,7 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, unprepared bool,
 	if v := q.Get("pool_max_conns"); v != "" {
 		// Ours, not the server's: pgdriver would send it as a SET.
 		if maxConns, err = strconv.Atoi(v); err != nil || maxConns < 2 {
-			return nil, "", false, fmt.Errorf("%s: pool_max_conns=%q is not a number of connections (at least 2)", name, v)
+			return nil, "", false, 0, fmt.Errorf("%s: pool_max_conns=%q is not a number of connections (at least 2)", name, v)
 		}
 		q.Del("pool_max_conns")
 		u.RawQuery = q.Encode()
@@ -149,16 +156,25 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, unprepared bool,
 	if v := q.Get("pool_max_idle_time"); v != "" {
 		// Ours too: pgdriver would send it to the server as a setting.
 		if maxIdleTime, err = time.ParseDuration(v); err != nil || maxIdleTime <= 0 {
-			return nil, "", false, fmt.Errorf("%s: pool_max_idle_time=%q is not a positive duration such as 30s", name, v)
+			return nil, "", false, 0, fmt.Errorf("%s: pool_max_idle_time=%q is not a positive duration such as 30s", name, v)
 		}
 		q.Del("pool_max_idle_time")
+		u.RawQuery = q.Encode()
+	}
+	queryTimeout = 5 * time.Second
+	if v := q.Get("query_timeout"); v != "" {
+		// Ours as well: the bound of each hot-path statement (hot).
+		if queryTimeout, err = time.ParseDuration(v); err != nil || queryTimeout < 0 {
+			return nil, "", false, 0, fmt.Errorf("%s: query_timeout=%q is not a duration such as 5s (0: none)", name, v)
+		}
+		q.Del("query_timeout")
 		u.RawQuery = q.Encode()
 	}
 	if v := q.Get("prepared_statements"); v != "" {
 		// Ours as well (prepared.go).
 		prepared, perr := strconv.ParseBool(v)
 		if perr != nil {
-			return nil, "", false, fmt.Errorf("%s: prepared_statements=%q is not true or false", name, v)
+			return nil, "", false, 0, fmt.Errorf("%s: prepared_statements=%q is not true or false", name, v)
 		}
 		unprepared = !prepared
 		q.Del("prepared_statements")
@@ -177,13 +193,13 @@ func openPostgres(databaseURL string) (db *bun.DB, name string, unprepared bool,
 		connector = pgdriver.NewConnector(pgdriver.WithApplicationName("cosync-auth"), pgdriver.WithDSN(u.String()))
 	}()
 	if err != nil {
-		return nil, "", false, err
+		return nil, "", false, 0, err
 	}
 	sqldb := sql.OpenDB(guardedConnector{connector}) // pgconn.go
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)
 	sqldb.SetConnMaxIdleTime(maxIdleTime)
-	return bun.NewDB(sqldb, pgdialect.New()), name, unprepared, nil
+	return bun.NewDB(sqldb, pgdialect.New()), name, unprepared, queryTimeout, nil
 }
 
 func openSQLite(databaseURL string) (db *bun.DB, name string, err error) {
@@ -306,7 +322,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx identity.Store) error) erro
 	var pending []change
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		pending = pending[:0] // a retried transaction starts over
-		fnErr = fn(&Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, log: s.log, cache: s.cache, stmts: s.stmts, pending: &pending})
+		fnErr = fn(&Store{db: s.db, idb: tx, inTx: true, dialect: s.dialect, log: s.log, cache: s.cache, stmts: s.stmts, queryTimeout: s.queryTimeout, pending: &pending})
 		return fnErr
 	})
 	if fnErr != nil {

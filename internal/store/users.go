@@ -136,6 +136,8 @@ func (s *Store) CreateUser(ctx context.Context, u identity.User, passwordHash st
 // where is a condition on the user's row with the placeholder $2 for
 // value: the statement is prepared (prepared.go), so it holds no value.
 func (s *Store) findUser(ctx context.Context, op, appID, where, value string) (identity.User, error) {
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	var row userRow
 	err := s.idb.NewSelect().Model(&row).
 		Column(userColumns...).
@@ -190,6 +192,8 @@ func (s *Store) UpdateUser(ctx context.Context, u identity.User) error {
 // PasswordHash returns the user's password hash, or "" when the user has
 // no password.
 func (s *Store) PasswordHash(ctx context.Context, appID, userID string) (string, error) {
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
 	var hash sql.NullString
 	err := s.idb.NewSelect().Model((*userRow)(nil)).
 		Column("password_hash").
