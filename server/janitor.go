@@ -9,10 +9,9 @@ import (
 // rate-limit windows, settled deliveries past notify.KeepSent and
 // notify.KeepDead, and sessions, codes, login tokens and social nonces a
 // day past their expiry, in batches: store.SweepExpired) and rolls closed
-// days into the stats
-// (console.RollupStats) every interval until ctx ends. Several replicas
-// running it at once only repeat a cheap DELETE, and the rollup's upserts
-// of the same rows.
+// days into the stats (console.RollupStats) every interval until ctx ends.
+// Several replicas running it at once only repeat cheap DELETEs, and the
+// rollup's upserts of the same rows.
 func janitor(ctx context.Context, p *parts, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
