@@ -49,33 +49,27 @@ export function AuditPage({ app }: { app: App }) {
     // The last answer stays on screen while a new filter or page loads.
     { placeholderData: keepPreviousData },
   );
-  const filter =
-    <T,>(set: (v: T) => void) =>
-    (v: T) => {
-      set(v);
-      pager.reset();
-    };
   const filtered = action || outcome || actor || subject || ip || from || to;
   return (
     <section aria-labelledby="audit-heading">
       <h2 id="audit-heading">Audit log</h2>
       <form className="toolbar filters" role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
-        <TextField label="Action" value={action} onChange={filter(setAction)} placeholder="e.g. user.update" />
+        <TextField label="Action" value={action} onChange={pager.filter(setAction)} placeholder="e.g. user.update" />
         <SelectField
           label="Outcome"
           value={outcome}
-          onChange={filter(setOutcome)}
+          onChange={pager.filter(setOutcome)}
           options={[
             { value: "", label: "Any" },
             { value: "success", label: "Succeeded" },
             { value: "failure", label: "Failed" },
           ]}
         />
-        <TextField label="Actor id" value={actor} onChange={filter(setActor)} hint="A developer, API key or user id." />
-        <TextField label="Subject" value={subject} onChange={filter(setSubject)} hint="What was acted on: a user id, an email, a key id." />
-        <TextField label="IP address" value={ip} onChange={filter(setIp)} />
-        <DateField label="From day" value={from} onChange={filter(setFrom)} />
-        <DateField label="To day" value={to} onChange={filter(setTo)} />
+        <TextField label="Actor id" value={actor} onChange={pager.filter(setActor)} hint="A developer, API key or user id." />
+        <TextField label="Subject" value={subject} onChange={pager.filter(setSubject)} hint="What was acted on: a user id, an email, a key id." />
+        <TextField label="IP address" value={ip} onChange={pager.filter(setIp)} />
+        <DateField label="From day" value={from} onChange={pager.filter(setFrom)} />
+        <DateField label="To day" value={to} onChange={pager.filter(setTo)} />
       </form>
       {events.isPending ? <Loading what="the audit log" /> : null}
       {events.error ? <ErrorBanner problem={problemOf(events.error)} /> : null}

@@ -71,13 +71,6 @@ export function UsersPage({ app }: { app: App }) {
     // The last answer stays on screen while a new filter or page loads.
     { placeholderData: keepPreviousData },
   );
-  // Any filter change starts again at the first page.
-  const filter =
-    <T,>(set: (v: T) => void) =>
-    (v: T) => {
-      set(v);
-      pager.reset();
-    };
   const canWrite = app.role !== MemberRole.VIEWER;
 
   return (
@@ -94,17 +87,17 @@ export function UsersPage({ app }: { app: App }) {
           ) : null}
         </div>
         <form className="toolbar filters" role="search" aria-label="Find users" onSubmit={(e) => e.preventDefault()}>
-          <TextField label="Search" value={query} onChange={filter(setQuery)} hint="Email or user name (start), id, or a metadata value." />
+          <TextField label="Search" value={query} onChange={pager.filter(setQuery)} hint="Email or user name (start), id, or a metadata value." />
           <SelectField
             label="Status"
             value={status}
-            onChange={filter(setStatus)}
+            onChange={pager.filter(setStatus)}
             options={[UserStatus.UNSPECIFIED, UserStatus.ACTIVE, UserStatus.SUSPENDED].map((v) => ({ value: v, label: statusNames[v] }))}
           />
           <SelectField<Anon>
             label="Anonymous"
             value={anon}
-            onChange={filter(setAnon)}
+            onChange={pager.filter(setAnon)}
             options={[
               { value: "any", label: "Anonymous or not" },
               { value: "none", label: "Not anonymous" },
@@ -114,7 +107,7 @@ export function UsersPage({ app }: { app: App }) {
           <SelectField
             label="Signs in with"
             value={provider}
-            onChange={filter(setProvider)}
+            onChange={pager.filter(setProvider)}
             options={[
               { value: "", label: "Any way" },
               { value: "password", label: "Password" },
@@ -125,14 +118,14 @@ export function UsersPage({ app }: { app: App }) {
           <SelectField
             label="Second factor"
             value={twoFactor}
-            onChange={filter(setTwoFactor)}
+            onChange={pager.filter(setTwoFactor)}
             options={[TwoFactorMethod.UNSPECIFIED, TwoFactorMethod.NONE, TwoFactorMethod.TOTP, TwoFactorMethod.SMS].map((v) => ({
               value: v,
               label: twoFactorNames[v],
             }))}
           />
-          <DateField label="Created from" value={createdFrom} onChange={filter(setCreatedFrom)} />
-          <DateField label="Created to" value={createdTo} onChange={filter(setCreatedTo)} />
+          <DateField label="Created from" value={createdFrom} onChange={pager.filter(setCreatedFrom)} />
+          <DateField label="Created to" value={createdTo} onChange={pager.filter(setCreatedTo)} />
         </form>
         {users.isPending ? <Loading what="users" /> : null}
         {users.error ? <ErrorBanner problem={problemOf(users.error)} /> : null}

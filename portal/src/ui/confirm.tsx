@@ -69,5 +69,12 @@ export function usePager() {
     next: (token: string) => setTokens((t) => [...t, token]),
     prev: () => setTokens((t) => (t.length > 1 ? t.slice(0, -1) : t)),
     reset: () => setTokens([""]),
+    /** filter wraps a filter's setter: any filter change starts again at the first page. */
+    filter:
+      <T,>(set: (v: T) => void) =>
+      (v: T) => {
+        set(v);
+        setTokens([""]);
+      },
   };
 }
