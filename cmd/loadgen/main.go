@@ -367,27 +367,23 @@ func (v *vault) stop() {
 func seed(ctx context.Context, dbURL, app string, users, sessions int64) error {
 	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL), pgdriver.WithReadTimeout(time.Hour)))
 	defer db.Close()
-	for _, q := range []string{
-		`INSERT INTO users (id, app_id, email, metadata, status, two_factor, created_at, updated_at)
+	for _, st := range []struct {
+		q    string
+		args []any
+	}{
+		{`INSERT INTO users (id, app_id, email, metadata, status, two_factor, created_at, updated_at)
 		 SELECT 'seed-u-' || g, $1, 'seed-' || g || '@example.com', '{}'::jsonb, 'active', 'none',
 		        now() - (g % 365) * interval '1 day', now()
-		 FROM generate_series(1, $2::bigint) g`,
-		`INSERT INTO sessions (id, app_id, user_id, created_at, expires_at, ip, method)
+		 FROM generate_series(1, $2::bigint) g`, []any{app, users}},
+		{`INSERT INTO sessions (id, app_id, user_id, created_at, expires_at, ip, method)
 		 SELECT 'seed-s-' || g, $1, 'seed-u-' || (1 + g % $2::bigint), now() - interval '1 day', now() + interval '29 days', '192.0.2.1', 'password'
-		 FROM generate_series(1, $3::bigint) g`,
-		`INSERT INTO refresh_tokens (id, app_id, session_id, hash, created_at, expires_at)
+		 FROM generate_series(1, $3::bigint) g`, []any{app, users, sessions}},
+		{`INSERT INTO refresh_tokens (id, app_id, session_id, hash, created_at, expires_at)
 		 SELECT 'seed-r-' || g, $1, 'seed-s-' || g, md5(g::text) || md5(g::text || 'r'), now() - interval '1 day', now() + interval '29 days'
-		 FROM generate_series(1, $3::bigint) g`,
-		`ANALYZE users, sessions, refresh_tokens`,
+		 FROM generate_series(1, $2::bigint) g`, []any{app, sessions}},
+		{`ANALYZE users, sessions, refresh_tokens`, nil},
 	} {
-		var args []any
-		switch {
-		case strings.Contains(q, "$3"):
-			args = []any{app, users, sessions}
-		case strings.Contains(q, "$1"):
-			args = []any{app, users}
-		}
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+		if _, err := db.ExecContext(ctx, st.q, st.args...); err != nil {
 			return err
 		}
 	}

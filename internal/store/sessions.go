@@ -436,21 +436,14 @@ func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identit
 		})
 	}
 	var (
-		n                   int
-		parent, details     *string // NULL for empty, as the row types' nullzero write them
-		revokedAt, lastUsed any     // NULL for zero
+		n               int
+		parent, details *string // NULL for empty, as the row types' nullzero write them (pgdriver sends a zero time as NULL itself)
 	)
 	if rt.ParentID != "" {
 		parent = &rt.ParentID
 	}
 	if ae.Details != "" {
 		details = &ae.Details
-	}
-	if !srow.RevokedAt.IsZero() {
-		revokedAt = srow.RevokedAt
-	}
-	if !srow.LastUsedAt.IsZero() {
-		lastUsed = srow.LastUsedAt
 	}
 	// Prepared: every sign-in runs it (prepared.go).
 	err = s.idb.NewRaw(`WITH signed_in AS (
@@ -468,7 +461,7 @@ func (s *Store) OpenSession(ctx context.Context, loginAt time.Time, sess identit
 		)
 		SELECT count(*) FROM signed_in`).
 		Conn(s.bound(loginAt.UTC(), sess.AppID, sess.UserID,
-			srow.ID, srow.CreatedAt, srow.ExpiresAt, revokedAt, srow.RevokeReason, srow.IP, srow.UserAgent, srow.Method, lastUsed,
+			srow.ID, srow.CreatedAt, srow.ExpiresAt, srow.RevokedAt, srow.RevokeReason, srow.IP, srow.UserAgent, srow.Method, srow.LastUsedAt,
 			rt.ID, parent, rt.Hash, rt.CreatedAt, rt.ExpiresAt,
 			ae.ID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt)).
 		Scan(ctx, &n)
