@@ -57,9 +57,19 @@ func (d *drainer) drain(ctx context.Context, srv *http.Server, ln net.Listener) 
 	for d.freshConns() > 0 {
 		select {
 		case <-ctx.Done():
-			return srv.Shutdown(ctx)
+			return shutdown(ctx, srv)
 		case <-tick.C:
 		}
 	}
-	return srv.Shutdown(ctx)
+	return shutdown(ctx, srv)
+}
+
+// shutdown is srv.Shutdown without the error of closing ln a second time:
+// when Serve has not yet seen its listener closed, Shutdown closes it again
+// (and still waits for the connections) and reports net.ErrClosed.
+func shutdown(ctx context.Context, srv *http.Server) error {
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
 }
