@@ -154,11 +154,7 @@ func (h *Handler) Logout(ctx context.Context, req *authv1.LogoutRequest) (*authv
 }
 
 func (h *Handler) GetUser(ctx context.Context, _ *authv1.GetUserRequest) (*authv1.GetUserResponse, error) {
-	u, err := h.svc.GetUser(ctx, principal(ctx))
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	ids, err := h.svc.Identities(ctx, principal(ctx))
+	u, ids, err := h.svc.CurrentUser(ctx, principal(ctx))
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

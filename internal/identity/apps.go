@@ -153,14 +153,7 @@ func (s *Service) AuthenticateDeveloper(ctx context.Context, raw Secret, ip stri
 		return Developer{}, err
 	}
 	if s.cfg.DeveloperTwoFactorRequired {
-		u, err := s.store.GetUser(ctx, ConsoleAppID, d.ID)
-		if apperr.Is(err, apperr.NotFound) {
-			return Developer{}, apperr.New(apperr.Unauthenticated, apperr.ReasonSessionRevoked, "this session was signed out")
-		}
-		if err != nil {
-			return Developer{}, err
-		}
-		if u.TwoFactor == TwoFactorNone || u.TwoFactor == "" {
+		if u := p.User; u.TwoFactor == TwoFactorNone || u.TwoFactor == "" {
 			return Developer{}, apperr.New(apperr.Precondition, apperr.ReasonDeveloperTwoFactorRequired,
 				"this server requires developers to use a second factor: enroll one (AuthService, app console) first")
 		}

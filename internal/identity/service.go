@@ -229,6 +229,11 @@ type Principal struct {
 	SessionID string
 	IP        string
 	Prehashed bool // as in Caller
+	// User and Identities are the user and their linked identities as
+	// Authenticate read them with the session (one round trip), for
+	// CurrentUser; User is nil when the Principal was made otherwise.
+	User       *User
+	Identities []LinkedIdentity
 }
 
 // SessionTokens is what a sign-in returns.

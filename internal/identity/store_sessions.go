@@ -9,6 +9,10 @@ import (
 type Sessions interface {
 	CreateSession(ctx context.Context, s Session) error
 	GetSession(ctx context.Context, appID, id string) (Session, error)
+	// GetSessionUser is GetSession, GetUser of the session's user and
+	// ListIdentities of that user together (one round trip). NotFound when
+	// there is no such session.
+	GetSessionUser(ctx context.Context, appID, id string) (Session, User, []LinkedIdentity, error)
 	// RevokeSession marks one live session revoked; revoking twice is not an error.
 	RevokeSession(ctx context.Context, appID, id, reason string, now time.Time) error
 	// RevokeUserSessions revokes every live session of the user except

@@ -36,8 +36,10 @@ type cache struct {
 	marks map[string]chan struct{} // AwaitChanges' markers on their way back
 }
 
+// cachedApp is an app decoded once; readers get deep copies (clone.go),
+// which cost a fraction of decoding its settings again.
 type cachedApp struct {
-	row     appRow
+	app     identity.App
 	expires time.Time
 }
 
@@ -72,7 +74,7 @@ func (s *Store) getCachedApp(ctx context.Context, id string) (identity.App, erro
 	ready, gen := c.ready, c.gen
 	c.mu.Unlock()
 	if ok && ready && c.now().Before(e.expires) {
-		return appFromRow(e.row, op)
+		return deepCopy(e.app), nil
 	}
 	var row appRow
 	ctx, cancel := s.hot(ctx) // every request reads its app: bounded as the hot paths are (prepared.go)
@@ -80,16 +82,20 @@ func (s *Store) getCachedApp(ctx context.Context, id string) (identity.App, erro
 	if err := s.idb.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
 		return identity.App{}, wrap(err, op)
 	}
+	a, err := appFromRow(row, op)
+	if err != nil {
+		return identity.App{}, err
+	}
 	c.mu.Lock()
 	if c.ready && c.gen == gen {
-		c.apps[id] = cachedApp{row: row, expires: c.now().Add(appCacheTTL)}
+		c.apps[id] = cachedApp{app: a, expires: c.now().Add(appCacheTTL)}
 	}
 	c.mu.Unlock()
-	return appFromRow(row, op)
+	return deepCopy(a), nil
 }
 
 // AppExists reports whether the app id exists, through the cache: a fresh
-// cached row answers without decoding its settings (what GetApp pays on
+// cached app answers without copying its settings (what GetApp pays on
 // every call), which is the whole cost of a cached read for the public
 // documents (JWKS, OpenID configuration) that only need to know the app is
 // there. A miss loads and caches the row as GetApp does.
@@ -111,8 +117,7 @@ func (s *Store) AppExists(ctx context.Context, id string) (bool, error) {
 	return err == nil, err
 }
 
-// appFromRow decodes a row afresh on every read, so callers never share
-// the settings' slices.
+// appFromRow decodes a row's settings.
 func appFromRow(row appRow, op string) (identity.App, error) {
 	a, err := row.app()
 	if err != nil {

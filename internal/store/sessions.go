@@ -61,6 +61,8 @@ func (r sessionRow) session() identity.Session {
 
 // refreshTokenColumns are refreshTokenRow's columns, named for prepared
 // statements.
+var sessionColumns = []string{"id", "app_id", "user_id", "created_at", "expires_at", "revoked_at", "revoke_reason", "ip", "user_agent", "method", "last_used_at"}
+
 var refreshTokenColumns = []string{"id", "app_id", "session_id", "parent_id", "hash", "created_at", "expires_at", "rotated_at"}
 
 type refreshTokenRow struct {
@@ -223,6 +225,57 @@ func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (ide
 		return identity.RefreshToken{}, identity.Session{}, identity.User{}, apperr.Wrap(err, apperr.Internal, op)
 	}
 	return row.refreshToken(), row.Session.session(), u, nil
+}
+
+// sessionUserIdentityRow is a session read with its user and, one per
+// row (a LEFT JOIN), the user's linked identities, for GetSessionUser.
+type sessionUserIdentityRow struct {
+	sessionRow `bun:",extend"`
+	User       *userIdentityRow `bun:"rel:belongs-to,join:user_id=id,join:app_id=app_id"`
+}
+
+type userIdentityRow struct {
+	userRow  `bun:",extend"`
+	Identity *identityRow `bun:"rel:has-one,join:id=user_id,join:app_id=app_id"`
+}
+
+// GetSessionUser is GetSession, GetUser of the session's user and
+// ListIdentities of that user in one round trip: what a bearer's call
+// reads to check its session (identity.Service.Authenticate) and GetUser
+// answers with. NotFound when there is no such session.
+func (s *Store) GetSessionUser(ctx context.Context, appID, id string) (identity.Session, identity.User, []identity.LinkedIdentity, error) {
+	const op = "store.GetSessionUser"
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
+	var rows []sessionUserIdentityRow
+	err := s.idb.NewSelect().Model(&rows).
+		Column(sessionColumns...). // named, not s.*: the statement is prepared (prepared.go)
+		Relation("User", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(userColumns...) }).
+		ColumnExpr(`"user"."password_hash" IS NOT NULL AS "user__has_password"`). // the hash stays in the database
+		Relation("User.Identity").
+		Where("s.app_id = $1 AND s.id = $2").
+		OrderExpr(`"user__identity"."provider", "user__identity"."id"`).
+		Conn(s.bound(appID, id)).
+		Scan(ctx)
+	switch {
+	case err != nil:
+		return identity.Session{}, identity.User{}, nil, wrap(err, op)
+	case len(rows) == 0:
+		return identity.Session{}, identity.User{}, nil, notFound(op)
+	case rows[0].User == nil: // the foreign keys make this impossible
+		return identity.Session{}, identity.User{}, nil, apperr.Wrap(errors.New("session without its user"), apperr.Internal, op)
+	}
+	u, err := rows[0].User.user()
+	if err != nil {
+		return identity.Session{}, identity.User{}, nil, apperr.Wrap(err, apperr.Internal, op)
+	}
+	ids := []identity.LinkedIdentity{} // as ListIdentities gives them
+	for _, r := range rows {
+		if r.User != nil && r.User.Identity != nil && r.User.Identity.ID != "" { // a user without any: one row of NULLs
+			ids = append(ids, r.User.Identity.linkedIdentity())
+		}
+	}
+	return rows[0].session(), u, ids, nil
 }
 
 // MarkRefreshTokenRotated sets the token's rotation time to now if it is

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cosync/cosync-auth/internal/apperr"
 	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/social"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
@@ -190,5 +191,59 @@ func TestMarkRefreshTokenRotatedRace(t *testing.T) {
 		if got := race(t, 20, func() (bool, error) { return s.MarkRefreshTokenRotated(ctx, "app1", "r1", t0) }); got != 1 {
 			t.Errorf("20 racing MarkRefreshTokenRotated gave %d trues, want 1", got)
 		}
+	})
+}
+
+// TestGetSessionUser: the session, its user and the user's linked
+// identities in one read, each as their own reads give them; a user
+// without identities has none; an unknown session, or one of another app,
+// is NotFound.
+func TestGetSessionUser(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Parallel()
+		ctx := t.Context()
+		createApp(t, s, "app1")
+		createApp(t, s, "app2")
+		createUser(t, s, newUser("app1", "u1", "ann@example.com", ""))
+		createUser(t, s, newUser("app1", "u2", "bob@example.com", ""))
+		noErr(t, "SetPasswordHash", s.SetPasswordHash(ctx, "app1", "u1", "hash", t0))
+		google := newIdentity("app1", "i2", "u1", social.Google, "1098")
+		apple := newIdentity("app1", "i1", "u1", social.Apple, "001.ann")
+		for _, li := range []identity.LinkedIdentity{google, apple, newIdentity("app1", "i3", "u2", social.Google, "2000")} {
+			noErr(t, "CreateIdentity", s.CreateIdentity(ctx, li))
+		}
+		noErr(t, "DeleteIdentity", s.DeleteIdentity(ctx, "app1", "u2", social.Google))
+		s1 := newSession("s1", "u1") // every column set
+		s1.IP, s1.UserAgent, s1.Method, s1.LastUsedAt = "192.0.2.1", "test/1.0", "password", t0.Add(time.Second)
+		for _, sess := range []identity.Session{s1, newSession("s2", "u2")} {
+			noErr(t, "CreateSession", s.CreateSession(ctx, sess))
+		}
+		noErr(t, "RevokeSession", s.RevokeSession(ctx, "app1", "s1", "logout", t0.Add(time.Minute)))
+
+		for _, c := range []struct{ session, user string }{{"s1", "u1"}, {"s2", "u2"}} {
+			sess, u, ids, err := s.GetSessionUser(ctx, "app1", c.session)
+			noErr(t, "GetSessionUser", err)
+			wantSess, err := s.GetSession(ctx, "app1", c.session)
+			noErr(t, "GetSession", err)
+			equal(t, "GetSessionUser's session", sess, wantSess)
+			wantUser, err := s.GetUser(ctx, "app1", c.user)
+			noErr(t, "GetUser", err)
+			equal(t, "GetSessionUser's user", u, wantUser)
+			wantIDs, err := s.ListIdentities(ctx, "app1", c.user)
+			noErr(t, "ListIdentities", err)
+			equal(t, "GetSessionUser's identities", ids, wantIDs)
+		}
+		_, u, ids, _ := s.GetSessionUser(ctx, "app1", "s1")
+		if !u.HasPassword || len(ids) != 2 || ids[0].Provider != social.Apple {
+			t.Errorf("GetSessionUser(s1) = user with password %v, identities %+v; want a password and apple before google", u.HasPassword, ids)
+		}
+		if _, _, ids, _ := s.GetSessionUser(ctx, "app1", "s2"); len(ids) != 0 {
+			t.Errorf("GetSessionUser(s2) identities = %+v, want none", ids)
+		}
+		_, _, _, err := s.GetSessionUser(ctx, "app1", "nope")
+		wantKind(t, "GetSessionUser(unknown)", err, apperr.NotFound)
+		_, _, _, err = s.GetSessionUser(ctx, "app2", "s1")
+		wantKind(t, "GetSessionUser(other app)", err, apperr.NotFound)
 	})
 }

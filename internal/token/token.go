@@ -61,10 +61,11 @@ type Claims = identity.Claims
 var _ identity.Tokens = (*Issuer)(nil)
 
 // Issuer mints and verifies the tokens of every application with the keys
-// of a keys.Keyring. It holds no state of its own and is safe for
-// concurrent use.
+// of a keys.Keyring. Its only state is the tokens it has verified
+// (verified.go); it is safe for concurrent use.
 type Issuer struct {
-	keys *keys.Keyring
+	keys     *keys.Keyring
+	verified verified
 }
 
 // NewIssuer returns an Issuer that signs and verifies with k, which must

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
 )
@@ -32,43 +33,69 @@ func (i *Issuer) Verify(ctx context.Context, appID, issuer, raw string, now time
 	if err != nil {
 		return Claims{}, fmt.Errorf("token: verify for app %q: %w", appID, err)
 	}
+	key := verifiedKey{appID: appID, issuer: issuer, raw: raw}
+	if e, ok := i.verified.get(key, set); ok {
+		if err := checkTimes(e.claims.Expiry, e.claims.IssuedAt, e.nbf, now); err != nil {
+			return Claims{}, err
+		}
+		return cloneClaims(e.claims), nil
+	}
+	c, nbf, err := i.verify(set, issuer, raw)
+	if err != nil {
+		return Claims{}, err
+	}
+	i.verified.put(key, verifiedEntry{set: set, claims: c, nbf: nbf})
+	if err := checkTimes(c.Expiry, c.IssuedAt, nbf, now); err != nil {
+		return Claims{}, err
+	}
+	return cloneClaims(c), nil
+}
 
+// verify checks raw's signature by set, its issuer, and its claims' types,
+// and returns its claims and nbf; Verify checks the times.
+func (i *Issuer) verify(set jwk.Set, issuer, raw string) (Claims, time.Time, error) {
+	i.verified.checks.Add(1)
 	msg := jws.NewMessage()
 	payload, err := jws.Verify([]byte(raw),
 		jws.WithCompact(),
 		jws.WithKeySet(set, jws.WithRequireKid(true), jws.WithUseDefault(false), jws.WithInferAlgorithmFromKey(false)),
 		jws.WithMessage(msg))
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return Claims{}, time.Time{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	// The published keys say RS256, so the signature was checked as RS256
 	// whatever the header claims; a header that claims otherwise is still
 	// not one of ours.
 	if sigs := msg.Signatures(); len(sigs) != 1 || sigs[0].ProtectedHeaders().Algorithm() != jwa.RS256 {
-		return Claims{}, fmt.Errorf("%w: not a single RS256 signature", ErrInvalid)
+		return Claims{}, time.Time{}, fmt.Errorf("%w: not a single RS256 signature", ErrInvalid)
 	}
 
 	tok := jwt.New()
 	if err := json.Unmarshal(payload, tok); err != nil {
-		return Claims{}, fmt.Errorf("%w: claims: %v", ErrInvalid, err)
+		return Claims{}, time.Time{}, fmt.Errorf("%w: claims: %v", ErrInvalid, err)
 	}
 	if got := tok.Issuer(); got != issuer {
-		return Claims{}, fmt.Errorf("%w: issuer %q, want %q", ErrInvalid, got, issuer)
+		return Claims{}, time.Time{}, fmt.Errorf("%w: issuer %q, want %q", ErrInvalid, got, issuer)
 	}
-	exp := tok.Expiration()
-	switch {
-	case exp.IsZero() || exp.Unix() <= 0:
-		return Claims{}, fmt.Errorf("%w: no exp", ErrInvalid)
-	case !now.Before(exp.Add(Leeway)):
-		return Claims{}, fmt.Errorf("%w: at %v (exp %v)", ErrExpired, now.UTC(), exp.UTC())
+	if exp := tok.Expiration(); exp.IsZero() || exp.Unix() <= 0 {
+		return Claims{}, time.Time{}, fmt.Errorf("%w: no exp", ErrInvalid)
 	}
-	if iat := tok.IssuedAt(); iat.After(now.Add(Leeway)) {
-		return Claims{}, fmt.Errorf("%w: issued in the future (iat %v, now %v)", ErrInvalid, iat.UTC(), now.UTC())
+	c, err := claimsOf(tok)
+	return c, tok.NotBefore(), err
+}
+
+// checkTimes checks a verified token's times at now, within Leeway.
+func checkTimes(exp, iat, nbf, now time.Time) error {
+	if !now.Before(exp.Add(Leeway)) {
+		return fmt.Errorf("%w: at %v (exp %v)", ErrExpired, now.UTC(), exp.UTC())
 	}
-	if nbf := tok.NotBefore(); nbf.After(now.Add(Leeway)) {
-		return Claims{}, fmt.Errorf("%w: not valid before %v (now %v)", ErrInvalid, nbf.UTC(), now.UTC())
+	if iat.After(now.Add(Leeway)) {
+		return fmt.Errorf("%w: issued in the future (iat %v, now %v)", ErrInvalid, iat.UTC(), now.UTC())
 	}
-	return claimsOf(tok)
+	if nbf.After(now.Add(Leeway)) {
+		return fmt.Errorf("%w: not valid before %v (now %v)", ErrInvalid, nbf.UTC(), now.UTC())
+	}
+	return nil
 }
 
 // claimsOf converts a verified token to Claims.
