@@ -25,7 +25,15 @@ type LimitRule struct {
 type Limiter interface {
 	Allow(ctx context.Context, rule LimitRule, key string) error
 	Take(ctx context.Context, rule LimitRule, key string, n int) error
-	Give(ctx context.Context, rule LimitRule, key string, n int) error
+	// Give gives back what Take counted, every LimitGive in one round trip.
+	Give(ctx context.Context, gives ...LimitGive) error
+}
+
+// LimitGive is N events given back to Key under Rule.
+type LimitGive struct {
+	Rule LimitRule
+	Key  string
+	N    int
 }
 
 // The rate limits, per client IP and per target (handle, phone, app). They
@@ -271,16 +279,35 @@ func (s *Service) take(ctx context.Context, appID string, n int, checks ...limit
 // give hands back what take counted. A failure to give back only leaves a
 // count too high until its window ends, so it is logged, not returned.
 func (s *Service) give(ctx context.Context, appID string, n int, checks ...limitCheck) {
+	gives := make([]limitGive, len(checks))
+	for i, c := range checks {
+		gives[i] = limitGive{c, n}
+	}
+	s.giveEach(ctx, appID, gives...)
+}
+
+// limitGive is n events given back under a check.
+type limitGive struct {
+	limitCheck
+	n int
+}
+
+// giveEach is give with a count for each check, in one round trip.
+func (s *Service) giveEach(ctx context.Context, appID string, gives ...limitGive) {
 	if s.limiter == nil {
 		return
 	}
-	for _, c := range checks {
-		if c.key == "" {
-			continue
+	out := make([]LimitGive, 0, len(gives))
+	for _, g := range gives {
+		if g.key != "" {
+			out = append(out, LimitGive{Rule: g.rule, Key: appID + ":" + g.key, N: g.n})
 		}
-		if err := s.limiter.Give(ctx, c.rule, appID+":"+c.key, n); err != nil {
-			s.log.WarnContext(ctx, "could not give back a rate-limit count", "rule", c.rule.Name, "err", err)
-		}
+	}
+	if len(out) == 0 {
+		return
+	}
+	if err := s.limiter.Give(ctx, out...); err != nil {
+		s.log.WarnContext(ctx, "could not give back a rate-limit count", "rule", out[0].Rule.Name, "err", err)
 	}
 }
 

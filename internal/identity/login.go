@@ -83,11 +83,11 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	}
 	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonInvalidCredentials, "the handle or password is wrong")
 	// An unknown handle goes the way of a wrong password with a user that
-	// has no id: the same statements (finding no row), one hash and the
-	// same audit event, so neither wording, hashing nor round trips tell a
+	// has no id and no password: the same statements (finding no row), one
+	// hash and the same audit event, so neither wording, hashing nor round trips tell a
 	// prober whether the handle exists (TestLoginCost counts them).
 	pw = storedPassword(a, c.Prehashed, pw)
-	u, err := s.findByHandle(ctx, a, handle)
+	u, hash, err := s.findWithHash(ctx, a, handle)
 	known := err == nil
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return LoginResult{}, err
@@ -122,14 +122,9 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 		if verified {
 			n = max(lock.rule.Limit, 1)
 		}
-		s.give(ctx, a.ID, n, lock)
-		s.give(ctx, a.ID, 1, global)
+		s.giveEach(ctx, a.ID, limitGive{lock, n}, limitGive{global, 1})
 	}()
 	now := s.clock()
-	hash, err := s.store.PasswordHash(ctx, a.ID, u.ID)
-	if err != nil && (known || !apperr.Is(err, apperr.NotFound)) {
-		return LoginResult{}, err
-	}
 	ok, rehash := false, false
 	if hash == "" {
 		s.passwords.VerifyDummy(ctx, pw.Reveal())
@@ -197,6 +192,19 @@ func (s *Service) findByHandle(ctx context.Context, a App, handle string) (User,
 		return s.store.FindUserByUserName(ctx, a.ID, h)
 	}
 	return User{}, apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no such user")
+}
+
+// findWithHash is findByHandle with the user's password hash ("" for
+// none) in the same read.
+func (s *Service) findWithHash(ctx context.Context, a App, handle string) (User, string, error) {
+	h := strings.TrimSpace(handle)
+	if strings.Contains(h, "@") {
+		return s.store.FindUserWithHash(ctx, a.ID, NormalizeEmail(h), "")
+	}
+	if a.Settings.UserNamesEnabled {
+		return s.store.FindUserWithHash(ctx, a.ID, "", h)
+	}
+	return User{}, "", apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no such user")
 }
 
 // secondFactor returns a challenge when u must pass a second factor to

@@ -25,19 +25,16 @@ func (s *Service) ForgotPassword(ctx context.Context, c Caller, handle string) e
 	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitResetIP), c.IP), byKey(s.rule(a, LimitResetHandle), key)); err != nil {
 		return err
 	}
-	u, err := s.findByHandle(ctx, a, handle)
+	// The user and their password hash in one read, found or not, so an
+	// unknown handle runs the same statements as a known handle that gets no
+	// mail. Every path then does the same store work
+	// (TestForgotPasswordCost): the path that mails writes the code, the
+	// queued mail and the audit event in one transaction and never waits on
+	// SMTP; the silent paths render and commit the same rows as decoys that
+	// do nothing (see mailResetCode).
+	u, hash, err := s.findWithHash(ctx, a, handle)
 	known := err == nil
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
-		return err
-	}
-	// An unknown handle looks up its (absent) password too, so it runs the
-	// same statements as a known handle that gets no mail. Every path then
-	// does the same store work (TestForgotPasswordCost): the path that mails
-	// writes the code, the queued mail and the audit event in one
-	// transaction and never waits on SMTP; the silent paths render and
-	// commit the same rows as decoys that do nothing (see mailResetCode).
-	hash, err := s.store.PasswordHash(ctx, a.ID, u.ID)
-	if known && err != nil {
 		return err
 	}
 	if !known || hash == "" || u.Email == "" || u.Status != UserActive {

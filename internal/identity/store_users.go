@@ -14,6 +14,9 @@ type Users interface {
 	GetUser(ctx context.Context, appID, id string) (User, error)
 	FindUserByEmail(ctx context.Context, appID, email string) (User, error)
 	FindUserByUserName(ctx context.Context, appID, userName string) (User, error)
+	// FindUserWithHash is FindUserByEmail (email set) or FindUserByUserName
+	// (else) with the user's password hash ("" for none), in one read.
+	FindUserWithHash(ctx context.Context, appID, email, userName string) (User, string, error)
 	// UpdateUser writes the profile fields of u: email, user name, phone,
 	// phone verified, metadata, locale, status, two-factor, anonymous,
 	// updated at. Exists on a taken email or user name.

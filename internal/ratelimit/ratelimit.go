@@ -23,8 +23,19 @@ type Store interface {
 	// limit, and reports whether it added. It must be atomic under
 	// concurrent callers on any replica, and change nothing when it refuses.
 	AddRateLimit(ctx context.Context, key string, start, expires time.Time, n, limit int) (bool, error)
+	// ReturnRateLimits subtracts each Return's N from its window's count,
+	// never below zero, leaving a window with no count as it is, in one
+	// statement.
+	ReturnRateLimits(ctx context.Context, rs []Return) error
 	// DeleteRateLimitsBefore drops windows that ended before t.
 	DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// Return is N events given back to Key's window starting at Start.
+type Return struct {
+	Key   string
+	Start time.Time
+	N     int
 }
 
 // Rule is one limit: at most Limit events per Window for each key. The
@@ -94,18 +105,24 @@ func (l *Limiter) Take(ctx context.Context, rule Rule, key string, n int) error 
 	return nil
 }
 
-// Give gives back n events taken for key under rule in the current window:
-// an attempt that turned out not to count (a right password). Giving back
-// more than was taken leaves the count at zero; a take in a window that
-// has since ended is not given back to the new one.
-func (l *Limiter) Give(ctx context.Context, rule Rule, key string, n int) error {
-	if key == "" || rule.Limit <= 0 || n <= 0 {
+// Give gives back what was taken, each Give's N for its key under its
+// rule in the current window, in one round trip: attempts that turned out
+// not to count (a right password). Giving back more than was taken leaves
+// the count at zero; a take in a window that has since ended is not given
+// back to the new one.
+func (l *Limiter) Give(ctx context.Context, gives ...identity.LimitGive) error {
+	now := l.now().UTC()
+	rs := make([]Return, 0, len(gives))
+	for _, g := range gives {
+		if g.Key == "" || g.Rule.Limit <= 0 || g.N <= 0 {
+			continue
+		}
+		rs = append(rs, Return{Key: g.Rule.Name + ":" + g.Key, Start: now.Truncate(g.Rule.Window), N: g.N})
+	}
+	if len(rs) == 0 {
 		return nil
 	}
-	now := l.now().UTC()
-	start := now.Truncate(rule.Window)
-	_, err := l.store.AddRateLimit(ctx, rule.Name+":"+key, start, start.Add(rule.Window), -n, rule.Limit)
-	return err
+	return l.store.ReturnRateLimits(ctx, rs)
 }
 
 // Sweep drops the counters of finished windows. The server calls it now and

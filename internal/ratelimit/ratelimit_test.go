@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/apperr"
+	"github.com/cosync/cosync-auth/internal/identity"
 	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
@@ -120,7 +121,7 @@ func TestTake(t *testing.T) {
 			t.Errorf("after the refused batch, a batch of the whole limit = %v", err)
 		}
 		// Give hands back: 10 counted, give 4, take 4 fits, the 5th does not.
-		if err := l.Give(ctx, rule, "k", 4); err != nil {
+		if err := l.Give(ctx, identity.LimitGive{Rule: rule, Key: "k", N: 4}); err != nil {
 			t.Fatal(err)
 		}
 		if err := l.Take(ctx, rule, "k", 4); err != nil {
@@ -130,7 +131,7 @@ func TestTake(t *testing.T) {
 			t.Errorf("Take(1) at the limit again = %v", err)
 		}
 		// Giving back more than was counted stops at zero.
-		if err := l.Give(ctx, rule, "k", 100); err != nil {
+		if err := l.Give(ctx, identity.LimitGive{Rule: rule, Key: "k", N: 100}); err != nil {
 			t.Fatal(err)
 		}
 		if err := l.Take(ctx, rule, "k", 10); err != nil {
@@ -139,11 +140,31 @@ func TestTake(t *testing.T) {
 		if err := l.Take(ctx, rule, "k", 1); !apperr.Is(err, apperr.RateLimited) {
 			t.Errorf("an over-give let more than the limit through: %v", err)
 		}
+		// One call gives back to several keys, adding up gives to one key.
+		if err := l.Give(ctx, identity.LimitGive{Rule: rule, Key: "k", N: 2}, identity.LimitGive{Rule: rule, Key: "new", N: 3},
+			identity.LimitGive{Rule: rule, Key: "k", N: 1}); err != nil {
+			t.Fatal(err)
+		}
+		for key, n := range map[string]int{"k": 3, "new": 3} {
+			if err := l.Take(ctx, rule, key, n); err != nil {
+				t.Errorf("Take(%q, %d) after giving %d back = %v", key, n, n, err)
+			}
+			if err := l.Take(ctx, rule, key, 1); !apperr.Is(err, apperr.RateLimited) {
+				t.Errorf("Take(%q, 1) past what was given back = %v, want RATE_LIMITED", key, err)
+			}
+		}
 		mu.Lock()
 		now = now.Add(time.Minute)
 		mu.Unlock()
+		// A give to a window that has no count yet changes nothing.
+		if err := l.Give(ctx, identity.LimitGive{Rule: rule, Key: "k", N: 5}); err != nil {
+			t.Fatal(err)
+		}
 		if err := l.Take(ctx, rule, "k", 10); err != nil {
 			t.Errorf("next window = %v, want a fresh count", err)
+		}
+		if err := l.Take(ctx, rule, "k", 1); !apperr.Is(err, apperr.RateLimited) {
+			t.Errorf("a give before the window's first take let more than the limit through: %v", err)
 		}
 		if err := l.Take(ctx, ratelimit.Rule{Name: "off", Window: time.Minute}, "k", 1000); err != nil {
 			t.Errorf("a rule with no limit = %v", err)

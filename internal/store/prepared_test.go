@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cosync/cosync-auth/internal/identity"
+	"github.com/cosync/cosync-auth/internal/ratelimit"
 	"github.com/cosync/cosync-auth/internal/store"
 	"github.com/cosync/cosync-auth/internal/store/storetest"
 )
@@ -42,6 +43,13 @@ func hotPaths(t *testing.T, s *store.Store) {
 	if ids, err := s.ListIdentities(ctx, "app1", "u1"); err != nil || len(ids) != 0 {
 		t.Fatalf("ListIdentities = %v, %v; want none", ids, err)
 	}
+	noErr(t, "SetPasswordHash", s.SetPasswordHash(ctx, "app1", "u1", "argon2id-hash", t0)) // not a hot path: unprepared
+	if got, hash, err := s.FindUserWithHash(ctx, "app1", "a@example.com", ""); err != nil || got.ID != "u1" || !got.HasPassword || hash != "argon2id-hash" {
+		t.Fatalf("FindUserWithHash = %v (password %v), hash %q, %v; want u1 with its hash", got.ID, got.HasPassword, hash, err)
+	}
+	if sess, u, ids, err := s.GetSessionUser(ctx, "app1", "s1"); err != nil || sess.ID != "s1" || u.ID != "u1" || len(ids) != 0 {
+		t.Fatalf("GetSessionUser = %s, %s, %v, %v; want s1, u1, no identities", sess.ID, u.ID, ids, err)
+	}
 	for want := 1; want <= 2; want++ {
 		if n, err := s.HitRateLimit(ctx, "k", t0, t0.Add(time.Hour)); err != nil || n != want {
 			t.Fatalf("HitRateLimit #%d = %d, %v", want, n, err)
@@ -52,6 +60,10 @@ func hotPaths(t *testing.T, s *store.Store) {
 	}
 	if added, err := s.AddRateLimit(ctx, "k", t0, t0.Add(time.Hour), -2, 2); err != nil || !added {
 		t.Fatalf("AddRateLimit(-2) = %v, %v; want added", added, err)
+	}
+	noErr(t, "ReturnRateLimits", s.ReturnRateLimits(ctx, []ratelimit.Return{{Key: "k", Start: t0, N: 2}, {Key: "other", Start: t0, N: 1}}))
+	if added, err := s.AddRateLimit(ctx, "k", t0, t0.Add(time.Hour), 2, 2); err != nil || !added {
+		t.Fatalf("AddRateLimit(2) after returning the count = %v, %v; want added", added, err)
 	}
 	s2 := identity.Session{ID: "s2", AppID: "app1", UserID: "u1", CreatedAt: at, ExpiresAt: at.Add(time.Hour), IP: "192.0.2.1"}
 	first := identity.RefreshToken{ID: "r9", AppID: "app1", SessionID: "s2", Hash: "h9", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
@@ -83,8 +95,8 @@ func TestPreparedStatements(t *testing.T) {
 		s := open(t, "")
 		rotateFixture(t, s)
 		hotPaths(t, s)
-		if n := store.Prepared(s); n != 10 {
-			t.Errorf("%d statements prepared, want one per hot-path query (10)", n)
+		if n := store.Prepared(s); n != 13 {
+			t.Errorf("%d statements prepared, want one per hot-path query (13)", n)
 		}
 		// Run again: the connection's statements are reused, not added.
 		before := store.Prepared(s)

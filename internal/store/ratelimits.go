@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -92,6 +94,56 @@ func (s *Store) AddRateLimit(ctx context.Context, key string, start, expires tim
 		return false, wrap(err, op)
 	}
 	return added > 0, nil
+}
+
+// ReturnRateLimits subtracts each return's N from its window's count, never
+// below zero; a window with no row stays without one. On Postgres it is one
+// prepared statement (a login gives back two counts); SQLite, in process,
+// runs an update per window. Returns to the same window are added up first.
+func (s *Store) ReturnRateLimits(ctx context.Context, rs []ratelimit.Return) error {
+	const op = "store.ReturnRateLimits"
+	type window struct {
+		key   string
+		start time.Time
+	}
+	var order []window
+	sum := map[window]int{}
+	for _, r := range rs {
+		w := window{r.Key, utc(r.Start)}
+		if _, ok := sum[w]; !ok {
+			order = append(order, w)
+		}
+		sum[w] += r.N
+	}
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
+	if s.dialect != Postgres {
+		for _, w := range order {
+			_, err := s.idb.NewUpdate().Model((*rateLimitRow)(nil)).
+				Set("count = MAX(count - ?, 0)", sum[w]).
+				Where("key = ? AND window_start = ?", w.key, w.start).
+				Exec(ctx)
+			if err != nil {
+				return wrap(err, op)
+			}
+		}
+		return nil
+	}
+	var values strings.Builder
+	args := make([]any, 0, 3*len(order))
+	for i, w := range order {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		fmt.Fprintf(&values, "($%d, $%d::timestamptz, $%d::integer)", 3*i+1, 3*i+2, 3*i+3)
+		args = append(args, w.key, w.start, int64(sum[w]))
+	}
+	_, err := s.idb.NewRaw(`UPDATE rate_limits AS rl SET count = GREATEST(rl.count - v.n, 0)
+		FROM (VALUES `+values.String()+`) AS v (key, window_start, n)
+		WHERE rl.key = v.key AND rl.window_start = v.window_start`).
+		Conn(s.bound(args...)).
+		Exec(ctx)
+	return wrap(err, op)
 }
 
 // DeleteRateLimitsBefore drops the counters of windows that ended before t

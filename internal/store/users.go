@@ -155,6 +155,35 @@ func (s *Store) findUser(ctx context.Context, op, appID, where, value string) (i
 	return u, nil
 }
 
+// FindUserWithHash is FindUserByEmail (email set) or FindUserByUserName
+// (else) with the user's password hash ("" for none) in the same read:
+// what a password login and a reset request need, in one round trip.
+func (s *Store) FindUserWithHash(ctx context.Context, appID, email, userName string) (identity.User, string, error) {
+	const op = "store.FindUserWithHash"
+	where, value := "email = $2", email
+	if email == "" {
+		where, value = "user_name_key = $2", userNameKey(userName)
+	}
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
+	var row userRow
+	err := s.idb.NewSelect().Model(&row).
+		Column(userColumns...).
+		Column("password_hash").
+		ColumnExpr("password_hash IS NOT NULL AS has_password").
+		Where("app_id = $1 AND " + where).
+		Conn(s.bound(appID, value)). // prepared: every password login (prepared.go)
+		Scan(ctx)
+	if err != nil {
+		return identity.User{}, "", wrap(err, op)
+	}
+	u, err := row.user()
+	if err != nil {
+		return identity.User{}, "", apperr.Wrap(err, apperr.Internal, op)
+	}
+	return u, row.PasswordHash, nil
+}
+
 // GetUser returns the user id of appID.
 func (s *Store) GetUser(ctx context.Context, appID, id string) (identity.User, error) {
 	return s.findUser(ctx, "store.GetUser", appID, "id = $2", id)
