@@ -139,7 +139,7 @@ func (s *Store) ReturnRateLimits(ctx context.Context, rs []ratelimit.Return) err
 		args = append(args, w.key, w.start, int64(sum[w]))
 	}
 	_, err := s.idb.NewRaw(`UPDATE rate_limits AS rl SET count = GREATEST(rl.count - v.n, 0)
-		FROM (VALUES `+values.String()+`) AS v (key, window_start, n)
+		FROM (VALUES ` + values.String() + `) AS v (key, window_start, n)
 		WHERE rl.key = v.key AND rl.window_start = v.window_start`).
 		Conn(s.bound(args...)).
 		Exec(ctx)
