@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -54,7 +55,7 @@ func TestDrainListenerClosedTwice(t *testing.T) {
 	if err := d.drain(ctx, srv, ln); err != nil {
 		t.Errorf("drain = %v, want nil", err)
 	}
-	if err := <-errc; err != http.ErrServerClosed {
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		t.Errorf("Serve = %v, want http.ErrServerClosed", err)
 	}
 }
