@@ -6,6 +6,10 @@
 // per second, p50 and p99 latency, errors) and, given the server's pid,
 // what the server spent (CPU per request from /proc/<pid>/stat, peak RSS
 // from /proc/<pid>/status).
+//
+// Supabase drives a running Supabase Auth (GoTrue) through the same
+// scenarios over its REST API, measured the same way, for side-by-side
+// runs.
 package gen
 
 import (
@@ -37,7 +41,8 @@ import (
 // Scenarios lists every scenario in the order a run takes them.
 var Scenarios = []string{"login", "refresh", "jwks", "getuser", "signup"}
 
-// Config is one run. URL, DevEmail and DevPassword are required.
+// Config is one run. URL is required; DevEmail and DevPassword are
+// required by New (a cosync-auth server) and unused by NewSupabase.
 type Config struct {
 	URL         string // the server, e.g. http://127.0.0.1:8080
 	DevEmail    string // a developer of the console app
