@@ -18,6 +18,13 @@
 // With -vault bin/vault it signs through a Vault dev server's Transit. With
 // -profile DIR each scenario's server CPU profile lands in DIR, for
 // `go tool pprof -top bin/cosync-auth DIR/refresh.pprof`.
+//
+// With -supabase it drives a running Supabase Auth (GoTrue) the same way,
+// for a side-by-side run, its login row read against bcrypt at Supabase's
+// cost. GoTrue must confirm signups at once (GOTRUE_MAILER_AUTOCONFIRM) and
+// should sign with an asymmetric key (GOTRUE_JWT_KEYS), or its JWKS is empty:
+//
+//	loadgen -supabase http://127.0.0.1:9999 -pid $(pgrep -n auth) -postgres-cpu
 package main
 
 import (
@@ -59,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	serverURL := fs.String("url", "", "a running server; with -pid its CPU and RSS are measured")
+	supabaseURL := fs.String("supabase", "", "a running Supabase Auth (GoTrue) instead; with -pid its CPU and RSS are measured")
+	postgresCPU := fs.Bool("postgres-cpu", false, "with -url or -supabase: the server's Postgres runs on this machine; measure its CPU")
 	pid := fs.Int("pid", 0, "the running server's process id (Linux /proc)")
 	devEmail := fs.String("dev-email", "", "a developer of the running server (password in $LOADGEN_DEV_PASSWORD)")
 	bin := fs.String("bin", "", "start this cosync-auth binary on a fresh database instead of -url")
@@ -80,7 +89,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := gen.Config{URL: *serverURL, PID: *pid, DevEmail: *devEmail, DevPassword: os.Getenv("LOADGEN_DEV_PASSWORD"),
 		Workers: *workers, Duration: *duration, Scenarios: strings.Split(*scenarios, ",")}
+	if *postgresCPU {
+		cfg.DBCPU = gen.PostgresCPU
+	}
 	heading := *title
+	if *supabaseURL != "" {
+		if *bin != "" || *serverURL != "" {
+			return errors.New("-supabase runs alone: not with -bin or -url")
+		}
+		cfg.URL = *supabaseURL
+		printIdleRSS(stdout, cfg.PID)
+		s, err := gen.NewSupabase(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if heading == "" {
+			algs := strings.Join(s.Algorithms(), ", ")
+			if algs == "" {
+				algs = "empty (HS256 only)"
+			}
+			heading = "Supabase Auth, JWKS " + algs
+		}
+		hash, err := gen.Bcrypt(gen.SupabaseBcryptCost)
+		if err != nil {
+			return err
+		}
+		return measure(ctx, stdout, heading, cfg.Workers, hash, *boundTime, s.Run)
+	}
 	var srv *server
 	if *bin != "" {
 		var extraEnv []string
@@ -111,10 +146,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if heading == "" {
 			heading = srv.db
 		}
-		if rss, err := gen.ReadRSS(srv.pid); err == nil {
-			fmt.Fprintf(stdout, "server RSS idle: %d MiB\n", rss>>20)
-		}
 	}
+	printIdleRSS(stdout, cfg.PID)
 	if cfg.URL == "" || cfg.DevEmail == "" {
 		return errors.New("give -bin, or -url with -dev-email (and $LOADGEN_DEV_PASSWORD)")
 	}
@@ -136,29 +169,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "seeded %d users and %d sessions with refresh tokens in %s\n", *seedUsers, *seedSessions, time.Since(started).Round(time.Second))
 		heading += fmt.Sprintf(", %d users and %d sessions seeded", *seedUsers, *seedSessions)
 	}
-	// The bounds are measured before and after the scenarios and the
-	// better of each kept: on a shared machine the quieter moment is the
-	// closer to what the hardware does.
-	params := gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par}
+	hash := gen.Argon2id(gen.Argon2Params{MemoryKiB: *memKiB, Iterations: *iters, Parallelism: *par})
+	return measure(ctx, stdout, heading, cfg.Workers, hash, *boundTime, r.Run)
+}
+
+// measure runs the scenarios between two measurements of the machine's
+// bounds (none when boundTime is 0) and reports them. The better of each
+// bound is kept: on a shared machine the quieter moment is the closer to
+// what the hardware does.
+func measure(ctx context.Context, stdout io.Writer, heading string, workers int, hash gen.PasswordHash, boundTime time.Duration,
+	run func(context.Context) ([]gen.Result, error),
+) error {
 	var b gen.Bounds
-	if *boundTime > 0 {
-		if b, err = gen.MeasureBounds(params, *boundTime); err != nil {
+	if boundTime > 0 {
+		var err error
+		if b, err = gen.MeasureBounds(hash, boundTime); err != nil {
 			return err
 		}
 	}
-	results, err := r.Run(ctx)
+	results, err := run(ctx)
 	if err != nil {
 		return err
 	}
-	if *boundTime > 0 {
-		after, err := gen.MeasureBounds(params, *boundTime)
+	if boundTime > 0 {
+		after, err := gen.MeasureBounds(hash, boundTime)
 		if err != nil {
 			return err
 		}
-		b.Argon2PerSecond, b.RSAPerSecond = max(b.Argon2PerSecond, after.Argon2PerSecond), max(b.RSAPerSecond, after.RSAPerSecond)
+		b.HashesPerSecond, b.RSAPerSecond = max(b.HashesPerSecond, after.HashesPerSecond), max(b.RSAPerSecond, after.RSAPerSecond)
 	}
-	gen.Report(stdout, heading, cfg.Workers, results, b)
+	gen.Report(stdout, heading, workers, results, b)
 	return nil
+}
+
+// printIdleRSS prints the server's resident set before the load, when
+// its pid is known.
+func printIdleRSS(stdout io.Writer, pid int) {
+	if rss, err := gen.ReadRSS(pid); err == nil {
+		fmt.Fprintf(stdout, "server RSS idle: %d MiB\n", rss>>20)
+	}
 }
 
 // server is a cosync-auth process loadgen started.

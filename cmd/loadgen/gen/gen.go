@@ -6,6 +6,10 @@
 // per second, p50 and p99 latency, errors) and, given the server's pid,
 // what the server spent (CPU per request from /proc/<pid>/stat, peak RSS
 // from /proc/<pid>/status).
+//
+// Supabase drives a running Supabase Auth (GoTrue) through the same
+// scenarios over its REST API, measured the same way, for side-by-side
+// runs.
 package gen
 
 import (
@@ -37,7 +41,8 @@ import (
 // Scenarios lists every scenario in the order a run takes them.
 var Scenarios = []string{"login", "refresh", "jwks", "getuser", "signup"}
 
-// Config is one run. URL, DevEmail and DevPassword are required.
+// Config is one run. URL is required; DevEmail and DevPassword are
+// required by New (a cosync-auth server) and unused by NewSupabase.
 type Config struct {
 	URL         string // the server, e.g. http://127.0.0.1:8080
 	DevEmail    string // a developer of the console app
@@ -88,7 +93,6 @@ type Runner struct {
 	admin adminv1connect.AdminServiceClient
 	app   string
 	dev   string // console access token
-	seq   atomic.Int64
 }
 
 // password is every generated user's password.
@@ -96,24 +100,10 @@ const password = "load-test-password-1"
 
 // New signs in as the developer and creates the run's application.
 func New(ctx context.Context, cfg Config) (*Runner, error) {
-	if cfg.Workers <= 0 {
-		cfg.Workers = 8
+	if err := cfg.fill(); err != nil {
+		return nil, err
 	}
-	if cfg.Duration <= 0 {
-		cfg.Duration = 5 * time.Second
-	}
-	if len(cfg.Scenarios) == 0 {
-		cfg.Scenarios = Scenarios
-	}
-	for _, s := range cfg.Scenarios {
-		if !slices.Contains(Scenarios, s) {
-			return nil, fmt.Errorf("unknown scenario %q (known: %v)", s, Scenarios)
-		}
-	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 4 * cfg.Workers
-	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second}).DialContext
-	hc := &http.Client{Transport: t, Timeout: 30 * time.Second}
+	hc := newClient(cfg.Workers)
 	o := connect.WithInterceptors(headers())
 	r := &Runner{
 		cfg: cfg, hc: hc,
@@ -144,6 +134,34 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
+// fill sets the defaults and checks the scenarios' names.
+func (c *Config) fill() error {
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.Duration <= 0 {
+		c.Duration = 5 * time.Second
+	}
+	if len(c.Scenarios) == 0 {
+		c.Scenarios = Scenarios
+	}
+	for _, s := range c.Scenarios {
+		if !slices.Contains(Scenarios, s) {
+			return fmt.Errorf("unknown scenario %q (known: %v)", s, Scenarios)
+		}
+	}
+	return nil
+}
+
+// newClient is the run's HTTP client: idle connections enough for every
+// worker, so a closed loop never waits on a dial.
+func newClient(workers int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 4 * workers
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second}).DialContext
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
+}
+
 // App is the id of the run's application.
 func (r *Runner) App() string { return r.app }
 
@@ -170,23 +188,43 @@ type worker struct {
 // Scenario prepares a user per worker (signed up before the clock runs),
 // then runs name for the configured duration.
 func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
-	ws := make([]*worker, r.cfg.Workers)
-	for i := range ws {
-		w := &worker{email: r.nextEmail()}
-		if name != "signup" && name != "jwks" {
-			s, err := r.signUp(ctx, w.email)
-			if err != nil {
-				return Result{}, fmt.Errorf("preparing worker %d: %w", i, err)
-			}
-			w.refresh, w.access = s.GetRefreshToken(), s.GetAccessToken()
+	ws, err := prepare(ctx, r.cfg.Workers, name, func(ctx context.Context, w *worker) error {
+		s, err := r.signUp(ctx, w.email)
+		if err != nil {
+			return err
 		}
-		ws[i] = w
+		w.refresh, w.access = s.GetRefreshToken(), s.GetAccessToken()
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
 	}
-	step := r.step(name)
-	before, _ := readCPU(r.cfg.PID)
-	dbBefore := r.dbCPU()
-	profiled := r.profile(ctx, name)
-	end := time.Now().Add(r.cfg.Duration)
+	return r.cfg.measure(ctx, name, ws, r.step(name))
+}
+
+// prepare makes n workers for scenario name, each with a fresh email and,
+// where the scenario needs a user, signed up by signUp.
+func prepare(ctx context.Context, n int, name string, signUp func(context.Context, *worker) error) ([]*worker, error) {
+	ws := make([]*worker, n)
+	for i := range ws {
+		ws[i] = &worker{email: nextEmail()}
+		if name != "signup" && name != "jwks" {
+			if err := signUp(ctx, ws[i]); err != nil {
+				return nil, fmt.Errorf("preparing worker %d: %w", i, err)
+			}
+		}
+	}
+	return ws, nil
+}
+
+// measure runs step in a closed loop on each worker for c.Duration and
+// measures it: what the client saw, and the server's (and database's) CPU
+// and peak RSS when c says how to read them.
+func (c Config) measure(ctx context.Context, name string, ws []*worker, step func(context.Context, *worker) error) (Result, error) {
+	before, _ := readCPU(c.PID)
+	dbBefore := c.dbCPU()
+	profiled := c.profile(ctx, name)
+	end := time.Now().Add(c.Duration)
 	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
 	var (
@@ -237,13 +275,13 @@ func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	res.P50, res.P99 = quantile(lat, 0.50), quantile(lat, 0.99)
-	if after, err := readCPU(r.cfg.PID); err == nil && res.Requests > 0 {
+	if after, err := readCPU(c.PID); err == nil && res.Requests > 0 {
 		res.CPUPerRequest = (after - before) / time.Duration(res.Requests)
 	}
-	if after := r.dbCPU(); after > 0 && dbBefore > 0 && res.Requests > 0 {
+	if after := c.dbCPU(); after > 0 && dbBefore > 0 && res.Requests > 0 {
 		res.DBCPUPerRequest = (after - dbBefore) / time.Duration(res.Requests)
 	}
-	res.PeakRSS, _ = readPeakRSS(r.cfg.PID)
+	res.PeakRSS, _ = readPeakRSS(c.PID)
 	if err := <-profiled; err != nil {
 		return res, fmt.Errorf("CPU profile: %w", err)
 	}
@@ -251,11 +289,11 @@ func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
 }
 
 // dbCPU is the database's CPU so far, or 0 when it is not measured.
-func (r *Runner) dbCPU() time.Duration {
-	if r.cfg.DBCPU == nil {
+func (c Config) dbCPU() time.Duration {
+	if c.DBCPU == nil {
 		return 0
 	}
-	d, err := r.cfg.DBCPU()
+	d, err := c.DBCPU()
 	if err != nil {
 		return 0
 	}
@@ -265,16 +303,16 @@ func (r *Runner) dbCPU() time.Duration {
 // profile asks the server for a CPU profile covering the scenario's
 // duration (whole seconds, the most pprof takes) and writes it to
 // ProfileDir/<name>.pprof; the channel answers when it is written.
-func (r *Runner) profile(ctx context.Context, name string) <-chan error {
+func (c Config) profile(ctx context.Context, name string) <-chan error {
 	done := make(chan error, 1)
-	if r.cfg.ProfileURL == "" {
+	if c.ProfileURL == "" {
 		done <- nil
 		return done
 	}
-	secs := max(1, int(r.cfg.Duration/time.Second))
+	secs := max(1, int(c.Duration/time.Second))
 	go func() {
 		done <- func() error {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s?seconds=%d", r.cfg.ProfileURL, secs), nil)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s?seconds=%d", c.ProfileURL, secs), nil)
 			if err != nil {
 				return err
 			}
@@ -287,9 +325,9 @@ func (r *Runner) profile(ctx context.Context, name string) <-chan error {
 			}
 			defer res.Body.Close()
 			if res.StatusCode != http.StatusOK {
-				return fmt.Errorf("GET %s: %s", r.cfg.ProfileURL, res.Status)
+				return fmt.Errorf("GET %s: %s", c.ProfileURL, res.Status)
 			}
-			f, err := os.Create(filepath.Join(r.cfg.ProfileDir, name+".pprof"))
+			f, err := os.Create(filepath.Join(c.ProfileDir, name+".pprof"))
 			if err != nil {
 				return err
 			}
@@ -353,7 +391,7 @@ func (r *Runner) step(name string) func(ctx context.Context, w *worker) error {
 		}
 	case "signup":
 		return func(ctx context.Context, _ *worker) error {
-			_, err := r.signUp(ctx, r.nextEmail())
+			_, err := r.signUp(ctx, nextEmail())
 			return err
 		}
 	}
@@ -377,8 +415,12 @@ var runID = func() string {
 	return hex.EncodeToString(b)
 }()
 
-func (r *Runner) nextEmail() string {
-	return fmt.Sprintf("load-%s-%d@example.com", runID, r.seq.Add(1))
+// emailSeq numbers the run's users.
+var emailSeq atomic.Int64
+
+// nextEmail is a user's address no other user of this process has.
+func nextEmail() string {
+	return fmt.Sprintf("load-%s-%d@example.com", runID, emailSeq.Add(1))
 }
 
 type callKey int
