@@ -149,7 +149,14 @@ func (s *Store) UpdateApp(ctx context.Context, a identity.App) error {
 // DeleteApp removes the app; the foreign keys cascade to every row scoped
 // to it. NotFound when there is no such app.
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
-	res, err := s.idb.NewDelete().Model((*appRow)(nil)).Where("id = ?", id).Exec(ctx)
+	q := s.idb.NewDelete().Model((*appRow)(nil)).Where("id = ?", id)
+	if s.dialect == Postgres {
+		// On Postgres audit events have no foreign key to their app (it made
+		// every refresh lock the app's row: migration 20261207000006), so
+		// they go in the same statement; SQLite's key cascades.
+		q = q.With("audit", s.idb.NewDelete().Model((*auditEventRow)(nil)).Where("app_id = ?", id))
+	}
+	res, err := q.Exec(ctx)
 	if err := oneRow(res, err, "store.DeleteApp"); err != nil {
 		return err
 	}
