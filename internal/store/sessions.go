@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -62,6 +64,8 @@ func (r sessionRow) session() identity.Session {
 // refreshTokenColumns are refreshTokenRow's columns, named for prepared
 // statements.
 var sessionColumns = []string{"id", "app_id", "user_id", "created_at", "expires_at", "revoked_at", "revoke_reason", "ip", "user_agent", "method", "last_used_at"}
+
+var identityColumns = []string{"id", "app_id", "user_id", "provider", "subject", "email", "given_name", "family_name", "created_at", "last_used_at"}
 
 var refreshTokenColumns = []string{"id", "app_id", "session_id", "parent_id", "hash", "created_at", "expires_at", "rotated_at"}
 
@@ -227,17 +231,40 @@ func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (ide
 	return row.refreshToken(), row.Session.session(), u, nil
 }
 
-// sessionUserIdentityRow is a session read with its user and, one per
-// row (a LEFT JOIN), the user's linked identities, for GetSessionUser.
+// sessionUserIdentityRow is one row of GetSessionUser: a session, its user
+// and (a LEFT JOIN: one row per identity, NULLs for none) one of the user's
+// linked identities, each under a prefix, so bun scans a flat row by name.
 type sessionUserIdentityRow struct {
-	sessionRow `bun:",extend"`
-	User       *userIdentityRow `bun:"rel:belongs-to,join:user_id=id,join:app_id=app_id"`
+	Session  sessionRow  `bun:"embed:s_"`
+	User     userRow     `bun:"embed:u_"`
+	Identity identityRow `bun:"embed:i_"`
 }
 
-type userIdentityRow struct {
-	userRow  `bun:",extend"`
-	Identity *identityRow `bun:"rel:has-one,join:id=user_id,join:app_id=app_id"`
-}
+// sessionUserQuery is GetSessionUser's statement: named columns, for a
+// prepared statement (prepared.go); the password hash stays in the
+// database (has_password only).
+var sessionUserQuery = func() string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, group := range []struct {
+		alias string
+		cols  []string
+	}{{"s", sessionColumns}, {"u", userColumns}, {"i", identityColumns}} {
+		for j, c := range group.cols {
+			if i+j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, `%s.%s AS %s_%s`, group.alias, c, group.alias, c)
+		}
+	}
+	b.WriteString(`, u.password_hash IS NOT NULL AS u_has_password
+		FROM sessions AS s
+		JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id
+		LEFT JOIN user_identities AS i ON i.app_id = u.app_id AND i.user_id = u.id
+		WHERE s.app_id = $1 AND s.id = $2
+		ORDER BY i.provider, i.id`)
+	return b.String()
+}()
 
 // GetSessionUser is GetSession, GetUser of the session's user and
 // ListIdentities of that user in one round trip: what a bearer's call
@@ -248,22 +275,11 @@ func (s *Store) GetSessionUser(ctx context.Context, appID, id string) (identity.
 	ctx, cancel := s.hot(ctx) // prepared.go
 	defer cancel()
 	var rows []sessionUserIdentityRow
-	err := s.idb.NewSelect().Model(&rows).
-		Column(sessionColumns...). // named, not s.*: the statement is prepared (prepared.go)
-		Relation("User", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(userColumns...) }).
-		ColumnExpr(`"user"."password_hash" IS NOT NULL AS "user__has_password"`). // the hash stays in the database
-		Relation("User.Identity").
-		Where("s.app_id = $1 AND s.id = $2").
-		OrderExpr(`"user__identity"."provider", "user__identity"."id"`).
-		Conn(s.bound(appID, id)).
-		Scan(ctx)
-	switch {
-	case err != nil:
+	if err := s.idb.NewRaw(sessionUserQuery).Conn(s.bound(appID, id)).Scan(ctx, &rows); err != nil {
 		return identity.Session{}, identity.User{}, nil, wrap(err, op)
-	case len(rows) == 0:
+	}
+	if len(rows) == 0 { // the join to users cannot drop a session: the foreign key holds it
 		return identity.Session{}, identity.User{}, nil, notFound(op)
-	case rows[0].User == nil: // the foreign keys make this impossible
-		return identity.Session{}, identity.User{}, nil, apperr.Wrap(errors.New("session without its user"), apperr.Internal, op)
 	}
 	u, err := rows[0].User.user()
 	if err != nil {
@@ -271,11 +287,11 @@ func (s *Store) GetSessionUser(ctx context.Context, appID, id string) (identity.
 	}
 	ids := []identity.LinkedIdentity{} // as ListIdentities gives them
 	for _, r := range rows {
-		if r.User != nil && r.User.Identity != nil && r.User.Identity.ID != "" { // a user without any: one row of NULLs
-			ids = append(ids, r.User.Identity.linkedIdentity())
+		if r.Identity.ID != "" { // a user without any: one row of NULLs
+			ids = append(ids, r.Identity.linkedIdentity())
 		}
 	}
-	return rows[0].session(), u, ids, nil
+	return rows[0].Session.session(), u, ids, nil
 }
 
 // MarkRefreshTokenRotated sets the token's rotation time to now if it is
