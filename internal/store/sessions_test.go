@@ -214,8 +214,9 @@ func TestGetSessionUser(t *testing.T) {
 			noErr(t, "CreateIdentity", s.CreateIdentity(ctx, li))
 		}
 		noErr(t, "DeleteIdentity", s.DeleteIdentity(ctx, "app1", "u2", social.Google))
-		noErr(t, "TouchIdentity", s.TouchIdentity(ctx, "app1", "i1", "ann@icloud.example.com", t0.Add(time.Hour))) // every column set
-		s1 := newSession("s1", "u1")                                                                               // every column set
+		noErr(t, "TouchIdentity", s.TouchIdentity(ctx, "app1", "i1", "ann@icloud.example.com", t0.Add(time.Hour)))
+		// s1 and i1 have every column set.
+		s1 := newSession("s1", "u1")
 		s1.IP, s1.UserAgent, s1.Method, s1.LastUsedAt = "192.0.2.1", "test/1.0", "password", t0.Add(time.Second)
 		for _, sess := range []identity.Session{s1, newSession("s2", "u2")} {
 			noErr(t, "CreateSession", s.CreateSession(ctx, sess))
