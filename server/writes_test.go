@@ -65,10 +65,11 @@ func (l *statementLog) take() (writes []string, statements int) {
 
 // writesTable is docs/production.md's table of Postgres writes per flow;
 // TestPostgresWritesPerFlow keeps it equal to what the flows do.
-var writesTable = regexp.MustCompile(`(?m)^\| (password login|refresh|signup, code flow: SignUp|signup, code flow: CompleteSignUp|signup, none flow) \| (\d+) \| (\d+) \|`)
+var writesTable = regexp.MustCompile(`(?m)^\| (password login|refresh|GetUser with a bearer|signup, code flow: SignUp|signup, code flow: CompleteSignUp|signup, none flow) \| (\d+) \| (\d+) \|`)
 
 // TestPostgresWritesPerFlow counts, over a real server on Postgres, the
-// statements and writes of a password login, a refresh and a signup (both
+// statements and writes of a password login, a refresh, GetUser with a
+// bearer and a signup (both
 // steps of the code flow, and the none flow), and checks the numbers
 // docs/production.md gives for sizing the database.
 func TestPostgresWritesPerFlow(t *testing.T) {
@@ -110,7 +111,7 @@ func TestPostgresWritesPerFlow(t *testing.T) {
 			t.Fatalf("CompleteSignUp = %v", err)
 		}
 	})
-	var refresh string
+	var refresh, access string
 	measure("password login", func() {
 		res, err := e.auth.Login(ctx, &authv1.LoginRequest{Handle: "ann@example.com", Password: "long-enough-pw"})
 		if err != nil {
@@ -119,8 +120,16 @@ func TestPostgresWritesPerFlow(t *testing.T) {
 		refresh = res.GetSession().GetRefreshToken()
 	})
 	measure("refresh", func() {
-		if _, err := e.auth.RefreshSession(ctx, &authv1.RefreshSessionRequest{RefreshToken: refresh}); err != nil {
+		res, err := e.auth.RefreshSession(ctx, &authv1.RefreshSessionRequest{RefreshToken: refresh})
+		if err != nil {
 			t.Fatalf("RefreshSession = %v", err)
+		}
+		access = res.GetSession().GetAccessToken()
+	})
+	measure("GetUser with a bearer", func() {
+		res, err := e.auth.GetUser(as(context.Background(), app, access), &authv1.GetUserRequest{})
+		if err != nil || res.GetUser().GetEmail() != "ann@example.com" {
+			t.Fatalf("GetUser = %v, %v", res, err)
 		}
 	})
 	e.update(t, dev, app, &adminv1.AppSettings{SignupFlow: authv1.SignupFlow_SIGNUP_FLOW_NONE}, "settings.signup_flow")
@@ -133,7 +142,7 @@ func TestPostgresWritesPerFlow(t *testing.T) {
 	doc := docSection(t, "docs/production.md", "writes")
 	rows := writesTable.FindAllStringSubmatch(doc, -1)
 	var want strings.Builder
-	for _, name := range []string{"password login", "refresh", "signup, code flow: SignUp", "signup, code flow: CompleteSignUp", "signup, none flow"} {
+	for _, name := range []string{"password login", "refresh", "GetUser with a bearer", "signup, code flow: SignUp", "signup, code flow: CompleteSignUp", "signup, none flow"} {
 		fmt.Fprintf(&want, "| %s | %d | %d |\n", name, measured[name][0], measured[name][1])
 	}
 	var got strings.Builder
