@@ -69,9 +69,8 @@ var writesTable = regexp.MustCompile(`(?m)^\| (password login|refresh|GetUser wi
 
 // TestPostgresWritesPerFlow counts, over a real server on Postgres, the
 // statements and writes of a password login, a refresh, GetUser with a
-// bearer and a signup (both
-// steps of the code flow, and the none flow), and checks the numbers
-// docs/production.md gives for sizing the database.
+// bearer and a signup (both steps of the code flow, and the none flow), and
+// checks the numbers docs/production.md gives for sizing the database.
 func TestPostgresWritesPerFlow(t *testing.T) {
 	st := storetest.Postgres(t)
 	l := &statementLog{}
