@@ -25,7 +25,7 @@ type Store interface {
 	AddRateLimit(ctx context.Context, key string, start, expires time.Time, n, limit int) (bool, error)
 	// ReturnRateLimits subtracts each Return's N from its window's count,
 	// never below zero, leaving a window with no count as it is, in one
-	// statement.
+	// round trip to a database server.
 	ReturnRateLimits(ctx context.Context, rs []Return) error
 	// DeleteRateLimitsBefore drops windows that ended before t.
 	DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int, error)
