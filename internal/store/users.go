@@ -136,43 +136,24 @@ func (s *Store) CreateUser(ctx context.Context, u identity.User, passwordHash st
 // where is a condition on the user's row with the placeholder $2 for
 // value: the statement is prepared (prepared.go), so it holds no value.
 func (s *Store) findUser(ctx context.Context, op, appID, where, value string) (identity.User, error) {
-	ctx, cancel := s.hot(ctx) // prepared.go
-	defer cancel()
-	var row userRow
-	err := s.idb.NewSelect().Model(&row).
-		Column(userColumns...).
-		ColumnExpr("password_hash IS NOT NULL AS has_password").
-		Where("app_id = $1 AND " + where).
-		Conn(s.bound(appID, value)).
-		Scan(ctx)
-	if err != nil {
-		return identity.User{}, wrap(err, op)
-	}
-	u, err := row.user()
-	if err != nil {
-		return identity.User{}, apperr.Wrap(err, apperr.Internal, op)
-	}
-	return u, nil
+	u, _, err := s.findUserRow(ctx, op, appID, where, value, false)
+	return u, err
 }
 
-// FindUserWithHash is FindUserByEmail (email set) or FindUserByUserName
-// (else) with the user's password hash ("" for none) in the same read:
-// what a password login and a reset request need, in one round trip.
-func (s *Store) FindUserWithHash(ctx context.Context, appID, email, userName string) (identity.User, string, error) {
-	const op = "store.FindUserWithHash"
-	where, value := "email = $2", email
-	if email == "" {
-		where, value = "user_name_key = $2", userNameKey(userName)
-	}
+// findUserRow is findUser, with the password hash too when withHash is set
+// (else it stays in the database: "").
+func (s *Store) findUserRow(ctx context.Context, op, appID, where, value string, withHash bool) (identity.User, string, error) {
 	ctx, cancel := s.hot(ctx) // prepared.go
 	defer cancel()
 	var row userRow
-	err := s.idb.NewSelect().Model(&row).
+	q := s.idb.NewSelect().Model(&row).
 		Column(userColumns...).
-		Column("password_hash").
-		ColumnExpr("password_hash IS NOT NULL AS has_password").
-		Where("app_id = $1 AND " + where).
-		Conn(s.bound(appID, value)). // prepared: every password login (prepared.go)
+		ColumnExpr("password_hash IS NOT NULL AS has_password")
+	if withHash {
+		q = q.Column("password_hash")
+	}
+	err := q.Where("app_id = $1 AND " + where).
+		Conn(s.bound(appID, value)).
 		Scan(ctx)
 	if err != nil {
 		return identity.User{}, "", wrap(err, op)
@@ -182,6 +163,16 @@ func (s *Store) FindUserWithHash(ctx context.Context, appID, email, userName str
 		return identity.User{}, "", apperr.Wrap(err, apperr.Internal, op)
 	}
 	return u, row.PasswordHash, nil
+}
+
+// FindUserWithHash is FindUserByEmail (email set) or FindUserByUserName
+// (else) with the user's password hash ("" for none) in the same read:
+// what a password login and a reset request need, in one round trip.
+func (s *Store) FindUserWithHash(ctx context.Context, appID, email, userName string) (identity.User, string, error) {
+	if email == "" {
+		return s.findUserRow(ctx, "store.FindUserWithHash", appID, "user_name_key = $2", userNameKey(userName), true)
+	}
+	return s.findUserRow(ctx, "store.FindUserWithHash", appID, "email = $2", email, true)
 }
 
 // GetUser returns the user id of appID.
