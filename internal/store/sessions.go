@@ -190,45 +190,65 @@ func (s *Store) FindRefreshToken(ctx context.Context, appID, hash string) (ident
 }
 
 // refreshSessionRow is a refresh token read with its session and the
-// session's user in one statement (joins), for RefreshSession.
+// session's user in one statement (joins), for RefreshSession, each under
+// a prefix so bun scans a flat row by name.
 type refreshSessionRow struct {
-	refreshTokenRow `bun:",extend"`
-	Session         *sessionUserRow `bun:"rel:belongs-to,join:session_id=id,join:app_id=app_id"`
+	Token   refreshTokenRow `bun:"embed:t_"`
+	Session sessionRow      `bun:"embed:s_"`
+	User    userRow         `bun:"embed:u_"`
 }
 
-type sessionUserRow struct {
-	sessionRow `bun:",extend"`
-	User       *userRow `bun:"rel:belongs-to,join:user_id=id,join:app_id=app_id"`
-}
+// refreshSessionQuery is FindRefreshSession's statement: named columns, for
+// a prepared statement (prepared.go); the password hash stays in the
+// database (has_password only).
+var refreshSessionQuery = selectPrefixed([]columnGroup{{"t", refreshTokenColumns}, {"s", sessionColumns}, {"u", userColumns}}) + `,
+	u.password_hash IS NOT NULL AS u_has_password
+	FROM refresh_tokens AS t
+	JOIN sessions AS s ON s.app_id = t.app_id AND s.id = t.session_id
+	JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id
+	WHERE t.app_id = $1 AND t.hash = $2`
 
 // FindRefreshSession is FindRefreshToken, GetSession of its session and
 // GetUser of the session's user in one round trip. NotFound when there is
-// no such token.
+// no such token (the foreign keys keep its session and user).
 func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (identity.RefreshToken, identity.Session, identity.User, error) {
 	const op = "store.FindRefreshSession"
 	ctx, cancel := s.hot(ctx) // prepared.go
 	defer cancel()
-	var row refreshSessionRow
-	err := s.idb.NewSelect().Model(&row).
-		Column(refreshTokenColumns...). // named, not rt.*: the statement is prepared (prepared.go)
-		Relation("Session").
-		Relation("Session.User", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column(userColumns...) }).
-		// The hash stays in the database, as findUser keeps it.
-		ColumnExpr(`"session__user"."password_hash" IS NOT NULL AS "session__user__has_password"`).
-		Where("rt.app_id = $1 AND rt.hash = $2").
-		Conn(s.bound(appID, hash)).
-		Scan(ctx)
-	if err != nil {
+	var rows []refreshSessionRow
+	if err := s.idb.NewRaw(refreshSessionQuery).Conn(s.bound(appID, hash)).Scan(ctx, &rows); err != nil {
 		return identity.RefreshToken{}, identity.Session{}, identity.User{}, wrap(err, op)
 	}
-	if row.Session == nil || row.Session.User == nil { // the foreign keys make this impossible
-		return identity.RefreshToken{}, identity.Session{}, identity.User{}, apperr.Wrap(errors.New("refresh token without its session or user"), apperr.Internal, op)
+	if len(rows) == 0 {
+		return identity.RefreshToken{}, identity.Session{}, identity.User{}, notFound(op)
 	}
-	u, err := row.Session.User.user()
+	u, err := rows[0].User.user()
 	if err != nil {
 		return identity.RefreshToken{}, identity.Session{}, identity.User{}, apperr.Wrap(err, apperr.Internal, op)
 	}
-	return row.refreshToken(), row.Session.session(), u, nil
+	return rows[0].Token.refreshToken(), rows[0].Session.session(), u, nil
+}
+
+// columnGroup is a table alias and the columns to select from it.
+type columnGroup struct {
+	alias string
+	cols  []string
+}
+
+// selectPrefixed is "SELECT a.col AS a_col, …" for each group: the flat
+// names a struct of `bun:"embed:a_"` fields scans.
+func selectPrefixed(groups []columnGroup) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, g := range groups {
+		for j, c := range g.cols {
+			if i+j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s.%s AS %s_%s", g.alias, c, g.alias, c)
+		}
+	}
+	return b.String()
 }
 
 // sessionUserIdentityRow is one row of GetSessionUser: a session, its user
@@ -243,28 +263,13 @@ type sessionUserIdentityRow struct {
 // sessionUserQuery is GetSessionUser's statement: named columns, for a
 // prepared statement (prepared.go); the password hash stays in the
 // database (has_password only).
-var sessionUserQuery = func() string {
-	var b strings.Builder
-	b.WriteString("SELECT ")
-	for i, group := range []struct {
-		alias string
-		cols  []string
-	}{{"s", sessionColumns}, {"u", userColumns}, {"i", identityColumns}} {
-		for j, c := range group.cols {
-			if i+j > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, `%s.%s AS %s_%s`, group.alias, c, group.alias, c)
-		}
-	}
-	b.WriteString(`, u.password_hash IS NOT NULL AS u_has_password
-		FROM sessions AS s
-		JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id
-		LEFT JOIN user_identities AS i ON i.app_id = u.app_id AND i.user_id = u.id
-		WHERE s.app_id = $1 AND s.id = $2
-		ORDER BY i.provider, i.id`)
-	return b.String()
-}()
+var sessionUserQuery = selectPrefixed([]columnGroup{{"s", sessionColumns}, {"u", userColumns}, {"i", identityColumns}}) + `,
+	u.password_hash IS NOT NULL AS u_has_password
+	FROM sessions AS s
+	JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id
+	LEFT JOIN user_identities AS i ON i.app_id = u.app_id AND i.user_id = u.id
+	WHERE s.app_id = $1 AND s.id = $2
+	ORDER BY i.provider, i.id`
 
 // GetSessionUser is GetSession, GetUser of the session's user and
 // ListIdentities of that user in one round trip: what a bearer's call
