@@ -84,8 +84,9 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonInvalidCredentials, "the handle or password is wrong")
 	// An unknown handle goes the way of a wrong password with a user that
 	// has no id and no password: the same statements (finding no row), one
-	// hash and the same audit event, so neither wording, hashing nor round trips tell a
-	// prober whether the handle exists (TestLoginCost counts them).
+	// hash and the same audit event, so neither wording, hashing nor round
+	// trips tell a prober whether the handle exists (TestLoginCost counts
+	// them).
 	pw = storedPassword(a, c.Prehashed, pw)
 	u, hash, err := s.findWithHash(ctx, a, handle)
 	known := err == nil
@@ -184,14 +185,8 @@ func lockedOut(err error) error {
 // findByHandle looks a user up by email, or by user name where the app
 // allows user names. Anything else is NotFound.
 func (s *Service) findByHandle(ctx context.Context, a App, handle string) (User, error) {
-	h := strings.TrimSpace(handle)
-	if strings.Contains(h, "@") {
-		return s.store.FindUserByEmail(ctx, a.ID, NormalizeEmail(h))
-	}
-	if a.Settings.UserNamesEnabled {
-		return s.store.FindUserByUserName(ctx, a.ID, h)
-	}
-	return User{}, apperr.New(apperr.NotFound, apperr.ReasonNotFound, "no such user")
+	u, _, err := s.findWithHash(ctx, a, handle)
+	return u, err
 }
 
 // findWithHash is findByHandle with the user's password hash ("" for
