@@ -61,11 +61,13 @@ func (r sessionRow) session() identity.Session {
 	}
 }
 
-// refreshTokenColumns are refreshTokenRow's columns, named for prepared
-// statements.
-var sessionColumns = []string{"id", "app_id", "user_id", "created_at", "expires_at", "revoked_at", "revoke_reason", "ip", "user_agent", "method", "last_used_at"}
-
-var identityColumns = []string{"id", "app_id", "user_id", "provider", "subject", "email", "given_name", "family_name", "created_at", "last_used_at"}
+// The columns of sessionRow, identityRow and refreshTokenRow, named for
+// prepared statements (a column a migration adds cannot change what one
+// returns). TestGetSessionUser sets every column and compares.
+var (
+	sessionColumns  = []string{"id", "app_id", "user_id", "created_at", "expires_at", "revoked_at", "revoke_reason", "ip", "user_agent", "method", "last_used_at"}
+	identityColumns = []string{"id", "app_id", "user_id", "provider", "subject", "email", "given_name", "family_name", "created_at", "last_used_at"}
+)
 
 var refreshTokenColumns = []string{"id", "app_id", "session_id", "parent_id", "hash", "created_at", "expires_at", "rotated_at"}
 
