@@ -65,11 +65,10 @@ func (r sessionRow) session() identity.Session {
 // prepared statements (a column a migration adds cannot change what one
 // returns). TestGetSessionUser sets every column and compares.
 var (
-	sessionColumns  = []string{"id", "app_id", "user_id", "created_at", "expires_at", "revoked_at", "revoke_reason", "ip", "user_agent", "method", "last_used_at"}
-	identityColumns = []string{"id", "app_id", "user_id", "provider", "subject", "email", "given_name", "family_name", "created_at", "last_used_at"}
+	sessionColumns      = []string{"id", "app_id", "user_id", "created_at", "expires_at", "revoked_at", "revoke_reason", "ip", "user_agent", "method", "last_used_at"}
+	identityColumns     = []string{"id", "app_id", "user_id", "provider", "subject", "email", "given_name", "family_name", "created_at", "last_used_at"}
+	refreshTokenColumns = []string{"id", "app_id", "session_id", "parent_id", "hash", "created_at", "expires_at", "rotated_at"}
 )
-
-var refreshTokenColumns = []string{"id", "app_id", "session_id", "parent_id", "hash", "created_at", "expires_at", "rotated_at"}
 
 type refreshTokenRow struct {
 	bun.BaseModel `bun:"table:refresh_tokens,alias:rt"`
