@@ -63,7 +63,7 @@ func (r sessionRow) session() identity.Session {
 
 // The columns of sessionRow, identityRow and refreshTokenRow, named for
 // prepared statements (a column a migration adds cannot change what one
-// returns). TestGetSessionUser sets every column and compares.
+// returns). TestGetSessionUser checks the first two, column by column.
 var (
 	sessionColumns      = []string{"id", "app_id", "user_id", "created_at", "expires_at", "revoked_at", "revoke_reason", "ip", "user_agent", "method", "last_used_at"}
 	identityColumns     = []string{"id", "app_id", "user_id", "provider", "subject", "email", "given_name", "family_name", "created_at", "last_used_at"}
