@@ -252,10 +252,11 @@ func signUpUsers(t *testing.T, auth authv1connect.AuthServiceClient, app, prefix
 }
 
 // refused reports whether err is a connection the server never accepted:
-// refused, or reset before it read anything (still in the kernel's backlog
-// when the listener closed).
+// refused, or reset or closed before it read anything (still in the
+// kernel's backlog when the listener closed: the client's write of the
+// request then fails with a broken pipe).
 func refused(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // TestSIGTERMDrains: SIGTERM in the middle of logins, refreshes and JWKS

@@ -222,10 +222,18 @@ func (c *cache) apply(kind, id string) {
 
 // setReady turns reading from the cache on or off (the Postgres listener's
 // health); either way what it held is dropped, since changes announced
-// meanwhile may be lost.
+// meanwhile may be lost. So may AwaitChanges' markers: their waiters are
+// let go once the cache is dropped, since from then on a read goes to the
+// database (read through, or a cache that starts empty).
 func (c *cache) setReady(ready bool) {
 	c.mu.Lock()
 	c.ready = ready
 	c.mu.Unlock()
 	c.apply(ChangeAll, "")
+	c.mu.Lock()
+	for id, ch := range c.marks {
+		close(ch)
+		delete(c.marks, id)
+	}
+	c.mu.Unlock()
 }
