@@ -83,12 +83,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	profileDir := fs.String("profile", "", "with -bin: write each scenario's server CPU profile (pprof) into this folder")
 	seedUsers := fs.Int64("seed-users", 0, "with -bin and -postgres: first add this many users to the run's app (generate_series)")
 	seedSessions := fs.Int64("seed-sessions", 0, "with -seed-users: and this many sessions over them, each with a refresh token")
+	warmUp := fs.Duration("warm-up", 2*time.Second, "run each scenario this long unmeasured first; with -bin and -postgres, ANALYZE the database after it")
 	vaultBin := fs.String("vault", "", "with -bin: start this vault binary as a dev server and sign through its Transit (COSYNC_SIGNER=vault)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := gen.Config{URL: *serverURL, PID: *pid, DevEmail: *devEmail, DevPassword: os.Getenv("LOADGEN_DEV_PASSWORD"),
-		Workers: *workers, Duration: *duration, Scenarios: strings.Split(*scenarios, ",")}
+		Workers: *workers, Duration: *duration, Scenarios: strings.Split(*scenarios, ","), WarmUp: *warmUp}
 	if *postgresCPU {
 		cfg.DBCPU = gen.PostgresCPU
 	}
@@ -142,6 +143,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if *pgServer != "" && localDatabase(*pgServer) {
 			cfg.DBCPU = gen.PostgresCPU
+		}
+		if srv.dbURL != "" {
+			cfg.Analyze = func(ctx context.Context) error { return analyze(ctx, srv.dbURL) }
 		}
 		if heading == "" {
 			heading = srv.db
@@ -435,6 +439,16 @@ func seed(ctx context.Context, dbURL, app string, users, sessions int64) error {
 		if _, err := db.ExecContext(ctx, st.q, st.args...); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// analyze gathers the statistics of every table of the database at dbURL.
+func analyze(ctx context.Context, dbURL string) error {
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL)))
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("ANALYZE: %w", err)
 	}
 	return nil
 }

@@ -58,6 +58,15 @@ type Config struct {
 	// (COSYNC_PPROF); each scenario's CPU profile is written to
 	// ProfileDir/<scenario>.pprof.
 	ProfileURL, ProfileDir string
+	// WarmUp, when set, runs each scenario this long unmeasured first,
+	// then Analyze (when set): a new database's tables have no
+	// statistics until autovacuum's first ANALYZE, a minute or so in,
+	// and until then Postgres plans the prepared statements for empty
+	// tables, as sequential scans, which a short run would measure
+	// instead of the server (pgbench vacuums before it runs for the same
+	// reason).
+	WarmUp  time.Duration
+	Analyze func(context.Context) error
 }
 
 // Result is one scenario's measurement.
@@ -199,7 +208,42 @@ func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := r.cfg.warmUp(ctx, ws, r.step(name)); err != nil {
+		return Result{}, err
+	}
 	return r.cfg.measure(ctx, name, ws, r.step(name))
+}
+
+// warmUp runs step on each worker for c.WarmUp, unmeasured, then
+// c.Analyze. Each worker's last request runs to its end, so a refresh
+// chain is never cut; a failed step fails the scenario.
+func (c Config) warmUp(ctx context.Context, ws []*worker, step func(context.Context, *worker) error) error {
+	if c.WarmUp <= 0 {
+		return nil
+	}
+	end := time.Now().Add(c.WarmUp)
+	errs := make(chan error, len(ws))
+	for _, w := range ws {
+		go func() {
+			for time.Now().Before(end) {
+				if err := step(ctx, w); err != nil {
+					errs <- fmt.Errorf("warming up: %w", err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range ws {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil || c.Analyze == nil {
+		return first
+	}
+	return c.Analyze(ctx)
 }
 
 // prepare makes n workers for scenario name, each with a fresh email and,
@@ -249,8 +293,11 @@ func (c Config) measure(ctx context.Context, name string, ws []*worker, step fun
 					// Cut off by the end of the scenario: not the server's
 					// error. The deadline travels with the request
 					// (Connect-Timeout-Ms), so the server may answer
-					// deadline_exceeded a moment before ctx.Err() says so.
-					if ctx.Err() != nil || !time.Now().Before(end) {
+					// deadline_exceeded a moment before ctx.Err() says so:
+					// the header carries whole milliseconds, so the
+					// server's deadline can come up to one before ours.
+					if ctx.Err() != nil || !time.Now().Before(end) ||
+						(connect.CodeOf(err) == connect.CodeDeadlineExceeded && time.Until(end) < 10*time.Millisecond) {
 						break
 					}
 					if nerr.Add(1) == 1 {
