@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun/migrate"
 
@@ -177,4 +178,54 @@ func CountActive(ctx context.Context, s *Store, pattern string) (int, error) {
 	var n int
 	err := s.db.NewRaw("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = current_database() AND query LIKE ?", pattern).Scan(ctx, &n)
 	return n, err
+}
+
+// Rotation is one RotateRefreshToken of RotateBatch.
+type Rotation struct {
+	AppID, OldID string
+	Cutoff       time.Time
+	Next         identity.RefreshToken
+	Event        identity.AuditEvent
+}
+
+// RotateBatch runs rotations as the batch of one statement, as concurrent
+// RotateRefreshToken calls share one on Postgres (batch.go), and reports
+// which won.
+func RotateBatch(ctx context.Context, s *Store, rs []Rotation) ([]bool, error) {
+	in := make([]rotation, len(rs))
+	for i, r := range rs {
+		ae, err := toAuditEventRow(r.Event)
+		if err != nil {
+			return nil, err
+		}
+		in[i] = rotation{appID: r.AppID, oldID: r.OldID, cutoff: r.Cutoff, token: toRefreshTokenRow(r.Next), event: ae}
+	}
+	return s.rotate(ctx, in)
+}
+
+// FindRefreshSessions looks hashes of appID up as the batch of one
+// statement (Postgres) and returns the ids of the tokens found, "" where
+// none was.
+func FindRefreshSessions(ctx context.Context, s *Store, appID string, hashes ...string) ([]string, error) {
+	in := make([]refreshLookup, len(hashes))
+	for i, h := range hashes {
+		in[i] = refreshLookup{AppID: appID, Hash: h}
+	}
+	rows, err := s.findRefreshSessions(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		if r != nil {
+			ids[i] = r.Token.ID
+		}
+	}
+	return ids, nil
+}
+
+// RefreshBatches returns how many statements s's refresh batchers ran and
+// how many calls those answered, reads and rotations together.
+func RefreshBatches(s *Store) (statements, calls int64) {
+	return s.refreshReads.batches.Load() + s.rotations.batches.Load(), s.refreshReads.calls.Load() + s.rotations.calls.Load()
 }

@@ -218,3 +218,138 @@ func TestOpenSession(t *testing.T) {
 		wantKind(t, "GetSession(rolled back)", err, apperr.NotFound)
 	})
 }
+
+// TestRotateBatch: one statement spends several tokens, each as
+// RotateRefreshToken alone would: an unrotated token and one rotated
+// within the grace win, a token rotated before the cutoff and an unknown
+// one do not, and only the winners' successors and events are stored.
+func TestRotateBatch(t *testing.T) {
+	t.Parallel()
+	s := storetest.Postgres(t)
+	ctx := t.Context()
+	rotateFixture(t, s)
+	at := t0.Add(time.Minute)
+	for _, id := range []string{"x1", "x2"} { // x1 rotated at t0, x2 unrotated
+		noErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, identity.RefreshToken{ID: id, AppID: "app1", SessionID: "s1", Hash: "h-" + id, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	}
+	ok, err := s.RotateRefreshToken(ctx, "app1", "x1", t0, successor("x1-old", t0), refreshEvent("e-x1-old", t0))
+	noErr(t, "RotateRefreshToken(x1)", err)
+	if !ok {
+		t.Fatal("RotateRefreshToken(x1) = false")
+	}
+	rotation := func(old, next string, cutoff time.Time) store.Rotation {
+		return store.Rotation{AppID: "app1", OldID: old, Cutoff: cutoff, Next: successor(next, at), Event: refreshEvent("e-"+next, at)}
+	}
+	won, err := store.RotateBatch(ctx, s, []store.Rotation{
+		rotation("r1", "a", at),                   // unrotated
+		rotation("x1", "b", t0.Add(-time.Second)), // rotated at t0, within the grace
+		rotation("x2", "c", at),                   // unrotated
+		rotation("nope", "d", at),                 // unknown
+	})
+	noErr(t, "RotateBatch", err)
+	equal(t, "winners", won, []bool{true, true, true, false})
+	won, err = store.RotateBatch(ctx, s, []store.Rotation{
+		rotation("x2", "e", at.Add(time.Microsecond)), // rotated at `at`, before this cutoff: reuse
+		rotation("r1", "f", at),                       // rotated at `at`: within this grace
+	})
+	noErr(t, "RotateBatch(again)", err)
+	equal(t, "winners again", won, []bool{false, true})
+	for next, want := range map[string]bool{"a": true, "b": true, "c": true, "d": false, "e": false, "f": true} {
+		_, err := s.FindRefreshToken(ctx, "app1", "hash-"+next)
+		if stored := err == nil; stored != want {
+			t.Errorf("successor %s stored = %v, want %v (%v)", next, stored, want, err)
+		}
+	}
+	events, err := s.ListAuditEvents(ctx, "app1", console.AuditFilter{Action: "session.refresh"}, nil, 100)
+	noErr(t, "ListAuditEvents", err)
+	if len(events) != 5 { // e-x1-old, a, b, c, f
+		t.Errorf("%d refresh events stored, want 5", len(events))
+	}
+	old, err := s.FindRefreshToken(ctx, "app1", "h-x1")
+	noErr(t, "FindRefreshToken(x1)", err)
+	if !old.RotatedAt.Equal(t0) {
+		t.Errorf("x1 rotated at %v, want its first rotation %v", old.RotatedAt, t0)
+	}
+	sess, err := s.GetSession(ctx, "app1", "s1")
+	noErr(t, "GetSession", err)
+	if !sess.LastUsedAt.Equal(at) {
+		t.Errorf("session last used %v, want %v", sess.LastUsedAt, at)
+	}
+	_, err = store.RotateBatch(ctx, s, []store.Rotation{rotation("r1", "g", at), rotation("r1", "h", at)})
+	if err == nil {
+		t.Error("RotateBatch with one token twice: no error")
+	}
+}
+
+// TestFindRefreshSessionsBatch: one statement looks several hashes up and
+// answers each in its place, nothing for an unknown one.
+func TestFindRefreshSessionsBatch(t *testing.T) {
+	t.Parallel()
+	s := storetest.Postgres(t)
+	ctx := t.Context()
+	rotateFixture(t, s)
+	noErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, identity.RefreshToken{ID: "r2", AppID: "app1", SessionID: "s1", Hash: "h2", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	ids, err := store.FindRefreshSessions(ctx, s, "app1", "h2", "nope", "h1")
+	noErr(t, "FindRefreshSessions", err)
+	equal(t, "ids", ids, []string{"r2", "", "r1"})
+	ids, err = store.FindRefreshSessions(ctx, s, "other-app", "h1")
+	noErr(t, "FindRefreshSessions(other app)", err)
+	equal(t, "ids of another app", ids, []string{""})
+}
+
+// TestRefreshConcurrently: refreshes of many sessions at once on Postgres
+// (which the store groups into shared statements) each spend their own
+// token and store their own successor and event.
+func TestRefreshConcurrently(t *testing.T) {
+	t.Parallel()
+	s := storetest.Postgres(t)
+	ctx := t.Context()
+	createApp(t, s, "app1")
+	createUser(t, s, newUser("app1", "u1", "a@example.com", ""))
+	const n = 40
+	for i := range n {
+		noErr(t, "CreateSession", s.CreateSession(ctx, newSession(fmt.Sprintf("s%d", i), "u1")))
+		noErr(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, identity.RefreshToken{ID: fmt.Sprintf("r%d", i), AppID: "app1", SessionID: fmt.Sprintf("s%d", i), Hash: fmt.Sprintf("h%d", i), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	}
+	at := t0.Add(time.Minute)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			rt, sess, _, err := s.FindRefreshSession(ctx, "app1", fmt.Sprintf("h%d", i))
+			if err != nil {
+				errs <- err
+				return
+			}
+			if rt.ID != fmt.Sprintf("r%d", i) || sess.ID != fmt.Sprintf("s%d", i) {
+				errs <- fmt.Errorf("h%d found token %s of session %s", i, rt.ID, sess.ID)
+				return
+			}
+			next := identity.RefreshToken{ID: fmt.Sprintf("n%d", i), AppID: "app1", SessionID: sess.ID, ParentID: rt.ID, Hash: fmt.Sprintf("next%d", i), CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+			ev := refreshEvent(fmt.Sprintf("e%d", i), at)
+			ev.SubjectID = sess.ID
+			ok, err := s.RotateRefreshToken(ctx, "app1", rt.ID, at, next, ev)
+			if err == nil && !ok {
+				err = fmt.Errorf("rotating r%d: false", i)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		noErr(t, "refresh", <-errs)
+	}
+	for i := range n {
+		got, err := s.FindRefreshToken(ctx, "app1", fmt.Sprintf("next%d", i))
+		noErr(t, "FindRefreshToken(successor)", err)
+		if got.ParentID != fmt.Sprintf("r%d", i) || got.SessionID != fmt.Sprintf("s%d", i) {
+			t.Errorf("successor of r%d: %+v", i, got)
+		}
+	}
+	events, err := s.ListAuditEvents(ctx, "app1", console.AuditFilter{Action: "session.refresh"}, nil, 100)
+	noErr(t, "ListAuditEvents", err)
+	if len(events) != n {
+		t.Errorf("%d refresh events, want %d", len(events), n)
+	}
+	if statements, calls := store.RefreshBatches(s); calls != 2*n || statements > calls {
+		t.Errorf("the batchers ran %d statements for %d calls, want %d calls", statements, calls, 2*n)
+	}
+}

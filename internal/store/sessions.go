@@ -194,40 +194,113 @@ func (s *Store) FindRefreshToken(ctx context.Context, appID, hash string) (ident
 // session's user in one statement (joins), for RefreshSession, each under
 // a prefix so bun scans a flat row by name.
 type refreshSessionRow struct {
+	N       int             `bun:"i_n,scanonly"` // which lookup of a batch it answers
 	Token   refreshTokenRow `bun:"embed:t_"`
 	Session sessionRow      `bun:"embed:s_"`
 	User    userRow         `bun:"embed:u_"`
 }
 
-// refreshSessionQuery is FindRefreshSession's statement: named columns, for
-// a prepared statement (prepared.go); the password hash stays in the
-// database (has_password only).
-var refreshSessionQuery = selectPrefixed([]columnGroup{{"t", refreshTokenColumns}, {"s", sessionColumns}, {"u", userColumns}}) + `,
+// refreshSessionQuery is FindRefreshSession's statement for a batch of n
+// lookups (batch.go), each a row of VALUES: named columns and $n
+// parameters, for a prepared statement (prepared.go); the password hash
+// stays in the database (has_password only). A VALUES list tells the
+// planner how many rows come in, so it looks each up by its unique hash
+// as the statement for one would (a set-returning function would count
+// as 100 rows, and a plan made while the table is small would then scan
+// it whole on every call as it grows).
+func refreshSessionQuery(n int) string {
+	return selectPrefixed([]columnGroup{{"i", []string{"n"}}, {"t", refreshTokenColumns}, {"s", sessionColumns}, {"u", userColumns}}) + `,
 	u.password_hash IS NOT NULL AS u_has_password
-	FROM refresh_tokens AS t
+	FROM (VALUES ` + valuesRows(n, "integer", "text", "text") + `) AS i (n, app_id, hash)
+	JOIN refresh_tokens AS t ON t.app_id = i.app_id AND t.hash = i.hash
 	JOIN sessions AS s ON s.app_id = t.app_id AND s.id = t.session_id
-	JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id
-	WHERE t.app_id = $1 AND t.hash = $2`
+	JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id`
+}
+
+// refreshSessionQueries and rotateQueries are the statements for each
+// batch size, built once: [n] for n calls.
+var refreshSessionQueries, rotateQueries = batchTexts(refreshSessionQuery), batchTexts(rotateQuery)
+
+// batchTexts is query(n) for each n up to maxBatch, at [n].
+func batchTexts(query func(n int) string) []string {
+	texts := make([]string, maxBatch+1)
+	for n := 1; n <= maxBatch; n++ {
+		texts[n] = query(n)
+	}
+	return texts
+}
+
+// refreshLookup is one FindRefreshSession.
+type refreshLookup struct{ AppID, Hash string }
 
 // FindRefreshSession is FindRefreshToken, GetSession of its session and
-// GetUser of the session's user in one round trip. NotFound when there is
-// no such token (the foreign keys keep its session and user).
+// GetUser of the session's user in one round trip, which concurrent calls
+// share on Postgres (batch.go). NotFound when there is no such token (the
+// foreign keys keep its session and user).
 func (s *Store) FindRefreshSession(ctx context.Context, appID, hash string) (identity.RefreshToken, identity.Session, identity.User, error) {
 	const op = "store.FindRefreshSession"
-	ctx, cancel := s.hot(ctx) // prepared.go
-	defer cancel()
-	var rows []refreshSessionRow
-	if err := s.idb.NewRaw(refreshSessionQuery).Conn(s.bound(appID, hash)).Scan(ctx, &rows); err != nil {
+	var (
+		row *refreshSessionRow
+		err error
+	)
+	switch {
+	case s.dialect != Postgres:
+		row, err = s.findRefreshSessionSQLite(ctx, appID, hash)
+	case s.inTx || s.refreshReads == nil:
+		var rows []*refreshSessionRow
+		if rows, err = s.findRefreshSessions(ctx, []refreshLookup{{AppID: appID, Hash: hash}}); err == nil {
+			row = rows[0]
+		}
+	default:
+		row, err = s.refreshReads.do(ctx, refreshLookup{AppID: appID, Hash: hash})
+	}
+	if err != nil {
 		return identity.RefreshToken{}, identity.Session{}, identity.User{}, wrap(err, op)
 	}
-	if len(rows) == 0 {
+	if row == nil {
 		return identity.RefreshToken{}, identity.Session{}, identity.User{}, notFound(op)
 	}
-	u, err := rows[0].User.user()
+	u, err := row.User.user()
 	if err != nil {
 		return identity.RefreshToken{}, identity.Session{}, identity.User{}, apperr.Wrap(err, apperr.Internal, op)
 	}
-	return rows[0].Token.refreshToken(), rows[0].Session.session(), u, nil
+	return row.Token.refreshToken(), row.Session.session(), u, nil
+}
+
+// findRefreshSessions runs lookups as one prepared statement
+// (refreshSessionQuery); nil for a token not found.
+func (s *Store) findRefreshSessions(ctx context.Context, ls []refreshLookup) ([]*refreshSessionRow, error) {
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
+	args := make([]any, 0, 3*len(ls))
+	for i, l := range ls {
+		args = append(args, int64(i), l.AppID, l.Hash)
+	}
+	var rows []refreshSessionRow
+	if err := s.idb.NewRaw(refreshSessionQueries[len(ls)]).Conn(s.bound(args...)).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]*refreshSessionRow, len(ls))
+	for i := range rows {
+		out[rows[i].N] = &rows[i]
+	}
+	return out, nil
+}
+
+// findRefreshSessionSQLite is refreshSessionQuery's join for one token on
+// SQLite, which has no jsonb_to_recordset (and one writer: no batches).
+func (s *Store) findRefreshSessionSQLite(ctx context.Context, appID, hash string) (*refreshSessionRow, error) {
+	var rows []refreshSessionRow
+	q := selectPrefixed([]columnGroup{{"t", refreshTokenColumns}, {"s", sessionColumns}, {"u", userColumns}}) + `,
+		u.password_hash IS NOT NULL AS u_has_password
+		FROM refresh_tokens AS t
+		JOIN sessions AS s ON s.app_id = t.app_id AND s.id = t.session_id
+		JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id
+		WHERE t.app_id = ? AND t.hash = ?`
+	if err := s.idb.NewRaw(q, appID, hash).Scan(ctx, &rows); err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return &rows[0], nil
 }
 
 // columnGroup is a table alias and the columns to select from it.
@@ -376,14 +449,10 @@ func (s *Store) ListActiveSessions(ctx context.Context, appID, userID string, no
 // it was rotated before cutoff (reuse) RotateRefreshToken stores nothing
 // and reports false. NotFound when there is no such token.
 //
-// On Postgres this is one prepared statement (prepared.go), with no
-// transaction around it: the mark, the session's last use and both
-// inserts are data-modifying WITHs that run only if the mark matched, and
-// the mark's WHERE is rechecked on the latest row version when another
-// refresh holds the row, so two racing
-// calls settle on the row lock as the grace says. SQLite has no
-// data-modifying WITH: it runs the same steps in one transaction, which
-// takes the write lock when it begins.
+// On Postgres this is one prepared statement (rotateQuery), with no
+// transaction around it, which concurrent calls share (batch.go). SQLite
+// has no data-modifying WITH: it runs the same steps in one transaction,
+// which takes the write lock when it begins.
 func (s *Store) RotateRefreshToken(ctx context.Context, appID, oldID string, cutoff time.Time, next identity.RefreshToken, ev identity.AuditEvent) (bool, error) {
 	const op = "store.RotateRefreshToken"
 	ctx, cancel := s.hot(ctx) // prepared.go
@@ -400,39 +469,131 @@ func (s *Store) RotateRefreshToken(ctx context.Context, appID, oldID string, cut
 	if s.dialect != Postgres {
 		return s.rotateRefreshTokenTx(ctx, appID, oldID, cutoff, rt, ae)
 	}
-	var parent, details *string // NULL for empty, as the row types' nullzero write them
-	if rt.ParentID != "" {
-		parent = &rt.ParentID
+	r := rotation{appID: appID, oldID: oldID, cutoff: cutoff, token: rt, event: ae}
+	var won bool
+	if s.inTx || s.rotations == nil {
+		var out []bool
+		if out, err = s.rotate(ctx, []rotation{r}); err == nil {
+			won = out[0]
+		}
+	} else {
+		won, err = s.rotations.do(ctx, r)
 	}
-	if ae.Details != "" {
-		details = &ae.Details
-	}
-	var n int
-	err = s.idb.NewRaw(`WITH spent AS (
-			UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $1::timestamptz)
-			WHERE app_id = $2 AND id = $3 AND (rotated_at IS NULL OR rotated_at >= $4::timestamptz)
-			RETURNING session_id
-		), used AS (
-			UPDATE sessions SET last_used_at = $1::timestamptz WHERE app_id = $2 AND id IN (SELECT session_id FROM spent)
-		), issued AS (
-			INSERT INTO refresh_tokens (id, app_id, session_id, parent_id, hash, created_at, expires_at)
-			SELECT $5, $2, $6, $7, $8, $1::timestamptz, $9::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
-		), audited AS (
-			INSERT INTO audit_events (id, app_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at)
-			SELECT $10, $2, $11, $12, $13, $14, $15, $16, $17::jsonb, $18::timestamptz WHERE EXISTS (SELECT 1 FROM spent)
-		)
-		SELECT count(*) FROM spent`).
-		Conn(s.bound(rt.CreatedAt, appID, oldID, cutoff,
-			rt.ID, rt.SessionID, parent, rt.Hash, rt.ExpiresAt,
-			ae.ID, ae.Action, ae.Outcome, ae.ActorID, ae.SubjectID, ae.IP, ae.Reason, details, ae.OccurredAt)).
-		Scan(ctx, &n)
 	if err != nil {
 		return false, wrap(err, op)
 	}
-	if n > 0 {
+	if won {
 		return true, nil
 	}
 	return false, s.mustExist(ctx, op, (*refreshTokenRow)(nil), appID, oldID)
+}
+
+// rotation is one RotateRefreshToken on Postgres.
+type rotation struct {
+	appID, oldID string
+	cutoff       time.Time
+	token        refreshTokenRow
+	event        auditEventRow
+}
+
+// key is the token r spends: two rotations of one token never share a
+// statement (batch.go), which could not tell the later from the earlier.
+func (r rotation) key() string { return r.appID + "\x00" + r.oldID }
+
+// rotationColumns are the types of a rotation's row in rotateQuery's VALUES.
+var rotationColumns = []string{"integer", "text", "text", "timestamptz", "timestamptz",
+	"text", "text", "text", "text", "timestamptz",
+	"text", "text", "text", "text", "text", "text", "text", "jsonb", "timestamptz"}
+
+// args are r's values in rotationColumns' order, n its place in the batch.
+func (r rotation) args(n int) []any {
+	var parent, details *string // NULL for empty, as the row types' nullzero write them
+	if r.token.ParentID != "" {
+		parent = &r.token.ParentID
+	}
+	if r.event.Details != "" {
+		details = &r.event.Details
+	}
+	t, e := r.token, r.event
+	return []any{int64(n), r.appID, r.oldID, t.CreatedAt, r.cutoff,
+		t.ID, t.SessionID, parent, t.Hash, t.ExpiresAt,
+		e.ID, e.Action, e.Outcome, e.ActorID, e.SubjectID, e.IP, e.Reason, details, e.OccurredAt}
+}
+
+// rotateQuery is RotateRefreshToken for a batch of n rotations, each a row
+// of VALUES (see refreshSessionQuery for why not a function's rows): for
+// each, the mark, the session's last use and both inserts are
+// data-modifying WITHs that run only when its mark matched, and the
+// mark's WHERE is rechecked on the latest row version when another
+// refresh holds the row, so racing calls settle on the row lock as the
+// grace says. Its rotations spend different tokens (rotation.key). It
+// returns the n of each rotation that won.
+func rotateQuery(n int) string {
+	return `WITH input (n, app_id, old_id, now, cutoff, id, session_id, parent_id, hash, expires_at,
+			event_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at) AS (
+		VALUES ` + valuesRows(n, rotationColumns...) + `
+	), spent AS (
+		UPDATE refresh_tokens AS t SET rotated_at = COALESCE(t.rotated_at, i.now)
+		FROM input AS i
+		WHERE t.app_id = i.app_id AND t.id = i.old_id AND (t.rotated_at IS NULL OR t.rotated_at >= i.cutoff)
+		RETURNING t.app_id, t.id, t.session_id
+	), won AS (
+		SELECT i.*, spent.session_id AS spent_session_id FROM input AS i JOIN spent ON spent.app_id = i.app_id AND spent.id = i.old_id
+	), used AS (
+		UPDATE sessions AS s SET last_used_at = won.now FROM won WHERE s.app_id = won.app_id AND s.id = won.spent_session_id
+	), issued AS (
+		INSERT INTO refresh_tokens (id, app_id, session_id, parent_id, hash, created_at, expires_at)
+		SELECT id, app_id, session_id, parent_id, hash, now, expires_at FROM won
+	), audited AS (
+		INSERT INTO audit_events (id, app_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at)
+		SELECT event_id, app_id, action, outcome, actor_id, subject_id, ip, reason, details, occurred_at FROM won
+	)
+	SELECT n FROM won`
+}
+
+// rotate runs rotations as one prepared statement (rotateQuery) and
+// reports which won.
+func (s *Store) rotate(ctx context.Context, rs []rotation) ([]bool, error) {
+	ctx, cancel := s.hot(ctx) // prepared.go
+	defer cancel()
+	args := make([]any, 0, len(rotationColumns)*len(rs))
+	keys := make(map[string]bool, len(rs))
+	for i, r := range rs {
+		if keys[r.key()] {
+			return nil, fmt.Errorf("two rotations of token %s in one statement", r.oldID)
+		}
+		keys[r.key()] = true
+		args = append(args, r.args(i)...)
+	}
+	var won []int
+	if err := s.idb.NewRaw(rotateQueries[len(rs)]).Conn(s.bound(args...)).Scan(ctx, &won); err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(rs))
+	for _, n := range won {
+		out[n] = true
+	}
+	return out, nil
+}
+
+// valuesRows is n rows of $n parameters, one per column, each cast to its
+// column's type: "($1::integer, $2::text), ($3::integer, $4::text)".
+func valuesRows(n int, types ...string) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j, t := range types {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d::%s", i*len(types)+j+1, t)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // errRotatedBefore rolls back rotateRefreshTokenTx when the token was spent

@@ -63,6 +63,11 @@ type Store struct {
 	// it, rather than holding requests and pooled connections.
 	queryTimeout time.Duration
 	pending      *[]change // in a transaction: changes to apply after commit
+	// rotations batches RotateRefreshToken's statements on Postgres
+	// (batch.go); nil on SQLite, whose one writer gains nothing.
+	rotations *batcher[rotation, bool]
+	// refreshReads batches FindRefreshSession's reads likewise.
+	refreshReads *batcher[refreshLookup, *refreshSessionRow]
 }
 
 // sqliteDefaults are the connection parameters every SQLite connection gets
@@ -123,6 +128,10 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 	// A Postgres Store caches once its listener runs (Listen); SQLite is
 	// one process, and every change goes through this Store.
 	s := &Store{db: db, idb: db, dialect: dialect, log: log, cache: newCache(dialect == SQLite), stmts: newStmtCache(db.DB, unprepared), queryTimeout: timeout}
+	if dialect == Postgres {
+		s.refreshReads = newBatcher(1, s.findRefreshSessions, nil)
+		s.rotations = newBatcher(1, s.rotate, rotation.key)
+	}
 	log.DebugContext(ctx, "store: opened", "database", name)
 	return s, nil
 }
