@@ -13,7 +13,7 @@ import (
 	"runtime"
 	"time"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/cosync/cosync-auth/internal/password/argon2"
 )
 
 // Params are argon2id parameters.

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/cosync/cosync-auth/internal/password/argon2"
 )
 
 // ErrMalformed is wrapped by the error Verify returns when a stored hash is

@@ -10,8 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cosync/cosync-auth/internal/password/argon2"
 )
 
 // Bounds are what this machine does flat out on all cores, measured in the
@@ -34,7 +35,9 @@ type PasswordHash struct {
 	hash func()
 }
 
-// Argon2id is cosync-auth's password hash at parameters p.
+// Argon2id is cosync-auth's password hash at parameters p, computed as
+// the server computes it (internal/password/argon2, whose buffers are
+// reused: the bound is the hash, not the allocator).
 func Argon2id(p Argon2Params) PasswordHash {
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)

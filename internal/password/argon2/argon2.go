@@ -20,7 +20,7 @@ import (
 	"golang.org/x/crypto/blake2b"
 )
 
-// The Argon2 version implemented by this package.
+// Version is the Argon2 version implemented by this package.
 const Version = 0x13
 
 const (

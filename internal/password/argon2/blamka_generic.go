@@ -6,7 +6,7 @@ package argon2
 
 var useSSE4 bool
 
-func processBlockGeneric(out, in1, in2 *block, xor bool) {
+func processBlockGeneric(out, in1, in2 *block, xor bool) { //nolint:unused // the path off amd64 (blamka_ref.go)
 	var t block
 	for i := range t {
 		t[i] = in1[i] ^ in2[i]
