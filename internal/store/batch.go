@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
-// Group commit. Every refresh writes once (RotateRefreshToken), and on
-// Postgres most of that write's cost is the statement, not its rows:
-// the round trip, the executor's start and the commit's WAL flush. So
-// concurrent refreshes share one statement: a batcher runs the calls that
-// arrive while earlier batches are in flight as the next batch.
+// Group commit. Every refresh reads once (FindRefreshSession) and writes
+// once (RotateRefreshToken), and on Postgres most of what those cost is
+// the statement, not its rows: the round trip, the executor's start and,
+// for the write, the commit's WAL flush. So concurrent refreshes share
+// their statements: a batcher runs the calls that arrive while earlier
+// batches are in flight as the next batch.
 //
 // A call that finds a free slot (fewer than maxInFlight batches running)
 // goes at once, alone or with whoever queued before it, so a lone call
@@ -21,6 +22,7 @@ import (
 // deletion cascading through its sessions) must not hold up every other
 // app's refreshes: once every running batch has run longer than
 // stuckAfter, a call opens another slot, up to maxStuck more.
+
 // maxBatch caps a batch: each size is a statement of its own (its VALUES
 // rows), prepared once per connection (prepared.go's maxPrepared bounds
 // them all).
@@ -31,6 +33,7 @@ const (
 	maxStuck   = 4
 )
 
+// batcher groups concurrent calls of one statement into batches.
 type batcher[In, Out any] struct {
 	// run executes a batch as one statement: out[i] answers in[i]. When it
 	// fails for a batch of several, each call runs again alone, so one
@@ -49,7 +52,7 @@ type batcher[In, Out any] struct {
 	inFlight int
 	lastTook time.Time // when the newest running batch began
 
-	batches, calls atomic.Int64 // statements run and calls they answered (tests, metrics)
+	batches, calls atomic.Int64 // statements run and calls they answered (tests)
 }
 
 type batchCall[In, Out any] struct {

@@ -53,6 +53,14 @@ func (g *gate) seen() [][]int {
 	return slices.Clone(g.batches)
 }
 
+// frozen stops b's clock, so a held batch never counts as stuck however
+// long a busy machine takes to queue the calls (TestBatcherStuck moves it).
+func frozen[In, Out any](b *batcher[In, Out]) *batcher[In, Out] {
+	at := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	b.now = func() time.Time { return at }
+	return b
+}
+
 // queued waits until n calls wait in b's queue.
 func queued[In, Out any](t *testing.T, b *batcher[In, Out], n int) {
 	t.Helper()
@@ -88,7 +96,7 @@ func call(ctx context.Context, b *batcher[int, int], v int) <-chan answer {
 // next, at most maxBatch at a time, and each gets its own answer.
 func TestBatcherGroups(t *testing.T) {
 	g := newGate()
-	b := newBatcher(1, g.run, nil)
+	b := frozen(newBatcher(1, g.run, nil))
 	ctx := t.Context()
 	first := call(ctx, b, 100)
 	<-g.held
@@ -117,7 +125,7 @@ func TestBatcherGroups(t *testing.T) {
 // maxInFlight batches run; past that, calls wait for a slot.
 func TestBatcherInFlight(t *testing.T) {
 	g := newGate()
-	b := newBatcher(2, g.run, nil)
+	b := frozen(newBatcher(2, g.run, nil))
 	ctx := t.Context()
 	first := call(ctx, b, 1)
 	<-g.held
@@ -154,7 +162,7 @@ func TestBatcherIsolatesFailure(t *testing.T) {
 		}
 		return nil
 	}
-	b := newBatcher(1, g.run, nil)
+	b := frozen(newBatcher(1, g.run, nil))
 	ctx := t.Context()
 	first := call(ctx, b, 0)
 	<-g.held
@@ -183,7 +191,7 @@ func TestBatcherIsolatesFailure(t *testing.T) {
 // taken gets its context's error, and its call is not run.
 func TestBatcherSkipsLeftCalls(t *testing.T) {
 	g := newGate()
-	b := newBatcher(1, g.run, nil)
+	b := frozen(newBatcher(1, g.run, nil))
 	ctx := t.Context()
 	first := call(ctx, b, 1)
 	<-g.held
@@ -211,7 +219,7 @@ func TestBatcherSkipsLeftCalls(t *testing.T) {
 // the order they came; the others go together.
 func TestBatcherOnePerKey(t *testing.T) {
 	g := newGate()
-	b := newBatcher(1, g.run, func(v int) string { return fmt.Sprint(v % 10) })
+	b := frozen(newBatcher(1, g.run, func(v int) string { return fmt.Sprint(v % 10) }))
 	ctx := t.Context()
 	first := call(ctx, b, 100)
 	<-g.held

@@ -287,17 +287,21 @@ func (s *Store) findRefreshSessions(ctx context.Context, ls []refreshLookup) ([]
 	return out, nil
 }
 
-// findRefreshSessionSQLite is refreshSessionQuery's join for one token on
-// SQLite, which has no jsonb_to_recordset (and one writer: no batches).
+// refreshSessionSQLiteQuery is refreshSessionQuery for one token on SQLite,
+// whose VALUES takes neither column names nor casts (and whose one writer
+// gains nothing from batches).
+var refreshSessionSQLiteQuery = selectPrefixed([]columnGroup{{"t", refreshTokenColumns}, {"s", sessionColumns}, {"u", userColumns}}) + `,
+	u.password_hash IS NOT NULL AS u_has_password
+	FROM refresh_tokens AS t
+	JOIN sessions AS s ON s.app_id = t.app_id AND s.id = t.session_id
+	JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id
+	WHERE t.app_id = ? AND t.hash = ?`
+
+// findRefreshSessionSQLite runs refreshSessionSQLiteQuery; nil for a token
+// not found.
 func (s *Store) findRefreshSessionSQLite(ctx context.Context, appID, hash string) (*refreshSessionRow, error) {
 	var rows []refreshSessionRow
-	q := selectPrefixed([]columnGroup{{"t", refreshTokenColumns}, {"s", sessionColumns}, {"u", userColumns}}) + `,
-		u.password_hash IS NOT NULL AS u_has_password
-		FROM refresh_tokens AS t
-		JOIN sessions AS s ON s.app_id = t.app_id AND s.id = t.session_id
-		JOIN users AS u ON u.app_id = s.app_id AND u.id = s.user_id
-		WHERE t.app_id = ? AND t.hash = ?`
-	if err := s.idb.NewRaw(q, appID, hash).Scan(ctx, &rows); err != nil || len(rows) == 0 {
+	if err := s.idb.NewRaw(refreshSessionSQLiteQuery, appID, hash).Scan(ctx, &rows); err != nil || len(rows) == 0 {
 		return nil, err
 	}
 	return &rows[0], nil
