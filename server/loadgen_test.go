@@ -9,15 +9,17 @@ import (
 )
 
 // TestLoadgenSmoke runs every scenario of the load generator (cmd/loadgen)
-// for a second with two workers against a real server, and checks that
-// each answered requests and none failed. It measures nothing; `make
-// bench` does.
+// for a second with two workers against a real server, each after a
+// short warm-up and its Analyze, and checks that each answered requests
+// and none failed. It measures nothing; `make bench` does.
 func TestLoadgenSmoke(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, sqliteStore(t))
 	e.developer(t, "load@example.com")
 	ctx := context.Background()
-	r, err := gen.New(ctx, gen.Config{URL: e.url, DevEmail: "load@example.com", DevPassword: "dev-password-1", Workers: 2, Duration: time.Second})
+	analyzed := 0 // Run calls it between scenarios, never concurrently
+	r, err := gen.New(ctx, gen.Config{URL: e.url, DevEmail: "load@example.com", DevPassword: "dev-password-1", Workers: 2, Duration: time.Second,
+		WarmUp: 200 * time.Millisecond, Analyze: func(context.Context) error { analyzed++; return nil }})
 	if err != nil {
 		t.Fatalf("gen.New = %v", err)
 	}
@@ -27,6 +29,9 @@ func TestLoadgenSmoke(t *testing.T) {
 	}
 	if len(results) != len(gen.Scenarios) {
 		t.Fatalf("Run gave %d results, want one per scenario (%d)", len(results), len(gen.Scenarios))
+	}
+	if analyzed != len(gen.Scenarios) {
+		t.Errorf("Analyze ran %d times, want once after each scenario's warm-up (%d)", analyzed, len(gen.Scenarios))
 	}
 	for _, res := range results {
 		if res.Requests == 0 || res.Errors != 0 {

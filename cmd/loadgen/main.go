@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seedUsers := fs.Int64("seed-users", 0, "with -bin and -postgres: first add this many users to the run's app (generate_series)")
 	seedSessions := fs.Int64("seed-sessions", 0, "with -seed-users: and this many sessions over them, each with a refresh token")
 	warmUp := fs.Duration("warm-up", 2*time.Second, "run each scenario this long unmeasured first; with -bin and -postgres, ANALYZE the database after it")
+	analyzeURL := fs.String("analyze", "", "with -url or -supabase: the server's Postgres database URL, to ANALYZE after each warm-up")
 	vaultBin := fs.String("vault", "", "with -bin: start this vault binary as a dev server and sign through its Transit (COSYNC_SIGNER=vault)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,6 +93,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Workers: *workers, Duration: *duration, Scenarios: strings.Split(*scenarios, ","), WarmUp: *warmUp}
 	if *postgresCPU {
 		cfg.DBCPU = gen.PostgresCPU
+	}
+	if *analyzeURL != "" {
+		cfg.Analyze = func(ctx context.Context) error { return analyze(ctx, *analyzeURL) }
 	}
 	heading := *title
 	if *supabaseURL != "" {
