@@ -152,7 +152,7 @@ func assemble(ctx context.Context, cfg config.Config, log *slog.Logger, st *stor
 	// by serve) sends them, texts through svc's app settings. No request
 	// reaches svc before assemble returns, so queue is set by then.
 	var queue *notify.Worker
-	met := metrics.New(metrics.Sources{DBStats: st.DBStats, DBName: st.Dialect(), PendingDeliveries: st.PendingDeliveries, Version: version, Log: log})
+	met := metrics.New(metrics.Sources{DBStats: st.DBStats, DBName: st.Dialect(), PendingDeliveries: st.PendingDeliveries, BatchCounts: st.BatchCounts, Version: version, Log: log})
 	hasher := password.NewHasher(password.Params{
 		Memory: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Iterations), Threads: uint8(cfg.Argon2Parallelism),
 	}, cfg.HashConcurrency)

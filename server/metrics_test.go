@@ -86,14 +86,21 @@ series:
 
 // exercise drives traffic that makes every family the dashboard uses
 // appear: a developer's login, a code-flow signup (its mail sent by the
-// queue), a right and a wrong password, and a refused RPC.
+// queue), a right password and a refresh, a wrong password, and a refused
+// RPC.
 func exercise(tb testing.TB, e *env) {
 	tb.Helper()
 	dev := e.developer(tb, "ops@example.com")
 	app := e.appWithNameField(tb, dev)
 	e.signUp(tb, dev, app, "ann@example.com")
-	e.login(tb, app, "ann@example.com", "long-enough-pw")
-	_, err := e.auth.Login(as(context.Background(), app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "wrong-password"})
+	res, err := e.auth.Login(as(context.Background(), app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "long-enough-pw"})
+	if err != nil {
+		tb.Fatalf("Login = %v", err)
+	}
+	if _, err := e.auth.RefreshSession(as(context.Background(), app, ""), &authv1.RefreshSessionRequest{RefreshToken: res.GetSession().GetRefreshToken()}); err != nil {
+		tb.Fatalf("RefreshSession = %v", err)
+	}
+	_, err = e.auth.Login(as(context.Background(), app, ""), &authv1.LoginRequest{Handle: "ann@example.com", Password: "wrong-password"})
 	if connect.CodeOf(err) != connect.CodeUnauthenticated {
 		tb.Fatalf("Login(wrong password) = %v, want unauthenticated", err)
 	}
@@ -110,12 +117,13 @@ func TestMetrics(t *testing.T) {
 		exercise(t, e)
 		fams := scrape(t, e.url+"/metrics", testMetricsToken)
 		login := "/cosync.auth.v1.AuthService/Login"
-		tests := []struct {
+		type metricWant struct {
 			name    string
 			labels  map[string]string
 			want    float64 // exact, or at least when atLeast
 			atLeast bool
-		}{
+		}
+		tests := []metricWant{
 			{"cosync_rpc_requests_total", map[string]string{"procedure": login, "code": "ok"}, 2, false},
 			{"cosync_rpc_requests_total", map[string]string{"procedure": login, "code": "unauthenticated"}, 1, false},
 			{"cosync_rpc_errors_total", map[string]string{"procedure": login, "code": "unauthenticated"}, 1, false},
@@ -133,6 +141,15 @@ func TestMetrics(t *testing.T) {
 			{"go_goroutines", nil, 1, true},
 			{"process_resident_memory_bytes", nil, 1, true},
 			{"cosync_build_info", map[string]string{"version": "dev"}, 1, false},
+		}
+		for _, path := range []string{"refresh_read", "refresh_write"} {
+			_, ok := sample(fams, "cosync_db_batched_calls_total", map[string]string{"path": path})
+			if want := s.Dialect() == "postgres"; ok != want { // SQLite batches nothing
+				t.Errorf("/metrics has cosync_db_batched_calls_total{path=%q}: %v, want %v", path, ok, want)
+			}
+			if ok {
+				tests = append(tests, metricWant{"cosync_db_batched_calls_total", map[string]string{"path": path}, 1, true})
+			}
 		}
 		for _, tt := range tests {
 			got, ok := sample(fams, tt.name, tt.labels)

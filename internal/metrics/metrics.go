@@ -32,6 +32,9 @@ type Sources struct {
 	// PendingDeliveries counts the send queue's pending rows, at most max
 	// (store.Store.PendingDeliveries). It is called with a short timeout.
 	PendingDeliveries func(ctx context.Context, max int) (int, error)
+	// BatchCounts gives each batched statement's path with the statements
+	// run and the calls they answered (store.Store.BatchCounts).
+	BatchCounts func(each func(path string, statements, calls int64))
 	// Version labels cosync_build_info.
 	Version string
 	// Log receives failed readings; nil discards.
@@ -110,6 +113,9 @@ func New(src Sources) *Metrics {
 	if src.PendingDeliveries != nil {
 		m.reg.MustRegister(queueCollector{count: src.PendingDeliveries, log: log})
 	}
+	if src.BatchCounts != nil {
+		m.reg.MustRegister(batchCollector(src.BatchCounts))
+	}
 	return m
 }
 
@@ -136,6 +142,29 @@ func (m *Metrics) Send(channel, outcome string) { m.sends.WithLabelValues(channe
 // HashWaited records one hash computation's wait for a slot; pass it to
 // password.Hasher.OnWait.
 func (m *Metrics) HashWaited(d time.Duration) { m.hashWait.Observe(d.Seconds()) }
+
+// batchCollector reads the group commit's counts (store/batch.go) at
+// scrape time: calls over statements is the mean batch size.
+type batchCollector func(each func(path string, statements, calls int64))
+
+var (
+	batchStatementsDesc = prometheus.NewDesc("cosync_db_batched_statements_total",
+		"Statements run by a batched hot path (concurrent calls share one).", []string{"path"}, nil)
+	batchCallsDesc = prometheus.NewDesc("cosync_db_batched_calls_total",
+		"Calls answered by a batched hot path's statements.", []string{"path"}, nil)
+)
+
+func (b batchCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- batchStatementsDesc
+	ch <- batchCallsDesc
+}
+
+func (b batchCollector) Collect(ch chan<- prometheus.Metric) {
+	b(func(path string, statements, calls int64) {
+		ch <- prometheus.MustNewConstMetric(batchStatementsDesc, prometheus.CounterValue, float64(statements), path)
+		ch <- prometheus.MustNewConstMetric(batchCallsDesc, prometheus.CounterValue, float64(calls), path)
+	})
+}
 
 // queueCollector reads the send queue's depth at scrape time with one
 // bounded count, so no worker has to keep a gauge in step across replicas

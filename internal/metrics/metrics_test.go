@@ -39,11 +39,13 @@ func TestQueueReading(t *testing.T) {
 			}
 			return 42, nil
 		},
-		Version: "v1.2.3",
+		BatchCounts: func(each func(path string, statements, calls int64)) { each("refresh_write", 3, 7) },
+		Version:     "v1.2.3",
 	})
 	body := scrape(t, m)
 	for _, want := range []string{"cosync_queue_pending 42", `go_sql_in_use_connections{db_name="postgres"} 3`,
-		`go_sql_max_open_connections{db_name="postgres"} 8`, `cosync_build_info{version="v1.2.3"} 1`} {
+		`go_sql_max_open_connections{db_name="postgres"} 8`, `cosync_build_info{version="v1.2.3"} 1`,
+		`cosync_db_batched_statements_total{path="refresh_write"} 3`, `cosync_db_batched_calls_total{path="refresh_write"} 7`} {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("scrape lacks %q", want)
 		}

@@ -52,7 +52,7 @@ type batcher[In, Out any] struct {
 	inFlight int
 	lastTook time.Time // when the newest running batch began
 
-	batches, calls atomic.Int64 // statements run and calls they answered (tests)
+	batches, calls atomic.Int64 // statements run and calls they answered (Store.BatchCounts)
 }
 
 type batchCall[In, Out any] struct {

@@ -223,9 +223,3 @@ func FindRefreshSessions(ctx context.Context, s *Store, appID string, hashes ...
 	}
 	return ids, nil
 }
-
-// RefreshBatches returns how many statements s's refresh batchers ran and
-// how many calls those answered, reads and rotations together.
-func RefreshBatches(s *Store) (statements, calls int64) {
-	return s.refreshReads.batches.Load() + s.rotations.batches.Load(), s.refreshReads.calls.Load() + s.rotations.calls.Load()
-}

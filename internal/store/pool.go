@@ -23,3 +23,15 @@ func (s *Store) PendingDeliveries(ctx context.Context, max int) (int, error) {
 	err := s.db.NewSelect().TableExpr("(?) AS pending", pending).ColumnExpr("count(*)").Scan(ctx, &n)
 	return n, wrap(err, "store.PendingDeliveries")
 }
+
+// BatchCounts gives each batched hot path's name (refresh_read,
+// refresh_write) with how many statements it has run and how many calls
+// those answered (batch.go): calls over statements is its mean batch
+// size. None on SQLite.
+func (s *Store) BatchCounts(each func(path string, statements, calls int64)) {
+	if s.refreshReads == nil || s.rotations == nil {
+		return
+	}
+	each("refresh_read", s.refreshReads.batches.Load(), s.refreshReads.calls.Load())
+	each("refresh_write", s.rotations.batches.Load(), s.rotations.calls.Load())
+}

@@ -349,7 +349,12 @@ func TestRefreshConcurrently(t *testing.T) {
 	if len(events) != n {
 		t.Errorf("%d refresh events, want %d", len(events), n)
 	}
-	if statements, calls := store.RefreshBatches(s); calls != 2*n || statements > calls {
-		t.Errorf("the batchers ran %d statements for %d calls, want %d calls", statements, calls, 2*n)
-	}
+	var paths []string
+	s.BatchCounts(func(path string, statements, calls int64) {
+		paths = append(paths, path)
+		if calls != n || statements < 1 || statements > calls {
+			t.Errorf("%s: %d statements for %d calls, want at most one a call and %d calls", path, statements, calls, n)
+		}
+	})
+	equal(t, "batched paths", paths, []string{"refresh_read", "refresh_write"})
 }
