@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cosync/cosync-auth/internal/apperr"
 )
 
 // Group commit. Every refresh reads once (FindRefreshSession) and writes
@@ -35,9 +37,10 @@ const (
 
 // batcher groups concurrent calls of one statement into batches.
 type batcher[In, Out any] struct {
-	// run executes a batch as one statement: out[i] answers in[i]. When it
-	// fails for a batch of several, each call runs again alone, so one
-	// call's failure (a foreign key, say) is its own.
+	// run executes a batch as one statement: out[i] answers in[i]. When
+	// the database refuses a batch of several, each call runs again alone,
+	// so one call's failure (a foreign key, say) is its own; when it does
+	// not answer, every call gets that error at once.
 	run func(ctx context.Context, in []In) ([]Out, error)
 	// key, when set, keeps calls with one key in different batches: a
 	// statement sees its own rows' changes only at its end, so two
@@ -157,8 +160,12 @@ func (b *batcher[In, Out]) flush(batch []*batchCall[In, Out]) {
 		for i, c := range batch {
 			c.res <- batchResult[Out]{out: out[i]}
 		}
-	case len(batch) == 1:
-		batch[0].res <- batchResult[Out]{err: err}
+	case len(batch) == 1 || kindOf(err, apperr.Internal) == apperr.Unavailable:
+		// A database that did not answer (down, or past the query
+		// timeout) would not answer each call alone either.
+		for _, c := range batch {
+			c.res <- batchResult[Out]{err: err}
+		}
 	default:
 		for i, c := range batch {
 			b.batches.Add(1)

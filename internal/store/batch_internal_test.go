@@ -274,3 +274,36 @@ func TestBatcherStuck(t *testing.T) {
 		t.Errorf("batches = %v, want %v", got, want)
 	}
 }
+
+// TestBatcherUnavailable: when the database does not answer a batch, every
+// call gets that error at once, without a run of its own that would wait
+// out the same timeout again.
+func TestBatcherUnavailable(t *testing.T) {
+	g := newGate()
+	timedOut := fmt.Errorf("query_timeout: %w", context.DeadlineExceeded)
+	g.fail = func(in []int) error {
+		if len(in) > 1 {
+			return timedOut
+		}
+		return nil
+	}
+	b := frozen(newBatcher(1, g.run, nil))
+	ctx := t.Context()
+	first := call(ctx, b, 0)
+	<-g.held
+	var rest []<-chan answer
+	for v := 1; v <= 3; v++ {
+		rest = append(rest, call(ctx, b, v))
+		queued(t, b, v)
+	}
+	close(g.release)
+	<-first
+	for _, ch := range rest {
+		if a := <-ch; !errors.Is(a.err, context.DeadlineExceeded) {
+			t.Errorf("do(%d) = %d, %v; want the batch's timeout", a.in, a.out, a.err)
+		}
+	}
+	if got, want := g.seen(), [][]int{{0}, {1, 2, 3}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("batches = %v, want %v (no call alone after a timeout)", got, want)
+	}
+}
