@@ -151,17 +151,13 @@ func TestBatcherInFlight(t *testing.T) {
 	}
 }
 
-// TestBatcherIsolatesFailure: when a batch of several fails, each call
-// runs alone, so only the call that fails alone gets an error.
-func TestBatcherIsolatesFailure(t *testing.T) {
+// failedBatch runs a batch of calls 1 to 4 behind a held call 0 with
+// fail deciding which runs fail, and returns their answers and the
+// batches run.
+func failedBatch(t *testing.T, fail func(in []int) error) ([]answer, [][]int) {
+	t.Helper()
 	g := newGate()
-	bad := errors.New("row 3 breaks a constraint")
-	g.fail = func(in []int) error {
-		if slices.Contains(in, 3) {
-			return bad
-		}
-		return nil
-	}
+	g.fail = fail
 	b := frozen(newBatcher(1, g.run, nil))
 	ctx := t.Context()
 	first := call(ctx, b, 0)
@@ -173,8 +169,25 @@ func TestBatcherIsolatesFailure(t *testing.T) {
 	}
 	close(g.release)
 	<-first
+	var answers []answer
 	for _, ch := range rest {
-		a := <-ch
+		answers = append(answers, <-ch)
+	}
+	return answers, g.seen()
+}
+
+// TestBatcherIsolatesFailure: when the database refuses a batch of
+// several, each call runs alone, so only the call that fails alone gets
+// an error.
+func TestBatcherIsolatesFailure(t *testing.T) {
+	bad := errors.New("row 3 breaks a constraint")
+	answers, seen := failedBatch(t, func(in []int) error {
+		if slices.Contains(in, 3) {
+			return bad
+		}
+		return nil
+	})
+	for _, a := range answers {
 		switch {
 		case a.in == 3 && !errors.Is(a.err, bad):
 			t.Errorf("do(3) = %d, %v; want its own error", a.out, a.err)
@@ -182,8 +195,29 @@ func TestBatcherIsolatesFailure(t *testing.T) {
 			t.Errorf("do(%d) = %d, %v; want %d", a.in, a.out, a.err, 2*a.in)
 		}
 	}
-	if got, want := g.seen(), [][]int{{0}, {1, 2, 3, 4}, {1}, {2}, {3}, {4}}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("batches = %v, want %v", got, want)
+	if want := [][]int{{0}, {1, 2, 3, 4}, {1}, {2}, {3}, {4}}; fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("batches = %v, want %v", seen, want)
+	}
+}
+
+// TestBatcherUnavailable: when the database does not answer a batch, every
+// call gets that error at once, without a run of its own that would wait
+// out the same timeout again.
+func TestBatcherUnavailable(t *testing.T) {
+	timedOut := fmt.Errorf("query_timeout: %w", context.DeadlineExceeded)
+	answers, seen := failedBatch(t, func(in []int) error {
+		if len(in) > 1 {
+			return timedOut
+		}
+		return nil
+	})
+	for _, a := range answers {
+		if !errors.Is(a.err, context.DeadlineExceeded) {
+			t.Errorf("do(%d) = %d, %v; want the batch's timeout", a.in, a.out, a.err)
+		}
+	}
+	if want := [][]int{{0}, {1, 2, 3, 4}}; fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("batches = %v, want %v (no call alone after a timeout)", seen, want)
 	}
 }
 
@@ -272,38 +306,5 @@ func TestBatcherStuck(t *testing.T) {
 	}
 	if got, want := g.seen(), [][]int{{1}, {2, 3}}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("batches = %v, want %v", got, want)
-	}
-}
-
-// TestBatcherUnavailable: when the database does not answer a batch, every
-// call gets that error at once, without a run of its own that would wait
-// out the same timeout again.
-func TestBatcherUnavailable(t *testing.T) {
-	g := newGate()
-	timedOut := fmt.Errorf("query_timeout: %w", context.DeadlineExceeded)
-	g.fail = func(in []int) error {
-		if len(in) > 1 {
-			return timedOut
-		}
-		return nil
-	}
-	b := frozen(newBatcher(1, g.run, nil))
-	ctx := t.Context()
-	first := call(ctx, b, 0)
-	<-g.held
-	var rest []<-chan answer
-	for v := 1; v <= 3; v++ {
-		rest = append(rest, call(ctx, b, v))
-		queued(t, b, v)
-	}
-	close(g.release)
-	<-first
-	for _, ch := range rest {
-		if a := <-ch; !errors.Is(a.err, context.DeadlineExceeded) {
-			t.Errorf("do(%d) = %d, %v; want the batch's timeout", a.in, a.out, a.err)
-		}
-	}
-	if got, want := g.seen(), [][]int{{0}, {1, 2, 3}}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("batches = %v, want %v (no call alone after a timeout)", got, want)
 	}
 }
