@@ -208,9 +208,6 @@ func (r *Runner) Scenario(ctx context.Context, name string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := r.cfg.warmUp(ctx, ws, r.step(name)); err != nil {
-		return Result{}, err
-	}
 	return r.cfg.measure(ctx, name, ws, r.step(name))
 }
 
@@ -261,10 +258,13 @@ func prepare(ctx context.Context, n int, name string, signUp func(context.Contex
 	return ws, nil
 }
 
-// measure runs step in a closed loop on each worker for c.Duration and
-// measures it: what the client saw, and the server's (and database's) CPU
-// and peak RSS when c says how to read them.
+// measure warms up (warmUp), then runs step in a closed loop on each
+// worker for c.Duration and measures it: what the client saw, and the
+// server's (and database's) CPU and peak RSS when c says how to read them.
 func (c Config) measure(ctx context.Context, name string, ws []*worker, step func(context.Context, *worker) error) (Result, error) {
+	if err := c.warmUp(ctx, ws, step); err != nil {
+		return Result{}, err
+	}
 	before, _ := readCPU(c.PID)
 	dbBefore := c.dbCPU()
 	profiled := c.profile(ctx, name)

@@ -79,9 +79,6 @@ func (s *Supabase) Scenario(ctx context.Context, name string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := s.cfg.warmUp(ctx, ws, s.step(name)); err != nil {
-		return Result{}, err
-	}
 	return s.cfg.measure(ctx, name, ws, s.step(name))
 }
 
