@@ -18,19 +18,19 @@ type LimitRule struct {
 }
 
 // Limiter counts attempts in windows shared by every replica
-// (ratelimit.Limiter). Allow counts one event, refused or not, and returns
-// a RateLimited error past the limit. Take counts n events only if they
-// fit under the limit (a refusal counts nothing); Give hands back events
-// taken in the current window that turned out not to count.
+// (ratelimit.Limiter). Take counts every LimitCount in one round trip, all
+// or none: when one would pass its limit nothing is counted, and it returns
+// that one's index with a RateLimited error (refused is -1 otherwise). Give
+// hands back events taken in the current window that turned out not to
+// count.
 type Limiter interface {
-	Allow(ctx context.Context, rule LimitRule, key string) error
-	Take(ctx context.Context, rule LimitRule, key string, n int) error
-	// Give gives back what Take counted, every LimitGive in one round trip.
-	Give(ctx context.Context, gives ...LimitGive) error
+	Take(ctx context.Context, counts ...LimitCount) (refused int, err error)
+	// Give gives back what Take counted, every LimitCount in one round trip.
+	Give(ctx context.Context, gives ...LimitCount) error
 }
 
-// LimitGive is N events given back to Key under Rule.
-type LimitGive struct {
+// LimitCount is N events taken or given back under Rule for Key.
+type LimitCount struct {
 	Rule LimitRule
 	Key  string
 	N    int
@@ -233,21 +233,10 @@ func (s *Service) EffectiveLimits(st AppSettings) []LimitRule {
 	return out
 }
 
-// limit applies each rule to its key (app-scoped) and returns the first
-// refusal. A nil Limiter (some unit tests) limits nothing.
+// limit counts one event for each rule under its key (app-scoped), all or
+// none, in one round trip, and returns the first refusal.
 func (s *Service) limit(ctx context.Context, appID string, checks ...limitCheck) error {
-	if s.limiter == nil {
-		return nil
-	}
-	for _, c := range checks {
-		if c.key == "" {
-			continue
-		}
-		if err := s.limiter.Allow(ctx, c.rule, appID+":"+c.key); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.take(ctx, appID, 1, checks...)
 }
 
 type limitCheck struct {
@@ -258,22 +247,31 @@ type limitCheck struct {
 func byKey(rule LimitRule, key string) limitCheck { return limitCheck{rule, key} }
 
 // take counts n events for each rule under its key (app-scoped), all or
-// none: when one refuses, those taken before it are given back. A nil
-// Limiter limits nothing.
+// none, in one round trip. A nil Limiter (some unit tests) limits nothing.
 func (s *Service) take(ctx context.Context, appID string, n int, checks ...limitCheck) error {
+	_, err := s.takeWhich(ctx, appID, n, checks...)
+	return err
+}
+
+// takeWhich is take that also says which check refused (its index; -1
+// when none did).
+func (s *Service) takeWhich(ctx context.Context, appID string, n int, checks ...limitCheck) (int, error) {
 	if s.limiter == nil {
-		return nil
+		return -1, nil
 	}
+	counts := make([]LimitCount, len(checks))
 	for i, c := range checks {
-		if c.key == "" {
-			continue
-		}
-		if err := s.limiter.Take(ctx, c.rule, appID+":"+c.key, n); err != nil {
-			s.give(ctx, appID, n, checks[:i]...)
-			return err
-		}
+		counts[i] = LimitCount{Rule: c.rule, Key: scoped(appID, c.key), N: n}
 	}
-	return nil
+	return s.limiter.Take(ctx, counts...)
+}
+
+// scoped is key within app appID ("" when key is "": not counted).
+func scoped(appID, key string) string {
+	if key == "" {
+		return ""
+	}
+	return appID + ":" + key
 }
 
 // give hands back what take counted. A failure to give back only leaves a
@@ -297,10 +295,10 @@ func (s *Service) giveEach(ctx context.Context, appID string, gives ...limitGive
 	if s.limiter == nil {
 		return
 	}
-	out := make([]LimitGive, 0, len(gives))
+	out := make([]LimitCount, 0, len(gives))
 	for _, g := range gives {
 		if g.key != "" {
-			out = append(out, LimitGive{Rule: g.rule, Key: appID + ":" + g.key, N: g.n})
+			out = append(out, LimitCount{Rule: g.rule, Key: appID + ":" + g.key, N: g.n})
 		}
 	}
 	if len(out) == 0 {

@@ -245,10 +245,10 @@ func TestConfiguredLimits(t *testing.T) {
 		if err := st.UpdateApp(ctx, a); err != nil {
 			t.Fatal(err)
 		}
-		// Three counted so far (a refused attempt counts too): two more fit.
-		for i := range 2 {
+		// Two counted so far (a refused attempt counts nothing): three more fit.
+		for i := range 3 {
 			if err := anon(); err != nil {
-				t.Fatalf("anonymous sign-in %d under the app's signup:ip=5/1h = %v", 4+i, err)
+				t.Fatalf("anonymous sign-in %d under the app's signup:ip=5/1h = %v", 3+i, err)
 			}
 		}
 		wantReason(t, "the sixth anonymous sign-in under the app's signup:ip=5/1h", anon(), apperr.ReasonRateLimited)

@@ -78,9 +78,6 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.limit(ctx, a.ID, byKey(s.rule(a, LimitLoginIP), c.IP)); err != nil {
-		return LoginResult{}, err
-	}
 	invalid := apperr.New(apperr.Unauthenticated, apperr.ReasonInvalidCredentials, "the handle or password is wrong")
 	// An unknown handle goes the way of a wrong password with a user that
 	// has no id and no password: the same statements (finding no row), one
@@ -101,13 +98,15 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 	} else {
 		key = "u:" + u.ID
 	}
+	// The client's attempts, its failures for this account (the lockout)
+	// and the account's failures from everyone: one round trip, all
+	// counted or none.
 	lock := byKey(loginLockRule(a), key+"|"+c.IP)
-	if err := s.take(ctx, a.ID, 1, lock); err != nil {
-		return LoginResult{}, lockedOut(err)
-	}
 	global := byKey(s.rule(a, LimitLoginHandle), key)
-	if err := s.take(ctx, a.ID, 1, global); err != nil {
-		s.give(ctx, a.ID, 1, lock)
+	if refused, err := s.takeWhich(ctx, a.ID, 1, byKey(s.rule(a, LimitLoginIP), c.IP), lock, global); err != nil {
+		if refused == 1 {
+			return LoginResult{}, lockedOut(err)
+		}
 		return LoginResult{}, err
 	}
 	// Only a wrong password keeps its counts. A right one also clears this

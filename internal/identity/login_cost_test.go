@@ -259,6 +259,12 @@ func TestLoginCost(t *testing.T) {
 			}
 			if tc.group == "" {
 				t.Logf("%s: %q", tc.name, queries)
+				// A sign-in's round trips on Postgres: the user, its three
+				// counters at once, the session, the counters given back.
+				want := []string{"SELECT users", "WITH v", "WITH users", "UPDATE rate_limits"}
+				if tc.reason == "" && st.Dialect() == store.Postgres && !slices.Equal(slices.DeleteFunc(queries, func(q string) bool { return q == "SELECT apps" }), want) {
+					t.Errorf("%s: Login(%q) ran %q; want %q", tc.name, tc.handle, queries, want)
+				}
 				continue
 			}
 			if want, ok := groups[tc.group]; !ok {

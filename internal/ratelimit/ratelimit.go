@@ -14,21 +14,27 @@ import (
 
 // Store keeps the counters (the store package implements it).
 type Store interface {
-	// HitRateLimit counts one event for key in the window [start, expires)
-	// and returns the window's count including it. It must be atomic under
-	// concurrent callers on any replica.
-	HitRateLimit(ctx context.Context, key string, start, expires time.Time) (int, error)
-	// AddRateLimit adds n (negative: gives back, never below zero) to key's
-	// count in the window [start, expires) unless the count would pass
-	// limit, and reports whether it added. It must be atomic under
-	// concurrent callers on any replica, and change nothing when it refuses.
-	AddRateLimit(ctx context.Context, key string, start, expires time.Time, n, limit int) (bool, error)
+	// AddRateLimits adds each Add's N to its key's count in its window,
+	// in one round trip to a database server, all or none: when one would
+	// pass its limit, it returns that one's index as refused (-1 when all
+	// were added) and which it added anyway (a concurrent caller raced it),
+	// for the caller to give back. Concurrent callers on any replica
+	// together never pass a limit. Keys must differ; every N is at least 1.
+	AddRateLimits(ctx context.Context, adds []Add) (added []bool, refused int, err error)
 	// ReturnRateLimits subtracts each Return's N from its window's count,
 	// never below zero, leaving a window with no count as it is, in one
 	// round trip to a database server.
 	ReturnRateLimits(ctx context.Context, rs []Return) error
 	// DeleteRateLimitsBefore drops windows that ended before t.
 	DeleteRateLimitsBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// Add is N events counted under Key in the window [Start, Expires), unless
+// the count would pass Limit.
+type Add struct {
+	Key            string
+	Start, Expires time.Time
+	N, Limit       int
 }
 
 // Return is N events given back to Key's window starting at Start.
@@ -58,51 +64,54 @@ func New(store Store, now func() time.Time) *Limiter {
 	return &Limiter{store: store, now: now}
 }
 
-// Allow counts one event for key under rule and returns a RateLimited error
-// (reason RATE_LIMITED, with the time until the window ends) once the
-// window's count passes the limit. An empty key is never limited (a call
-// with no IP, say). A rule with Limit <= 0 is off.
-func (l *Limiter) Allow(ctx context.Context, rule Rule, key string) error {
-	if key == "" || rule.Limit <= 0 {
-		return nil
-	}
-	now := l.now().UTC()
-	start := now.Truncate(rule.Window)
-	end := start.Add(rule.Window)
-	n, err := l.store.HitRateLimit(ctx, rule.Name+":"+key, start, end)
-	if err != nil {
-		return err
-	}
-	if n > rule.Limit {
-		return limited(end.Sub(now))
-	}
-	return nil
-}
-
 func limited(retry time.Duration) error {
 	return apperr.New(apperr.RateLimited, apperr.ReasonRateLimited, "too many attempts; try again later").WithRetryAfter(retry)
 }
 
-// Take counts n events for key under rule unless that would pass the
-// limit; a refusal counts nothing and returns the same RateLimited error as
-// Allow. Concurrent takes on any replica never together pass the limit, so
-// a batch (n invitations in one call) is all counted or not at all. An
-// empty key or a rule with Limit <= 0 is never limited.
-func (l *Limiter) Take(ctx context.Context, rule Rule, key string, n int) error {
-	if key == "" || rule.Limit <= 0 {
-		return nil
-	}
+// Take counts each count's N events under its rule and key, all or none, in
+// one round trip. When one would pass its rule's limit nothing is counted,
+// and it returns that one's index (the first, in the order given) with a
+// RateLimited error (reason RATE_LIMITED) carrying the time until its
+// window ends. Concurrent takes on any replica never together pass a
+// limit, so a batch (n invitations in one call) is all counted or not at
+// all. A count with an empty key (a call with no IP, say) or under a rule
+// with Limit <= 0 is not counted and never refused. refused is -1 when
+// nothing was refused, and also with any other error.
+func (l *Limiter) Take(ctx context.Context, counts ...identity.LimitCount) (refused int, err error) {
 	now := l.now().UTC()
-	start := now.Truncate(rule.Window)
-	end := start.Add(rule.Window)
-	ok, err := l.store.AddRateLimit(ctx, rule.Name+":"+key, start, end, n, rule.Limit)
+	adds := make([]Add, 0, len(counts))
+	index := make([]int, 0, len(counts)) // adds[j] is counts[index[j]]
+	for i, c := range counts {
+		if c.Key == "" || c.Rule.Limit <= 0 {
+			continue
+		}
+		start := now.Truncate(c.Rule.Window)
+		adds = append(adds, Add{Key: c.Rule.Name + ":" + c.Key, Start: start, Expires: start.Add(c.Rule.Window), N: c.N, Limit: c.Rule.Limit})
+		index = append(index, i)
+	}
+	if len(adds) == 0 {
+		return -1, nil
+	}
+	added, j, err := l.store.AddRateLimits(ctx, adds)
 	if err != nil {
-		return err
+		return -1, err
 	}
-	if !ok {
-		return limited(end.Sub(now))
+	if j < 0 {
+		return -1, nil
 	}
-	return nil
+	// A concurrent take raced this one: give back what was added.
+	var back []Return
+	for k, ok := range added {
+		if ok {
+			back = append(back, Return{Key: adds[k].Key, Start: adds[k].Start, N: adds[k].N})
+		}
+	}
+	if len(back) > 0 {
+		if err := l.store.ReturnRateLimits(ctx, back); err != nil {
+			return -1, err
+		}
+	}
+	return index[j], limited(adds[j].Expires.Sub(now))
 }
 
 // Give gives back what was taken, each Give's N for its key under its
@@ -110,7 +119,7 @@ func (l *Limiter) Take(ctx context.Context, rule Rule, key string, n int) error 
 // not to count (a right password). Giving back more than was taken leaves
 // the count at zero; a take in a window that has since ended is not given
 // back to the new one.
-func (l *Limiter) Give(ctx context.Context, gives ...identity.LimitGive) error {
+func (l *Limiter) Give(ctx context.Context, gives ...identity.LimitCount) error {
 	now := l.now().UTC()
 	rs := make([]Return, 0, len(gives))
 	for _, g := range gives {

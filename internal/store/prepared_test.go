@@ -50,20 +50,21 @@ func hotPaths(t *testing.T, s *store.Store) {
 	if sess, u, ids, err := s.GetSessionUser(ctx, "app1", "s1"); err != nil || sess.ID != "s1" || u.ID != "u1" || len(ids) != 0 {
 		t.Fatalf("GetSessionUser = %s, %s, %v, %v; want s1, u1, no identities", sess.ID, u.ID, ids, err)
 	}
+	add := func(n, limit int) ratelimit.Add {
+		return ratelimit.Add{Key: "k", Start: t0, Expires: t0.Add(time.Hour), N: n, Limit: limit}
+	}
+	other := ratelimit.Add{Key: "other", Start: t0, Expires: t0.Add(time.Hour), N: 1, Limit: 5}
 	for want := 1; want <= 2; want++ {
-		if n, err := s.HitRateLimit(ctx, "k", t0, t0.Add(time.Hour)); err != nil || n != want {
-			t.Fatalf("HitRateLimit #%d = %d, %v", want, n, err)
+		if added, refused, err := s.AddRateLimits(ctx, []ratelimit.Add{add(1, 2)}); err != nil || refused != -1 || !added[0] {
+			t.Fatalf("AddRateLimits #%d = %v, %d, %v; want added", want, added, refused, err)
 		}
 	}
-	if added, err := s.AddRateLimit(ctx, "k", t0, t0.Add(time.Hour), 1, 2); err != nil || added {
-		t.Fatalf("AddRateLimit past the limit = %v, %v; want refused", added, err)
-	}
-	if added, err := s.AddRateLimit(ctx, "k", t0, t0.Add(time.Hour), -2, 2); err != nil || !added {
-		t.Fatalf("AddRateLimit(-2) = %v, %v; want added", added, err)
+	if added, refused, err := s.AddRateLimits(ctx, []ratelimit.Add{other, add(1, 2)}); err != nil || refused != 1 || added[0] || added[1] {
+		t.Fatalf("AddRateLimits past the limit = %v, %d, %v; want k refused, nothing added", added, refused, err)
 	}
 	noErr(t, "ReturnRateLimits", s.ReturnRateLimits(ctx, []ratelimit.Return{{Key: "k", Start: t0, N: 2}, {Key: "other", Start: t0, N: 1}}))
-	if added, err := s.AddRateLimit(ctx, "k", t0, t0.Add(time.Hour), 2, 2); err != nil || !added {
-		t.Fatalf("AddRateLimit(2) after returning the count = %v, %v; want added", added, err)
+	if added, refused, err := s.AddRateLimits(ctx, []ratelimit.Add{other, add(2, 2)}); err != nil || refused != -1 || !added[0] || !added[1] {
+		t.Fatalf("AddRateLimits(2) after returning the count = %v, %d, %v; want both added", added, refused, err)
 	}
 	s2 := identity.Session{ID: "s2", AppID: "app1", UserID: "u1", CreatedAt: at, ExpiresAt: at.Add(time.Hour), IP: "192.0.2.1"}
 	first := identity.RefreshToken{ID: "r9", AppID: "app1", SessionID: "s2", Hash: "h9", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}

@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,78 +23,142 @@ type rateLimitRow struct {
 	ExpiresAt   time.Time `bun:"expires_at"`
 }
 
-// HitRateLimit counts one event for key in the window starting at start
-// and returns the window's count so far, in one statement (an upsert), so
-// concurrent hits on any replica are all counted.
-func (s *Store) HitRateLimit(ctx context.Context, key string, start, expires time.Time) (int, error) {
-	const op = "store.HitRateLimit"
+// AddRateLimits adds each Add's N to its key's count in its window, all
+// or none: when one would pass its Limit, it adds nothing and returns that
+// one's index as refused (-1 when all were added). Keys must differ.
+//
+// On Postgres it is one prepared statement, so a login's three counters
+// cost one round trip: it reads the counts, adds only when all fit, and
+// each row's upsert checks its limit again, so concurrent callers on any
+// replica together never pass a limit. A caller that raced past the first
+// read can still find one row full; the rows it did add come back as added,
+// and the caller gives them back (ratelimit.Limiter does). SQLite, with one
+// writer, runs an upsert per Add in a transaction that a refusal rolls back.
+func (s *Store) AddRateLimits(ctx context.Context, adds []ratelimit.Add) (added []bool, refused int, err error) {
+	const op = "store.AddRateLimits"
+	added = make([]bool, len(adds))
+	seen := make(map[string]bool, len(adds))
+	for i, a := range adds {
+		switch {
+		case seen[a.Key]:
+			return nil, -1, fmt.Errorf("%s: key %q twice", op, a.Key)
+		case a.N < 1:
+			return nil, -1, fmt.Errorf("%s: key %q: n = %d, want at least 1", op, a.Key, a.N)
+		case a.N > a.Limit:
+			return added, i, nil // could never fit: nothing to ask
+		}
+		seen[a.Key] = true
+	}
+	if len(adds) == 0 {
+		return added, -1, nil
+	}
+	if s.inTx { // a refusal would roll back the caller's transaction
+		return nil, -1, fmt.Errorf("%s: in a transaction", op)
+	}
 	ctx, cancel := s.hot(ctx) // prepared.go
 	defer cancel()
-	row := &rateLimitRow{Key: key, WindowStart: utc(start), Count: 1, ExpiresAt: utc(expires)}
-	if s.dialect == Postgres { // prepared: every login and signup counts (prepared.go)
-		err := s.idb.NewRaw(`INSERT INTO rate_limits AS rl (key, window_start, count, expires_at)
-			VALUES ($1, $2::timestamptz, 1, $3::timestamptz)
-			ON CONFLICT (key, window_start) DO UPDATE SET count = rl.count + 1
-			RETURNING count`).
-			Conn(s.bound(key, row.WindowStart, row.ExpiresAt)).
-			Scan(ctx, &row.Count)
+	if s.dialect != Postgres {
+		refused, err = s.addRateLimitsTx(ctx, adds)
 		if err != nil {
-			return 0, wrap(err, op)
+			return nil, -1, wrap(err, op)
 		}
-		return row.Count, nil
+		if refused < 0 {
+			for i := range added {
+				added[i] = true
+			}
+		}
+		return added, refused, nil
 	}
-	_, err := s.idb.NewInsert().Model(row).
-		On("CONFLICT (key, window_start) DO UPDATE").
-		Set("count = rl.count + 1").
-		Returning("count").
-		Exec(ctx, &row.Count)
+	args := make([]any, 0, 6*len(adds))
+	for i, a := range adds {
+		args = append(args, int64(i), a.Key, utc(a.Start), int64(a.N), int64(a.Limit), utc(a.Expires))
+	}
+	var rows []addRateLimitRow
+	err = s.idb.NewRaw(addRateLimitsSQL(len(adds))).Conn(s.bound(args...)).Scan(ctx, &rows)
 	if err != nil {
-		return 0, wrap(err, op)
+		return nil, -1, wrap(err, op)
 	}
-	return row.Count, nil
+	refused = -1
+	for _, r := range rows {
+		if r.I < 0 || r.I >= len(adds) {
+			return nil, -1, fmt.Errorf("%s: row %d of %d", op, r.I, len(adds))
+		}
+		added[r.I] = r.Added
+	}
+	for _, r := range rows { // the first over its limit when read, else the first a race refused
+		if r.Over {
+			return added, r.I, nil
+		}
+	}
+	for i, ok := range added {
+		if !ok {
+			return added, i, nil
+		}
+	}
+	return added, refused, nil
 }
 
-// AddRateLimit adds n to key's count in the window starting at start,
-// unless the new count would pass limit, and reports whether it added. A
-// negative n gives events back (the count never drops below zero). It is
-// one statement (an upsert whose update is conditional), so concurrent
-// callers on any replica together never pass limit, and a refusal changes
-// nothing.
-func (s *Store) AddRateLimit(ctx context.Context, key string, start, expires time.Time, n, limit int) (bool, error) {
-	const op = "store.AddRateLimit"
-	ctx, cancel := s.hot(ctx) // prepared.go
-	defer cancel()
-	if n > limit {
-		return false, nil
-	}
-	row := &rateLimitRow{Key: key, WindowStart: utc(start), Count: max(n, 0), ExpiresAt: utc(expires)}
-	var (
-		res sql.Result
-		err error
-	)
-	if s.dialect == Postgres { // prepared, as HitRateLimit
-		res, err = s.idb.NewRaw(`INSERT INTO rate_limits AS rl (key, window_start, count, expires_at)
-			VALUES ($1, $2::timestamptz, $3::integer, $4::timestamptz)
-			ON CONFLICT (key, window_start) DO UPDATE SET count = CASE WHEN rl.count + $5::integer < 0 THEN 0 ELSE rl.count + $5::integer END
-			WHERE rl.count + $5::integer <= $6::integer`).
-			Conn(s.bound(key, row.WindowStart, int64(row.Count), row.ExpiresAt, int64(n), int64(limit))).
-			Exec(ctx)
-	} else {
-		res, err = s.idb.NewInsert().Model(row).
-			On("CONFLICT (key, window_start) DO UPDATE").
-			Set("count = CASE WHEN rl.count + ? < 0 THEN 0 ELSE rl.count + ? END", n, n).
-			Where("rl.count + ? <= ?", n, limit).
-			Exec(ctx)
-	}
-	if err != nil {
-		return false, wrap(err, op)
-	}
-	added, err := res.RowsAffected()
-	if err != nil {
-		return false, wrap(err, op)
-	}
-	return added > 0, nil
+// addRateLimitRow is one Add's answer: whether it was over its limit when
+// the statement read the counts, and whether it was added.
+type addRateLimitRow struct {
+	I     int  `bun:"i"`
+	Over  bool `bun:"over"`
+	Added bool `bun:"added"`
 }
+
+// addRateLimitsSQL is AddRateLimits' statement for n adds. It upserts in key
+// order, so two callers that share keys lock their rows in the same order
+// and cannot deadlock.
+func addRateLimitsSQL(n int) string {
+	return `WITH v (i, key, window_start, n, lim, expires_at) AS (VALUES ` +
+		valuesRows(n, "integer", "text", "timestamptz", "integer", "integer", "timestamptz") + `),
+	cur AS (
+		SELECT v.i, COALESCE(rl.count, 0) + v.n > v.lim AS over
+		FROM v LEFT JOIN rate_limits AS rl ON rl.key = v.key AND rl.window_start = v.window_start),
+	ins AS (
+		INSERT INTO rate_limits AS rl (key, window_start, count, expires_at)
+		SELECT v.key, v.window_start, v.n, v.expires_at FROM v
+		WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.over)
+		ORDER BY v.key
+		ON CONFLICT (key, window_start) DO UPDATE SET count = rl.count + excluded.count
+		WHERE rl.count + excluded.count <= (SELECT v.lim FROM v WHERE v.key = excluded.key)
+		RETURNING rl.key)
+	SELECT cur.i, cur.over, EXISTS (SELECT 1 FROM ins WHERE ins.key = v.key) AS added
+	FROM cur JOIN v ON v.i = cur.i ORDER BY cur.i`
+}
+
+// addRateLimitsTx is AddRateLimits on SQLite: a conditional upsert per Add
+// in one transaction, rolled back at the first refusal.
+func (s *Store) addRateLimitsTx(ctx context.Context, adds []ratelimit.Add) (refused int, err error) {
+	refused = -1
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for i, a := range adds {
+			row := &rateLimitRow{Key: a.Key, WindowStart: utc(a.Start), Count: a.N, ExpiresAt: utc(a.Expires)}
+			res, err := tx.NewInsert().Model(row).
+				On("CONFLICT (key, window_start) DO UPDATE").
+				Set("count = rl.count + ?", a.N).
+				Where("rl.count + ? <= ?", a.N, a.Limit).
+				Exec(ctx)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				refused = i
+				return errRefused
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errRefused) {
+		return refused, nil
+	}
+	return -1, err
+}
+
+// errRefused rolls back addRateLimitsTx.
+var errRefused = errors.New("rate limit reached")
 
 // ReturnRateLimits subtracts each return's N from its window's count, never
 // below zero; a window with no row stays without one. On Postgres it is one
