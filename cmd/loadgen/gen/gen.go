@@ -83,7 +83,11 @@ type Result struct {
 	// DBCPUPerRequest is the database's CPU over the scenario divided by
 	// the requests (0 without Config.DBCPU).
 	DBCPUPerRequest time.Duration
-	PeakRSS         int64 // bytes, the server's VmHWM after the scenario; 0 without a PID
+	// ClientCPUPerRequest is the load generator's own CPU over the
+	// scenario divided by Requests: on a shared machine it is taken from
+	// the server's cores too.
+	ClientCPUPerRequest time.Duration
+	PeakRSS             int64 // bytes, the server's VmHWM after the scenario; 0 without a PID
 }
 
 // PerSecond is the rate of answered requests.
@@ -267,6 +271,7 @@ func (c Config) measure(ctx context.Context, name string, ws []*worker, step fun
 	}
 	before, _ := readCPU(c.PID)
 	dbBefore := c.dbCPU()
+	clientBefore, _ := readCPU(os.Getpid())
 	profiled := c.profile(ctx, name)
 	end := time.Now().Add(c.Duration)
 	ctx, cancel := context.WithDeadline(ctx, end)
@@ -324,6 +329,9 @@ func (c Config) measure(ctx context.Context, name string, ws []*worker, step fun
 	res.P50, res.P99 = quantile(lat, 0.50), quantile(lat, 0.99)
 	if after, err := readCPU(c.PID); err == nil && res.Requests > 0 {
 		res.CPUPerRequest = (after - before) / time.Duration(res.Requests)
+	}
+	if after, err := readCPU(os.Getpid()); err == nil && res.Requests > 0 {
+		res.ClientCPUPerRequest = (after - clientBefore) / time.Duration(res.Requests)
 	}
 	if after := c.dbCPU(); after > 0 && dbBefore > 0 && res.Requests > 0 {
 		res.DBCPUPerRequest = (after - dbBefore) / time.Duration(res.Requests)
