@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -222,4 +223,18 @@ func FindRefreshSessions(ctx context.Context, s *Store, appID string, hashes ...
 		}
 	}
 	return ids, nil
+}
+
+// BeginRaw starts a transaction on a connection of its own, outside the
+// Store: a test holds row locks with it.
+func BeginRaw(ctx context.Context, s *Store) (*sql.Tx, error) {
+	return s.db.DB.BeginTx(ctx, nil)
+}
+
+// CountLockWaits returns how many other connections run a query LIKE
+// pattern and wait for a lock.
+func CountLockWaits(ctx context.Context, s *Store, pattern string) (int, error) {
+	var n int
+	err := s.db.NewRaw("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND datname = current_database() AND query LIKE ?", pattern).Scan(ctx, &n)
+	return n, err
 }
