@@ -297,8 +297,8 @@ func (s *Service) giveEach(ctx context.Context, appID string, gives ...limitGive
 	}
 	out := make([]LimitCount, 0, len(gives))
 	for _, g := range gives {
-		if g.key != "" {
-			out = append(out, LimitCount{Rule: g.rule, Key: appID + ":" + g.key, N: g.n})
+		if key := scoped(appID, g.key); key != "" {
+			out = append(out, LimitCount{Rule: g.rule, Key: key, N: g.n})
 		}
 	}
 	if len(out) == 0 {
