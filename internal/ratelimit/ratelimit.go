@@ -99,7 +99,8 @@ func (l *Limiter) Take(ctx context.Context, counts ...identity.LimitCount) (refu
 	if j < 0 {
 		return -1, nil
 	}
-	// A concurrent take raced this one: give back what was added.
+	// A concurrent take raced this one: give back what was added, even
+	// when the caller has gone meanwhile.
 	var back []Return
 	for k, ok := range added {
 		if ok {
@@ -107,7 +108,7 @@ func (l *Limiter) Take(ctx context.Context, counts ...identity.LimitCount) (refu
 		}
 	}
 	if len(back) > 0 {
-		if err := l.store.ReturnRateLimits(ctx, back); err != nil {
+		if err := l.store.ReturnRateLimits(context.WithoutCancel(ctx), back); err != nil {
 			return -1, err
 		}
 	}
