@@ -272,32 +272,39 @@ func TestTakeAllOrNone(t *testing.T) {
 type raceStore struct {
 	ratelimit.Store
 	returned []ratelimit.Return
+	ctxErr   error // the give-back's context's error
 }
 
 func (r *raceStore) AddRateLimits(_ context.Context, adds []ratelimit.Add) ([]bool, int, error) {
 	return []bool{true, false}[:len(adds)], 1, nil
 }
 
-func (r *raceStore) ReturnRateLimits(_ context.Context, rs []ratelimit.Return) error {
+func (r *raceStore) ReturnRateLimits(ctx context.Context, rs []ratelimit.Return) error {
 	r.returned = append(r.returned, rs...)
+	r.ctxErr = ctx.Err()
 	return nil
 }
 
 // TestTakeGivesBackARace: when the store added some counts before one was
-// refused, Take gives exactly those back to their windows and answers the
-// refusal.
+// refused, Take gives exactly those back to their windows, even when its
+// caller has gone meanwhile, and answers the refusal.
 func TestTakeGivesBackARace(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 23, 10, 0, 5, 0, time.UTC)
 	st := &raceStore{}
 	l := ratelimit.New(st, func() time.Time { return now })
 	rule := ratelimit.Rule{Name: "r", Limit: 5, Window: time.Minute}
-	refused, err := l.Take(context.Background(), identity.LimitCount{Rule: rule, Key: "a", N: 2}, identity.LimitCount{Rule: rule, Key: "b", N: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	refused, err := l.Take(ctx, identity.LimitCount{Rule: rule, Key: "a", N: 2}, identity.LimitCount{Rule: rule, Key: "b", N: 1})
 	if refused != 1 || !apperr.Is(err, apperr.RateLimited) {
 		t.Fatalf("Take = %d, %v; want 1, RATE_LIMITED", refused, err)
 	}
 	want := []ratelimit.Return{{Key: "r:a", Start: now.Truncate(time.Minute), N: 2}}
 	if !slices.Equal(st.returned, want) {
 		t.Errorf("given back %v, want %v", st.returned, want)
+	}
+	if st.ctxErr != nil {
+		t.Errorf("gave back on a context that was done (%v); a caller that went away would leave the counts taken", st.ctxErr)
 	}
 }
