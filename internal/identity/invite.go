@@ -86,16 +86,20 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) error
 }
 
 // takeInvites counts n invitations a developer sends for an app against
-// the app's and the developer's daily limits, all or none.
+// the app's and the developer's daily limits, all or none, in one round
+// trip.
 func (s *Service) takeInvites(ctx context.Context, d Developer, appID string, n int) error {
-	if err := s.take(ctx, appID, n, byKey(s.rule(App{}, LimitInvitesApp), "app")); err != nil {
-		return err
+	_, err := s.takeCounts(ctx, s.inviteCounts(d, appID, n)...)
+	return err
+}
+
+// inviteCounts are n invitations of d for app appID under the app's and the
+// developer's daily limits.
+func (s *Service) inviteCounts(d Developer, appID string, n int) []LimitCount {
+	return []LimitCount{
+		byKey(s.rule(App{}, LimitInvitesApp), "app").in(appID, n),
+		byKey(s.rule(App{}, LimitInvitesDeveloper), d.ID).in("", n),
 	}
-	if err := s.take(ctx, "", n, byKey(s.rule(App{}, LimitInvitesDeveloper), d.ID)); err != nil {
-		s.give(ctx, appID, n, byKey(s.rule(App{}, LimitInvitesApp), "app"))
-		return err
-	}
-	return nil
 }
 
 // invite checks and stores one invitation and mails it; the invitation is

@@ -113,11 +113,7 @@ func (s *Service) sendInvitations(ctx context.Context, d Developer, a App, ins [
 	if err := s.takeInvites(ctx, d, a.ID, len(ins)); err != nil {
 		return nil, err
 	}
-	giveBack := func() {
-		ctx := context.WithoutCancel(ctx)
-		s.give(ctx, a.ID, len(ins), byKey(s.rule(App{}, LimitInvitesApp), "app"))
-		s.give(ctx, "", len(ins), byKey(s.rule(App{}, LimitInvitesDeveloper), d.ID))
-	}
+	giveBack := func() { s.giveCounts(ctx, s.inviteCounts(d, a.ID, len(ins))...) }
 	var ivs []Invitation
 	var mails []Delivery
 	now := s.clock()

@@ -246,24 +246,9 @@ type limitCheck struct {
 
 func byKey(rule LimitRule, key string) limitCheck { return limitCheck{rule, key} }
 
-// take counts n events for each rule under its key (app-scoped), all or
-// none, in one round trip. A nil Limiter (some unit tests) limits nothing.
-func (s *Service) take(ctx context.Context, appID string, n int, checks ...limitCheck) error {
-	_, err := s.takeWhich(ctx, appID, n, checks...)
-	return err
-}
-
-// takeWhich is take that also says which check refused (its index; -1
-// when none did).
-func (s *Service) takeWhich(ctx context.Context, appID string, n int, checks ...limitCheck) (int, error) {
-	if s.limiter == nil {
-		return -1, nil
-	}
-	counts := make([]LimitCount, len(checks))
-	for i, c := range checks {
-		counts[i] = LimitCount{Rule: c.rule, Key: scoped(appID, c.key), N: n}
-	}
-	return s.limiter.Take(ctx, counts...)
+// in is n events under c's rule for c's key within app appID.
+func (c limitCheck) in(appID string, n int) LimitCount {
+	return LimitCount{Rule: c.rule, Key: scoped(appID, c.key), N: n}
 }
 
 // scoped is key within app appID ("" when key is "": not counted).
@@ -274,38 +259,56 @@ func scoped(appID, key string) string {
 	return appID + ":" + key
 }
 
-// give hands back what take counted. A failure to give back only leaves a
-// count too high until its window ends, so it is logged, not returned.
-func (s *Service) give(ctx context.Context, appID string, n int, checks ...limitCheck) {
-	gives := make([]limitGive, len(checks))
+// take counts n events for each rule under its key (app-scoped), all or
+// none, in one round trip.
+func (s *Service) take(ctx context.Context, appID string, n int, checks ...limitCheck) error {
+	_, err := s.takeWhich(ctx, appID, n, checks...)
+	return err
+}
+
+// takeWhich is take that also says which check refused (its index; -1
+// when none did).
+func (s *Service) takeWhich(ctx context.Context, appID string, n int, checks ...limitCheck) (int, error) {
+	counts := make([]LimitCount, len(checks))
 	for i, c := range checks {
-		gives[i] = limitGive{c, n}
+		counts[i] = c.in(appID, n)
 	}
-	s.giveEach(ctx, appID, gives...)
+	return s.takeCounts(ctx, counts...)
 }
 
-// limitGive is n events given back under a check.
-type limitGive struct {
-	limitCheck
-	n int
+// takeCounts takes counts of any apps, all or none, in one round trip, and
+// says which refused. A nil Limiter (some unit tests) limits nothing.
+func (s *Service) takeCounts(ctx context.Context, counts ...LimitCount) (int, error) {
+	if s.limiter == nil {
+		return -1, nil
+	}
+	return s.limiter.Take(ctx, counts...)
 }
 
-// giveEach is give with a count for each check, in one round trip.
-func (s *Service) giveEach(ctx context.Context, appID string, gives ...limitGive) {
+// give hands back n events under each check (app-scoped) that take
+// counted.
+func (s *Service) give(ctx context.Context, appID string, n int, checks ...limitCheck) {
+	counts := make([]LimitCount, len(checks))
+	for i, c := range checks {
+		counts[i] = c.in(appID, n)
+	}
+	s.giveCounts(ctx, counts...)
+}
+
+// giveCounts hands counts back in one round trip, even when the caller
+// has gone meanwhile. A failure to give back only leaves a count too high
+// until its window ends, so it is logged, not returned.
+func (s *Service) giveCounts(ctx context.Context, counts ...LimitCount) {
 	if s.limiter == nil {
 		return
 	}
-	out := make([]LimitCount, 0, len(gives))
-	for _, g := range gives {
-		if key := scoped(appID, g.key); key != "" {
-			out = append(out, LimitCount{Rule: g.rule, Key: key, N: g.n})
-		}
-	}
-	if len(out) == 0 {
+	ctx = context.WithoutCancel(ctx)
+	counts = slices.DeleteFunc(slices.Clone(counts), func(c LimitCount) bool { return c.Key == "" })
+	if len(counts) == 0 {
 		return
 	}
-	if err := s.limiter.Give(ctx, out...); err != nil {
-		s.log.WarnContext(ctx, "could not give back a rate-limit count", "rule", out[0].Rule.Name, "err", err)
+	if err := s.limiter.Give(ctx, counts...); err != nil {
+		s.log.WarnContext(ctx, "could not give back a rate-limit count", "rule", counts[0].Rule.Name, "err", err)
 	}
 }
 
@@ -322,7 +325,7 @@ func (s *Service) TakeAppCreation(ctx context.Context, d Developer) (giveBack fu
 	if err := s.take(ctx, "", 1, check); err != nil {
 		return nil, err
 	}
-	return func() { s.give(context.WithoutCancel(ctx), "", 1, check) }, nil
+	return func() { s.give(ctx, "", 1, check) }, nil
 }
 
 // TakeTestSend counts one test message (SendTestSms, SendTestEmail) for a
@@ -336,16 +339,9 @@ func (s *Service) TakeTestSend(ctx context.Context, d Developer, appID string) (
 		return nil, err
 	}
 	app, dev := byKey(s.rule(App{}, LimitTestSendApp), "app"), byKey(s.rule(App{}, LimitTestSendDeveloper), d.ID)
-	if err := s.take(ctx, appID, 1, app); err != nil {
+	counts := []LimitCount{app.in(appID, 1), dev.in("", 1)}
+	if _, err := s.takeCounts(ctx, counts...); err != nil {
 		return nil, err
 	}
-	if err := s.take(ctx, "", 1, dev); err != nil {
-		s.give(ctx, appID, 1, app)
-		return nil, err
-	}
-	return func() {
-		ctx := context.WithoutCancel(ctx)
-		s.give(ctx, appID, 1, app)
-		s.give(ctx, "", 1, dev)
-	}, nil
+	return func() { s.giveCounts(ctx, counts...) }, nil
 }

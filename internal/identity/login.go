@@ -117,12 +117,11 @@ func (s *Service) Login(ctx context.Context, c Caller, handle string, pw Secret)
 		if failed {
 			return
 		}
-		ctx := context.WithoutCancel(ctx)
 		n := 1
 		if verified {
 			n = max(lock.rule.Limit, 1)
 		}
-		s.giveEach(ctx, a.ID, limitGive{lock, n}, limitGive{global, 1})
+		s.giveCounts(ctx, lock.in(a.ID, n), global.in(a.ID, 1))
 	}()
 	now := s.clock()
 	ok, rehash := false, false
