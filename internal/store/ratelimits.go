@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -74,7 +73,7 @@ func (s *Store) AddRateLimits(ctx context.Context, adds []ratelimit.Add) (added 
 		args = append(args, int64(i), a.Key, utc(a.Start), int64(a.N), int64(a.Limit), utc(a.Expires))
 	}
 	var rows []addRateLimitRow
-	err = s.idb.NewRaw(addRateLimitsSQL(len(adds))).Conn(s.bound(args...)).Scan(ctx, &rows)
+	err = s.idb.NewRaw(queryText(addRateLimitsQueries, addRateLimitsSQL, len(adds))).Conn(s.bound(args...)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, -1, wrap(err, op)
 	}
@@ -193,22 +192,26 @@ func (s *Store) ReturnRateLimits(ctx context.Context, rs []ratelimit.Return) err
 		}
 		return nil
 	}
-	var values strings.Builder
 	args := make([]any, 0, 3*len(order))
-	for i, w := range order {
-		if i > 0 {
-			values.WriteString(", ")
-		}
-		fmt.Fprintf(&values, "($%d, $%d::timestamptz, $%d::integer)", 3*i+1, 3*i+2, 3*i+3)
+	for _, w := range order {
 		args = append(args, w.key, w.start, int64(sum[w]))
 	}
-	_, err := s.idb.NewRaw(`UPDATE rate_limits AS rl SET count = GREATEST(rl.count - v.n, 0)
-		FROM (VALUES ` + values.String() + `) AS v (key, window_start, n)
-		WHERE rl.key = v.key AND rl.window_start = v.window_start`).
+	_, err := s.idb.NewRaw(queryText(returnRateLimitsQueries, returnRateLimitsSQL, len(order))).
 		Conn(s.bound(args...)).
 		Exec(ctx)
 	return wrap(err, op)
 }
+
+// returnRateLimitsSQL is ReturnRateLimits' statement for n windows.
+func returnRateLimitsSQL(n int) string {
+	return `UPDATE rate_limits AS rl SET count = GREATEST(rl.count - v.n, 0)
+		FROM (VALUES ` + valuesRows(n, "text", "timestamptz", "integer") + `) AS v (key, window_start, n)
+		WHERE rl.key = v.key AND rl.window_start = v.window_start`
+}
+
+// addRateLimitsQueries and returnRateLimitsQueries are the statements
+// for up to maxBatch counts, built once: a login runs both.
+var addRateLimitsQueries, returnRateLimitsQueries = batchTexts(addRateLimitsSQL), batchTexts(returnRateLimitsSQL)
 
 // DeleteRateLimitsBefore drops the counters of windows that ended before t
 // and returns how many it dropped.

@@ -230,6 +230,14 @@ func batchTexts(query func(n int) string) []string {
 	return texts
 }
 
+// queryText is texts[n] from batchTexts, or query(n) past maxBatch.
+func queryText(texts []string, query func(n int) string, n int) string {
+	if n < len(texts) {
+		return texts[n]
+	}
+	return query(n)
+}
+
 // refreshLookup is one FindRefreshSession.
 type refreshLookup struct{ AppID, Hash string }
 
