@@ -251,6 +251,15 @@ func (c limitCheck) in(appID string, n int) LimitCount {
 	return LimitCount{Rule: c.rule, Key: scoped(appID, c.key), N: n}
 }
 
+// countsIn is n events under each check within app appID.
+func countsIn(appID string, n int, checks []limitCheck) []LimitCount {
+	counts := make([]LimitCount, len(checks))
+	for i, c := range checks {
+		counts[i] = c.in(appID, n)
+	}
+	return counts
+}
+
 // scoped is key within app appID ("" when key is "": not counted).
 func scoped(appID, key string) string {
 	if key == "" {
@@ -269,11 +278,7 @@ func (s *Service) take(ctx context.Context, appID string, n int, checks ...limit
 // takeWhich is take that also says which check refused (its index; -1
 // when none did).
 func (s *Service) takeWhich(ctx context.Context, appID string, n int, checks ...limitCheck) (int, error) {
-	counts := make([]LimitCount, len(checks))
-	for i, c := range checks {
-		counts[i] = c.in(appID, n)
-	}
-	return s.takeCounts(ctx, counts...)
+	return s.takeCounts(ctx, countsIn(appID, n, checks)...)
 }
 
 // takeCounts takes counts of any apps, all or none, in one round trip, and
@@ -288,11 +293,7 @@ func (s *Service) takeCounts(ctx context.Context, counts ...LimitCount) (int, er
 // give hands back n events under each check (app-scoped) that take
 // counted.
 func (s *Service) give(ctx context.Context, appID string, n int, checks ...limitCheck) {
-	counts := make([]LimitCount, len(checks))
-	for i, c := range checks {
-		counts[i] = c.in(appID, n)
-	}
-	s.giveCounts(ctx, counts...)
+	s.giveCounts(ctx, countsIn(appID, n, checks)...)
 }
 
 // giveCounts hands counts back in one round trip, even when the caller
